@@ -1,0 +1,89 @@
+//! Server functions: parse input, ask the backend, map errors once (`backend::respond`).
+
+use crate::error::ApiError;
+use crate::models::*;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::backend::{backend, require_admin, require_user, respond};
+
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), ApiError> {
+    use crate::backend::SESSION_COOKIE;
+    let outcome = respond(backend()?.login(&email, &password).await)?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        outcome.token, outcome.max_age_secs
+    );
+    let resp = expect_context::<leptos_axum::ResponseOptions>();
+    if let Ok(v) = http::HeaderValue::from_str(&cookie) {
+        resp.append_header(http::header::SET_COOKIE, v);
+    }
+    leptos_axum::redirect("/conversations");
+    Ok(())
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), ApiError> {
+    use crate::backend::{session, SESSION_COOKIE};
+    if let Some(token) = session().await?.token {
+        respond(backend()?.logout(&token).await)?;
+    }
+    let resp = expect_context::<leptos_axum::ResponseOptions>();
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    if let Ok(v) = http::HeaderValue::from_str(&cookie) {
+        resp.append_header(http::header::SET_COOKIE, v);
+    }
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(endpoint = "me")]
+pub async fn me() -> Result<Option<CurrentUser>, ApiError> {
+    Ok(crate::backend::session().await?.user)
+}
+
+#[server(endpoint = "conversations")]
+pub async fn list_conversations(
+    status: Option<String>,
+    query: Option<String>,
+) -> Result<Vec<ConversationSummary>, ApiError> {
+    let user = require_user().await?;
+    let status = match status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some(s) => Some(
+            ConversationStatus::parse(s)
+                .ok_or_else(|| ApiError::Invalid(format!("unknown status {s:?}")))?,
+        ),
+    };
+    let query = query.filter(|q| !q.trim().is_empty());
+    respond(
+        backend()?
+            .list_conversations(&user, ConversationFilter { status, query })
+            .await,
+    )
+}
+
+#[server(endpoint = "conversation")]
+pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ApiError> {
+    let user = require_user().await?;
+    respond(backend()?.get_conversation(&user, id).await)
+}
+
+#[server(endpoint = "contacts")]
+pub async fn list_contacts() -> Result<Vec<ContactView>, ApiError> {
+    let user = require_user().await?;
+    respond(backend()?.list_contacts(&user).await)
+}
+
+#[server(endpoint = "reporting")]
+pub async fn get_reporting_summary() -> Result<ReportingSummary, ApiError> {
+    let user = require_user().await?;
+    respond(backend()?.reporting_summary(&user).await)
+}
+
+#[server(endpoint = "admin/account")]
+pub async fn get_account_overview() -> Result<AccountOverview, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.account_overview(&admin).await)
+}

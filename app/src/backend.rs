@@ -1,0 +1,91 @@
+//! The server side of the app, seen from server functions: a trait the `server` crate
+//! implements. Server functions stay a line or two: who is asking, then one call here.
+//! No SQL lives in `app/`.
+
+use crate::error::ApiError;
+use crate::models::*;
+use std::sync::Arc;
+
+/// The session the server's auth layer resolved for this request (from the session cookie),
+/// put into the request's extensions before any page or server function runs.
+#[derive(Debug, Clone, Default)]
+pub struct AuthSession {
+    pub user: Option<CurrentUser>,
+    pub token: Option<String>,
+}
+
+pub const SESSION_COOKIE: &str = "dd_session";
+
+/// Result of a successful login: the cookie value to set.
+pub struct LoginOutcome {
+    pub token: String,
+    pub user: CurrentUser,
+    pub max_age_secs: i64,
+}
+
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn login(&self, email: &str, password: &str) -> Result<LoginOutcome, ApiError>;
+    async fn logout(&self, token: &str) -> Result<(), ApiError>;
+    async fn list_conversations(
+        &self,
+        user: &CurrentUser,
+        filter: ConversationFilter,
+    ) -> Result<Vec<ConversationSummary>, ApiError>;
+    async fn get_conversation(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+    ) -> Result<ConversationDetail, ApiError>;
+    async fn list_contacts(&self, user: &CurrentUser) -> Result<Vec<ContactView>, ApiError>;
+    async fn reporting_summary(&self, user: &CurrentUser) -> Result<ReportingSummary, ApiError>;
+    async fn account_overview(&self, admin: &CurrentUser) -> Result<AccountOverview, ApiError>;
+}
+
+pub type SharedBackend = Arc<dyn Backend>;
+
+/// Sets the HTTP status of the current response to the error's, then hands the error back.
+pub fn fail(e: ApiError) -> ApiError {
+    if let Some(resp) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(code) = http::StatusCode::from_u16(e.status()) {
+            resp.set_status(code);
+        }
+    }
+    e
+}
+
+pub fn backend() -> Result<SharedBackend, ApiError> {
+    leptos::prelude::use_context::<SharedBackend>()
+        .ok_or_else(|| fail(ApiError::Internal("backend missing from context".into())))
+}
+
+pub async fn session() -> Result<AuthSession, ApiError> {
+    let axum_ext: Option<http::Extensions> =
+        leptos::prelude::use_context::<http::request::Parts>().map(|p| p.extensions);
+    Ok(axum_ext
+        .and_then(|e| e.get::<AuthSession>().cloned())
+        .unwrap_or_default())
+}
+
+/// The signed-in user, or 401.
+pub async fn require_user() -> Result<CurrentUser, ApiError> {
+    session()
+        .await?
+        .user
+        .ok_or_else(|| fail(ApiError::Unauthorized))
+}
+
+/// The signed-in admin, or 401 / 403: admin server functions refuse agents on the server.
+pub async fn require_admin() -> Result<CurrentUser, ApiError> {
+    let user = require_user().await?;
+    if user.is_admin() {
+        Ok(user)
+    } else {
+        Err(fail(ApiError::Forbidden))
+    }
+}
+
+/// Maps a backend result's error to its HTTP status once.
+pub fn respond<T>(r: Result<T, ApiError>) -> Result<T, ApiError> {
+    r.map_err(fail)
+}

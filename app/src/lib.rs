@@ -1,0 +1,71 @@
+//! Deliverdesk's web app: pages, components, the models shared by server and browser, and the
+//! server-function declarations. Server-only code sits behind the `ssr` feature.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod error;
+pub mod models;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    use pages::*;
+    // Effects run only in the browser: this marks the moment the page is interactive
+    // (the browser tests wait for it).
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/deliverdesk.css" />
+        <Title text="Deliverdesk" />
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/login") view=LoginPage />
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=Home />
+                    <Route path=path!("conversations") view=ConversationsPage />
+                    <Route path=path!("conversations/:id") view=ConversationPage />
+                    <Route path=path!("contacts") view=ContactsPage />
+                    <Route path=path!("reporting") view=ReportingPage />
+                    <Route path=path!("apps/channels/email") view=EmailChannelPage />
+                    <Route
+                        path=path!("settings/administration/spam-filters")
+                        view=SpamFiltersPage
+                    />
+                    <Route path=path!("org-logging") view=OrgLoggingPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,88 @@
+use crate::api::{me, Logout};
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+#[component]
+pub fn Layout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| async move { me().await.ok().flatten() });
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().set_href("/login");
+            }
+        }
+    });
+    view! {
+        <div class="app">
+            <nav class="sidebar" aria-label="Main">
+                <a class="brand" href="/conversations">
+                    "Deliverdesk"
+                </a>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let user = user.await;
+                        let admin = user.as_ref().map(|u| u.is_admin()).unwrap_or(false);
+                        view! {
+                            <ul>
+                                <li>
+                                    <A href="/conversations">"Conversations"</A>
+                                </li>
+                                <li>
+                                    <A href="/contacts">"Contacts"</A>
+                                </li>
+                                <li>
+                                    <A href="/reporting">"Reporting"</A>
+                                </li>
+                            </ul>
+                            <Show when=move || admin>
+                                <p class="nav-group">"Apps"</p>
+                                <ul>
+                                    <li>
+                                        <A href="/apps/channels/email">"Channels › Email"</A>
+                                    </li>
+                                </ul>
+                                <p class="nav-group">"Settings"</p>
+                                <ul>
+                                    <li>
+                                        <A href="/settings/administration/spam-filters">
+                                            "Administration › Spam Filters"
+                                        </A>
+                                    </li>
+                                    <li>
+                                        <A href="/org-logging">"Org Logging"</A>
+                                    </li>
+                                </ul>
+                            </Show>
+                            {user
+                                .map(|u| {
+                                    view! {
+                                        <div class="whoami" data-testid="whoami">
+                                            <strong>{u.name.clone()}</strong>
+                                            <span class="muted">{u.email.clone()}</span>
+                                            <span class="muted">
+                                                {u.account_name.clone()} " · " {u.role.as_str()}
+                                            </span>
+                                        </div>
+                                    }
+                                })}
+                        }
+                    })}
+                </Transition>
+                <ActionForm action=logout attr:class="logout">
+                    <button type="submit">"Log out"</button>
+                </ActionForm>
+            </nav>
+            <main class="content">
+                <Outlet />
+            </main>
+        </div>
+    }
+}
+
+/// `/` goes to the conversations list.
+#[component]
+pub fn Home() -> impl IntoView {
+    view! { <Redirect path="/conversations" /> }
+}

@@ -1,0 +1,44 @@
+use crate::api::Login;
+use leptos::prelude::*;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    // After a successful login, load the app fresh (cookies are set, resources start clean).
+    Effect::new(move |_| {
+        if let Some(Ok(())) = login.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().set_href("/conversations");
+            }
+        }
+    });
+    let error = move || {
+        login.value().get().and_then(|r| r.err()).map(|e| {
+            let msg = match e {
+                crate::error::ApiError::Invalid(m) => m,
+                other => other.to_string(),
+            };
+            view! { <p class="error-note" role="alert" data-testid="login-error">{msg}</p> }
+        })
+    };
+    view! {
+        <main class="login">
+            <h1>"Deliverdesk"</h1>
+            <p class="muted">"Sign in to your support desk"</p>
+            <ActionForm action=login attr:class="card form">
+                <label>
+                    "Email" <input type="email" name="email" autocomplete="username" required />
+                </label>
+                <label>
+                    "Password"
+                    <input type="password" name="password" autocomplete="current-password" required />
+                </label>
+                {error}
+                <button type="submit" disabled=move || login.pending().get()>
+                    "Sign in"
+                </button>
+            </ActionForm>
+        </main>
+    }
+}

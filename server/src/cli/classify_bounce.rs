@@ -1,0 +1,416 @@
+//! `deliverdesk classify-bounce PATH...` and `deliverdesk bounce-report [DIR]`.
+//!
+//! `classify-bounce` prints one JSON object per line per recipient and nothing else on
+//! stdout. `bounce-report` measures the classifier against a labelled corpus (`labels.tsv`
+//! and `eml/`, the layout of Sisimai's set-of-emails).
+//!
+//! The corpus label `other` ("not a bounce, delivered, on hold, undetermined, opt-out or
+//! DMARC-failure reports") has no single category of ours; it agrees with any of
+//! `delivered`, `unsubscribe`, `not_bounce` and `unclassified` — every category that is
+//! neither a failure to deliver, a complaint nor an auto-reply.
+
+use crate::domain::bounce::{classify_message, ClassifyError, Verdict};
+use crate::domain::category::Category;
+use anyhow::Context;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One output line of `classify-bounce`.
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    file: &'a str,
+    category: Category,
+    reason: &'a str,
+    status: Option<String>,
+    reply_code: Option<u16>,
+    recipient: Option<&'a str>,
+    diagnostic: Option<&'a str>,
+    rule: &'a str,
+}
+
+/// Files to read for `paths`: files as given, directories walked recursively for `.eml`
+/// files, each directory's files sorted by name.
+fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("Failed to read directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            walk(&e, out)?;
+        } else if e
+            .extension()
+            .map(|x| x.eq_ignore_ascii_case("eml"))
+            .unwrap_or(false)
+        {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+/// Classifies one raw message into verdicts; an oversized file becomes one `unclassified`
+/// verdict whose diagnostic says why (kept, never dropped).
+fn verdicts_for(raw: &[u8]) -> Vec<Verdict> {
+    match classify_message(raw) {
+        Ok(c) => c.verdicts,
+        Err(e @ ClassifyError::TooLarge { .. }) => {
+            let mut v = Verdict::new(
+                crate::domain::bounce::Reason::Undefined,
+                "input.too-large",
+                "message size",
+            );
+            v.category = Category::Unclassified;
+            v.diagnostic = Some(e.to_string());
+            vec![v]
+        }
+    }
+}
+
+/// `deliverdesk classify-bounce PATH...`
+pub fn run(paths: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<()> {
+    for file in collect(paths)? {
+        let raw =
+            std::fs::read(&file).with_context(|| format!("Failed to read {}", file.display()))?;
+        let name = file.display().to_string();
+        for v in verdicts_for(&raw) {
+            let line = Line {
+                file: &name,
+                category: v.category,
+                reason: v.reason.as_str(),
+                status: v.status.map(|s| s.to_string()),
+                reply_code: v.reply_code,
+                recipient: v.recipient.as_deref(),
+                diagnostic: v.diagnostic.as_deref(),
+                rule: &v.evidence.rule,
+            };
+            serde_json::to_writer(&mut *out, &line).context("Failed to write JSON")?;
+            out.write_all(b"\n").context("Failed to write output")?;
+        }
+    }
+    Ok(())
+}
+
+/// One label row the classifier disagreed with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Miss {
+    pub file: String,
+    pub recipient: String,
+    pub expected_category: String,
+    pub expected_reason: String,
+    pub got_category: String,
+    pub got_reason: String,
+    pub rule: String,
+    pub diagnostic: String,
+}
+
+/// What `bounce-report` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportSummary {
+    pub rows: usize,
+    pub category_matches: usize,
+    pub reason_matches: usize,
+    /// Percentages, 0–100.
+    pub category_agreement: f64,
+    pub reason_agreement: f64,
+    pub misses: Vec<Miss>,
+}
+
+/// The corpus's name for one of our categories (see the module note on `other`).
+pub fn corpus_category(c: Category) -> &'static str {
+    match c {
+        Category::Delivered
+        | Category::Unsubscribe
+        | Category::NotBounce
+        | Category::Unclassified => "other",
+        c => c.as_str(),
+    }
+}
+
+struct LabelRow {
+    file: String,
+    index: usize,
+    reason: String,
+    category: String,
+    recipient: String,
+}
+
+fn read_labels(path: &Path) -> anyhow::Result<Vec<LabelRow>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("Failed to read {}", path.display()))?;
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if n == 0 || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        anyhow::ensure!(
+            cols.len() >= 7,
+            "{}:{}: expected 8 columns",
+            path.display(),
+            n + 1
+        );
+        rows.push(LabelRow {
+            file: cols[0].to_string(),
+            index: cols[1].parse().unwrap_or(1),
+            reason: cols[2].to_string(),
+            category: cols[3].to_string(),
+            recipient: cols[6].trim().to_lowercase(),
+        });
+    }
+    Ok(rows)
+}
+
+/// The verdict a label row is about: same recipient (lower-cased); else, for a row without
+/// an address or a verdict without one, the verdict at the row's position.
+fn matching<'v>(row: &LabelRow, verdicts: &'v [Verdict]) -> Option<&'v Verdict> {
+    if let Some(v) = verdicts.iter().find(|v| {
+        !row.recipient.is_empty() && v.recipient.as_deref() == Some(row.recipient.as_str())
+    }) {
+        return Some(v);
+    }
+    let at = verdicts
+        .get(row.index.saturating_sub(1))
+        .or(verdicts.first())?;
+    (row.recipient.is_empty() || at.recipient.is_none()).then_some(at)
+}
+
+/// `deliverdesk bounce-report [DIR]`: per label row (file, recipient), category and reason
+/// agreement, a confusion matrix (rows: label, columns: ours) and every miss.
+pub fn report(corpus_dir: &Path, out: &mut dyn Write) -> anyhow::Result<ReportSummary> {
+    let rows = read_labels(&corpus_dir.join("labels.tsv"))?;
+    let mut cache: BTreeMap<String, Vec<Verdict>> = BTreeMap::new();
+    let mut matrix: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut labels_seen: Vec<String> = Vec::new();
+    let mut got_seen: Vec<String> = Vec::new();
+    let (mut cat_ok, mut reason_ok) = (0usize, 0usize);
+    let mut misses = Vec::new();
+    for row in &rows {
+        if !cache.contains_key(&row.file) {
+            let path = corpus_dir.join("eml").join(&row.file);
+            let raw = std::fs::read(&path)
+                .with_context(|| format!("Failed to read {}", path.display()))?;
+            cache.insert(row.file.clone(), verdicts_for(&raw));
+        }
+        let verdicts = &cache[&row.file];
+        let mut diagnostic = String::new();
+        let (got_cat, got_reason, rule) = match matching(row, verdicts) {
+            Some(v) => {
+                diagnostic = v.diagnostic.clone().unwrap_or_default();
+                (
+                    corpus_category(v.category).to_string(),
+                    v.reason.as_str().to_string(),
+                    v.evidence.rule.clone(),
+                )
+            }
+            None => (
+                "(no verdict)".to_string(),
+                "(no verdict)".to_string(),
+                format!(
+                    "recipients: {}",
+                    verdicts
+                        .iter()
+                        .map(|v| v.recipient.as_deref().unwrap_or("-"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            ),
+        };
+        let c = got_cat == row.category;
+        let r = got_reason == row.reason;
+        cat_ok += c as usize;
+        reason_ok += r as usize;
+        *matrix
+            .entry((row.category.clone(), got_cat.clone()))
+            .or_default() += 1;
+        if !labels_seen.contains(&row.category) {
+            labels_seen.push(row.category.clone());
+        }
+        if !got_seen.contains(&got_cat) {
+            got_seen.push(got_cat.clone());
+        }
+        if !(c && r) {
+            misses.push(Miss {
+                file: row.file.clone(),
+                recipient: row.recipient.clone(),
+                expected_category: row.category.clone(),
+                expected_reason: row.reason.clone(),
+                got_category: got_cat,
+                got_reason,
+                rule,
+                diagnostic,
+            });
+        }
+    }
+    let n = rows.len().max(1);
+    let summary = ReportSummary {
+        rows: rows.len(),
+        category_matches: cat_ok,
+        reason_matches: reason_ok,
+        category_agreement: 100.0 * cat_ok as f64 / n as f64,
+        reason_agreement: 100.0 * reason_ok as f64 / n as f64,
+        misses,
+    };
+    labels_seen.sort();
+    got_seen.sort();
+    writeln!(out, "rows: {}", summary.rows)?;
+    writeln!(
+        out,
+        "category agreement: {}/{} = {:.2} %",
+        cat_ok, summary.rows, summary.category_agreement
+    )?;
+    writeln!(
+        out,
+        "reason agreement:   {}/{} = {:.2} %",
+        reason_ok, summary.rows, summary.reason_agreement
+    )?;
+    writeln!(out, "\nconfusion matrix (rows: label, columns: classifier)")?;
+    write!(out, "{:<24}", "")?;
+    for g in &got_seen {
+        write!(out, " {:>21}", shorten(g))?;
+    }
+    writeln!(out)?;
+    for l in &labels_seen {
+        write!(out, "{:<24}", l)?;
+        for g in &got_seen {
+            let v = matrix.get(&(l.clone(), g.clone())).copied().unwrap_or(0);
+            write!(out, " {:>21}", v)?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "\nmisses ({}):", summary.misses.len())?;
+    for m in &summary.misses {
+        writeln!(
+            out,
+            "{}\t{}\texpected {}/{}\tgot {}/{}\t{}\t{}",
+            m.file,
+            m.recipient,
+            m.expected_category,
+            m.expected_reason,
+            m.got_category,
+            m.got_reason,
+            m.rule,
+            text_patterns_truncate(&m.diagnostic)
+        )?;
+    }
+    Ok(summary)
+}
+
+fn text_patterns_truncate(s: &str) -> String {
+    crate::domain::bounce::text_patterns::truncate_chars(s, 160)
+}
+
+fn shorten(s: &str) -> String {
+    s.chars().take(21).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_bounce_prints_one_json_line_per_recipient_and_file_as_given() {
+        let dir = std::env::temp_dir().join(format!("dd-cb-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(
+            dir.join("sub/a.eml"),
+            b"From: a@b.example\r\nTo: c@d.example\r\nSubject: hi\r\n\r\nhello\r\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("ignored.txt"), b"x").unwrap();
+        let mut out = Vec::new();
+        run(std::slice::from_ref(&dir), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(v["category"], "not_bounce");
+        assert_eq!(
+            v["file"],
+            dir.join("sub").join("a.eml").display().to_string()
+        );
+        for k in [
+            "file",
+            "category",
+            "reason",
+            "status",
+            "reply_code",
+            "recipient",
+            "diagnostic",
+            "rule",
+        ] {
+            assert!(v.get(k).is_some(), "missing {k}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn corpus_summary() -> (ReportSummary, String) {
+        let dir = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/bounces"
+        ));
+        let mut out = Vec::new();
+        let s = report(dir, &mut out).unwrap();
+        assert!(s.rows >= 400, "only {} label rows", s.rows);
+        (s, String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Regression guard at the level measured when this classifier landed (93.3 % category,
+    /// 90.3 % reason on real bounces labelled by Sisimai's maintainers): a change that loses
+    /// ground fails here, with the full report (confusion matrix, every miss) in the message.
+    #[test]
+    fn corpus_agreement_does_not_regress() {
+        let (s, text) = corpus_summary();
+        assert!(
+            s.category_agreement >= 93.0,
+            "category agreement {:.2} % < 93 %\n{text}",
+            s.category_agreement
+        );
+        assert!(
+            s.reason_agreement >= 90.0,
+            "reason agreement {:.2} % < 90 %\n{text}",
+            s.reason_agreement
+        );
+    }
+
+    /// The issue's goal: 97 % category agreement. Not met yet (93.3 % measured); run with
+    /// `cargo test -- --ignored` to see how far off it is.
+    #[test]
+    #[ignore = "issue 3 goal not met yet: 93.3 % category agreement measured, 97 % wanted"]
+    fn corpus_category_agreement_meets_the_issue_goal() {
+        let (s, text) = corpus_summary();
+        assert!(
+            s.category_agreement >= 97.0,
+            "category agreement {:.2} % < 97 %\n{text}",
+            s.category_agreement
+        );
+    }
+
+    #[test]
+    fn other_label_covers_every_non_failure_category() {
+        for c in [
+            Category::Delivered,
+            Category::Unsubscribe,
+            Category::NotBounce,
+            Category::Unclassified,
+        ] {
+            assert_eq!(corpus_category(c), "other");
+        }
+        assert_eq!(corpus_category(Category::HardBounce), "hard_bounce");
+    }
+}

@@ -1,0 +1,156 @@
+//! Demo data for `deliverdesk serve --demo`: two accounts (to show isolation), their users and
+//! a dozen realistic conversations. Seeded only into an empty database.
+
+use crate::services::{auth, sanitize::sanitize_html};
+use crate::storage::{Db, NewMessage, SPAM_ATTRIBUTE};
+use app::models::{ConversationStatus, Direction, Role};
+use chrono::{Duration, Utc};
+
+/// The demo password of every demo user (printed at start).
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+pub struct DemoUser {
+    pub email: &'static str,
+    pub role: Role,
+    pub account: &'static str,
+}
+
+pub const DEMO_USERS: &[DemoUser] = &[
+    DemoUser {
+        email: "admin@acme.test",
+        role: Role::Admin,
+        account: "Acme Support",
+    },
+    DemoUser {
+        email: "agent@acme.test",
+        role: Role::Agent,
+        account: "Acme Support",
+    },
+    DemoUser {
+        email: "admin@globex.test",
+        role: Role::Admin,
+        account: "Globex Helpdesk",
+    },
+    DemoUser {
+        email: "agent@globex.test",
+        role: Role::Agent,
+        account: "Globex Helpdesk",
+    },
+];
+
+struct DemoConversation {
+    account: &'static str,
+    contact: (&'static str, &'static str),
+    subject: &'static str,
+    status: ConversationStatus,
+    spam: bool,
+    /// (direction, text, optional HTML), oldest first.
+    messages: &'static [(Direction, &'static str, Option<&'static str>)],
+}
+
+use Direction::{Inbound as In, Outbound as Out};
+
+const CONVERSATIONS: &[DemoConversation] = &[
+    DemoConversation { account: "Acme Support", contact: ("maria.lopez@example.com", "Maria Lopez"), subject: "Order #10482 arrived damaged", status: ConversationStatus::Open, spam: false,
+        messages: &[(In, "Hi, my order #10482 arrived today and the glass carafe is cracked. Can you send a replacement?\n\nMaria", None),
+                    (Out, "Hi Maria, sorry about that! A replacement carafe ships tomorrow; no need to return the broken one.", None),
+                    (In, "Thank you, that was quick.", None)] },
+    DemoConversation { account: "Acme Support", contact: ("j.chen@fastmail.example", "James Chen"), subject: "Invoice address change", status: ConversationStatus::Open, spam: false,
+        messages: &[(In, "Please put our new company address on future invoices: Chen Design Ltd, 12 Harbour Road, Leith.", None)] },
+    DemoConversation { account: "Acme Support", contact: ("priya@startup.example", "Priya Natarajan"), subject: "Can't reset my password", status: ConversationStatus::Open, spam: false,
+        messages: &[(In, "The reset link says it expired, but I clicked it within a minute.", Some("<p>The reset link says it <b>expired</b>, but I clicked it within a minute.</p><p>Screenshot: <img src=\"x\" onerror=\"window.__xss=1;alert('xss')\"></p><script>window.__xss=2</script>"))] },
+    DemoConversation { account: "Acme Support", contact: ("tom.baker@example.org", "Tom Baker"), subject: "Bulk discount for 40 units?", status: ConversationStatus::Open, spam: false,
+        messages: &[(In, "We'd like 40 espresso grinders for our cafés. Is there a volume discount?", None),
+                    (Out, "Hi Tom, yes: 12% off from 25 units. I've attached a quote.", None)] },
+    DemoConversation { account: "Acme Support", contact: ("lena.schmidt@example.de", "Lena Schmidt"), subject: "Lieferung nach Österreich?", status: ConversationStatus::Open, spam: false,
+        messages: &[(In, "Liefern Sie auch nach Österreich? Wie hoch sind die Versandkosten?", None)] },
+    DemoConversation { account: "Acme Support", contact: ("orders@bistro-nova.example", "Bistro Nova"), subject: "Weekly coffee subscription paused?", status: ConversationStatus::Done, spam: false,
+        messages: &[(In, "Our weekly beans did not arrive this Monday. Was the subscription paused?", None),
+                    (Out, "It was paused by a failed card payment; it's resumed now and this week's order ships today.", None)] },
+    DemoConversation { account: "Acme Support", contact: ("sam@example.net", "Sam Okafor"), subject: "Warranty for grinder bought 2024", status: ConversationStatus::Done, spam: false,
+        messages: &[(In, "My grinder from March 2024 stopped working. Is it still under warranty?", None),
+                    (Out, "Yes, it has a 3-year warranty. A prepaid return label is on its way.", None)] },
+    DemoConversation { account: "Acme Support", contact: ("noreply@prize-center.example", "Prize Center"), subject: "CONGRATULATIONS!!! You WON $1,000,000", status: ConversationStatus::Done, spam: true,
+        messages: &[(In, "Claim your prize NOW! Send your bank details to receive $1,000,000 today. Act fast, offer expires!", None)] },
+    DemoConversation { account: "Acme Support", contact: ("ana.silva@example.com", "Ana Silva"), subject: "Tracking number not working", status: ConversationStatus::Open, spam: false,
+        messages: &[(In, "The tracking number you sent (AC7781203) shows 'not found' on the courier's site.", None)] },
+    DemoConversation { account: "Globex Helpdesk", contact: ("hank@springfield.example", "Hank Scorpio"), subject: "Globex server room access badge", status: ConversationStatus::Open, spam: false,
+        messages: &[(In, "My access badge for the server room stopped working this morning.", None)] },
+    DemoConversation { account: "Globex Helpdesk", contact: ("marge@springfield.example", "Marge Simpson"), subject: "Globex invoice 2026-113 question", status: ConversationStatus::Open, spam: false,
+        messages: &[(In, "Invoice 2026-113 lists two support plans but we only have one.", None),
+                    (Out, "You're right, the duplicate line is removed and a corrected invoice is attached.", None)] },
+    DemoConversation { account: "Globex Helpdesk", contact: ("frank@grimes.example", "Frank Grimes"), subject: "Globex VPN certificate renewal", status: ConversationStatus::Done, spam: false,
+        messages: &[(In, "My VPN certificate expires Friday; how do I renew it?", None)] },
+];
+
+/// Seeds demo data if the database has no account yet. Returns whether it seeded.
+pub async fn seed_if_empty(db: &Db) -> anyhow::Result<bool> {
+    if db.account_count().await? > 0 {
+        return Ok(false);
+    }
+    let now = Utc::now();
+    let hash = auth::hash_password(DEMO_PASSWORD)?;
+    let mut accounts = std::collections::HashMap::new();
+    for u in DEMO_USERS {
+        let account_id = match accounts.get(u.account) {
+            Some(id) => *id,
+            None => {
+                let id = db.create_account(u.account, now).await?;
+                accounts.insert(u.account, id);
+                id
+            }
+        };
+        let name = format!(
+            "{} {}",
+            u.account.split(' ').next().unwrap_or(""),
+            if u.role == Role::Admin {
+                "Admin"
+            } else {
+                "Agent"
+            }
+        );
+        db.create_user(account_id, u.email, &name, u.role, &hash, now)
+            .await?;
+    }
+    for (i, c) in CONVERSATIONS.iter().enumerate() {
+        let account_id = accounts[c.account];
+        let support_addr = if c.account == "Acme Support" {
+            "support@acme.test"
+        } else {
+            "help@globex.test"
+        };
+        let started = now - Duration::hours(6 * (CONVERSATIONS.len() - i) as i64);
+        let contact_id = db
+            .upsert_contact(account_id, c.contact.0, Some(c.contact.1), started)
+            .await?;
+        let conv = db
+            .create_conversation(account_id, contact_id, c.subject, c.status, started)
+            .await?;
+        if c.spam {
+            db.set_attribute(account_id, conv, SPAM_ATTRIBUTE, "true")
+                .await?;
+        }
+        for (j, (dir, text, html)) in c.messages.iter().enumerate() {
+            let (from, to) = match dir {
+                Direction::Inbound => (c.contact.0, support_addr),
+                Direction::Outbound => (support_addr, c.contact.0),
+            };
+            let html = html.map(sanitize_html);
+            db.add_message(&NewMessage {
+                account_id,
+                conversation_id: conv,
+                direction: *dir,
+                from_addr: from,
+                to_addr: to,
+                subject: c.subject,
+                text_body: text,
+                html_body: html.as_deref(),
+                raw_source: None,
+                message_id_header: Some(&format!("<demo-{i}-{j}@deliverdesk.test>")),
+                created_at: started + Duration::minutes(37 * j as i64),
+            })
+            .await?;
+        }
+    }
+    Ok(true)
+}

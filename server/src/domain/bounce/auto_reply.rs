@@ -1,0 +1,94 @@
+//! RFC 3834 automatic responses (vacation / out-of-office), and the de-facto headers that
+//! responders used before it.
+
+use aho_corasick::AhoCorasick;
+use std::sync::LazyLock;
+
+/// Subject openings of auto-replies (lower-case, several languages).
+const SUBJECTS: &[&str] = &[
+    "auto:",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "auto response",
+    "auto-response",
+    "autorespons",
+    "automatic reply",
+    "automatic response",
+    "automatische antwort",
+    "réponse automatique",
+    "reponse automatique",
+    "respuesta automática",
+    "risposta automatica",
+    "out of office",
+    "out of the office",
+    "out-of-office",
+    "away from my mail",
+    "away until",
+    "on vacation",
+    "vacation",
+    "abwesenheit",
+    "absence",
+    "自動応答",
+    "自動返信",
+    "不在",
+];
+
+static SUBJECT: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(SUBJECTS)
+        .expect("static subjects")
+});
+
+/// Header evidence that a message is an automatic response: `(rule, source)`.
+///
+/// `headers` yields `(name, value)` pairs of the message's own header.
+pub fn detect<'a>(
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+    subject: Option<&str>,
+) -> Option<(&'static str, String)> {
+    for (name, value) in headers {
+        let v = value.trim().to_ascii_lowercase();
+        let n = name.to_ascii_lowercase();
+        match n.as_str() {
+            // RFC 3834 §5: auto-replied is a response; auto-generated is not a reply.
+            "auto-submitted" if v.starts_with("auto-replied") => {
+                return Some((
+                    "rfc3834.auto-submitted",
+                    format!("{name}: {}", value.trim()),
+                ));
+            }
+            "x-autoreply" | "x-autorespond" | "x-autoresponder" | "x-mailautoreply" => {
+                return Some(("autoreply.header", format!("{name}: {}", value.trim())));
+            }
+            "precedence" if v == "auto_reply" => {
+                return Some(("autoreply.precedence", format!("{name}: {}", value.trim())));
+            }
+            "x-auto-response-suppress" => {}
+            _ => {}
+        }
+    }
+    let s = subject?;
+    SUBJECT
+        .find(s)
+        .map(|_| ("autoreply.subject", format!("Subject: {}", s.trim())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3834_header_and_subjects_are_recognised() {
+        let h = [("Auto-Submitted", "auto-replied (vacation)")];
+        assert_eq!(
+            detect(h.iter().copied(), None).unwrap().0,
+            "rfc3834.auto-submitted"
+        );
+        let h2 = [("Auto-Submitted", "auto-generated")];
+        assert_eq!(detect(h2.iter().copied(), Some("Hello")), None);
+        assert!(detect(std::iter::empty(), Some("Automatic reply: Nyaan")).is_some());
+        assert!(detect(std::iter::empty(), Some("Quarterly numbers")).is_none());
+    }
+}

@@ -1,0 +1,195 @@
+//! RFC 3464 `message/delivery-status` (and RFC 6533 `message/global-delivery-status`):
+//! per-message fields, then one block of per-recipient fields each (§2.2, §2.3).
+
+use crate::domain::bounce::status::{find_reply_code, EnhancedStatus};
+use crate::domain::bounce::text_patterns::normalise_address;
+
+/// One per-recipient block, as written (values unfolded and trimmed).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecipientFields {
+    /// `Final-Recipient` (or `Original-Recipient` when the final one is missing), lower-cased.
+    pub recipient: Option<String>,
+    /// `Action:` lower-cased: failed, delayed, delivered, relayed, expanded.
+    pub action: Option<String>,
+    pub status: Option<EnhancedStatus>,
+    /// The type of the `Diagnostic-Code` (`smtp`, `x-unix`, `x-postfix` …), lower-cased.
+    pub diagnostic_type: Option<String>,
+    pub diagnostic: Option<String>,
+    pub reply_code: Option<u16>,
+    pub remote_mta: Option<String>,
+}
+
+/// Per-message fields and the recipient blocks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryStatus {
+    pub reporting_mta: Option<String>,
+    pub recipients: Vec<RecipientFields>,
+}
+
+/// Unfolds RFC 5322 header-style lines: `(name lower-cased, value)`; continuation lines
+/// (leading white space) join the previous value with one space.
+pub fn fields(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            // A blank line separates blocks; keep a marker so callers can split.
+            out.push((String::new(), String::new()));
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = out.last_mut() {
+                if !last.0.is_empty() {
+                    last.1.push(' ');
+                    last.1.push_str(line.trim());
+                }
+            }
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim();
+            if !name.is_empty()
+                && name.len() < 40
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                out.push((name.to_ascii_lowercase(), value.trim().to_string()));
+                continue;
+            }
+        }
+        // Not a field: a stray line of text. It ends any field being continued; its words
+        // are not needed.
+        out.push((String::from("#text"), String::new()));
+    }
+    out
+}
+
+/// Strips an RFC 3464 `type;` prefix (`rfc822; a@b`, `smtp; 550 …`), returning
+/// `(type lower-cased, rest)`.
+pub fn split_typed(value: &str) -> (Option<String>, &str) {
+    if let Some((t, rest)) = value.split_once(';') {
+        let t = t.trim();
+        if !t.is_empty() && t.len() <= 20 && !t.contains(' ') && !t.contains('@') {
+            return (Some(t.to_ascii_lowercase()), rest.trim());
+        }
+    }
+    (None, value.trim())
+}
+
+/// Parses a delivery-status body. Tolerant: blocks without blank lines between them, fields
+/// in any order, missing `Final-Recipient` (then `Original-Recipient`, then
+/// `X-Actual-Recipient`).
+pub fn parse(text: &str) -> DeliveryStatus {
+    let mut ds = DeliveryStatus::default();
+    let mut cur = RecipientFields::default();
+    let mut cur_has_data = false;
+    let mut original: Option<String> = None;
+    let flush = |ds: &mut DeliveryStatus,
+                 cur: &mut RecipientFields,
+                 has: &mut bool,
+                 original: &mut Option<String>| {
+        if *has {
+            if cur.recipient.is_none() {
+                cur.recipient = original.take();
+            }
+            ds.recipients.push(std::mem::take(cur));
+        }
+        *has = false;
+        *original = None;
+    };
+    for (name, value) in fields(text) {
+        match name.as_str() {
+            "final-recipient" => {
+                if cur.recipient.is_some() {
+                    flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                }
+                let (_, v) = split_typed(&value);
+                cur.recipient = normalise_address(v);
+                cur_has_data = true;
+            }
+            "original-recipient" | "x-actual-recipient" => {
+                let (_, v) = split_typed(&value);
+                if let Some(a) = normalise_address(v) {
+                    if cur.recipient.is_some() && (cur.status.is_some() || cur.diagnostic.is_some())
+                    {
+                        // A new block starting with Original-Recipient.
+                        flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                    }
+                    if original.is_none() {
+                        original = Some(a);
+                    }
+                    cur_has_data = true;
+                }
+            }
+            "action" => {
+                if cur.action.is_some() && cur.recipient.is_some() {
+                    flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                }
+                cur.action = Some(value.trim().to_ascii_lowercase());
+                cur_has_data = true;
+            }
+            "status" => {
+                cur.status = EnhancedStatus::find(&value);
+                cur_has_data = true;
+            }
+            "remote-mta" => {
+                let (_, v) = split_typed(&value);
+                if !v.is_empty() {
+                    cur.remote_mta = Some(v.to_string());
+                }
+            }
+            "diagnostic-code" => {
+                let (t, v) = split_typed(&value);
+                cur.diagnostic_type = t;
+                if !v.is_empty() {
+                    cur.reply_code = find_reply_code(v);
+                    cur.diagnostic = Some(v.to_string());
+                }
+                cur_has_data = true;
+            }
+            // RFC 3464 §2.1: a blank line ends a block.
+            "" if cur.recipient.is_some() || original.is_some() => {
+                flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+            }
+            "reporting-mta" => {
+                let (_, v) = split_typed(&value);
+                if ds.reporting_mta.is_none() && !v.is_empty() {
+                    ds.reporting_mta = Some(v.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+    ds.recipients
+        .retain(|r| r.recipient.is_some() || r.status.is_some() || r.diagnostic.is_some());
+    ds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO: &str = "Reporting-MTA: dns; mx.example.net\r\nArrival-Date: today\r\n\r\nFinal-Recipient: rfc822; Alice@Example.COM\r\nAction: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mx.example.com\r\nDiagnostic-Code: smtp; 550 5.1.1 <alice@example.com>:\r\n    Recipient address rejected: User unknown\r\n\r\nFinal-Recipient: rfc822; bob@example.org\r\nAction: delayed\r\nStatus: 4.4.7\r\n";
+
+    #[test]
+    fn each_recipient_block_is_read_with_folded_diagnostics() {
+        let ds = parse(TWO);
+        assert_eq!(ds.reporting_mta.as_deref(), Some("mx.example.net"));
+        assert_eq!(ds.recipients.len(), 2);
+        let a = &ds.recipients[0];
+        assert_eq!(a.recipient.as_deref(), Some("alice@example.com"));
+        assert_eq!(a.status.unwrap().to_string(), "5.1.1");
+        assert_eq!(a.reply_code, Some(550));
+        assert!(a.diagnostic.as_deref().unwrap().ends_with("User unknown"));
+        assert_eq!(ds.recipients[1].action.as_deref(), Some("delayed"));
+    }
+
+    #[test]
+    fn blocks_without_blank_lines_are_still_split() {
+        let ds = parse("Final-Recipient: rfc822; a@x.example\nAction: failed\nStatus: 5.0.0\nFinal-Recipient: rfc822; b@x.example\nAction: failed\nStatus: 5.2.2\n");
+        assert_eq!(ds.recipients.len(), 2);
+        assert_eq!(ds.recipients[1].recipient.as_deref(), Some("b@x.example"));
+    }
+}

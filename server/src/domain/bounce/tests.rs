@@ -1,0 +1,230 @@
+//! Whole-classifier tests: hand-written notices, the ESP golden files, and robustness.
+
+use super::*;
+use crate::domain::category::Category;
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn one(raw: &str) -> Verdict {
+    let c = classify_message(raw.as_bytes()).unwrap();
+    assert_eq!(c.verdicts.len(), 1, "{:#?}", c.verdicts);
+    c.verdicts.into_iter().next().unwrap()
+}
+
+#[test]
+fn an_rfc3464_dsn_yields_one_verdict_per_failed_recipient() {
+    let raw = "From: MAILER-DAEMON@mx.example.net\r\nTo: sender@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your message could not be delivered.\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; Alice@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mx.example.com\r\nDiagnostic-Code: smtp; 550 5.1.1 <alice@example.com>: Recipient address rejected: User unknown in local recipient table\r\n\r\nFinal-Recipient: rfc822; bob@example.com\r\nAction: failed\r\nStatus: 4.2.2\r\nDiagnostic-Code: smtp; 452 4.2.2 Mailbox full\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <abc123@example.org>\r\nTo: alice@example.com, bob@example.com\r\n\r\n--b--\r\n";
+    let c = classify_message(raw.as_bytes()).unwrap();
+    assert_eq!(c.original_message_id.as_deref(), Some("abc123@example.org"));
+    assert_eq!(c.verdicts.len(), 2);
+    let a = &c.verdicts[0];
+    assert_eq!(a.recipient.as_deref(), Some("alice@example.com"));
+    assert_eq!(
+        (a.category, a.reason),
+        (Category::HardBounce, Reason::UserUnknown)
+    );
+    assert_eq!(a.status.unwrap().to_string(), "5.1.1");
+    assert_eq!(a.reply_code, Some(550));
+    assert_eq!(a.remote_mta.as_deref(), Some("mx.example.com"));
+    let b = &c.verdicts[1];
+    assert_eq!(
+        (b.category, b.reason),
+        (Category::SoftBounce, Reason::MailboxFull)
+    );
+}
+
+#[test]
+fn an_arf_abuse_report_is_a_manual_complaint_about_the_original_recipient() {
+    let raw = "From: fbl@isp.example\r\nTo: abuse@example.org\r\nSubject: FW: hello\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nThis is an abuse report.\r\n--x\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: Example-FBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: <Reader@isp.example>\r\n\r\n--x\r\nContent-Type: message/rfc822\r\n\r\nFrom: news@example.org\r\nTo: reader@isp.example\r\nMessage-ID: <m1@example.org>\r\nSubject: hello\r\n\r\nhi\r\n--x--\r\n";
+    let v = one(raw);
+    assert_eq!(v.category, Category::SpamComplaintManual);
+    assert_eq!(v.reason, Reason::Feedback);
+    assert_eq!(v.feedback_type.as_deref(), Some("abuse"));
+    assert_eq!(v.recipient.as_deref(), Some("reader@isp.example"));
+    assert_eq!(v.original_message_id.as_deref(), Some("m1@example.org"));
+}
+
+#[test]
+fn an_rfc3834_vacation_reply_is_an_auto_reply_from_its_author() {
+    let raw = "From: Jane <jane@example.com>\r\nTo: news@example.org\r\nSubject: Out of office: hello\r\nAuto-Submitted: auto-replied\r\n\r\nI am away until Monday.\r\n";
+    let v = one(raw);
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::AutoReply, Reason::Vacation)
+    );
+    assert_eq!(v.recipient.as_deref(), Some("jane@example.com"));
+    assert_eq!(v.evidence.rule, "rfc3834.auto-submitted");
+}
+
+#[test]
+fn an_ordinary_message_is_not_a_bounce() {
+    let v = one("From: a@example.com\r\nTo: b@example.org\r\nSubject: Lunch?\r\n\r\nAre you free on Friday?\r\n");
+    assert_eq!((v.category, v.reason), (Category::NotBounce, Reason::None));
+}
+
+#[test]
+fn a_postfix_text_bounce_without_mime_is_read_from_its_words() {
+    let raw = "From: MAILER-DAEMON@mail.example.net (Mail Delivery System)\r\nTo: sender@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\nThis is the mail system at host mail.example.net.\r\n\r\n<carol@example.com>: host mx.example.com[192.0.2.1] said: 550 5.7.1\r\n    Service unavailable; client [192.0.2.9] blocked using zen.spamhaus.org\r\n    (in reply to RCPT TO command)\r\n";
+    let v = one(raw);
+    assert_eq!(v.recipient.as_deref(), Some("carol@example.com"));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::IspBlock, Reason::Blocked)
+    );
+}
+
+#[test]
+fn non_utf8_and_japanese_bodies_do_not_break_the_reader() {
+    let mut raw = b"From: MAILER-DAEMON@example.jp\r\nTo: s@example.org\r\nSubject: =?ISO-2022-JP?B?GyRCJTklNyVGJWAbKEI=?=\r\n\r\n<dan@example.jp>: 550 5.1.1 user unknown\r\n".to_vec();
+    raw.extend_from_slice(&[0x1b, 0x24, 0x42, 0xff, 0xfe, 0x80, b'\r', b'\n']);
+    let c = classify_message(&raw).unwrap();
+    assert_eq!(c.verdicts[0].reason, Reason::UserUnknown);
+}
+
+#[test]
+fn oversized_input_is_refused_with_a_clear_error() {
+    let raw = vec![b'a'; MAX_MESSAGE_BYTES + 1];
+    let e = classify_message(&raw).unwrap_err();
+    assert!(matches!(e, ClassifyError::TooLarge { .. }));
+    assert!(e.to_string().contains("10 MiB"), "{e}");
+}
+
+// ---- ESP golden files ------------------------------------------------------------------
+
+fn provider_for(dir: &str) -> Provider {
+    match dir {
+        "postmark" => Provider::Postmark,
+        "ses" => Provider::Ses,
+        "sendgrid" => Provider::Sendgrid,
+        "mailgun" => Provider::Mailgun,
+        other => panic!("unknown provider folder {other}"),
+    }
+}
+
+/// mail-auth's golden style: each `NNN.json` has `NNN.expected.json` beside it; a mismatch
+/// writes `NNN.failed` with what we produced, so a change in behaviour is a diff to read.
+#[test]
+fn esp_payloads_match_their_golden_files() {
+    let root = Path::new(FIXTURES).join("esp");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let provider = provider_for(dir.file_name().unwrap().to_str().unwrap());
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_str().unwrap();
+                n.ends_with(".json") && !n.ends_with(".expected.json")
+            })
+            .collect();
+        files.sort();
+        for input in files {
+            let body = std::fs::read(&input).unwrap();
+            let actual = match classify_esp(provider, &body) {
+                Ok(events) => serde_json::to_value(&events).unwrap(),
+                Err(e) => serde_json::json!({ "error": e.to_string() }),
+            };
+            let expected_path = input.with_extension("expected.json");
+            let failed_path = input.with_extension("failed");
+            let expected: Option<serde_json::Value> = std::fs::read(&expected_path)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            if expected.as_ref() == Some(&actual) {
+                let _ = std::fs::remove_file(&failed_path);
+            } else {
+                std::fs::write(
+                    &failed_path,
+                    serde_json::to_string_pretty(&actual).unwrap() + "\n",
+                )
+                .unwrap();
+                failures.push(input.display().to_string());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} golden payloads found");
+    assert!(
+        failures.is_empty(),
+        "golden mismatches (see .failed beside): {failures:#?}"
+    );
+}
+
+#[test]
+fn malformed_esp_payloads_are_errors_with_a_reason() {
+    for p in [
+        Provider::Postmark,
+        Provider::Ses,
+        Provider::Sendgrid,
+        Provider::Mailgun,
+    ] {
+        let e = classify_esp(p, b"not json").unwrap_err();
+        assert!(e.to_string().contains("not JSON"), "{e}");
+    }
+    assert!(classify_esp(Provider::Postmark, b"{}")
+        .unwrap_err()
+        .reason
+        .contains("RecordType"));
+    assert!(classify_esp(Provider::Mailgun, br#"{"event-data":{}}"#)
+        .unwrap_err()
+        .reason
+        .contains("signature"));
+    assert!(classify_esp(Provider::Sendgrid, br#"[{"event":"bounce"}]"#)
+        .unwrap_err()
+        .reason
+        .contains("email"));
+    assert!(
+        classify_esp(Provider::Ses, br#"{"Type":"Notification","Message":"{"}"#)
+            .unwrap_err()
+            .reason
+            .contains("not JSON")
+    );
+}
+
+// ---- robustness --------------------------------------------------------------------------
+
+fn corpus() -> Vec<Vec<u8>> {
+    let dir = Path::new(FIXTURES).join("bounces/eml");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect()
+}
+
+static CORPUS: std::sync::LazyLock<Vec<Vec<u8>>> = std::sync::LazyLock::new(corpus);
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let c = classify_message(&raw).unwrap();
+        prop_assert!(!c.verdicts.is_empty());
+    }
+
+    #[test]
+    fn truncated_corpus_messages_never_panic(i in 0usize..10_000, cut in 0.0f64..1.0) {
+        let msg = &CORPUS[i % CORPUS.len()];
+        let end = (msg.len() as f64 * cut) as usize;
+        let c = classify_message(&msg[..end]).unwrap();
+        prop_assert!(!c.verdicts.is_empty());
+    }
+
+    #[test]
+    fn random_json_never_panics_the_esp_readers(raw in proptest::collection::vec(any::<u8>(), 0..512), p in 0usize..4) {
+        let provider = [Provider::Postmark, Provider::Ses, Provider::Sendgrid, Provider::Mailgun][p];
+        let _ = classify_esp(provider, &raw);
+    }
+}

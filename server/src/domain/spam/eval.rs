@@ -1,0 +1,117 @@
+//! The train/evaluation split and accuracy figures used by `deliverdesk train-spam`, the
+//! accuracy test and the benchmark. Pure: callers read the files.
+
+use serde::Serialize;
+
+/// Every fifth message (by a hash of its corpus path, e.g. `spam/spam-2-00042-….eml`) is
+/// held out for evaluation: deterministic, independent of file order, about 80/20.
+pub fn is_eval(corpus_path: &str) -> bool {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in corpus_path.as_bytes() {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h.is_multiple_of(5)
+}
+
+/// Counts of verdicts against labels, spam being the positive class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Confusion {
+    pub true_positives: u32,
+    pub false_positives: u32,
+    pub true_negatives: u32,
+    pub false_negatives: u32,
+}
+
+impl Confusion {
+    pub fn record(&mut self, is_spam: bool, flagged: bool) {
+        match (is_spam, flagged) {
+            (true, true) => self.true_positives += 1,
+            (false, true) => self.false_positives += 1,
+            (false, false) => self.true_negatives += 1,
+            (true, false) => self.false_negatives += 1,
+        }
+    }
+
+    pub fn total(&self) -> u32 {
+        self.true_positives + self.false_positives + self.true_negatives + self.false_negatives
+    }
+
+    /// Of the mail flagged, how much was spam (1 when nothing was flagged).
+    pub fn precision(&self) -> f64 {
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_positives,
+        )
+    }
+
+    /// Of the spam, how much was flagged (1 when there was no spam).
+    pub fn recall(&self) -> f64 {
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+        )
+    }
+
+    /// Of the ham, how much was wrongly flagged (0 when there was no ham).
+    pub fn false_positive_rate(&self) -> f64 {
+        1.0 - ratio(
+            self.true_negatives,
+            self.true_negatives + self.false_positives,
+        )
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "n={} tp={} fp={} tn={} fn={} precision={:.4} recall={:.4} fp-rate={:.4}",
+            self.total(),
+            self.true_positives,
+            self.false_positives,
+            self.true_negatives,
+            self.false_negatives,
+            self.precision(),
+            self.recall(),
+            self.false_positive_rate()
+        )
+    }
+}
+
+fn ratio(a: u32, b: u32) -> f64 {
+    if b == 0 {
+        1.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_is_deterministic_and_about_a_fifth() {
+        let names: Vec<String> = (0..5000)
+            .map(|i| format!("ham/easy-ham-1-{i:05}.eml"))
+            .collect();
+        let eval = names.iter().filter(|n| is_eval(n)).count();
+        assert!((800..1200).contains(&eval), "{eval}");
+        assert_eq!(is_eval("spam/x.eml"), is_eval("spam/x.eml"));
+    }
+
+    #[test]
+    fn metrics_follow_their_definitions() {
+        let mut c = Confusion::default();
+        for _ in 0..9 {
+            c.record(true, true);
+        }
+        c.record(true, false);
+        c.record(false, true);
+        for _ in 0..9 {
+            c.record(false, false);
+        }
+        assert_eq!(c.precision(), 0.9);
+        assert_eq!(c.recall(), 0.9);
+        assert!((c.false_positive_rate() - 0.1).abs() < 1e-12);
+        assert_eq!(Confusion::default().precision(), 1.0);
+    }
+}

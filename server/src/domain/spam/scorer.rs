@@ -1,0 +1,222 @@
+//! Puts it together: one parse, the statistical classifier as a `BAYES_xx` band, the content
+//! and header rules, reputation and authentication, summed into a [`ScoreReport`].
+
+use super::auth_results::AuthSummary;
+use super::bayes::{AccountModel, BayesModel};
+use super::message::MailView;
+use super::reputation::{self, DomainHistory};
+use super::rules;
+use super::score::{RuleHit, SpamScore};
+use super::threshold::Threshold;
+use super::tokenizer;
+use serde::Serialize;
+
+/// Per-message inputs that come from the account and this deployment's history.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreContext<'a> {
+    pub threshold: Threshold,
+    pub reputation: DomainHistory,
+    /// The account's overlay trained from agents' flags, if it has one.
+    pub account_model: Option<&'a AccountModel>,
+}
+
+/// Why a message scored what it did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreReport {
+    pub score: SpamScore,
+    /// `score >= threshold` (never when filtering is off).
+    pub spam: bool,
+    /// Every test that fired, highest points first.
+    pub hits: Vec<RuleHit>,
+}
+
+/// The classifier's probability bands, as SpamAssassin names them: (lower bound, name,
+/// points). A probability falls in the last band whose bound it reaches. Points come from
+/// the same fit as the rules' (see [`rules`]): below 0.99 the classifier needs supporting
+/// rules to reach 5; at 0.999 and above (`BAYES_99` + `BAYES_999` = 5.4) it flags alone; a
+/// confident "ham" verdict outweighs a couple of stray rule hits.
+const BAYES_BANDS: &[(f64, &str, f64)] = &[
+    (0.0, "BAYES_00", -5.0),
+    (0.01, "BAYES_05", -3.0),
+    (0.05, "BAYES_20", -2.0),
+    (0.20, "BAYES_40", 0.0),
+    (0.40, "BAYES_50", 0.3),
+    (0.60, "BAYES_60", 2.3),
+    (0.80, "BAYES_80", 3.0),
+    (0.95, "BAYES_95", 3.5),
+    (0.99, "BAYES_99", 4.4),
+];
+/// Extra hit for near-certainty, added on top of `BAYES_99` like SpamAssassin's BAYES_999.
+const BAYES_999: (f64, &str, f64) = (0.999, "BAYES_999", 1.0);
+
+/// The spam scorer: the base model plus the rules. Immutable once built: keep one per
+/// process and share it by reference (it is `Send + Sync`).
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    model: BayesModel,
+    trusted_authserv_id: Option<String>,
+}
+
+impl Scorer {
+    pub fn new(model: BayesModel) -> Self {
+        Scorer {
+            model,
+            trusted_authserv_id: None,
+        }
+    }
+
+    /// Read only `Authentication-Results` stamped with this authserv-id (our own MX), instead
+    /// of just the topmost one.
+    pub fn with_trusted_authserv_id(mut self, id: impl Into<String>) -> Self {
+        self.trusted_authserv_id = Some(id.into());
+        self
+    }
+
+    pub fn model(&self) -> &BayesModel {
+        &self.model
+    }
+
+    pub fn score(&self, raw: &[u8], ctx: &ScoreContext) -> ScoreReport {
+        self.score_with_auth(raw, ctx, None)
+    }
+
+    /// Like [`score`](Self::score), with authentication results the server verified itself
+    /// (mail-auth), which replace those read from the message's headers.
+    pub fn score_with_auth(
+        &self,
+        raw: &[u8],
+        ctx: &ScoreContext,
+        verified: Option<&AuthSummary>,
+    ) -> ScoreReport {
+        let view = MailView::parse(raw);
+        let mut hits = Vec::with_capacity(16);
+        if let Some(p) = self
+            .model
+            .spam_probability(&tokenizer::tokens(&view), ctx.account_model)
+        {
+            bayes_hits(p, &mut hits);
+        }
+        rules::check_all(&view, &mut hits);
+        let read;
+        let auth = match verified {
+            Some(a) => a,
+            None => {
+                read = AuthSummary::from_view(&view, self.trusted_authserv_id.as_deref());
+                &read
+            }
+        };
+        reputation::check(
+            &ctx.reputation,
+            auth,
+            view.from_domain().as_deref(),
+            &mut hits,
+        );
+        hits.sort_by(|a, b| b.points.total_cmp(&a.points));
+        let score = SpamScore::from_hits(&hits);
+        ScoreReport {
+            score,
+            spam: ctx.threshold.is_spam(score),
+            hits,
+        }
+    }
+}
+
+fn bayes_hits(p: f64, hits: &mut Vec<RuleHit>) {
+    let (lower, name, points) = BAYES_BANDS
+        .iter()
+        .rev()
+        .find(|(lower, ..)| p >= *lower)
+        .copied()
+        .unwrap_or(BAYES_BANDS[0]);
+    let upper = BAYES_BANDS
+        .iter()
+        .find(|(l, ..)| *l > lower)
+        .map_or(1.0, |(l, ..)| *l);
+    hits.push(RuleHit::new(
+        name,
+        points,
+        format!(
+            "Token classifier: spam probability {:.3} (band {:.0}–{:.0}%)",
+            p,
+            lower * 100.0,
+            upper * 100.0
+        ),
+    ));
+    if p >= BAYES_999.0 {
+        hits.push(RuleHit::new(
+            BAYES_999.1,
+            BAYES_999.2,
+            format!("Token classifier: spam probability {p:.4} is at least 99.9%"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(r: &ScoreReport) -> Vec<&str> {
+        r.hits.iter().map(|h| h.name.as_str()).collect()
+    }
+
+    #[test]
+    fn bands_cover_zero_to_one() {
+        for (p, want) in [
+            (0.0, "BAYES_00"),
+            (0.5, "BAYES_50"),
+            (0.97, "BAYES_95"),
+            (1.0, "BAYES_99"),
+        ] {
+            let mut hits = Vec::new();
+            bayes_hits(p, &mut hits);
+            assert_eq!(hits[0].name, want, "{p}");
+        }
+        let mut hits = Vec::new();
+        bayes_hits(0.9995, &mut hits);
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[1].name, "BAYES_999");
+    }
+
+    #[test]
+    fn report_score_is_the_sum_of_its_hits_and_threshold_decides() {
+        let raw = b"Subject: FREE MONEY FOR YOU NOW\r\nTo: undisclosed-recipients:;\r\nFrom: x123456@example.com\r\n\r\nAct now, limited time, order now! Make money, earn up to $500 per week, no obligation, risk free. To be removed reply with remove.";
+        let scorer = Scorer::new(BayesModel::empty());
+        let report = scorer.score(raw, &ScoreContext::default());
+        let sum: f64 = report.hits.iter().map(|h| h.points).sum();
+        assert!((report.score.points() - sum).abs() < 1e-6);
+        assert!(report.score.points() >= 5.0, "{report:?}");
+        assert!(report.spam);
+        assert!(names(&report).contains(&"SUBJ_ALL_CAPS"));
+        let off = ScoreContext {
+            threshold: Threshold::OFF,
+            ..Default::default()
+        };
+        assert!(!scorer.score(raw, &off).spam);
+    }
+
+    #[test]
+    fn reputation_feeds_the_score() {
+        let raw = b"From: a@example.com\r\nTo: b@example.org\r\nSubject: hello\r\nDate: Mon, 2 Sep 2002 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nhi";
+        let scorer = Scorer::new(BayesModel::empty());
+        let clean = scorer.score(raw, &ScoreContext::default());
+        assert!(clean.hits.is_empty(), "{clean:?}");
+        let bad = ScoreContext {
+            reputation: DomainHistory {
+                spam_flags: 10,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(names(&scorer.score(raw, &bad)), ["DOMAIN_BAD_HISTORY"]);
+    }
+
+    #[test]
+    fn report_serialises_with_named_hits() {
+        let report = Scorer::new(BayesModel::empty())
+            .score(b"Subject: x\r\n\r\ny", &ScoreContext::default());
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(json["score"].is_number());
+        assert!(json["hits"][0]["name"].is_string());
+        assert!(json["hits"][0]["description"].is_string());
+    }
+}

@@ -1,0 +1,404 @@
+//! Turns a message into the tokens the statistical classifier counts.
+//!
+//! In the spirit of SpamBayes and bogofilter: lower-cased words of 3–20 characters from the
+//! decoded text and the HTML's visible text (long runs become a `skip:` token of their first
+//! letter and length class), URL host pieces, and selected header facts each under its own
+//! prefix so "free" in a Subject is a different clue from "free" in a body. Received lines,
+//! Message-IDs, the list of header names and `X-Spam-*` are left out: they describe the
+//! route and the collector, not the sender (leaving header names out also measured better).
+//! Tokens are 32-bit FNV-1a hashes so the model never stores text and stays small.
+
+use super::message::MailView;
+
+/// A token's identity in the model.
+pub type TokenHash = u32;
+
+const MIN_WORD: usize = 3;
+const MAX_WORD: usize = 20;
+const MAX_TOKENS: usize = 4_000;
+
+/// 32-bit FNV-1a over the prefix then the token text: stable across platforms and releases
+/// (a model file is only meaningful with the same hash).
+pub fn hash_token(prefix: &str, text: &str) -> TokenHash {
+    fnv_feed(fnv_feed(FNV_OFFSET, prefix.as_bytes()), text.as_bytes())
+}
+
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+
+/// Continues an FNV-1a hash over more bytes (FNV is a stream: feeding `a` then `b` equals
+/// hashing `a` followed by `b`).
+fn fnv_feed(mut h: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Unique token hashes of a message, sorted (each token counts once per message).
+pub fn tokens(view: &MailView) -> Vec<TokenHash> {
+    let mut out = Tokens::default();
+    if let Some(subject) = &view.subject {
+        out.words("s:", subject);
+        let letters: Vec<char> = subject.chars().filter(|c| c.is_alphabetic()).collect();
+        if letters.len() >= 6 && letters.iter().all(|c| c.is_uppercase()) {
+            out.push("s:", "<allcaps>");
+        }
+    } else {
+        out.push("h:", "no-subject");
+    }
+    if let Some(name) = &view.from_name {
+        out.words("fn:", name);
+    }
+    match view.from_domain() {
+        Some(domain) => {
+            out.domain("fd:", &domain);
+        }
+        None => out.push("fd:", "<none>"),
+    }
+    if let Some(local) = view
+        .from_address
+        .as_deref()
+        .and_then(|a| a.rsplit_once('@'))
+        .map(|(l, _)| l)
+    {
+        out.push("fl:", &shape(local));
+    }
+    if let (Some(reply), Some(from)) = (&view.reply_to_address, &view.from_address) {
+        out.push(
+            "h:",
+            if reply.eq_ignore_ascii_case(from) {
+                "reply-to=from"
+            } else {
+                "reply-to!=from"
+            },
+        );
+    }
+    for (name, value) in &view.headers {
+        // Which headers a message carries says much about the software that wrote it.
+        match name.as_str() {
+            "x-mailer" | "user-agent" => out.push("xm:", &mailer_family(value)),
+            "content-type" => {
+                let main = value
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                out.push("ct:", &main);
+            }
+            "content-transfer-encoding" => out.push("cte:", &value.to_ascii_lowercase()),
+            "x-priority" | "importance" | "x-msmail-priority" => {
+                out.push("pri:", &value.to_ascii_lowercase())
+            }
+            "to" | "cc" => {
+                let n = value.matches('@').count();
+                out.push("rcpt:", &n.min(10).to_string());
+            }
+            _ => {}
+        }
+    }
+    for cs in &view.charsets {
+        out.push("cs:", cs);
+    }
+    for a in &view.attachments {
+        out.push("att:", &a.content_type);
+    }
+    out.push(
+        "parts:",
+        &format!("t{}h{}", view.text_parts.min(3), view.html_parts.min(3)),
+    );
+    out.text(&view.text);
+    out.text(&view.html_text);
+    for link in &view.links {
+        out.url(&link.href);
+    }
+    if view.images > 0 {
+        out.push("img:", &view.images.min(5).to_string());
+    }
+    out.finish()
+}
+
+#[derive(Default)]
+struct Tokens {
+    hashes: Vec<TokenHash>,
+    scratch: String,
+}
+
+impl Tokens {
+    fn push(&mut self, prefix: &str, text: &str) {
+        self.push_hash(hash_token(prefix, text));
+    }
+
+    /// Words of a short header: kept whole (case folded) for 1–20 characters.
+    fn words(&mut self, prefix: &str, text: &str) {
+        for w in split_words(text) {
+            self.word(prefix, w, 1);
+        }
+    }
+
+    /// Pushes `prefix` + the lower-cased word; returns the lower-cased word's length in
+    /// `scratch` when it was kept as a word (not too short, not a `skip:` token).
+    fn word(&mut self, prefix: &str, w: &str, min: usize) -> bool {
+        let n = w.chars().count();
+        if n < min {
+            return false;
+        }
+        if n > MAX_WORD {
+            let first = w.chars().next().unwrap_or('?').to_ascii_lowercase();
+            let mut buf = [0u8; 4];
+            let class = (n / 10 * 10).min(990);
+            let digits = [
+                b'0' + (class / 100) as u8,
+                b'0' + (class / 10 % 10) as u8,
+                b'0',
+            ];
+            let mut h = fnv_feed(FNV_OFFSET, b"skip:");
+            h = fnv_feed(h, first.encode_utf8(&mut buf).as_bytes());
+            let digits = if class >= 100 {
+                &digits[..]
+            } else {
+                &digits[1..]
+            };
+            self.push_hash(fnv_feed(h, digits));
+            return false;
+        }
+        self.scratch.clear();
+        if w.is_ascii() {
+            self.scratch.push_str(w);
+            self.scratch.make_ascii_lowercase();
+        } else {
+            for c in w.chars() {
+                self.scratch.extend(c.to_lowercase());
+            }
+        }
+        let h = fnv_feed(
+            fnv_feed(FNV_OFFSET, prefix.as_bytes()),
+            self.scratch.as_bytes(),
+        );
+        self.push_hash(h);
+        true
+    }
+
+    fn push_hash(&mut self, h: TokenHash) {
+        if self.hashes.len() < MAX_TOKENS {
+            self.hashes.push(h);
+        }
+    }
+
+    /// Body words, and pairs of neighbouring words (`bi:`): "click here" and "remove me"
+    /// say more together than apart. The pair hash is streamed (FNV-1a of
+    /// `bi:` + first + space + second) so no string is built per word.
+    fn text(&mut self, text: &str) {
+        // FNV state after `bi:` + previous word + ' ', when there is a previous word.
+        let mut pair_state: Option<u32> = None;
+        for w in split_words(text) {
+            if self.hashes.len() >= MAX_TOKENS {
+                return;
+            }
+            if w.contains("://") || w.starts_with("www.") {
+                self.url(w);
+                pair_state = None;
+                continue;
+            }
+            if self.word("", w, MIN_WORD) {
+                let lower = self.scratch.as_bytes();
+                if let Some(state) = pair_state {
+                    let h = fnv_feed(state, lower);
+                    self.push_hash(h);
+                }
+                let lower = self.scratch.as_bytes();
+                pair_state = Some(fnv_feed(
+                    fnv_feed(fnv_feed(FNV_OFFSET, b"bi:"), lower),
+                    b" ",
+                ));
+            } else {
+                pair_state = None;
+            }
+        }
+    }
+
+    /// `url:` tokens for the scheme and each suffix of the host (`a.b.example`, `b.example`,
+    /// `example`): spam reuses domains, ham links to its projects.
+    fn url(&mut self, href: &str) {
+        let lower = href.trim().to_ascii_lowercase();
+        let (scheme, rest) = match lower.split_once("://") {
+            Some((s, r)) => (s, r),
+            None if lower.starts_with("www.") => ("http", lower.as_str()),
+            None => {
+                if let Some(mail) = lower.strip_prefix("mailto:") {
+                    self.push("url:", "mailto");
+                    if let Some((_, d)) = mail.split_once('@') {
+                        self.domain("mailto:", d.split(['?', '>']).next().unwrap_or(""));
+                    }
+                }
+                return;
+            }
+        };
+        self.push("proto:", scheme);
+        let host = rest
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("")
+            .rsplit('@')
+            .next()
+            .unwrap_or("");
+        let host = host.split(':').next().unwrap_or("");
+        if host.parse::<std::net::Ipv4Addr>().is_ok() {
+            self.push("url:", "<ip>");
+            return;
+        }
+        self.domain("url:", host);
+        let path = rest.find('/').map(|p| &rest[p..]).unwrap_or("");
+        for piece in path.split(|c: char| !c.is_ascii_alphanumeric()).take(8) {
+            if piece.len() >= 3 && piece.len() <= MAX_WORD {
+                self.push("up:", piece);
+            }
+        }
+    }
+
+    fn domain(&mut self, prefix: &str, domain: &str) {
+        let domain = domain.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if domain.is_empty() || domain.len() > 100 {
+            return;
+        }
+        let mut rest = domain;
+        for _ in 0..4 {
+            self.push(prefix, rest);
+            match rest.split_once('.') {
+                Some((_, tail)) if tail.contains('.') => rest = tail,
+                Some((_, tail)) => {
+                    self.push(prefix, tail);
+                    break;
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<TokenHash> {
+        self.hashes.sort_unstable();
+        self.hashes.dedup();
+        self.hashes
+    }
+}
+
+/// Words: runs of letters/digits with inner `'`, `-`, `.`, `$`, `!`, `%` kept where they are
+/// part of how spam writes (`$100`, `free!`, `100%`), outer punctuation trimmed.
+fn split_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                ',' | ';' | '"' | '(' | ')' | '<' | '>' | '[' | ']' | '{' | '}' | '*' | '|' | '='
+            )
+    })
+    .map(|w| {
+        w.trim_matches(|c: char| {
+            matches!(
+                c,
+                '.' | ':' | '\'' | '-' | '?' | '_' | '/' | '#' | '&' | '+' | '~' | '`' | '^' | '@'
+            )
+        })
+    })
+    .filter(|w| !w.is_empty())
+}
+
+/// A letter/digit pattern of an address local part (`aaa999`): random senders look alike.
+fn shape(local: &str) -> String {
+    let mut s = String::new();
+    let mut last = ' ';
+    let mut run = 0;
+    for c in local.chars().take(40) {
+        let class = if c.is_ascii_digit() {
+            '9'
+        } else if c.is_alphabetic() {
+            'a'
+        } else {
+            '.'
+        };
+        if class == last {
+            run += 1;
+            if run > 2 {
+                continue;
+            }
+        } else {
+            run = 1;
+            last = class;
+        }
+        s.push(class);
+    }
+    s
+}
+
+/// `Microsoft Outlook Express 6.00.2600.0000` → `microsoft outlook express`.
+fn mailer_family(value: &str) -> String {
+    value
+        .split(|c: char| c.is_whitespace() || c == '/' || c == '(')
+        .filter(|w| !w.is_empty() && !w.starts_with(|c: char| c.is_ascii_digit()))
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(raw: &str) -> Vec<TokenHash> {
+        tokens(&MailView::parse(raw.as_bytes()))
+    }
+
+    #[test]
+    fn hash_is_stable() {
+        // FNV-1a test vector: "a" → 0xe40c292c.
+        assert_eq!(hash_token("", "a"), 0xe40c_292c);
+    }
+
+    #[test]
+    fn subject_and_body_words_are_distinct_tokens() {
+        let t = toks("Subject: Free\r\n\r\nfree money");
+        assert!(t.contains(&hash_token("s:", "free")));
+        assert!(t.contains(&hash_token("", "free")));
+        assert!(t.contains(&hash_token("", "money")));
+    }
+
+    #[test]
+    fn urls_give_host_suffix_tokens() {
+        let t = toks("Subject: x\r\n\r\nsee http://www.deals.example.com/buy now");
+        assert!(t.contains(&hash_token("url:", "www.deals.example.com")));
+        assert!(t.contains(&hash_token("url:", "example.com")));
+        assert!(t.contains(&hash_token("up:", "buy")));
+    }
+
+    #[test]
+    fn streamed_pair_and_skip_hashes_equal_the_plain_ones() {
+        let t = toks("Subject: a\r\n\r\nClick Here now aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        assert!(t.contains(&hash_token("bi:", "click here")));
+        assert!(t.contains(&hash_token("bi:", "here now")));
+        assert!(t.contains(&hash_token("skip:", "a30")));
+        assert!(!t.contains(&hash_token("bi:", "now aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")));
+    }
+
+    #[test]
+    fn tokens_are_unique_and_sorted() {
+        let t = toks("Subject: a\r\n\r\nspam spam spam eggs");
+        let mut sorted = t.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(t, sorted);
+    }
+
+    #[test]
+    fn x_spam_headers_give_no_tokens() {
+        let a = toks("Subject: a\r\nX-Spam-Status: Yes, score=20\r\n\r\nbody text");
+        let b = toks("Subject: a\r\n\r\nbody text");
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn local_part_shape_collapses_runs() {
+        assert_eq!(shape("john.smith1234"), "aa.aa99");
+    }
+}

@@ -1,0 +1,65 @@
+//! Hard bounce: the address does not exist or will never accept mail.
+//!
+//! Effect: the address goes on the **global** exclusion list (every account), **permanent until
+//! reactivated**; the contact stays, marked "hard bounce". Global because a non-existent mailbox
+//! is a fact about the address, not about the sender; mailing it again from any account hurts
+//! the shared sending reputation.
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    AccountId, ContactEffect, Decision, LogKind, NewSuppression, Retry, Scope, SuppressionKind,
+};
+use crate::domain::address::EmailAddress;
+
+pub const REASON: &str = "hard bounce: the address does not exist or refuses all mail";
+
+/// The sending account does not matter: the entry is global.
+pub fn decide(_account: AccountId, address: &EmailAddress, now: DateTime<Utc>) -> Decision {
+    Decision {
+        suppression: Some(NewSuppression {
+            address: address.clone(),
+            scope: Scope::Global,
+            kind: SuppressionKind::HardBounce,
+            reason: REASON.to_string(),
+            since: now,
+            until: None,
+        }),
+        contact: ContactEffect::MarkHardBounce,
+        log: LogKind::Bounce,
+        retry: Retry::Never,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::suppression::test_support::*;
+
+    #[test]
+    fn a_hard_bounce_suppresses_the_address_globally_and_for_good_whichever_account_sent() {
+        for (account, address) in [
+            (ACME, "gone@example.com"),
+            (GLOBEX, "Gone@Example.com"),
+            (AccountId(-1), "x@y.test"),
+        ] {
+            let d = decide(account, &addr(address), t0());
+            let s = d.suppression.clone().expect("a hard bounce suppresses");
+            assert_eq!(s.scope, Scope::Global, "{address}");
+            assert_eq!(s.kind, SuppressionKind::HardBounce);
+            assert_eq!(s.until, None, "permanent until reactivated");
+            assert_eq!(s.since, t0());
+            assert_eq!(s.address, addr(address));
+            assert_eq!(
+                d.contact,
+                ContactEffect::MarkHardBounce,
+                "the contact stays, marked"
+            );
+            assert_eq!(d.retry, Retry::Never);
+            assert_eq!(
+                d.log_entries(),
+                vec![LogKind::Bounce, LogKind::SuppressionAdded]
+            );
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Deliverdesk's server: the pure deliverability domain, storage (SQLite / PostgreSQL),
+//! services, the HTTP layer and the CLI commands.
+
+pub mod cli;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod services;
+pub mod storage;

@@ -1,0 +1,174 @@
+//! `deliverdesk`: the support desk's server and its offline tools.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use server::domain::spam::Threshold;
+use server::storage::{Db, DEFAULT_DATABASE_URL};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "deliverdesk",
+    version,
+    about = "Deliverability and spam control for support desks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. SQLite files are created.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// Seed demo accounts, users and conversations if the database is empty.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default when no command is given).
+    Serve(ServeArgs),
+    /// Create or migrate the database, then exit.
+    Migrate {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Spam-score messages (files or folders of .eml): one JSON line per message.
+    Score {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Spam threshold in SpamAssassin points; 0 turns filtering off.
+        #[arg(long, default_value = "5", value_parser = parse_threshold)]
+        threshold: Threshold,
+    },
+    /// Train the spam model on a labelled corpus (labels.tsv + files) and report accuracy
+    /// on the held-out part.
+    TrainSpam {
+        corpus_dir: PathBuf,
+        /// Where to write the model.
+        #[arg(long, default_value = "server/assets/spam-model.bin")]
+        out: PathBuf,
+    },
+    /// Accuracy of the shipped spam model on a labelled corpus, split and in full.
+    SpamReport {
+        #[arg(default_value = "../shared/corpora/spam")]
+        corpus_dir: PathBuf,
+    },
+}
+
+fn parse_threshold(s: &str) -> Result<Threshold, String> {
+    Threshold::parse(s).map_err(|e| e.to_string())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = tokio::runtime::Runtime::new().context("Failed to start the async runtime")?;
+    match cli.command {
+        None => runtime.block_on(serve(ServeArgs::parse_from_env()?)),
+        Some(Command::Serve(args)) => runtime.block_on(serve(args)),
+        Some(Command::Migrate { database_url }) => runtime.block_on(async {
+            Db::connect(&database_url).await?;
+            eprintln!("database is migrated");
+            Ok(())
+        }),
+        Some(Command::Score { paths, threshold }) => {
+            server::cli::score::run(&paths, threshold, &mut std::io::stdout().lock())
+        }
+        Some(Command::TrainSpam { corpus_dir, out }) => {
+            server::cli::train_spam::run(&corpus_dir, &out, &mut std::io::stderr().lock())
+        }
+        Some(Command::SpamReport { corpus_dir }) => {
+            let scorer =
+                server::domain::spam::Scorer::new(server::domain::spam::BayesModel::shipped()?);
+            server::cli::train_spam::report_full_corpus(
+                &corpus_dir,
+                &scorer,
+                &mut std::io::stdout().lock(),
+            )?;
+            Ok(())
+        }
+    }
+}
+
+impl ServeArgs {
+    /// `deliverdesk` with no command behaves as `deliverdesk serve` with its defaults.
+    fn parse_from_env() -> anyhow::Result<Self> {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Ok(Only::try_parse_from(["deliverdesk"])?.args)
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let db = Db::connect(&args.database_url).await?;
+    let mut seeded = false;
+    if args.demo {
+        seeded = server::demo::seed_if_empty(&db).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("Failed to listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    let state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr));
+    println!("Deliverdesk is running at http://{addr}");
+    if args.demo {
+        println!(
+            "Demo logins (password for all: {}){}:",
+            server::demo::DEMO_PASSWORD,
+            if seeded { "" } else { ", seeded earlier" }
+        );
+        for u in server::demo::DEMO_USERS {
+            println!("  {:<20} {:<6} {}", u.email, u.role.as_str(), u.account);
+        }
+    }
+    tracing::info!(%addr, backend = ?db.backend(), "listening");
+    server::http::serve(listener, state, shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGTERM or Ctrl-C: stop accepting, finish in-flight requests, close the database.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,145 @@
+//! The app's backend: the `app::backend::Backend` trait implemented over storage.
+
+use super::auth;
+use super::search::SearchQuery;
+use crate::storage::Db;
+use app::backend::{Backend, LoginOutcome};
+use app::error::ApiError;
+use app::models::*;
+use chrono::{Duration, Utc};
+
+/// How long a session cookie lives.
+pub const SESSION_DAYS: i64 = 14;
+
+#[derive(Clone, Debug)]
+pub struct DeskService {
+    db: Db,
+}
+
+impl DeskService {
+    pub fn new(db: Db) -> Self {
+        DeskService { db }
+    }
+
+    /// The user behind a session cookie's token, if the session is live.
+    pub async fn user_for_token(&self, token: &str) -> anyhow::Result<Option<CurrentUser>> {
+        self.db
+            .session_user(&auth::token_hash(token), Utc::now())
+            .await
+    }
+}
+
+/// Logs the cause and shows the user a short message: internals stay in the log.
+fn internal(e: anyhow::Error) -> ApiError {
+    tracing::error!(error = ?e, "request failed");
+    ApiError::Internal("please try again; the error was logged".into())
+}
+
+#[async_trait::async_trait]
+impl Backend for DeskService {
+    async fn login(&self, email: &str, password: &str) -> Result<LoginOutcome, ApiError> {
+        let wrong = || ApiError::Invalid("Wrong email or password.".into());
+        if email.trim().is_empty() || password.is_empty() {
+            return Err(ApiError::Invalid("Enter your email and password.".into()));
+        }
+        let creds = self.db.user_credentials(email).await.map_err(internal)?;
+        let Some(creds) = creds else {
+            // Spend the same time as a real check so response time does not reveal accounts.
+            let _ = tokio::task::spawn_blocking(|| {
+                auth::verify_password("x", "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$dGVzdA")
+            })
+            .await;
+            return Err(wrong());
+        };
+        let password = password.to_string();
+        let hash = creds.password_hash.clone();
+        let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+            .await
+            .map_err(|e| internal(e.into()))?;
+        if !ok {
+            return Err(wrong());
+        }
+        let token = auth::new_token();
+        let now = Utc::now();
+        self.db
+            .create_session(
+                &auth::token_hash(&token),
+                creds.user.id,
+                now,
+                now + Duration::days(SESSION_DAYS),
+            )
+            .await
+            .map_err(internal)?;
+        tracing::info!(
+            user_id = creds.user.id,
+            account_id = creds.user.account_id,
+            "signed in"
+        );
+        Ok(LoginOutcome {
+            token,
+            user: creds.user,
+            max_age_secs: SESSION_DAYS * 24 * 3600,
+        })
+    }
+
+    async fn logout(&self, token: &str) -> Result<(), ApiError> {
+        self.db
+            .delete_session(&auth::token_hash(token))
+            .await
+            .map_err(internal)
+    }
+
+    async fn list_conversations(
+        &self,
+        user: &CurrentUser,
+        filter: ConversationFilter,
+    ) -> Result<Vec<ConversationSummary>, ApiError> {
+        let search = SearchQuery::parse(filter.query.as_deref().unwrap_or(""));
+        self.db
+            .list_conversations(user.account_id, filter.status, &search)
+            .await
+            .map_err(internal)
+    }
+
+    async fn get_conversation(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+    ) -> Result<ConversationDetail, ApiError> {
+        self.db
+            .get_conversation(user.account_id, id)
+            .await
+            .map_err(internal)?
+            .ok_or(ApiError::NotFound)
+    }
+
+    async fn list_contacts(&self, user: &CurrentUser) -> Result<Vec<ContactView>, ApiError> {
+        self.db
+            .list_contacts(user.account_id)
+            .await
+            .map_err(internal)
+    }
+
+    async fn reporting_summary(&self, user: &CurrentUser) -> Result<ReportingSummary, ApiError> {
+        self.db
+            .reporting_summary(user.account_id)
+            .await
+            .map_err(internal)
+    }
+
+    async fn account_overview(&self, admin: &CurrentUser) -> Result<AccountOverview, ApiError> {
+        if !admin.is_admin() {
+            return Err(ApiError::Forbidden);
+        }
+        let users = self
+            .db
+            .count_users(admin.account_id)
+            .await
+            .map_err(internal)?;
+        Ok(AccountOverview {
+            account_id: admin.account_id,
+            account_name: admin.account_name.clone(),
+            users,
+        })
+    }
+}

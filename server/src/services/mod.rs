@@ -1,0 +1,7 @@
+//! Services: what handlers and server functions call. Each takes parsed input, talks to
+//! storage and the pure domain, and returns typed results.
+
+pub mod auth;
+pub mod desk;
+pub mod sanitize;
+pub mod search;

@@ -1,0 +1,923 @@
+//! Deliverability storage (issue 4): webhook credentials, delivery events, suppressions and
+//! their overrides, Org Logging, and the delivery status of messages and contacts.
+//!
+//! The pieces the ingest writes in one transaction take a connection (`&mut *tx`); the rest
+//! are methods on [`Db`]. Every query is written once for both backends.
+
+use super::{col, from_ms, to_ms, Db};
+use crate::domain::address::EmailAddress;
+use crate::domain::suppression::{
+    AccountId, ContactEffect, LogKind, Override, Scope, Suppression, SuppressionKind,
+};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+/// An account's webhook credential. Deliberately not `Serialize`: it holds secrets.
+#[derive(Clone)]
+pub struct WebhookCredential {
+    pub account_id: i64,
+    pub username: String,
+    /// argon2 hash of the HTTP Basic password.
+    pub secret_hash: String,
+    /// Mailgun's HTTP webhook signing key (HMAC-SHA256); `None` = Mailgun events refused.
+    pub mailgun_signing_key: Option<String>,
+    /// SendGrid's verification key (base64 DER SubjectPublicKeyInfo, P-256); `None` = the
+    /// signature is not checked (the Basic credential still is).
+    pub sendgrid_public_key: Option<String>,
+}
+
+/// One delivery event to store (a provider event or one recipient of a raw notice).
+#[derive(Debug, Clone)]
+pub struct NewDeliveryEvent<'a> {
+    pub account_id: i64,
+    /// `postmark`, `ses`, `sendgrid`, `mailgun`, or `raw` for a notice posted as a message.
+    pub provider: &'a str,
+    /// Unique per account and provider: a second insert of the same id is a no-op.
+    pub provider_event_id: &'a str,
+    pub category: &'a str,
+    pub reason: &'a str,
+    pub status: Option<String>,
+    pub reply_code: Option<i64>,
+    pub recipient: Option<&'a str>,
+    pub recipient_domain: Option<&'a str>,
+    pub diagnostic: Option<&'a str>,
+    pub remote_mta: Option<&'a str>,
+    pub feedback_type: Option<&'a str>,
+    pub evidence_rule: &'a str,
+    pub evidence_source: &'a str,
+    pub provider_message_id: Option<&'a str>,
+    pub message_id_header: Option<&'a str>,
+    /// Our `messages.id`, when the event was matched to a message we sent.
+    pub message_id: Option<i64>,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    /// The payload or raw notice, as received.
+    pub raw: Option<&'a [u8]>,
+}
+
+/// A stored delivery event, for the Org Logging details and the tests.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryEvent {
+    pub id: i64,
+    pub account_id: i64,
+    pub provider: String,
+    pub provider_event_id: String,
+    pub category: String,
+    pub reason: String,
+    pub status: Option<String>,
+    pub reply_code: Option<i64>,
+    pub recipient: Option<String>,
+    pub diagnostic: Option<String>,
+    pub remote_mta: Option<String>,
+    pub message_id: Option<i64>,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub raw: Option<Vec<u8>>,
+}
+
+/// A suppression row with its storage identity.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredSuppression {
+    pub id: i64,
+    pub entry: Suppression,
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// An Org Logging entry to write.
+#[derive(Debug, Clone)]
+pub struct NewLogEntry {
+    /// `None` = not about one account.
+    pub account_id: Option<i64>,
+    pub at: DateTime<Utc>,
+    pub kind: LogKind,
+    /// `system`, `webhook:<provider>`, or the admin's email.
+    pub actor: String,
+    /// The address or domain the entry is about.
+    pub subject: String,
+    pub details: serde_json::Value,
+    pub event_id: Option<i64>,
+}
+
+/// A stored Org Logging entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogEntry {
+    pub id: i64,
+    pub account_id: Option<i64>,
+    pub at: DateTime<Utc>,
+    /// A [`LogKind`] name (`bounce`, `suppression_added` …).
+    pub kind: String,
+    pub actor: String,
+    pub subject: String,
+    pub details: serde_json::Value,
+    pub event_id: Option<i64>,
+}
+
+/// What the Org Logging page filters by. Dates are a half-open range `[from, to)`.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub kind: Option<String>,
+    /// An address or domain; matched exactly, case-insensitively.
+    pub subject: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// 0-based.
+    pub page: u32,
+    /// Clamped to 1..=500.
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogPage {
+    /// Newest first.
+    pub entries: Vec<LogEntry>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A contact's deliverability badge, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContactStatus {
+    /// `active`, `hard_bounce`, `soft_bounce`, `complaint` or `inactive`.
+    pub status: String,
+    pub until: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    pub event_id: Option<i64>,
+}
+
+/// The delivery status of an outbound message, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageDelivery {
+    /// `pending`, `accepted` or `failed`; `None` for inbound messages.
+    pub status: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// JSON `{category, reason, status, code, diagnostic, at}` when failed.
+    pub error: Option<serde_json::Value>,
+}
+
+fn scope_of(account_id: Option<i64>) -> Scope {
+    match account_id {
+        None => Scope::Global,
+        Some(a) => Scope::Account(AccountId(a)),
+    }
+}
+
+fn scope_account(scope: Scope) -> Option<i64> {
+    match scope {
+        Scope::Global => None,
+        Scope::Account(a) => Some(a.0),
+    }
+}
+
+const SUPPRESSION_COLUMNS: &str =
+    "id, address, account_id, kind, reason, since, until, event_id, released_at";
+
+fn suppression_from_row(row: &AnyRow) -> anyhow::Result<StoredSuppression> {
+    let address: String = col(row, "address")?;
+    let kind: String = col(row, "kind")?;
+    let until: Option<i64> = col(row, "until")?;
+    let released: Option<i64> = col(row, "released_at")?;
+    Ok(StoredSuppression {
+        id: col(row, "id")?,
+        entry: Suppression {
+            address: EmailAddress::parse(&address)
+                .with_context(|| format!("stored address {address:?} is not valid"))?,
+            scope: scope_of(col(row, "account_id")?),
+            kind: SuppressionKind::parse(&kind)
+                .with_context(|| format!("unknown suppression kind {kind:?}"))?,
+            reason: col(row, "reason")?,
+            since: from_ms(col(row, "since")?),
+            until: until.map(from_ms),
+            event_id: col(row, "event_id")?,
+        },
+        released_at: released.map(from_ms),
+    })
+}
+
+fn override_from_row(row: &AnyRow) -> anyhow::Result<Override> {
+    let address: String = col(row, "address")?;
+    Ok(Override {
+        account: AccountId(col(row, "account_id")?),
+        address: EmailAddress::parse(&address)
+            .with_context(|| format!("stored address {address:?} is not valid"))?,
+        reason: col(row, "reason")?,
+        since: from_ms(col(row, "since")?),
+    })
+}
+
+fn log_from_row(row: &AnyRow) -> anyhow::Result<LogEntry> {
+    let details: String = col(row, "details")?;
+    Ok(LogEntry {
+        id: col(row, "id")?,
+        account_id: col(row, "account_id")?,
+        at: from_ms(col(row, "logged_at")?),
+        kind: col(row, "kind")?,
+        actor: col(row, "actor")?,
+        subject: col(row, "subject")?,
+        details: serde_json::from_str(&details).context("Failed to read log details")?,
+        event_id: col(row, "event_id")?,
+    })
+}
+
+/// Stores an event unless the same provider event is already stored; `None` = duplicate.
+pub async fn insert_event(
+    conn: &mut AnyConnection,
+    e: &NewDeliveryEvent<'_>,
+) -> anyhow::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "INSERT INTO delivery_events (account_id, provider, provider_event_id, category, reason, \
+         status, reply_code, recipient, recipient_domain, diagnostic, remote_mta, feedback_type, \
+         evidence_rule, evidence_source, provider_message_id, message_id_header, message_id, \
+         occurred_at, received_at, raw) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+         ON CONFLICT (account_id, provider, provider_event_id) DO NOTHING RETURNING id",
+    )
+    .bind(e.account_id)
+    .bind(e.provider)
+    .bind(e.provider_event_id)
+    .bind(e.category)
+    .bind(e.reason)
+    .bind(e.status.as_deref())
+    .bind(e.reply_code)
+    .bind(e.recipient)
+    .bind(e.recipient_domain)
+    .bind(e.diagnostic)
+    .bind(e.remote_mta)
+    .bind(e.feedback_type)
+    .bind(e.evidence_rule)
+    .bind(e.evidence_source)
+    .bind(e.provider_message_id)
+    .bind(e.message_id_header)
+    .bind(e.message_id)
+    .bind(to_ms(e.occurred_at))
+    .bind(to_ms(e.received_at))
+    .bind(e.raw.map(<[u8]>::to_vec))
+    .fetch_optional(conn)
+    .await
+    .context("Failed to store a delivery event")
+}
+
+/// The outbound message an event is about: by the provider's id first, then by Message-ID.
+pub async fn find_sent_message(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    provider_message_id: Option<&str>,
+    message_id_header: Option<&str>,
+) -> anyhow::Result<Option<i64>> {
+    if let Some(pid) = provider_message_id.filter(|s| !s.is_empty()) {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE account_id = $1 AND provider_message_id = $2 \
+             AND direction = 'outbound' ORDER BY id LIMIT 1",
+        )
+        .bind(account_id)
+        .bind(pid)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("Failed to match an event by provider message id")?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let Some(mid) =
+        message_id_header.map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
+    else {
+        return Ok(None);
+    };
+    if mid.is_empty() {
+        return Ok(None);
+    }
+    sqlx::query_scalar(
+        "SELECT id FROM messages WHERE account_id = $1 AND direction = 'outbound' \
+         AND (message_id_header = $2 OR message_id_header = $3) ORDER BY id LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(mid)
+    .bind(format!("<{mid}>"))
+    .fetch_optional(conn)
+    .await
+    .context("Failed to match an event by Message-ID")
+}
+
+/// "Accepted at T", unless the message already failed (a failure is the news that matters).
+pub async fn mark_message_accepted(
+    conn: &mut AnyConnection,
+    message_id: i64,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE messages SET delivery_status = 'accepted', delivered_at = $1 \
+         WHERE id = $2 AND (delivery_status IS NULL OR delivery_status <> 'failed')",
+    )
+    .bind(to_ms(at))
+    .bind(message_id)
+    .execute(conn)
+    .await
+    .context("Failed to mark a message accepted")?;
+    Ok(())
+}
+
+/// "Failed": `error` is `{category, reason, status, code, diagnostic, at}`.
+pub async fn mark_message_failed(
+    conn: &mut AnyConnection,
+    message_id: i64,
+    error: &serde_json::Value,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE messages SET delivery_status = 'failed', delivery_error = $1 WHERE id = $2",
+    )
+    .bind(error.to_string())
+    .bind(message_id)
+    .execute(conn)
+    .await
+    .context("Failed to mark a message failed")?;
+    Ok(())
+}
+
+/// Inserts a suppression entry; returns its id.
+pub async fn insert_suppression(conn: &mut AnyConnection, s: &Suppression) -> anyhow::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(s.address.as_str())
+    .bind(scope_account(s.scope))
+    .bind(s.kind.as_str())
+    .bind(&s.reason)
+    .bind(to_ms(s.since))
+    .bind(s.until.map(to_ms))
+    .bind(s.event_id)
+    .fetch_one(conn)
+    .await
+    .context("Failed to store a suppression")
+}
+
+/// Every entry (active or not) for `address` that concerns `account`: global ones and the
+/// account's own.
+pub async fn suppressions_for(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    address: &EmailAddress,
+) -> anyhow::Result<Vec<StoredSuppression>> {
+    let sql = format!(
+        "SELECT {SUPPRESSION_COLUMNS} FROM suppressions WHERE address = $1 \
+         AND (account_id IS NULL OR account_id = $2) ORDER BY id"
+    );
+    sqlx::query(&sql)
+        .bind(address.as_str())
+        .bind(account_id)
+        .fetch_all(conn)
+        .await
+        .context("Failed to read suppressions")?
+        .iter()
+        .map(suppression_from_row)
+        .collect()
+}
+
+pub async fn overrides_for(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    address: &EmailAddress,
+) -> anyhow::Result<Vec<Override>> {
+    sqlx::query(
+        "SELECT account_id, address, reason, since FROM suppression_overrides \
+         WHERE address = $1 AND account_id = $2 ORDER BY id",
+    )
+    .bind(address.as_str())
+    .bind(account_id)
+    .fetch_all(conn)
+    .await
+    .context("Failed to read suppression overrides")?
+    .iter()
+    .map(override_from_row)
+    .collect()
+}
+
+pub async fn insert_override(
+    conn: &mut AnyConnection,
+    o: &Override,
+    actor: &str,
+) -> anyhow::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO suppression_overrides (account_id, address, reason, actor, since) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(o.account.0)
+    .bind(o.address.as_str())
+    .bind(&o.reason)
+    .bind(actor)
+    .bind(to_ms(o.since))
+    .fetch_one(conn)
+    .await
+    .context("Failed to store a suppression override")
+}
+
+/// Ends the account's active entries for `address` (not unsubscribes: those are the
+/// recipient's to lift). They count as released now, so the sweeper does not log them again.
+pub async fn end_account_suppressions(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    address: &EmailAddress,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE suppressions SET until = $1, released_at = $1 WHERE address = $2 \
+         AND account_id = $3 AND kind <> 'unsubscribe' AND (until IS NULL OR until > $1)",
+    )
+    .bind(to_ms(now))
+    .bind(address.as_str())
+    .bind(account_id)
+    .execute(conn)
+    .await
+    .context("Failed to end suppressions")?;
+    Ok(done.rows_affected())
+}
+
+/// Applies a rule's [`ContactEffect`] to the contacts with `address`: every account's for a
+/// global scope, the one account's otherwise. A temporary badge never replaces a permanent
+/// one (`hard_bounce`, `inactive`); only a reactivation brings a contact back to `active`.
+pub async fn apply_contact_effect(
+    conn: &mut AnyConnection,
+    scope: Scope,
+    address: &EmailAddress,
+    effect: ContactEffect,
+    reason: Option<&str>,
+    event_id: Option<i64>,
+) -> anyhow::Result<u64> {
+    let (status, until, keep_permanent) = match effect {
+        ContactEffect::Unchanged => return Ok(0),
+        ContactEffect::MarkHardBounce => ("hard_bounce", None, false),
+        ContactEffect::MarkSoftBounceUntil(t) => ("soft_bounce", Some(to_ms(t)), true),
+        ContactEffect::MarkComplaintUntil(t) => ("complaint", Some(to_ms(t)), true),
+        ContactEffect::RemoveFromActive => ("inactive", None, false),
+        ContactEffect::MarkActive => ("active", None, false),
+    };
+    let (reason, event_id) = if effect == ContactEffect::MarkActive {
+        (None, None)
+    } else {
+        (reason, event_id)
+    };
+    let mut sql = String::from(
+        "UPDATE contacts SET status = $1, status_until = $2, status_reason = $3, \
+         status_event_id = $4 WHERE email = $5",
+    );
+    if keep_permanent {
+        sql.push_str(" AND status NOT IN ('hard_bounce', 'inactive')");
+    }
+    if effect == ContactEffect::MarkHardBounce {
+        // A contact an account removed stays removed.
+        sql.push_str(" AND status <> 'inactive'");
+    }
+    let account = scope_account(scope);
+    if account.is_some() {
+        sql.push_str(" AND account_id = $6");
+    }
+    let mut q = sqlx::query(&sql)
+        .bind(status)
+        .bind(until)
+        .bind(reason)
+        .bind(event_id)
+        .bind(address.as_str());
+    if let Some(a) = account {
+        q = q.bind(a);
+    }
+    let done = q
+        .execute(conn)
+        .await
+        .context("Failed to update contact status")?;
+    Ok(done.rows_affected())
+}
+
+pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO org_log (account_id, logged_at, kind, actor, subject, details, event_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(e.account_id)
+    .bind(to_ms(e.at))
+    .bind(e.kind.as_str())
+    .bind(&e.actor)
+    .bind(&e.subject)
+    .bind(e.details.to_string())
+    .bind(e.event_id)
+    .fetch_one(conn)
+    .await
+    .context("Failed to write an Org Logging entry")
+}
+
+/// Times of the account's ISP blocks from `domain` received after `after`.
+pub async fn isp_blocks_since(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    domain: &str,
+    after: DateTime<Utc>,
+) -> anyhow::Result<Vec<DateTime<Utc>>> {
+    let rows: Vec<i64> = sqlx::query_scalar(
+        "SELECT received_at FROM delivery_events WHERE account_id = $1 AND category = 'isp_block' \
+         AND recipient_domain = $2 AND received_at > $3",
+    )
+    .bind(account_id)
+    .bind(domain)
+    .bind(to_ms(after))
+    .fetch_all(conn)
+    .await
+    .context("Failed to count ISP blocks")?;
+    Ok(rows.into_iter().map(from_ms).collect())
+}
+
+/// Times of the account's domain alerts for `domain` logged after `after`.
+pub async fn domain_alerts_since(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    domain: &str,
+    after: DateTime<Utc>,
+) -> anyhow::Result<Vec<DateTime<Utc>>> {
+    let rows: Vec<i64> = sqlx::query_scalar(
+        "SELECT logged_at FROM org_log WHERE account_id = $1 AND kind = 'domain_alert' \
+         AND subject = $2 AND logged_at > $3",
+    )
+    .bind(account_id)
+    .bind(domain)
+    .bind(to_ms(after))
+    .fetch_all(conn)
+    .await
+    .context("Failed to read domain alerts")?;
+    Ok(rows.into_iter().map(from_ms).collect())
+}
+
+/// Marks the entry released, once: `true` only for the caller whose update changed the row,
+/// so several replicas sweeping one database log each release once.
+pub async fn claim_release(
+    conn: &mut AnyConnection,
+    suppression_id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE suppressions SET released_at = $1 WHERE id = $2 AND released_at IS NULL",
+    )
+    .bind(to_ms(now))
+    .bind(suppression_id)
+    .execute(conn)
+    .await
+    .context("Failed to claim a released suppression")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Multi-row VALUES lists are cut at this many rows (SQLite allows 32,766 parameters).
+const GATE_CHUNK: usize = 500;
+
+impl Db {
+    pub async fn create_webhook_credential(
+        &self,
+        account_id: i64,
+        username: &str,
+        secret_hash: &str,
+        mailgun_signing_key: Option<&str>,
+        sendgrid_public_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO webhook_credentials (account_id, username, secret_hash, \
+             mailgun_signing_key, sendgrid_public_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(username)
+        .bind(secret_hash)
+        .bind(mailgun_signing_key)
+        .bind(sendgrid_public_key)
+        .bind(to_ms(now))
+        .fetch_one(self.pool())
+        .await
+        .context("Failed to create a webhook credential")
+    }
+
+    pub async fn webhook_credential(
+        &self,
+        username: &str,
+    ) -> anyhow::Result<Option<WebhookCredential>> {
+        let row = sqlx::query(
+            "SELECT account_id, username, secret_hash, mailgun_signing_key, sendgrid_public_key \
+             FROM webhook_credentials WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(self.pool())
+        .await
+        .context("Failed to look up a webhook credential")?;
+        row.map(|r| {
+            Ok(WebhookCredential {
+                account_id: col(&r, "account_id")?,
+                username: col(&r, "username")?,
+                secret_hash: col(&r, "secret_hash")?,
+                mailgun_signing_key: col(&r, "mailgun_signing_key")?,
+                sendgrid_public_key: col(&r, "sendgrid_public_key")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The account's delivery events, oldest first (for tests and the event details).
+    pub async fn delivery_events(&self, account_id: i64) -> anyhow::Result<Vec<DeliveryEvent>> {
+        sqlx::query(
+            "SELECT id, account_id, provider, provider_event_id, category, reason, status, \
+             reply_code, recipient, diagnostic, remote_mta, message_id, occurred_at, received_at, raw \
+             FROM delivery_events WHERE account_id = $1 ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to list delivery events")?
+        .iter()
+        .map(|r| {
+            Ok(DeliveryEvent {
+                id: col(r, "id")?,
+                account_id: col(r, "account_id")?,
+                provider: col(r, "provider")?,
+                provider_event_id: col(r, "provider_event_id")?,
+                category: col(r, "category")?,
+                reason: col(r, "reason")?,
+                status: col(r, "status")?,
+                reply_code: col(r, "reply_code")?,
+                recipient: col(r, "recipient")?,
+                diagnostic: col(r, "diagnostic")?,
+                remote_mta: col(r, "remote_mta")?,
+                message_id: col(r, "message_id")?,
+                occurred_at: from_ms(col(r, "occurred_at")?),
+                received_at: from_ms(col(r, "received_at")?),
+                raw: col(r, "raw")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Every entry for `address` that concerns `account` (global and the account's own).
+    pub async fn suppressions(
+        &self,
+        account_id: i64,
+        address: &EmailAddress,
+    ) -> anyhow::Result<Vec<StoredSuppression>> {
+        let mut conn = self.pool().acquire().await.context("Failed to connect")?;
+        suppressions_for(&mut conn, account_id, address).await
+    }
+
+    pub async fn overrides(
+        &self,
+        account_id: i64,
+        address: &EmailAddress,
+    ) -> anyhow::Result<Vec<Override>> {
+        let mut conn = self.pool().acquire().await.context("Failed to connect")?;
+        overrides_for(&mut conn, account_id, address).await
+    }
+
+    /// Unreleased entries whose `until` is at or before `now`: the sweeper's candidates.
+    pub async fn expired_unreleased(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<StoredSuppression>> {
+        let sql = format!(
+            "SELECT {SUPPRESSION_COLUMNS} FROM suppressions WHERE released_at IS NULL \
+             AND until IS NOT NULL AND until <= $1 ORDER BY until, id LIMIT $2"
+        );
+        sqlx::query(&sql)
+            .bind(to_ms(now))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await
+            .context("Failed to read expired suppressions")?
+            .iter()
+            .map(suppression_from_row)
+            .collect()
+    }
+
+    /// The account an event belongs to (to file a global entry's release under it).
+    pub async fn event_account(&self, event_id: i64) -> anyhow::Result<Option<i64>> {
+        sqlx::query_scalar("SELECT account_id FROM delivery_events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(self.pool())
+            .await
+            .context("Failed to read an event's account")
+    }
+
+    /// The active entries and the overrides that could concern `account` for any of
+    /// `recipients`, in one pass: the list goes into a temporary table joined against the
+    /// suppression table on its address index.
+    pub async fn suppressions_matching(
+        &self,
+        account_id: i64,
+        recipients: &[EmailAddress],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(Vec<Suppression>, Vec<Override>)> {
+        let mut tx = self.pool().begin().await.context("Failed to begin")?;
+        sqlx::query("CREATE TEMPORARY TABLE IF NOT EXISTS gate_input (address TEXT PRIMARY KEY)")
+            .execute(&mut *tx)
+            .await
+            .context("Failed to create the gate's input table")?;
+        sqlx::query("DELETE FROM gate_input")
+            .execute(&mut *tx)
+            .await
+            .context("Failed to clear the gate's input table")?;
+        for chunk in recipients.chunks(GATE_CHUNK) {
+            let mut sql = String::from("INSERT INTO gate_input (address) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${})", i + 1));
+            }
+            sql.push_str(" ON CONFLICT (address) DO NOTHING");
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q.bind(r.as_str());
+            }
+            q.execute(&mut *tx)
+                .await
+                .context("Failed to fill the gate's input table")?;
+        }
+        let sql = format!(
+            "SELECT {} FROM suppressions s JOIN gate_input g ON g.address = s.address \
+             WHERE (s.account_id IS NULL OR s.account_id = $1) AND (s.until IS NULL OR s.until > $2)",
+            SUPPRESSION_COLUMNS
+                .split(", ")
+                .map(|c| format!("s.{c} AS {c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let entries = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(to_ms(now))
+            .fetch_all(&mut *tx)
+            .await
+            .context("Failed to match recipients against suppressions")?
+            .iter()
+            .map(|r| suppression_from_row(r).map(|s| s.entry))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let overrides = sqlx::query(
+            "SELECT o.account_id AS account_id, o.address AS address, o.reason AS reason, \
+             o.since AS since FROM suppression_overrides o JOIN gate_input g ON g.address = o.address \
+             WHERE o.account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_all(&mut *tx)
+        .await
+        .context("Failed to match recipients against overrides")?
+        .iter()
+        .map(override_from_row)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+        sqlx::query("DROP TABLE gate_input")
+            .execute(&mut *tx)
+            .await
+            .context("Failed to drop the gate's input table")?;
+        tx.commit().await.context("Failed to end the gate's pass")?;
+        Ok((entries, overrides))
+    }
+
+    /// The account's Org Logging entries, newest first, filtered and paginated.
+    pub async fn org_log(&self, account_id: i64, filter: &LogFilter) -> anyhow::Result<LogPage> {
+        let per_page = filter.per_page.clamp(1, 500);
+        let mut clauses = vec!["account_id = $1".to_string()];
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let kind = filter.kind.as_deref().filter(|k| !k.is_empty());
+        let subject = filter
+            .subject
+            .as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        if kind.is_some() {
+            clauses.push(format!("kind = {}", next()));
+        }
+        if subject.is_some() {
+            clauses.push(format!("subject = {}", next()));
+        }
+        if filter.from.is_some() {
+            clauses.push(format!("logged_at >= {}", next()));
+        }
+        if filter.to.is_some() {
+            clauses.push(format!("logged_at < {}", next()));
+        }
+        let where_ = clauses.join(" AND ");
+        let count_sql = format!("SELECT COUNT(*) FROM org_log WHERE {where_}");
+        let list_sql = format!(
+            "SELECT id, account_id, logged_at, kind, actor, subject, details, event_id FROM org_log \
+             WHERE {where_} ORDER BY logged_at DESC, id DESC LIMIT {per_page} OFFSET {}",
+            i64::from(filter.page) * i64::from(per_page)
+        );
+        macro_rules! bind_all {
+            ($q:expr) => {{
+                let mut q = $q.bind(account_id);
+                if let Some(k) = kind {
+                    q = q.bind(k.to_string());
+                }
+                if let Some(s) = &subject {
+                    q = q.bind(s.clone());
+                }
+                if let Some(f) = filter.from {
+                    q = q.bind(to_ms(f));
+                }
+                if let Some(t) = filter.to {
+                    q = q.bind(to_ms(t));
+                }
+                q
+            }};
+        }
+        let total: i64 = bind_all!(sqlx::query_scalar(&count_sql))
+            .fetch_one(self.pool())
+            .await
+            .context("Failed to count Org Logging entries")?;
+        let entries = bind_all!(sqlx::query(&list_sql))
+            .fetch_all(self.pool())
+            .await
+            .context("Failed to list Org Logging entries")?
+            .iter()
+            .map(log_from_row)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(LogPage {
+            entries,
+            total,
+            page: filter.page,
+            per_page,
+        })
+    }
+
+    pub async fn contact_status(
+        &self,
+        account_id: i64,
+        email: &str,
+    ) -> anyhow::Result<Option<ContactStatus>> {
+        let row = sqlx::query(
+            "SELECT status, status_until, status_reason, status_event_id FROM contacts \
+             WHERE account_id = $1 AND email = $2",
+        )
+        .bind(account_id)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(self.pool())
+        .await
+        .context("Failed to read a contact's status")?;
+        row.map(|r| {
+            let until: Option<i64> = col(&r, "status_until")?;
+            Ok(ContactStatus {
+                status: col(&r, "status")?,
+                until: until.map(from_ms),
+                reason: col(&r, "status_reason")?,
+                event_id: col(&r, "status_event_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn message_delivery(
+        &self,
+        account_id: i64,
+        message_id: i64,
+    ) -> anyhow::Result<Option<MessageDelivery>> {
+        let row = sqlx::query(
+            "SELECT delivery_status, delivered_at, delivery_error FROM messages \
+             WHERE account_id = $1 AND id = $2",
+        )
+        .bind(account_id)
+        .bind(message_id)
+        .fetch_optional(self.pool())
+        .await
+        .context("Failed to read a message's delivery status")?;
+        row.map(|r| {
+            let at: Option<i64> = col(&r, "delivered_at")?;
+            let error: Option<String> = col(&r, "delivery_error")?;
+            Ok(MessageDelivery {
+                status: col(&r, "delivery_status")?,
+                delivered_at: at.map(from_ms),
+                error: error
+                    .map(|e| serde_json::from_str(&e))
+                    .transpose()
+                    .context("Failed to read a delivery error")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records how an outbound message was handed over: its provider id and `pending`.
+    pub async fn set_message_sent(
+        &self,
+        account_id: i64,
+        message_id: i64,
+        provider_message_id: Option<&str>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE messages SET delivery_status = 'pending', provider_message_id = $1 \
+             WHERE account_id = $2 AND id = $3",
+        )
+        .bind(provider_message_id)
+        .bind(account_id)
+        .bind(message_id)
+        .execute(self.pool())
+        .await
+        .context("Failed to record a sent message")?;
+        Ok(())
+    }
+}

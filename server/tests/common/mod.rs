@@ -1,0 +1,81 @@
+//! Test helpers: a fresh database per test on each backend, and the real app on port 0.
+#![allow(dead_code)]
+
+use server::storage::Db;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A fresh, migrated SQLite database in a temporary file.
+pub async fn sqlite_db() -> Db {
+    let dir = std::env::temp_dir().join("deliverdesk-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.db", unique("t")));
+    Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("fresh SQLite database")
+}
+
+/// A fresh, migrated PostgreSQL database created next to `TEST_DATABASE_URL`'s, or `None`
+/// (with the reason printed) when no URL is given.
+pub async fn postgres_db() -> Option<Db> {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!(
+            "skipped: TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        );
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = unique("dd_test");
+    let admin = sqlx::AnyPool::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={base} is set but unreachable: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create a test database");
+    admin.close().await;
+    let (prefix, _) = base.rsplit_once('/').expect("a database URL with a path");
+    Some(
+        Db::connect(&format!("{prefix}/{name}"))
+            .await
+            .expect("fresh PostgreSQL database"),
+    )
+}
+
+/// Runs the same storage story on SQLite, and on PostgreSQL when a URL is given.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($story:ident) => {
+        mod $story {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$story($crate::common::sqlite_db().await).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = $crate::common::postgres_db().await {
+                    super::$story(db).await;
+                }
+            }
+        }
+    };
+}
+
+/// The real app, served on 127.0.0.1:0 against `db`. Returns its base URL.
+pub async fn spawn_app(db: Db) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = server::http::AppState::new(db, server::http::leptos_options(addr));
+    tokio::spawn(server::http::serve(listener, state, std::future::pending()));
+    format!("http://{addr}")
+}

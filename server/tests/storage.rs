@@ -1,0 +1,264 @@
+//! The storage story, run on SQLite and (with TEST_DATABASE_URL) on PostgreSQL.
+
+mod common;
+
+use app::models::*;
+use chrono::{Duration, TimeZone, Utc};
+use server::services::search::SearchQuery;
+use server::storage::{Db, NewMessage, SPAM_ATTRIBUTE};
+
+fn message<'a>(
+    account_id: i64,
+    conversation_id: i64,
+    text: &'a str,
+    at: chrono::DateTime<Utc>,
+) -> NewMessage<'a> {
+    NewMessage {
+        account_id,
+        conversation_id,
+        direction: Direction::Inbound,
+        from_addr: "customer@example.com",
+        to_addr: "support@acme.test",
+        subject: "Help",
+        text_body: text,
+        html_body: None,
+        raw_source: Some(b"From: customer@example.com\r\n\r\nraw"),
+        message_id_header: Some("<m1@example.com>"),
+        created_at: at,
+    }
+}
+
+async fn accounts_users_and_sessions(db: Db) {
+    let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    let acme = db.create_account("Acme", now).await.unwrap();
+    let user = db
+        .create_user(
+            acme,
+            "Agent@Acme.test",
+            "Agent",
+            Role::Agent,
+            "$argon2id$hash",
+            now,
+        )
+        .await
+        .unwrap();
+    let creds = db
+        .user_credentials(" agent@ACME.test ")
+        .await
+        .unwrap()
+        .expect("found by any case");
+    assert_eq!(creds.user.id, user);
+    assert_eq!(creds.user.account_name, "Acme");
+    assert_eq!(creds.user.role, Role::Agent);
+    assert_eq!(creds.password_hash, "$argon2id$hash");
+    assert!(db
+        .user_credentials("nobody@acme.test")
+        .await
+        .unwrap()
+        .is_none());
+    // The same email cannot be registered twice.
+    assert!(db
+        .create_user(acme, "agent@acme.test", "Dup", Role::Admin, "h", now)
+        .await
+        .is_err());
+
+    db.create_session("tokenhash", user, now, now + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.session_user("tokenhash", now).await.unwrap().unwrap().id,
+        user
+    );
+    // Expired sessions are not sessions.
+    assert!(db
+        .session_user("tokenhash", now + Duration::days(2))
+        .await
+        .unwrap()
+        .is_none());
+    db.delete_session("tokenhash").await.unwrap();
+    assert!(db.session_user("tokenhash", now).await.unwrap().is_none());
+}
+on_both_backends!(accounts_users_and_sessions);
+
+async fn conversations_are_scoped_to_their_account(db: Db) {
+    let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    let acme = db.create_account("Acme", now).await.unwrap();
+    let globex = db.create_account("Globex", now).await.unwrap();
+    let c1 = db
+        .upsert_contact(acme, "Customer@Example.com", Some("Cus"), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.upsert_contact(acme, "customer@example.com", None, now)
+            .await
+            .unwrap(),
+        c1,
+        "one contact per address"
+    );
+    let g1 = db
+        .upsert_contact(globex, "customer@example.com", None, now)
+        .await
+        .unwrap();
+    assert_ne!(c1, g1, "accounts have their own contacts");
+
+    let conv = db
+        .create_conversation(acme, c1, "Broken carafe", ConversationStatus::Open, now)
+        .await
+        .unwrap();
+    db.add_message(&message(
+        acme,
+        conv,
+        "the glass is cracked",
+        now + Duration::minutes(5),
+    ))
+    .await
+    .unwrap();
+    let other = db
+        .create_conversation(globex, g1, "Badge", ConversationStatus::Open, now)
+        .await
+        .unwrap();
+
+    let detail = db
+        .get_conversation(acme, conv)
+        .await
+        .unwrap()
+        .expect("own conversation");
+    assert_eq!(detail.summary.subject, "Broken carafe");
+    assert_eq!(detail.summary.message_count, 1);
+    assert_eq!(
+        detail.summary.updated_at,
+        now + Duration::minutes(5),
+        "a message moves updated_at"
+    );
+    assert_eq!(detail.messages[0].text_body, "the glass is cracked");
+    assert!(
+        db.get_conversation(acme, other).await.unwrap().is_none(),
+        "another account's conversation is refused"
+    );
+    assert!(db.get_conversation(globex, conv).await.unwrap().is_none());
+
+    let acme_list = db
+        .list_conversations(acme, None, &SearchQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        acme_list.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![conv]
+    );
+    // Attributes of another account's conversation cannot be set.
+    db.set_attribute(globex, conv, SPAM_ATTRIBUTE, "true")
+        .await
+        .unwrap();
+    assert!(db
+        .get_conversation(acme, conv)
+        .await
+        .unwrap()
+        .unwrap()
+        .attributes
+        .is_empty());
+}
+on_both_backends!(conversations_are_scoped_to_their_account);
+
+async fn search_status_and_spam_filters(db: Db) {
+    let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    let acme = db.create_account("Acme", now).await.unwrap();
+    let maria = db
+        .upsert_contact(acme, "maria@example.com", None, now)
+        .await
+        .unwrap();
+    let spammer = db
+        .upsert_contact(acme, "win@prize.example", None, now)
+        .await
+        .unwrap();
+    let open = db
+        .create_conversation(acme, maria, "Refund please", ConversationStatus::Open, now)
+        .await
+        .unwrap();
+    db.add_message(&message(acme, open, "my parcel never arrived", now))
+        .await
+        .unwrap();
+    let done = db
+        .create_conversation(
+            acme,
+            maria,
+            "Thanks",
+            ConversationStatus::Done,
+            now + Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    let spam = db
+        .create_conversation(
+            acme,
+            spammer,
+            "You WON",
+            ConversationStatus::Done,
+            now + Duration::minutes(2),
+        )
+        .await
+        .unwrap();
+    db.add_message(&message(acme, spam, "claim your prize", now))
+        .await
+        .unwrap();
+    db.set_attribute(acme, spam, SPAM_ATTRIBUTE, "true")
+        .await
+        .unwrap();
+
+    let ids = |q: &str, status: Option<ConversationStatus>| {
+        let db = db.clone();
+        let q = SearchQuery::parse(q);
+        async move {
+            let mut v: Vec<i64> = db
+                .list_conversations(acme, status, &q)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.id)
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    assert_eq!(ids("", Some(ConversationStatus::Open)).await, vec![open]);
+    assert_eq!(
+        ids("", Some(ConversationStatus::Done)).await,
+        vec![done, spam]
+    );
+    assert_eq!(
+        ids("spam:true", None).await,
+        vec![spam],
+        "spam stays findable"
+    );
+    assert_eq!(ids("spam:false", None).await, vec![open, done]);
+    assert_eq!(
+        ids("PARCEL", None).await,
+        vec![open],
+        "free text searches message bodies, any case"
+    );
+    assert_eq!(ids("from:prize.example", None).await, vec![spam]);
+    assert_eq!(ids("status:done refund", None).await, Vec::<i64>::new());
+    assert_eq!(
+        ids("100%_", None).await,
+        Vec::<i64>::new(),
+        "wildcards typed by users match nothing extra"
+    );
+
+    let detail = db.get_conversation(acme, spam).await.unwrap().unwrap();
+    assert!(detail.summary.spam);
+    assert_eq!(
+        detail.attributes,
+        vec![Attribute {
+            name: "Spam".into(),
+            value: "true".into()
+        }]
+    );
+
+    let r = db.reporting_summary(acme).await.unwrap();
+    assert_eq!(
+        (r.open, r.done, r.excluded_spam),
+        (1, 1, 1),
+        "spam is kept out of reporting"
+    );
+    assert_eq!(r.inbound_messages, 1);
+}
+on_both_backends!(search_status_and_spam_filters);
