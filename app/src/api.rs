@@ -87,3 +87,15 @@ pub async fn get_account_overview() -> Result<AccountOverview, ApiError> {
     let admin = require_admin().await?;
     respond(backend()?.account_overview(&admin).await)
 }
+
+#[server(endpoint = "admin/org-log")]
+pub async fn get_org_log(query: LogQuery) -> Result<LogPageView, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.org_log(&admin, query).await)
+}
+
+#[server(endpoint = "admin/reactivate")]
+pub async fn reactivate_contact(email: String, reason: String) -> Result<(), ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.reactivate_contact(&admin, &email, &reason).await)
+}

@@ -40,6 +40,14 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_contacts(&self, user: &CurrentUser) -> Result<Vec<ContactView>, ApiError>;
     async fn reporting_summary(&self, user: &CurrentUser) -> Result<ReportingSummary, ApiError>;
     async fn account_overview(&self, admin: &CurrentUser) -> Result<AccountOverview, ApiError>;
+    async fn org_log(&self, admin: &CurrentUser, query: LogQuery) -> Result<LogPageView, ApiError>;
+    /// Lets the admin's account mail `email` again; `reason` is required and logged.
+    async fn reactivate_contact(
+        &self,
+        admin: &CurrentUser,
+        email: &str,
+        reason: &str,
+    ) -> Result<(), ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -139,7 +139,13 @@ pub struct ContactView {
     pub id: i64,
     pub email: String,
     pub name: Option<String>,
+    /// `active`, `hard_bounce`, `soft_bounce`, `complaint` or `inactive`.
     pub status: String,
+    /// When a temporary status ends by itself.
+    pub status_until: Option<DateTime<Utc>>,
+    /// Why: the suppression's reason and its source event.
+    pub status_reason: Option<String>,
+    pub status_event_id: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -160,3 +166,52 @@ pub struct AccountOverview {
     pub account_name: String,
     pub users: i64,
 }
+
+/// One Org Logging entry as the admin page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntryView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor: String,
+    pub subject: String,
+    /// The entry's details, as compact JSON.
+    pub details: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPageView {
+    pub entries: Vec<LogEntryView>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// The Org Logging filters: type, address (or domain), a date range (YYYY-MM-DD, inclusive)
+/// and the page (0-based).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogQuery {
+    pub kind: Option<String>,
+    pub subject: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub page: u32,
+}
+
+/// The types of Org Logging entries, for the filter.
+pub const LOG_KINDS: &[&str] = &[
+    "bounce",
+    "complaint",
+    "isp_block",
+    "unsubscribe",
+    "auto_reply",
+    "unclassified",
+    "deferred",
+    "delivered",
+    "suppression_added",
+    "suppression_released",
+    "suppression_reactivated",
+    "rate_warning",
+    "bulk_paused",
+    "domain_alert",
+];

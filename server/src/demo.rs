@@ -9,6 +9,13 @@ use chrono::{Duration, Utc};
 /// The demo password of every demo user (printed at start).
 pub const DEMO_PASSWORD: &str = "demo-password";
 
+/// Acme's fixed webhook credential (HTTP Basic), printed at start with the demo logins.
+pub const DEMO_WEBHOOK_ACCOUNT: &str = "Acme Support";
+pub const DEMO_WEBHOOK_USERNAME: &str = "acme-webhooks";
+pub const DEMO_WEBHOOK_PASSWORD: &str = "acme-demo-webhook-secret";
+/// Acme's Mailgun webhook signing key (Mailgun events are signed with HMAC-SHA256 under it).
+pub const DEMO_MAILGUN_SIGNING_KEY: &str = "acme-demo-mailgun-signing-key";
+
 pub struct DemoUser {
     pub email: &'static str,
     pub role: Role,
@@ -112,6 +119,15 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<bool> {
         db.create_user(account_id, u.email, &name, u.role, &hash, now)
             .await?;
     }
+    db.create_webhook_credential(
+        accounts[DEMO_WEBHOOK_ACCOUNT],
+        DEMO_WEBHOOK_USERNAME,
+        &auth::hash_password(DEMO_WEBHOOK_PASSWORD)?,
+        Some(DEMO_MAILGUN_SIGNING_KEY),
+        None,
+        now,
+    )
+    .await?;
     for (i, c) in CONVERSATIONS.iter().enumerate() {
         let account_id = accounts[c.account];
         let support_addr = if c.account == "Acme Support" {

@@ -40,6 +40,18 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
+    /// Classify bounces, complaints and auto-replies (files or folders of .eml): one JSON line
+    /// per recipient: {"file","category","reason","status","reply_code","recipient","diagnostic","rule"}.
+    ClassifyBounce {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Accuracy of the bounce classifier on a labelled corpus (labels.tsv + eml/): confusion
+    /// matrix and every miss.
+    BounceReport {
+        #[arg(default_value = "../shared/corpora/bounces")]
+        corpus_dir: PathBuf,
+    },
     /// Spam-score messages (files or folders of .eml): one JSON line per message.
     Score {
         #[arg(required = true)]
@@ -79,6 +91,13 @@ fn main() -> anyhow::Result<()> {
             eprintln!("database is migrated");
             Ok(())
         }),
+        Some(Command::ClassifyBounce { paths }) => {
+            server::cli::classify_bounce::run(&paths, &mut std::io::stdout().lock())
+        }
+        Some(Command::BounceReport { corpus_dir }) => {
+            server::cli::classify_bounce::report(&corpus_dir, &mut std::io::stdout().lock())?;
+            Ok(())
+        }
         Some(Command::Score { paths, threshold }) => {
             server::cli::score::run(&paths, threshold, &mut std::io::stdout().lock())
         }
@@ -145,6 +164,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         for u in server::demo::DEMO_USERS {
             println!("  {:<20} {:<6} {}", u.email, u.role.as_str(), u.account);
         }
+        println!(
+            "Webhook credential for {} (HTTP Basic): {}:{}",
+            server::demo::DEMO_WEBHOOK_ACCOUNT,
+            server::demo::DEMO_WEBHOOK_USERNAME,
+            server::demo::DEMO_WEBHOOK_PASSWORD
+        );
     }
     tracing::info!(%addr, backend = ?db.backend(), "listening");
     server::http::serve(listener, state, shutdown_signal()).await?;

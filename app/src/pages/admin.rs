@@ -2,8 +2,10 @@
 //! they call refuse agents too.
 
 use super::ErrorNote;
-use crate::api::get_account_overview;
+use crate::api::{get_account_overview, get_org_log};
+use crate::models::{LogQuery, LOG_KINDS};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 fn AccountBox() -> impl IntoView {
@@ -45,8 +47,118 @@ pub fn SpamFiltersPage() -> impl IntoView {
 
 #[component]
 pub fn OrgLoggingPage() -> impl IntoView {
+    let q = use_query_map();
+    let param = move |k: &str| q.read().get(k).filter(|v| !v.trim().is_empty());
+    let query = move || LogQuery {
+        kind: param("kind"),
+        subject: param("subject"),
+        from: param("from"),
+        to: param("to"),
+        page: param("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+    };
+    let log = Resource::new(query, get_org_log);
     view! {
         <h1>"Org Logging"</h1>
-        <AccountBox />
+        <form method="get" action="/org-logging" class="filters" data-testid="log-filters">
+            <label>
+                "Type"
+                <select name="kind">
+                    <option value="">"All types"</option>
+                    {LOG_KINDS
+                        .iter()
+                        .map(|k| {
+                            view! {
+                                <option value=*k selected=move || param("kind").as_deref() == Some(*k)>
+                                    {k.replace('_', " ")}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Address or domain"
+                <input type="text" name="subject" value=move || param("subject").unwrap_or_default() />
+            </label>
+            <label>
+                "From" <input type="date" name="from" value=move || param("from").unwrap_or_default() />
+            </label>
+            <label>
+                "To" <input type="date" name="to" value=move || param("to").unwrap_or_default() />
+            </label>
+            <button type="submit">"Filter"</button>
+        </form>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match log.await {
+                    Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                    Ok(page) if page.entries.is_empty() => {
+                        view! { <p class="muted empty">"No entries match."</p> }.into_any()
+                    }
+                    Ok(page) => {
+                        let q = query();
+                        let last = ((page.total - 1).max(0) as u32) / page.per_page.max(1);
+                        let link = move |p: u32| {
+                            let mut parts = vec![format!("page={p}")];
+                            for (k, v) in [("kind", &q.kind), ("subject", &q.subject), ("from", &q.from), ("to", &q.to)] {
+                                if let Some(v) = v {
+                                    parts.push(format!("{k}={}", urlencode(v)));
+                                }
+                            }
+                            format!("/org-logging?{}", parts.join("&"))
+                        };
+                        view! {
+                            <table class="list" data-testid="org-log">
+                                <thead>
+                                    <tr>
+                                        <th>"Time"</th>
+                                        <th>"Type"</th>
+                                        <th>"Actor"</th>
+                                        <th>"Subject"</th>
+                                        <th>"Details"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {page
+                                        .entries
+                                        .into_iter()
+                                        .map(|e| {
+                                            view! {
+                                                <tr data-testid="log-row">
+                                                    <td>{super::fmt_time(&e.at)}</td>
+                                                    <td><span class="badge">{e.kind.replace('_', " ")}</span></td>
+                                                    <td>{e.actor}</td>
+                                                    <td>{e.subject}</td>
+                                                    <td><code class="details">{e.details}</code></td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                            <nav class="pager" aria-label="Pages">
+                                <span class="muted">
+                                    {page.total} " entries · page " {page.page + 1} " of " {last + 1}
+                                </span>
+                                {(page.page > 0).then(|| view! { <a href=link(page.page - 1)>"← Newer"</a> })}
+                                {(page.page < last).then(|| view! { <a href=link(page.page + 1)>"Older →"</a> })}
+                            </nav>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'@' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -1,12 +1,28 @@
-use super::{fmt_time, ErrorNote};
-use crate::api::list_contacts;
+use super::{fmt_time, ErrorNote, UserCtx};
+use crate::api::{list_contacts, ReactivateContact};
+use crate::models::ContactView;
 use leptos::prelude::*;
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
-    let contacts = Resource::new(|| (), |_| list_contacts());
+    let reactivate = ServerAction::<ReactivateContact>::new();
+    // Reload the list after each reactivation.
+    let contacts = Resource::new(move || reactivate.version().get(), |_| list_contacts());
+    let is_admin = move || {
+        use_context::<UserCtx>()
+            .and_then(|u| u.0.get().flatten())
+            .map(|u| u.is_admin())
+            .unwrap_or(false)
+    };
     view! {
         <h1>"Contacts"</h1>
+        {move || {
+            reactivate
+                .value()
+                .get()
+                .and_then(|r| r.err())
+                .map(|e| view! { <ErrorNote message=e.to_string() /> })
+        }}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match contacts.await {
@@ -20,26 +36,13 @@ pub fn ContactsPage() -> impl IntoView {
                                         <th>"Name"</th>
                                         <th>"Status"</th>
                                         <th>"Since"</th>
+                                        <th></th>
                                     </tr>
                                 </thead>
                                 <tbody>
                                     {list
                                         .into_iter()
-                                        .map(|c| {
-                                            view! {
-                                                <tr data-testid="contact-row">
-                                                    <td>{c.email}</td>
-                                                    <td>{c.name.unwrap_or_default()}</td>
-                                                    <td>
-                                                        <span class=format!(
-                                                            "badge contact-{}",
-                                                            c.status,
-                                                        )>{c.status.replace('_', " ")}</span>
-                                                    </td>
-                                                    <td>{fmt_time(&c.created_at)}</td>
-                                                </tr>
-                                            }
-                                        })
+                                        .map(|c| view! { <ContactRow c reactivate is_admin=is_admin() /> })
                                         .collect_view()}
                                 </tbody>
                             </table>
@@ -49,5 +52,77 @@ pub fn ContactsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+fn status_label(c: &ContactView) -> String {
+    let base = match c.status.as_str() {
+        "active" => "active".to_string(),
+        "hard_bounce" => "hard bounce".to_string(),
+        "soft_bounce" => "soft bounce".to_string(),
+        "complaint" => "complaint".to_string(),
+        other => other.replace('_', " "),
+    };
+    match &c.status_until {
+        Some(t) if c.status != "active" => format!("{base} until {}", fmt_time(t)),
+        _ => base,
+    }
+}
+
+#[component]
+fn ContactRow(
+    c: ContactView,
+    reactivate: ServerAction<ReactivateContact>,
+    is_admin: bool,
+) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let label = status_label(&c);
+    let suppressed = c.status != "active";
+    let email = StoredValue::new(c.email.clone());
+    view! {
+        <tr data-testid="contact-row" data-email=c.email.clone()>
+            <td>{c.email.clone()}</td>
+            <td>{c.name.clone().unwrap_or_default()}</td>
+            <td>
+                <span class=format!("badge contact-{}", c.status) data-testid="contact-status">
+                    {label}
+                </span>
+                {c
+                    .status_reason
+                    .clone()
+                    .filter(|_| suppressed)
+                    .map(|r| {
+                        let event = c.status_event_id.map(|id| format!(" (event #{id})")).unwrap_or_default();
+                        view! { <div class="muted small">{r} {event}</div> }
+                    })}
+            </td>
+            <td>{fmt_time(&c.created_at)}</td>
+            <td>
+                <Show when=move || is_admin && suppressed>
+                    <Show
+                        when=move || asking.get()
+                        fallback=move || {
+                            view! {
+                                <button type="button" on:click=move |_| asking.set(true)>
+                                    "Reactivate"
+                                </button>
+                            }
+                        }
+                    >
+                        <ActionForm action=reactivate attr:class="inline-form">
+                            <input type="hidden" name="email" value=email.get_value() />
+                            <input
+                                type="text"
+                                name="reason"
+                                placeholder="Reason (required)"
+                                aria-label="Reason for reactivation"
+                                required
+                            />
+                            <button type="submit">"Confirm"</button>
+                        </ActionForm>
+                    </Show>
+                </Show>
+            </td>
+        </tr>
     }
 }

@@ -1,10 +1,16 @@
 use crate::api::{me, Logout};
+use crate::models::CurrentUser;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
+
+/// The signed-in user, shared by every page under the layout.
+#[derive(Clone, Copy)]
+pub struct UserCtx(pub Resource<Option<CurrentUser>>);
 
 #[component]
 pub fn Layout() -> impl IntoView {
     let user = Resource::new(|| (), |_| async move { me().await.ok().flatten() });
+    provide_context(UserCtx(user));
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = logout.value().get() {

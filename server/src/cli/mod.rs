@@ -1,4 +1,5 @@
 //! Offline commands of the `deliverdesk` binary (see `deliverdesk --help`).
 
+pub mod classify_bounce;
 pub mod score;
 pub mod train_spam;

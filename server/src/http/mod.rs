@@ -2,8 +2,10 @@
 //! that resolves the cookie once per request and refuses what the user may not see.
 
 mod session;
+pub mod webhooks;
 
 use crate::services::desk::DeskService;
+use crate::services::ingest::IngestService;
 use crate::storage::Db;
 use app::backend::SharedBackend;
 use axum::extract::{FromRef, State};
@@ -21,6 +23,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub desk: DeskService,
+    pub webhooks: webhooks::WebhookState,
 }
 
 impl AppState {
@@ -28,8 +31,15 @@ impl AppState {
         AppState {
             leptos_options,
             desk: DeskService::new(db.clone()),
+            webhooks: webhooks::WebhookState::from_env(IngestService::new(db.clone())),
             db,
         }
+    }
+
+    /// Replaces where SNS signing certificates come from (tests inject a local one).
+    pub fn with_sns_certs(mut self, certs: Arc<dyn webhooks::SnsCertSource>) -> Self {
+        self.webhooks.sns_certs = certs;
+        self
     }
 }
 
@@ -40,6 +50,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(webhooks::routes())
         .leptos_routes_with_context(
             &state,
             routes,

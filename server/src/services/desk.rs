@@ -1,24 +1,30 @@
 //! The app's backend: the `app::backend::Backend` trait implemented over storage.
 
 use super::auth;
+use super::ingest::{IngestService, ReactivateError};
 use super::search::SearchQuery;
+use crate::storage::deliverability::LogFilter;
 use crate::storage::Db;
 use app::backend::{Backend, LoginOutcome};
 use app::error::ApiError;
 use app::models::*;
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 
 /// How long a session cookie lives.
 pub const SESSION_DAYS: i64 = 14;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DeskService {
     db: Db,
+    ingest: IngestService,
 }
 
 impl DeskService {
     pub fn new(db: Db) -> Self {
-        DeskService { db }
+        DeskService {
+            ingest: IngestService::new(db.clone()),
+            db,
+        }
     }
 
     /// The user behind a session cookie's token, if the session is live.
@@ -141,5 +147,84 @@ impl Backend for DeskService {
             account_name: admin.account_name.clone(),
             users,
         })
+    }
+
+    async fn org_log(&self, admin: &CurrentUser, query: LogQuery) -> Result<LogPageView, ApiError> {
+        if !admin.is_admin() {
+            return Err(ApiError::Forbidden);
+        }
+        let day = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, ApiError> {
+            s.as_deref()
+                .map(|d| {
+                    NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                        ApiError::Invalid(format!(
+                            "{what} date {d:?} is not a date like 2026-11-23"
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        let from = day(&query.from, "The from")?.and_then(midnight);
+        // The range is inclusive of the "to" day.
+        let to = day(&query.to, "The to")?
+            .and_then(|d| d.succ_opt())
+            .and_then(midnight);
+        let filter = LogFilter {
+            kind: query.kind.filter(|k| LOG_KINDS.contains(&k.as_str())),
+            subject: query.subject,
+            from,
+            to,
+            page: query.page,
+            per_page: 50,
+        };
+        let page = self
+            .db
+            .org_log(admin.account_id, &filter)
+            .await
+            .map_err(internal)?;
+        Ok(LogPageView {
+            entries: page
+                .entries
+                .into_iter()
+                .map(|e| LogEntryView {
+                    id: e.id,
+                    at: e.at,
+                    kind: e.kind,
+                    actor: e.actor,
+                    subject: e.subject,
+                    details: e.details.to_string(),
+                })
+                .collect(),
+            total: page.total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn reactivate_contact(
+        &self,
+        admin: &CurrentUser,
+        email: &str,
+        reason: &str,
+    ) -> Result<(), ApiError> {
+        if !admin.is_admin() {
+            return Err(ApiError::Forbidden);
+        }
+        match self
+            .ingest
+            .reactivate(
+                admin.account_id,
+                &admin.email,
+                email,
+                reason.trim(),
+                Utc::now(),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(ReactivateError::Io(e)) => Err(internal(e)),
+            Err(e) => Err(ApiError::Invalid(e.to_string())),
+        }
     }
 }

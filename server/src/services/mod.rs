@@ -3,5 +3,6 @@
 
 pub mod auth;
 pub mod desk;
+pub mod ingest;
 pub mod sanitize;
 pub mod search;

@@ -293,8 +293,8 @@ impl Db {
 
     pub async fn list_contacts(&self, account_id: i64) -> anyhow::Result<Vec<ContactView>> {
         sqlx::query(
-            "SELECT id, email, name, status, created_at FROM contacts WHERE account_id = $1 \
-             ORDER BY email LIMIT 1000",
+            "SELECT id, email, name, status, status_until, status_reason, status_event_id, created_at \
+             FROM contacts WHERE account_id = $1 ORDER BY email LIMIT 1000",
         )
         .bind(account_id)
         .fetch_all(self.pool())
@@ -307,6 +307,9 @@ impl Db {
                 email: col(r, "email")?,
                 name: col(r, "name")?,
                 status: col(r, "status")?,
+                status_until: col::<Option<i64>>(r, "status_until")?.map(from_ms),
+                status_reason: col(r, "status_reason")?,
+                status_event_id: col(r, "status_event_id")?,
                 created_at: from_ms(col(r, "created_at")?),
             })
         })

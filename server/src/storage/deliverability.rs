@@ -7,7 +7,7 @@
 use super::{col, from_ms, to_ms, Db};
 use crate::domain::address::EmailAddress;
 use crate::domain::suppression::{
-    AccountId, ContactEffect, LogKind, Override, Scope, Suppression, SuppressionKind,
+    AccountId, ContactEffect, Override, Scope, Suppression, SuppressionKind,
 };
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -93,7 +93,8 @@ pub struct NewLogEntry {
     /// `None` = not about one account.
     pub account_id: Option<i64>,
     pub at: DateTime<Utc>,
-    pub kind: LogKind,
+    /// A [`LogKind`](crate::domain::suppression::LogKind) name, or a webhook kind such as `sns_subscription`.
+    pub kind: &'static str,
     /// `system`, `webhook:<provider>`, or the admin's email.
     pub actor: String,
     /// The address or domain the entry is about.
@@ -108,7 +109,7 @@ pub struct LogEntry {
     pub id: i64,
     pub account_id: Option<i64>,
     pub at: DateTime<Utc>,
-    /// A [`LogKind`] name (`bounce`, `suppression_added` …).
+    /// A [`LogKind`](crate::domain::suppression::LogKind) name (`bounce`, `suppression_added` …).
     pub kind: String,
     pub actor: String,
     pub subject: String,
@@ -300,6 +301,20 @@ pub async fn find_sent_message(
     .fetch_optional(conn)
     .await
     .context("Failed to match an event by Message-ID")
+}
+
+pub async fn link_event_to_message(
+    conn: &mut AnyConnection,
+    event_id: i64,
+    message_id: i64,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE delivery_events SET message_id = $1 WHERE id = $2")
+        .bind(message_id)
+        .bind(event_id)
+        .execute(conn)
+        .await
+        .context("Failed to link an event to its message")?;
+    Ok(())
 }
 
 /// "Accepted at T", unless the message already failed (a failure is the news that matters).
@@ -498,7 +513,7 @@ pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Re
     )
     .bind(e.account_id)
     .bind(to_ms(e.at))
-    .bind(e.kind.as_str())
+    .bind(e.kind)
     .bind(&e.actor)
     .bind(&e.subject)
     .bind(e.details.to_string())

@@ -4,6 +4,7 @@
 
 use crate::domain::bounce::phrases::{self, Matches};
 use crate::domain::bounce::reason::Reason;
+use crate::domain::bounce::rhost::{self, ProviderSays};
 use crate::domain::bounce::status::{find_reply_code, EnhancedStatus};
 use crate::domain::bounce::text_patterns::{self, Command};
 use crate::domain::bounce::{arf, auto_reply, dsn, Classification, Evidence, Verdict};
@@ -142,26 +143,28 @@ impl Facts {
             ..Default::default()
         };
         for (name, value) in msg.headers_raw() {
-            let n = name.to_ascii_lowercase();
-            if OWN_ADDRESS_HEADERS.contains(&n.as_str()) {
+            let is = |h: &str| name.eq_ignore_ascii_case(h);
+            if OWN_ADDRESS_HEADERS.iter().any(|h| is(h)) {
                 for a in text_patterns::addresses(value) {
                     if !f.own_addresses.contains(&a) {
                         f.own_addresses.push(a);
                     }
                 }
             }
-            if n == "from" {
+            if is("from") {
                 f.from_raw = value.trim().to_string();
                 f.from_address = text_patterns::normalise_address(value);
             }
-            if n == "x-failed-recipients" {
+            if is("x-failed-recipients") {
                 for a in text_patterns::addresses(value) {
                     if !f.x_failed_recipients.contains(&a) {
                         f.x_failed_recipients.push(a);
                     }
                 }
             }
-            if f.header_pairs.len() < 200 {
+            // Only the raw headers some reader asks for (auto-reply, JMRP, fml …); copying
+            // every Received and DKIM header would cost more than the rules.
+            if f.header_pairs.len() < 200 && RAW_HEADERS.iter().any(|h| is(h)) {
                 f.header_pairs.push((name.to_string(), value.to_string()));
             }
         }
@@ -295,6 +298,10 @@ struct Finding {
     context: String,
     /// The SMTP command the failure answered, when the notice says.
     command: Option<Command>,
+    /// Lower-cased text about this recipient (with the line before, a transcript's
+    /// `>>> COMMAND`) to read the command from when `command` is `None` and a rule needs it:
+    /// searched lazily, as most reasons never ask.
+    command_text: Vec<String>,
     /// No command in the recipient's own words, but the notice's text (a transcript) may
     /// tell it: only one recipient, so it is about this one. Read lazily (it costs a pass).
     body_command: bool,
@@ -315,6 +322,7 @@ const RAW_HEADERS: &[&str] = &[
     "X-Mailautoreply",
     "Precedence",
     "X-HmXmrOriginalRecipient",
+    "X-MLServer",
 ];
 
 /// Only the headers we read are kept: MIME, addresses, Message-ID and Subject parsed, a few
@@ -463,6 +471,11 @@ fn read(f: &Facts) -> Vec<Verdict> {
         if from_system || subject_says || structural {
             findings = from_text(f, &lines, bounce_text);
         }
+        if findings.is_empty() {
+            if let Some(v) = read_fml(f, bounce_text) {
+                return v;
+            }
+        }
     }
     if findings.is_empty() {
         let mut v = Verdict::new(
@@ -591,6 +604,66 @@ fn read_embedded_ses(f: &Facts) -> Option<Vec<Verdict>> {
 
 /// RFC 2369 `List-Unsubscribe: <mailto:…?subject=unsubscribe>` replies: the subscriber's
 /// request arrives as a message whose subject is the opt-out word.
+/// fml (a mailing-list manager) tells the list's admin about refused or looping posts: the
+/// list address ends a line (`Duplicated Message-ID in <list@example.org>.`); its words, or
+/// else the subject, name the reason.
+fn read_fml(f: &Facts, text: &str) -> Option<Vec<Verdict>> {
+    f.header_pairs
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-mlserver"))?;
+    if !f.from_raw.to_ascii_lowercase().contains("-admin@") {
+        return None;
+    }
+    const WORDS: &[(&str, Reason)] = &[
+        ("not member article from", Reason::Rejected),
+        ("reject mail from", Reason::Rejected),
+        ("header may cause mail loop", Reason::Rejected),
+        ("reject spammers:", Reason::Rejected),
+        ("spam mail from a spammer is rejected", Reason::Rejected),
+        ("not a member of this mailing list", Reason::Rejected),
+        ("are not member", Reason::Rejected),
+        ("duplicated message-id", Reason::SystemError),
+        ("has detected a loop condition so that", Reason::SystemError),
+        ("loop back warning:", Reason::SystemError),
+        ("loop alert: ", Reason::SystemError),
+        ("fml system error message", Reason::SystemError),
+        ("warning: unix from loop", Reason::SystemError),
+        ("security alert", Reason::SecurityError),
+    ];
+    let subject = f.subject.as_deref().unwrap_or("").to_ascii_lowercase();
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        let Some(inner) = line
+            .strip_suffix(">.")
+            .and_then(|l| l.rsplit_once('<'))
+            .map(|(_, a)| a)
+        else {
+            continue;
+        };
+        let Some(addr) = text_patterns::normalise_address(inner) else {
+            continue;
+        };
+        let lower = line.to_ascii_lowercase();
+        let (reason, rule, source) = match WORDS.iter().find(|(w, _)| lower.contains(w)) {
+            Some((_, r)) => (*r, "text.fml.words", line.to_string()),
+            None => match WORDS.iter().find(|(w, _)| subject.contains(w)) {
+                Some((_, r)) => (
+                    *r,
+                    "text.fml.subject",
+                    format!("Subject: {}", f.subject.as_deref().unwrap_or("")),
+                ),
+                None => continue,
+            },
+        };
+        let mut v = Verdict::new(reason, rule, source);
+        v.recipient = Some(addr);
+        v.diagnostic = Some(text_patterns::truncate_chars(line, 400));
+        v.original_message_id = f.original_message_id.clone();
+        out.push(v.recategorise());
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn read_opt_out(f: &Facts) -> Option<Verdict> {
     let s = f.subject.as_deref()?.trim().to_ascii_lowercase();
     if !matches!(
@@ -638,7 +711,7 @@ fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Vec<Finding> 
     let text_recipients = text_patterns::recipients(lines, &f.own_addresses);
     let single = ds.recipients.len() == 1;
     let mut out = Vec::new();
-    for (i, r) in ds.recipients.into_iter().enumerate() {
+    for (i, mut r) in ds.recipients.into_iter().enumerate() {
         let recipient = r
             .recipient
             .clone()
@@ -650,19 +723,29 @@ fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Vec<Finding> 
                 .unwrap_or_default()
                 .to_ascii_lowercase(),
         );
-        let mut command = text_patterns::smtp_command(&context);
+        let command = text_patterns::smtp_command(&context);
+        let mut command_text = Vec::new();
         if let Some(rcpt) = &recipient {
             if let Some(c) = text_recipients.iter().position(|c| &c.address == rcpt) {
                 if command.is_none() {
-                    command = text_patterns::smtp_command(
-                        &context_with_previous_line(lines, &text_recipients, c)
-                            .to_ascii_lowercase(),
+                    command_text.push(
+                        context_with_previous_line(lines, &text_recipients, c).to_ascii_lowercase(),
                     );
                 }
+                let own = recipient_context(lines, &text_recipients, c);
+                // No Diagnostic-Code and a status that names no detail (`5.0.0`): the
+                // notice's own line about this recipient carries the remote reply.
+                if r.diagnostic.is_none() && r.status.map(|s| s.is_generic()).unwrap_or(true) {
+                    if let Some(d) = text_patterns::diagnostic_line(&own) {
+                        if let Some(st) = EnhancedStatus::find(&d).filter(|s| !s.is_generic()) {
+                            r.status = Some(st);
+                        }
+                        r.reply_code = r.reply_code.or_else(|| find_reply_code(&d));
+                        r.diagnostic = Some(d);
+                    }
+                }
                 context.push('\n');
-                context.push_str(&collapse_ws(
-                    &recipient_context(lines, &text_recipients, c).to_ascii_lowercase(),
-                ));
+                context.push_str(&collapse_ws(&own.to_ascii_lowercase()));
             }
         }
         let source = match &r.diagnostic {
@@ -674,6 +757,7 @@ fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Vec<Finding> 
         };
         out.push(Finding {
             command,
+            command_text,
             body_command: single,
             diag_lower: collapse_ws(&strip_continuations(
                 &r.diagnostic.as_deref().unwrap_or("").to_ascii_lowercase(),
@@ -706,6 +790,23 @@ fn context_with_previous_line(
         .copied()
         .unwrap_or("");
     format!("{prev}\n{}", recipient_context(lines, cands, i))
+}
+
+/// Sendmail's session transcript puts the remote reply (`<<< 550 …`) on the line above the
+/// recipient's own (`554 <rcpt>... Remote protocol error`); the lines after it belong to the
+/// next delivery. That reply and the recipient's line, when the reply is a failure.
+fn transcript_reply(
+    lines: &[&str],
+    cands: &[text_patterns::Candidate],
+    i: usize,
+) -> Option<String> {
+    let at = cands[i].line;
+    let prev = lines.get(at.checked_sub(1)?)?.trim_start();
+    let reply = prev.strip_prefix("<<<")?.trim_start();
+    if !matches!(reply.as_bytes().first(), Some(b'4' | b'5')) {
+        return None;
+    }
+    Some(format!("{prev}\n{}", lines.get(at)?))
 }
 
 /// The lines about candidate `i`: from its line to the next candidate's (at most 40).
@@ -742,7 +843,7 @@ fn from_text(f: &Facts, lines: &[&str], whole: &str) -> Vec<Finding> {
             recipients.push((a.clone(), None));
         }
     }
-    let make = |recipient: Option<String>, ctx: String, command: Option<Command>, body: bool| {
+    let make = |recipient: Option<String>, ctx: String, command_text: Vec<String>, body: bool| {
         let lower = collapse_lower(&ctx);
         let diagnostic = text_patterns::diagnostic_line(&ctx);
         let status = diagnostic
@@ -765,7 +866,7 @@ fn from_text(f: &Facts, lines: &[&str], whole: &str) -> Vec<Finding> {
                 &diagnostic.as_deref().unwrap_or("").to_ascii_lowercase(),
             )),
             diagnostic,
-            command,
+            command_text,
             body_command: body,
             context: lower,
             origin: "text",
@@ -773,7 +874,7 @@ fn from_text(f: &Facts, lines: &[&str], whole: &str) -> Vec<Finding> {
         }
     };
     if recipients.is_empty() {
-        return vec![make(None, whole.to_string(), None, true)];
+        return vec![make(None, whole.to_string(), Vec::new(), true)];
     }
     recipients
         .into_iter()
@@ -781,14 +882,13 @@ fn from_text(f: &Facts, lines: &[&str], whole: &str) -> Vec<Finding> {
             match idx {
                 Some(i) => make(
                     Some(addr),
-                    recipient_context(lines, &cands, i),
-                    text_patterns::smtp_command(
-                        &context_with_previous_line(lines, &cands, i).to_ascii_lowercase(),
-                    ),
+                    transcript_reply(lines, &cands, i)
+                        .unwrap_or_else(|| recipient_context(lines, &cands, i)),
+                    vec![context_with_previous_line(lines, &cands, i).to_ascii_lowercase()],
                     false,
                 ),
                 // The whole text is about this recipient: read its command lazily.
-                None => make(Some(addr), whole.to_string(), None, true),
+                None => make(Some(addr), whole.to_string(), Vec::new(), true),
             }
         })
         .collect()
@@ -833,11 +933,21 @@ fn decide(x: Finding, body_lower: &str, f: &Facts) -> Verdict {
     if m.is_empty() && x.context.len() > x.diag_lower.len() {
         (m, _) = phrases::scan(&x.context);
     }
-    // The command matters only to the "user unknown" and the nothing-known rules.
+    // The command matters only to the "user unknown" and the nothing-known rules: read it
+    // only when one of them can decide.
+    let needs_command = m.contains(Reason::UserUnknown)
+        || status_reason == Some(Reason::UserUnknown)
+        || (m.is_empty() && status_reason.is_none());
     let command = match x.command {
-        None if x.body_command && (m.is_empty() || m.contains(Reason::UserUnknown)) => {
-            text_patterns::smtp_command(body_lower)
-        }
+        None if needs_command => x
+            .command_text
+            .iter()
+            .find_map(|t| text_patterns::smtp_command(t))
+            .or_else(|| {
+                (x.body_command && (m.is_empty() || m.contains(Reason::UserUnknown)))
+                    .then(|| text_patterns::smtp_command(body_lower))
+                    .flatten()
+            }),
         c => c,
     };
 
@@ -848,7 +958,21 @@ fn decide(x: Finding, body_lower: &str, f: &Facts) -> Verdict {
             format!("Action: {}", x.action.as_deref().unwrap_or("delivered")),
         )
     } else {
-        decide_reason(&x, &mut m, phrase, status_reason, command, body_lower)
+        let said = if x.diag_lower.is_empty() {
+            x.context.as_str()
+        } else {
+            x.diag_lower.as_str()
+        };
+        match rhost::find(x.remote_mta.as_deref(), x.recipient.as_deref(), said) {
+            Some(ProviderSays::Reason(r, name)) => {
+                (r, format!("{origin}.rhost.{name}"), String::new())
+            }
+            // The provider's own code names no reason: its words decide, not the status.
+            Some(ProviderSays::Unspecific(_)) if !m.is_empty() => {
+                decide_reason(&x, &mut m, phrase, None, command, body_lower)
+            }
+            _ => decide_reason(&x, &mut m, phrase, status_reason, command, body_lower),
+        }
     };
     let source = if source.is_empty() {
         x.source.clone()
@@ -921,6 +1045,22 @@ fn decide_reason(
             m.remove(Reason::SpamDetected);
         }
     }
+    {
+        let t = if x.diag_lower.is_empty() {
+            &x.context
+        } else {
+            &x.diag_lower
+        };
+        // "Message filtered … see … spam": the filter's verdict is spam.
+        if m.contains(Reason::SpamDetected) && t.contains("message filtered") {
+            m.remove(Reason::Filtered);
+        }
+        // "Message expired, connection refused": the queue gave up; the refused
+        // connection was only the last attempt's transport error, not a block.
+        if m.contains(Reason::Expired) && t.contains("message expired") {
+            m.remove(Reason::Blocked);
+        }
+    }
     // Codes that say little (X.3.0, X.7.0, X.4.4 …): the words, when we know them, decide.
     if status_reason
         .map(|r| WEAK_STATUS.contains(&r))
@@ -962,9 +1102,14 @@ fn decide_reason(
             || EnhancedStatus::find(&x.diag_lower)
                 .map(|s| !s.is_generic())
                 .unwrap_or(false);
-        let definite = phrase
-            .map(|p| phrases::DEFINITE_USERUNKNOWN.contains(&p))
-            .unwrap_or(false);
+        // Yahoo's "this user doesn't have a … account" is a directory look-up only in its
+        // SMTP reply ("554 delivery error: dd This user …"); alone, it is its filter.
+        let yahoo_filter = x.diag_lower.contains("this user doesn't have a ")
+            && !x.diag_lower.contains("dd this user doesn't have a ");
+        let definite = !yahoo_filter
+            && phrase
+                .map(|p| phrases::DEFINITE_USERUNKNOWN.contains(&p))
+                .unwrap_or(false);
         if best == Reason::UserUnknown
             && origin != "esp"
             && !definite
@@ -991,6 +1136,15 @@ fn decide_reason(
             return (best, status_rule(), String::new());
         }
         return (best, phrase_rule(best), String::new());
+    }
+    // Trend Micro InterScan names no cause: "Unable to deliver message to <rcpt>" is its
+    // answer to an address the next hop refused.
+    if x.context.contains("unable to deliver message to <") && body_lower.contains("interscan") {
+        return (
+            Reason::UserUnknown,
+            format!("{origin}.interscan.unable-to-deliver"),
+            String::new(),
+        );
     }
     // Nothing about this recipient: the notice's whole text.
     let (wide, _) = phrases::scan(body_lower);

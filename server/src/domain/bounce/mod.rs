@@ -20,6 +20,7 @@ pub mod dsn;
 pub mod esp;
 pub mod phrases;
 pub mod reason;
+pub mod rhost;
 pub mod status;
 pub mod text_patterns;
 

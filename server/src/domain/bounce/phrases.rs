@@ -438,7 +438,9 @@ const PHRASES: &[(&str, Reason)] = &[
     ("message content rejected", Reason::SpamDetected),
     ("content filter rejection", Reason::SpamDetected),
     ("mail content denied", Reason::SpamDetected),
-    ("message filtered", Reason::SpamDetected),
+    // A bare "Message Filtered" (with X.2.0) is the recipient's filter; with the word spam
+    // (below, a pair) it is a spam verdict.
+    ("message filtered", Reason::Filtered),
     ("rejecting banned content", Reason::SpamDetected),
     ("rejecting mail content", Reason::SpamDetected),
     (
@@ -733,6 +735,7 @@ const PAIRS: &[(&str, &str, Reason)] = &[
     ("said: 550 5.1.1 ", " user unknown", Reason::UserUnknown),
     ("this user doesn't have a ", " account", Reason::UserUnknown),
     ("spam ", " exceeded", Reason::SpamDetected),
+    ("message filtered", " spam", Reason::SpamDetected),
     ("this message scored ", " spam points", Reason::SpamDetected),
     ("domain ", " mismatches client ip", Reason::RequirePtr),
     (

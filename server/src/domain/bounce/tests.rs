@@ -83,6 +83,61 @@ fn non_utf8_and_japanese_bodies_do_not_break_the_reader() {
     assert_eq!(c.verdicts[0].reason, Reason::UserUnknown);
 }
 
+fn dsn(diag_and_status: &str, text: &str) -> String {
+    format!("From: MAILER-DAEMON@mx.example.net\r\nTo: sender@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n{text}\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n{diag_and_status}\r\n\r\n--b--\r\n")
+}
+
+#[test]
+fn a_provider_table_decides_before_the_generic_words() {
+    // au (KDDI): its filter answers without the address, a missing mailbox with it.
+    let unknown = dsn("Final-Recipient: rfc822; a@ezweb.ne.jp\r\nAction: failed\r\nStatus: 5.0.0\r\nRemote-MTA: dns; lsean.ezweb.ne.jp (TCP|192.0.2.1|25)\r\nDiagnostic-Code: smtp; 550 <a@ezweb.ne.jp>: User unknown", "Delivery failed.");
+    let v = one(&unknown);
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::UserUnknown)
+    );
+    assert_eq!(v.evidence.rule, "dsn.rhost.kddi");
+    let filtered = unknown.replace("550 <a@ezweb.ne.jp>: User unknown", "550 : User unknown");
+    assert_eq!(one(&filtered).reason, Reason::Filtered);
+    // Orange: the numbered code, not the transient status, names the reason.
+    let orange = dsn("Final-Recipient: rfc822; b@wanadoo.fr\r\nAction: failed\r\nStatus: 4.2.0\r\nRemote-MTA: dns; smtp-in.orange.fr\r\nDiagnostic-Code: smtp; 421 4.2.0 Service refuse. Veuillez essayer plus tard. OFR005_505 [505]", "Delivery failed.");
+    assert_eq!(one(&orange).reason, Reason::SystemError);
+}
+
+#[test]
+fn a_dsn_without_diagnostic_reads_the_recipients_line_in_the_text() {
+    let raw = dsn(
+        "Final-Recipient: rfc822; c@example.net\r\nAction: failed\r\nStatus: 5.0.0",
+        "An error has occurred while attempting to deliver a message:\r\n\r\nc@example.net: 550 5.1.1 <c@example.net>: Recipient address rejected: User unknown\r\n",
+    );
+    let v = one(&raw);
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::UserUnknown)
+    );
+    assert_eq!(v.status.unwrap().to_string(), "5.1.1");
+}
+
+#[test]
+fn a_sendmail_transcript_reply_above_the_recipient_is_its_cause() {
+    let raw = "From: MAILER-DAEMON@mx.example.net\r\nTo: s@example.jp\r\nSubject: Returned mail: Remote protocol error\r\n\r\n   ----- Transcript of session follows -----\r\nWhile talking to mx.example.edu:\r\n>>> MAIL From:<s@example.jp>\r\n<<< 550 Insecure Mail Relay\r\n554 <d@example.edu>... Remote protocol error\r\n421 example.org (smtp)... Deferred: Connection timed out during user open with example.org\r\n   ----- Unsent message follows -----\r\nSubject: hi\r\n\r\nhi\r\n";
+    let v = one(raw);
+    assert_eq!(v.recipient.as_deref(), Some("d@example.edu"));
+    assert_eq!(v.category, Category::IspBlock, "{v:#?}");
+}
+
+#[test]
+fn an_fml_loop_alert_is_a_system_error_about_the_list() {
+    let raw = "From: list-admin@example.co.jp\r\nTo: list-admin@example.co.jp\r\nSubject: Loop Alert: Duplicated Message-ID (list ML)\r\nX-MLServer: fml [fml 4.0.3 release]\r\nMessage-Id: <200101010000.FML00002.list@example.co.jp>\r\n\r\nDuplicated Message-ID in <list@example.co.jp>.\r\nOriginal mail as follows:\r\n\r\nSubject: x\r\n\r\nx\r\n";
+    let v = one(raw);
+    assert_eq!(v.recipient.as_deref(), Some("list@example.co.jp"));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::SoftBounce, Reason::SystemError)
+    );
+    assert_eq!(v.evidence.rule, "text.fml.words");
+}
+
 #[test]
 fn oversized_input_is_refused_with_a_clear_error() {
     let raw = vec![b'a'; MAX_MESSAGE_BYTES + 1];

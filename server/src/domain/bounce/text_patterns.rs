@@ -322,6 +322,10 @@ const COMMAND_PHRASES: &[(&str, Command)] = &[
 static COMMANDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostFirst)
+        // Its rare-byte prefilter fires on every other word of English text: a plain DFA
+        // pass over a long notice is cheaper.
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(COMMAND_PHRASES.iter().map(|(p, _)| p))
         .expect("static command phrases")
 });

@@ -1,0 +1,672 @@
+//! Deliverability ingest: provider events and raw notices in, suppressions, contact badges,
+//! Org Logging entries and message delivery status out — each payload in ONE transaction,
+//! so a 2xx means everything it implies is committed, and a provider's retry of the same
+//! event changes nothing (the event's unique key).
+//!
+//! Also the admin's reactivation, the gate (`may_send`, one address or a batch) and the
+//! sweeper that logs expired entries as released.
+
+use crate::domain::address::{Domain, EmailAddress};
+use crate::domain::bounce::{self, EspEvent, Provider, Verdict};
+use crate::domain::category::Category;
+use crate::domain::suppression::domain_alert::{self, Alert, AlertRule, IspBlockEvent};
+use crate::domain::suppression::reactivation::{self, ReactivationError};
+use crate::domain::suppression::{
+    gate, policy, sweep, AccountId, GateResult, LogKind, MailKind, Scope, SuppressionIndex,
+};
+use crate::services::auth::verify_password;
+use crate::storage::deliverability::{self as store, NewDeliveryEvent, NewLogEntry};
+use crate::storage::Db;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// What happened to one event of a payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    /// Stored and acted on.
+    Processed,
+    /// Already stored: a provider retry. Nothing changed.
+    Duplicate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventOutcome {
+    pub provider_event_id: String,
+    pub category: Category,
+    pub recipient: Option<String>,
+    pub status: EventStatus,
+    /// The stored event's id (`None` for a duplicate).
+    pub event_id: Option<i64>,
+}
+
+/// The outcome of one webhook request or raw notice; the handler answers with it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestReport {
+    pub events: Vec<EventOutcome>,
+}
+
+impl IngestReport {
+    pub fn processed(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| e.status == EventStatus::Processed)
+            .count()
+    }
+    pub fn duplicates(&self) -> usize {
+        self.events.len() - self.processed()
+    }
+}
+
+/// An error from reactivation: the admin's mistake (shown) or an IO failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ReactivateError {
+    #[error(transparent)]
+    Refused(#[from] ReactivationError),
+    #[error("the address is not valid: {0}")]
+    BadAddress(String),
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+/// What a reactivation did, for the UI's confirmation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reactivated {
+    pub ended: u64,
+    pub override_created: bool,
+    pub log_id: i64,
+}
+
+/// One event normalised from either source, ready to store.
+struct Incoming<'a> {
+    provider: &'static str,
+    provider_event_id: String,
+    verdict: &'a Verdict,
+    recipient: Option<String>,
+    provider_message_id: Option<String>,
+    message_id_header: Option<String>,
+    occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone)]
+pub struct IngestService {
+    db: Db,
+    alert_rule: AlertRule,
+    /// Verified credentials: username → (account, SHA-256 of the password). argon2 costs tens
+    /// of milliseconds; webhooks arrive by the thousand, so a password that verified once is
+    /// recognised by its digest until a different one is presented.
+    verified: Arc<Mutex<HashMap<String, (i64, [u8; 32])>>>,
+}
+
+impl IngestService {
+    pub fn new(db: Db) -> Self {
+        IngestService {
+            db,
+            alert_rule: domain_alert::DEFAULT_RULE,
+            verified: Arc::default(),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The account whose webhook credential this is, or `None`.
+    #[tracing::instrument(skip(self, password))]
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> anyhow::Result<Option<store::WebhookCredential>> {
+        let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
+        let Some(cred) = self.db.webhook_credential(username).await? else {
+            return Ok(None);
+        };
+        let cached = self
+            .verified
+            .lock()
+            .map(|m| m.get(username) == Some(&(cred.account_id, digest)))
+            .unwrap_or(false);
+        if cached {
+            return Ok(Some(cred));
+        }
+        let hash = cred.secret_hash.clone();
+        let password = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .context("Failed to verify a webhook password")?;
+        if !ok {
+            return Ok(None);
+        }
+        if let Ok(mut m) = self.verified.lock() {
+            m.insert(username.to_string(), (cred.account_id, digest));
+        }
+        Ok(Some(cred))
+    }
+
+    /// Stores and acts on one webhook payload's events. `payload` is kept with each event.
+    #[tracing::instrument(skip(self, events, payload), fields(events = events.len()))]
+    pub async fn ingest_esp(
+        &self,
+        account_id: i64,
+        provider: Provider,
+        events: &[EspEvent],
+        payload: &[u8],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<IngestReport> {
+        let incoming: Vec<Incoming<'_>> = events
+            .iter()
+            .map(|e| Incoming {
+                provider: provider.as_str(),
+                provider_event_id: e.provider_event_id.clone(),
+                verdict: &e.verdict,
+                recipient: Some(e.recipient.clone()),
+                provider_message_id: e.provider_message_id.clone(),
+                message_id_header: e.message_id_header.clone(),
+                occurred_at: e.occurred_at,
+            })
+            .collect();
+        self.store(account_id, &incoming, payload, now).await
+    }
+
+    /// Classifies and stores one raw notice (`message/rfc822`). A notice nobody can read is
+    /// stored as `unclassified` with its source.
+    #[tracing::instrument(skip(self, raw), fields(bytes = raw.len()))]
+    pub async fn ingest_raw(
+        &self,
+        account_id: i64,
+        raw: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<IngestReport, RawError> {
+        let classification = bounce::classify_message(raw).map_err(RawError::TooLarge)?;
+        // The same notice posted twice has the same digest, so its events are the same ones.
+        let digest = hex::encode(Sha256::digest(raw));
+        let incoming: Vec<Incoming<'_>> = classification
+            .verdicts
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Incoming {
+                provider: "raw",
+                provider_event_id: format!(
+                    "{digest}:{i}:{}",
+                    v.recipient.as_deref().unwrap_or("-")
+                ),
+                verdict: v,
+                recipient: v.recipient.clone(),
+                provider_message_id: None,
+                message_id_header: v
+                    .original_message_id
+                    .clone()
+                    .or_else(|| classification.original_message_id.clone()),
+                occurred_at: None,
+            })
+            .collect();
+        Ok(self.store(account_id, &incoming, raw, now).await?)
+    }
+
+    async fn store(
+        &self,
+        account_id: i64,
+        incoming: &[Incoming<'_>],
+        raw: &[u8],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<IngestReport> {
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut report = IngestReport::default();
+        for e in incoming {
+            let outcome = self.store_one(&mut tx, account_id, e, raw, now).await?;
+            report.events.push(outcome);
+        }
+        tx.commit()
+            .await
+            .context("Failed to commit delivery events")?;
+        Ok(report)
+    }
+
+    async fn store_one(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        account_id: i64,
+        e: &Incoming<'_>,
+        raw: &[u8],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<EventOutcome> {
+        let v = e.verdict;
+        let address = e
+            .recipient
+            .as_deref()
+            .and_then(|r| EmailAddress::parse(r).ok());
+        let domain = address.as_ref().map(EmailAddress::domain);
+        let status = v.status.as_ref().map(|s| s.to_string());
+        let event = NewDeliveryEvent {
+            account_id,
+            provider: e.provider,
+            provider_event_id: &e.provider_event_id,
+            category: v.category.as_str(),
+            reason: v.reason.as_str(),
+            status: status.clone(),
+            reply_code: v.reply_code.map(i64::from),
+            recipient: address
+                .as_ref()
+                .map(EmailAddress::as_str)
+                .or(e.recipient.as_deref()),
+            recipient_domain: domain.as_ref().map(Domain::as_str),
+            diagnostic: v.diagnostic.as_deref(),
+            remote_mta: v.remote_mta.as_deref(),
+            feedback_type: v.feedback_type.as_deref(),
+            evidence_rule: &v.evidence.rule,
+            evidence_source: &v.evidence.source,
+            provider_message_id: e.provider_message_id.as_deref(),
+            message_id_header: e.message_id_header.as_deref(),
+            message_id: None,
+            occurred_at: e.occurred_at.unwrap_or(now),
+            received_at: now,
+            raw: Some(raw),
+        };
+        let Some(event_id) = store::insert_event(conn, &event).await? else {
+            return Ok(EventOutcome {
+                provider_event_id: e.provider_event_id.clone(),
+                category: v.category,
+                recipient: e.recipient.clone(),
+                status: EventStatus::Duplicate,
+                event_id: None,
+            });
+        };
+        // Written first so that the transaction takes SQLite's write lock at once (a read
+        // first could not upgrade under a concurrent writer); then matched to our message.
+        let message_id = store::find_sent_message(
+            conn,
+            account_id,
+            e.provider_message_id.as_deref(),
+            e.message_id_header.as_deref(),
+        )
+        .await?;
+        if let Some(mid) = message_id {
+            store::link_event_to_message(conn, event_id, mid).await?;
+        }
+        let actor = format!("webhook:{}", e.provider);
+        let subject = address
+            .as_ref()
+            .map(|a| a.as_str().to_string())
+            .or_else(|| e.recipient.clone())
+            .unwrap_or_else(|| "(unknown recipient)".to_string());
+        let event_details = json!({
+            "category": v.category,
+            "reason": v.reason.as_str(),
+            "status": status,
+            "code": v.reply_code,
+            "diagnostic": v.diagnostic,
+            "remote_mta": v.remote_mta,
+            "provider": e.provider,
+            "provider_event_id": e.provider_event_id,
+            "message_id": message_id,
+            "rule": v.evidence.rule,
+        });
+
+        // Delivery status of the message we sent.
+        if let Some(mid) = message_id {
+            if v.category == Category::Delivered {
+                store::mark_message_accepted(conn, mid, e.occurred_at.unwrap_or(now)).await?;
+            } else if v.category.is_failure() {
+                let error = json!({
+                    "category": v.category,
+                    "reason": v.reason.as_str(),
+                    "status": status,
+                    "code": v.reply_code,
+                    "diagnostic": v.diagnostic,
+                    "at": e.occurred_at.unwrap_or(now),
+                });
+                store::mark_message_failed(conn, mid, &error).await?;
+            }
+        }
+
+        let Some(address) = address else {
+            // Nothing to suppress without an address; the event is still recorded and logged.
+            let log = policy::decide(
+                v.category,
+                AccountId(account_id),
+                &placeholder_address(),
+                now,
+            )
+            .log;
+            if log != LogKind::NotLogged {
+                store::insert_log(
+                    conn,
+                    &NewLogEntry {
+                        account_id: Some(account_id),
+                        at: now,
+                        kind: log.as_str(),
+                        actor,
+                        subject,
+                        details: event_details,
+                        event_id: Some(event_id),
+                    },
+                )
+                .await?;
+            }
+            return Ok(EventOutcome {
+                provider_event_id: e.provider_event_id.clone(),
+                category: v.category,
+                recipient: e.recipient.clone(),
+                status: EventStatus::Processed,
+                event_id: Some(event_id),
+            });
+        };
+
+        let decision = policy::decide(v.category, AccountId(account_id), &address, now);
+        if decision.log != LogKind::NotLogged {
+            store::insert_log(
+                conn,
+                &NewLogEntry {
+                    account_id: Some(account_id),
+                    at: now,
+                    kind: decision.log.as_str(),
+                    actor: actor.clone(),
+                    subject: subject.clone(),
+                    details: event_details,
+                    event_id: Some(event_id),
+                },
+            )
+            .await?;
+        }
+        if let Some(new) = decision.suppression.clone() {
+            let entry = new.with_event(Some(event_id));
+            let suppression_id = store::insert_suppression(conn, &entry).await?;
+            store::apply_contact_effect(
+                conn,
+                entry.scope,
+                &address,
+                decision.contact,
+                Some(&entry.reason),
+                Some(event_id),
+            )
+            .await?;
+            store::insert_log(
+                conn,
+                &NewLogEntry {
+                    account_id: Some(account_id),
+                    at: now,
+                    kind: LogKind::SuppressionAdded.as_str(),
+                    actor: actor.clone(),
+                    subject: subject.clone(),
+                    details: json!({
+                        "suppression_id": suppression_id,
+                        "kind": entry.kind,
+                        "scope": entry.scope,
+                        "reason": entry.reason,
+                        "since": entry.since,
+                        "until": entry.until,
+                    }),
+                    event_id: Some(event_id),
+                },
+            )
+            .await?;
+        } else {
+            store::apply_contact_effect(
+                conn,
+                Scope::Account(AccountId(account_id)),
+                &address,
+                decision.contact,
+                None,
+                Some(event_id),
+            )
+            .await?;
+        }
+        if v.category == Category::IspBlock {
+            if let Some(domain) = &domain {
+                self.domain_alert(conn, account_id, domain, now).await?;
+            }
+        }
+        Ok(EventOutcome {
+            provider_event_id: e.provider_event_id.clone(),
+            category: v.category,
+            recipient: Some(address.as_str().to_string()),
+            status: EventStatus::Processed,
+            event_id: Some(event_id),
+        })
+    }
+
+    /// Repeated ISP blocks from one recipient domain raise one Org Logging alert per burst.
+    async fn domain_alert(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        account_id: i64,
+        domain: &Domain,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let from = now - self.alert_rule.window();
+        let blocks: Vec<IspBlockEvent> =
+            store::isp_blocks_since(conn, account_id, domain.as_str(), from)
+                .await?
+                .into_iter()
+                .map(|at| IspBlockEvent {
+                    domain: domain.clone(),
+                    at,
+                })
+                .collect();
+        let previous: Vec<Alert> =
+            store::domain_alerts_since(conn, account_id, domain.as_str(), from)
+                .await?
+                .into_iter()
+                .map(|at| Alert {
+                    domain: domain.clone(),
+                    count: 0,
+                    window_minutes: self.alert_rule.window_minutes,
+                    raised_at: at,
+                    log: LogKind::DomainAlert,
+                })
+                .collect();
+        for alert in domain_alert::evaluate(&blocks, &previous, self.alert_rule, now) {
+            store::insert_log(
+                conn,
+                &NewLogEntry {
+                    account_id: Some(account_id),
+                    at: now,
+                    kind: alert.log.as_str(),
+                    actor: "system".into(),
+                    subject: alert.domain.as_str().to_string(),
+                    details: json!({
+                        "domain": alert.domain,
+                        "count": alert.count,
+                        "window_minutes": alert.window_minutes,
+                    }),
+                    event_id: None,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// An account admin lets `address` be mailed again by `account_id`, with a reason.
+    #[tracing::instrument(skip(self, reason))]
+    pub async fn reactivate(
+        &self,
+        account_id: i64,
+        actor: &str,
+        address: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Reactivated, ReactivateError> {
+        let address =
+            EmailAddress::parse(address).map_err(|e| ReactivateError::BadAddress(e.to_string()))?;
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let entries: Vec<_> = store::suppressions_for(&mut tx, account_id, &address)
+            .await?
+            .into_iter()
+            .filter(|s| s.released_at.is_none() || s.entry.until.is_none_or(|u| u > now))
+            .map(|s| s.entry)
+            .collect();
+        let overrides = store::overrides_for(&mut tx, account_id, &address).await?;
+        let r = reactivation::reactivate(
+            AccountId(account_id),
+            &address,
+            reason,
+            &entries,
+            &overrides,
+            now,
+        )?;
+        let ended = if r.end.is_empty() {
+            0
+        } else {
+            store::end_account_suppressions(&mut tx, account_id, &address, now).await?
+        };
+        if let Some(o) = &r.create_override {
+            store::insert_override(&mut tx, o, actor).await?;
+        }
+        store::apply_contact_effect(
+            &mut tx,
+            Scope::Account(AccountId(account_id)),
+            &address,
+            r.contact,
+            None,
+            None,
+        )
+        .await?;
+        let log_id = store::insert_log(
+            &mut tx,
+            &NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: r.log.as_str(),
+                actor: actor.to_string(),
+                subject: address.as_str().to_string(),
+                details: json!({
+                    "reason": r.reason,
+                    "lifted": r.lifted,
+                    "override": r.create_override.is_some(),
+                }),
+                event_id: None,
+            },
+        )
+        .await?;
+        tx.commit()
+            .await
+            .context("Failed to commit a reactivation")?;
+        Ok(Reactivated {
+            ended,
+            override_created: r.create_override.is_some(),
+            log_id,
+        })
+    }
+
+    /// May `account_id` send `kind` mail to `address` now?
+    pub async fn gate(
+        &self,
+        account_id: i64,
+        address: &EmailAddress,
+        kind: MailKind,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<GateResult> {
+        let entries: Vec<_> = self
+            .db
+            .suppressions(account_id, address)
+            .await?
+            .into_iter()
+            .map(|s| s.entry)
+            .collect();
+        let overrides = self.db.overrides(account_id, address).await?;
+        Ok(gate::may_send(
+            AccountId(account_id),
+            address,
+            kind,
+            &entries,
+            &overrides,
+            now,
+        ))
+    }
+
+    /// The gate for a whole recipient list in one database pass.
+    pub async fn gate_batch<'a>(
+        &self,
+        account_id: i64,
+        recipients: &'a [EmailAddress],
+        kind: MailKind,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<gate::BatchResult<'a>> {
+        let (entries, overrides) = self
+            .db
+            .suppressions_matching(account_id, recipients, now)
+            .await?;
+        let index = SuppressionIndex::build(&entries, &overrides);
+        Ok(index.filter(AccountId(account_id), kind, recipients, now))
+    }
+
+    /// Logs every entry released up to `now` once, even with several replicas sweeping one
+    /// database: each release is claimed by a conditional update before it is logged.
+    /// Returns how many releases this call logged.
+    #[tracing::instrument(skip(self))]
+    pub async fn sweep(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let mut logged = 0;
+        loop {
+            let batch = self.db.expired_unreleased(now, 500).await?;
+            if batch.is_empty() {
+                return Ok(logged);
+            }
+            let entries: Vec<_> = batch.iter().map(|s| s.entry.clone()).collect();
+            let released = sweep::released_since(&entries, None, now);
+            let mut claimed_any = false;
+            for s in &batch {
+                let Some(r) = released.iter().find(|r| r.entry == s.entry) else {
+                    continue;
+                };
+                let account = match s.entry.scope {
+                    Scope::Account(a) => Some(a.0),
+                    Scope::Global => match s.entry.event_id {
+                        Some(ev) => self.db.event_account(ev).await?,
+                        None => None,
+                    },
+                };
+                let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+                if !store::claim_release(&mut tx, s.id, now).await? {
+                    continue; // another replica got it
+                }
+                store::insert_log(
+                    &mut tx,
+                    &NewLogEntry {
+                        account_id: account,
+                        at: r.released_at,
+                        kind: r.log.as_str(),
+                        actor: "system".into(),
+                        subject: s.entry.address.as_str().to_string(),
+                        details: json!({
+                            "suppression_id": s.id,
+                            "kind": s.entry.kind,
+                            "scope": s.entry.scope,
+                            "reason": s.entry.reason,
+                            "since": s.entry.since,
+                            "until": s.entry.until,
+                        }),
+                        event_id: s.entry.event_id,
+                    },
+                )
+                .await?;
+                tx.commit().await.context("Failed to commit a release")?;
+                logged += 1;
+                claimed_any = true;
+            }
+            if !claimed_any && batch.len() < 500 {
+                return Ok(logged);
+            }
+        }
+    }
+}
+
+/// A raw notice that could not be processed at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RawError {
+    #[error(transparent)]
+    TooLarge(bounce::ClassifyError),
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+/// The rules need an address; for an event without one only the log kind is read.
+fn placeholder_address() -> EmailAddress {
+    EmailAddress::parse("unknown@invalid.invalid").expect("a valid constant address")
+}

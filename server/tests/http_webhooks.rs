@@ -1,0 +1,879 @@
+//! Webhook and raw-notice ingest over HTTP: the real app on port 0 with a fresh SQLite
+//! database; every test asserts on what is stored.
+
+mod common;
+
+use app::models::{ConversationStatus, Direction};
+use base64::Engine;
+use chrono::{TimeDelta, Utc};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use server::domain::address::EmailAddress;
+use server::domain::suppression::{GateResult, MailKind, Scope, SuppressionKind};
+use server::http::webhooks::{StaticSnsCerts, SNS_SUBSCRIPTION_LOG_KIND};
+use server::services::ingest::IngestService;
+use server::storage::deliverability::LogFilter;
+use server::storage::{Db, NewMessage};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const USER: &str = "acme-hooks";
+const PASSWORD: &str = "a-long-webhook-secret";
+const MAILGUN_KEY: &str = "key-mailgun-test";
+
+struct TestApp {
+    base: String,
+    db: Db,
+    acme: i64,
+    globex: i64,
+    client: Client,
+}
+
+/// Two accounts, Acme with a webhook credential; both know the contacts `addresses`.
+async fn setup(
+    addresses: &[&str],
+    sendgrid_key: Option<&str>,
+    sns_pem: Option<Vec<u8>>,
+) -> TestApp {
+    let db = common::sqlite_db().await;
+    let now = Utc::now();
+    let acme = db.create_account("Acme", now).await.unwrap();
+    let globex = db.create_account("Globex", now).await.unwrap();
+    db.create_webhook_credential(
+        acme,
+        USER,
+        &server::services::auth::hash_password(PASSWORD).unwrap(),
+        Some(MAILGUN_KEY),
+        sendgrid_key,
+        now,
+    )
+    .await
+    .unwrap();
+    for a in addresses {
+        db.upsert_contact(acme, a, None, now).await.unwrap();
+        db.upsert_contact(globex, a, None, now).await.unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr));
+    if let Some(pem) = sns_pem {
+        state = state.with_sns_certs(Arc::new(StaticSnsCerts(HashMap::from([(
+            "*".to_string(),
+            pem,
+        )]))));
+    }
+    tokio::spawn(server::http::serve(listener, state, std::future::pending()));
+    TestApp {
+        base: format!("http://{addr}"),
+        db,
+        acme,
+        globex,
+        client: Client::new(),
+    }
+}
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/esp/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn addr(s: &str) -> EmailAddress {
+    EmailAddress::parse(s).unwrap()
+}
+
+impl TestApp {
+    async fn post(&self, path: &str, body: Vec<u8>) -> reqwest::Response {
+        self.post_as(path, body, Some((USER, PASSWORD)), &[]).await
+    }
+
+    async fn post_as(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        auth: Option<(&str, &str)>,
+        headers: &[(&str, String)],
+    ) -> reqwest::Response {
+        let content_type = if path.starts_with("/bounces/") {
+            "message/rfc822"
+        } else {
+            "application/json"
+        };
+        let mut r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some((u, p)) = auth {
+            r = r.basic_auth(u, Some(p));
+        }
+        for (k, v) in headers {
+            r = r.header(*k, v);
+        }
+        r.send().await.unwrap()
+    }
+
+    async fn log_kinds(&self, account: i64) -> Vec<(String, String)> {
+        let page = self
+            .db
+            .org_log(
+                account,
+                &LogFilter {
+                    per_page: 500,
+                    ..LogFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut out: Vec<_> = page
+            .entries
+            .into_iter()
+            .map(|e| (e.kind, e.subject))
+            .collect();
+        out.reverse();
+        out
+    }
+
+    async fn gate(&self, account: i64, address: &str) -> GateResult {
+        IngestService::new(self.db.clone())
+            .gate(account, &addr(address), MailKind::Transactional, Utc::now())
+            .await
+            .unwrap()
+    }
+
+    async fn counts(&self) -> (i64, i64, i64) {
+        let n = |sql: &'static str| {
+            let db = self.db.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap()
+            }
+        };
+        (
+            n("SELECT COUNT(*) FROM delivery_events").await,
+            n("SELECT COUNT(*) FROM suppressions").await,
+            n("SELECT COUNT(*) FROM org_log").await,
+        )
+    }
+
+    async fn outbound_message(&self, to: &str, message_id: &str, provider_id: Option<&str>) -> i64 {
+        let now = Utc::now();
+        let contact = self
+            .db
+            .upsert_contact(self.acme, to, None, now)
+            .await
+            .unwrap();
+        let conv = self
+            .db
+            .create_conversation(self.acme, contact, "Hello", ConversationStatus::Open, now)
+            .await
+            .unwrap();
+        let id = self
+            .db
+            .add_message(&NewMessage {
+                account_id: self.acme,
+                conversation_id: conv,
+                direction: Direction::Outbound,
+                from_addr: "support@acme.test",
+                to_addr: to,
+                subject: "Hello",
+                text_body: "Hi",
+                html_body: None,
+                raw_source: None,
+                message_id_header: Some(message_id),
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        self.db
+            .set_message_sent(self.acme, id, provider_id)
+            .await
+            .unwrap();
+        id
+    }
+}
+
+#[tokio::test]
+async fn a_postmark_hard_bounce_suppresses_the_address_in_every_account_and_is_logged() {
+    let app = setup(&["john@example.com"], None, None).await;
+    let message = app
+        .outbound_message(
+            "john@example.com",
+            "<m1@acme.test>",
+            Some("883953f4-6105-42a2-a16a-77a8eac79483"),
+        )
+        .await;
+
+    let r = app
+        .post("/webhooks/postmark", fixture("postmark/001.json"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["events"][0]["status"], "processed");
+
+    let events = app.db.delivery_events(app.acme).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].category, "hard_bounce");
+    assert_eq!(events[0].message_id, Some(message));
+    let entries = app
+        .db
+        .suppressions(app.globex, &addr("john@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].entry.scope, Scope::Global);
+    assert_eq!(entries[0].entry.kind, SuppressionKind::HardBounce);
+    assert_eq!(entries[0].entry.until, None);
+    assert_eq!(entries[0].entry.event_id, Some(events[0].id));
+    assert!(matches!(
+        app.gate(app.globex, "john@example.com").await,
+        GateResult::Suppressed {
+            scope: Scope::Global,
+            ..
+        }
+    ));
+    assert_eq!(
+        app.log_kinds(app.acme).await,
+        vec![
+            ("bounce".to_string(), "john@example.com".to_string()),
+            (
+                "suppression_added".to_string(),
+                "john@example.com".to_string()
+            ),
+        ]
+    );
+    for account in [app.acme, app.globex] {
+        let c = app
+            .db
+            .contact_status(account, "john@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.status, "hard_bounce", "account {account}");
+    }
+    let delivery = app
+        .db
+        .message_delivery(app.acme, message)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(delivery.status.as_deref(), Some("failed"));
+    let error = delivery.error.unwrap();
+    assert_eq!(error["category"], "hard_bounce");
+    assert_eq!(error["reason"], "userunknown");
+    assert_eq!(error["diagnostic"], "Test bounce details");
+}
+
+#[tokio::test]
+async fn the_same_provider_event_delivered_twice_is_processed_once() {
+    let app = setup(&["john@example.com"], None, None).await;
+    let first = app
+        .post("/webhooks/postmark", fixture("postmark/001.json"))
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let after_first = app.counts().await;
+    assert_eq!(after_first, (1, 1, 2));
+
+    let second = app
+        .post("/webhooks/postmark", fixture("postmark/001.json"))
+        .await;
+    assert_eq!(second.status(), StatusCode::OK);
+    let report: Value = second.json().await.unwrap();
+    assert_eq!(report["events"][0]["status"], "duplicate");
+    assert_eq!(app.counts().await, after_first);
+}
+
+#[tokio::test]
+async fn requests_without_the_right_credential_get_401_and_store_nothing() {
+    let app = setup(&["john@example.com"], None, None).await;
+    let cases: [Option<(&str, &str)>; 3] = [
+        None,
+        Some((USER, "wrong-password")),
+        Some(("nobody", PASSWORD)),
+    ];
+    for auth in cases {
+        for path in [
+            "/webhooks/postmark",
+            "/webhooks/sendgrid",
+            "/webhooks/ses",
+            "/webhooks/mailgun",
+        ] {
+            let r = app
+                .post_as(path, fixture("postmark/001.json"), auth, &[])
+                .await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path} {auth:?}");
+            assert!(r.headers().contains_key("www-authenticate"));
+        }
+        let r = app
+            .post_as(
+                "/bounces/raw",
+                hard_bounce_ndn("john@example.com"),
+                auth,
+                &[],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.counts().await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_with_a_reason() {
+    let app = setup(&[], None, None).await;
+    for path in [
+        "/webhooks/postmark",
+        "/webhooks/sendgrid",
+        "/webhooks/mailgun",
+        "/webhooks/ses",
+    ] {
+        let r = app.post(path, b"{\"RecordType\": ".to_vec()).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "malformed", "{path}");
+        assert!(
+            body["reason"].as_str().unwrap().contains("JSON"),
+            "{path}: {body}"
+        );
+    }
+    let r = app
+        .post(
+            "/webhooks/postmark",
+            br#"{"RecordType": "Bounce"}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.counts().await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_clear_413() {
+    let app = setup(&[], None, None).await;
+    let big = vec![b' '; server::http::webhooks::JSON_BODY_LIMIT + 1];
+    let r = app.post("/webhooks/postmark", big).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "too_large");
+}
+
+/// An RFC 3464 delivery status notification for `rcpt` with `status`.
+fn ndn(rcpt: &str, status: &str, diagnostic: &str) -> Vec<u8> {
+    format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\n\
+         To: bounces@acme.test\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\n\
+         Date: Mon, 23 Nov 2026 06:00:00 +0000\r\n\
+         Message-ID: <ndn-{status}-{rcpt}@mx.example.net>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\
+         \r\n\
+         --b1\r\n\
+         Content-Type: text/plain\r\n\
+         \r\n\
+         The message could not be delivered.\r\n\
+         --b1\r\n\
+         Content-Type: message/delivery-status\r\n\
+         \r\n\
+         Reporting-MTA: dns; mx.example.net\r\n\
+         \r\n\
+         Final-Recipient: rfc822; {rcpt}\r\n\
+         Action: failed\r\n\
+         Status: {status}\r\n\
+         Diagnostic-Code: smtp; {diagnostic}\r\n\
+         \r\n\
+         --b1\r\n\
+         Content-Type: text/rfc822-headers\r\n\
+         \r\n\
+         From: support@acme.test\r\n\
+         To: {rcpt}\r\n\
+         Subject: Your order\r\n\
+         Message-ID: <order-1@acme.test>\r\n\
+         \r\n\
+         --b1--\r\n"
+    )
+    .into_bytes()
+}
+
+fn hard_bounce_ndn(rcpt: &str) -> Vec<u8> {
+    ndn(
+        rcpt,
+        "5.1.1",
+        "550 5.1.1 <user>: Recipient address rejected: User unknown",
+    )
+}
+
+#[tokio::test]
+async fn a_raw_hard_bounce_blocks_the_address_for_every_account_and_keeps_the_contact() {
+    let app = setup(&["gone@example.org"], None, None).await;
+    let message = app
+        .outbound_message("gone@example.org", "<order-1@acme.test>", None)
+        .await;
+    let r = app
+        .post("/bounces/raw", hard_bounce_ndn("gone@example.org"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let events = app.db.delivery_events(app.acme).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].provider, "raw");
+    assert_eq!(events[0].category, "hard_bounce");
+    assert_eq!(events[0].status.as_deref(), Some("5.1.1"));
+    assert_eq!(events[0].message_id, Some(message));
+    assert!(events[0]
+        .raw
+        .as_deref()
+        .is_some_and(|r| r.starts_with(b"From: Mail Delivery")));
+    assert!(matches!(
+        app.gate(app.globex, "gone@example.org").await,
+        GateResult::Suppressed {
+            scope: Scope::Global,
+            kind: SuppressionKind::HardBounce,
+            until: None,
+            ..
+        }
+    ));
+    let c = app
+        .db
+        .contact_status(app.globex, "gone@example.org")
+        .await
+        .unwrap();
+    assert_eq!(
+        c.unwrap().status,
+        "hard_bounce",
+        "the contact stays, marked"
+    );
+    let delivery = app
+        .db
+        .message_delivery(app.acme, message)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(delivery.status.as_deref(), Some("failed"));
+    assert_eq!(delivery.error.unwrap()["status"], "5.1.1");
+}
+
+#[tokio::test]
+async fn a_soft_bounce_suppresses_for_exactly_14_days() {
+    let app = setup(&["full@example.org"], None, None).await;
+    let r = app
+        .post(
+            "/bounces/raw",
+            ndn("full@example.org", "4.2.2", "452 4.2.2 Mailbox full"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let entries = app
+        .db
+        .suppressions(app.acme, &addr("full@example.org"))
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let e = &entries[0].entry;
+    assert_eq!(e.kind, SuppressionKind::SoftBounce);
+    assert_eq!(e.until, Some(e.since + TimeDelta::days(14)));
+    let c = app
+        .db
+        .contact_status(app.acme, "full@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.status, "soft_bounce");
+    assert_eq!(c.until, e.until);
+}
+
+#[tokio::test]
+async fn a_manual_complaint_blocks_only_the_account_it_was_about_and_removes_the_contact() {
+    let app = setup(&["john@example.com"], None, None).await;
+    let r = app
+        .post("/webhooks/postmark", fixture("postmark/003.json"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(matches!(
+        app.gate(app.acme, "john@example.com").await,
+        GateResult::Suppressed {
+            kind: SuppressionKind::SpamComplaintManual,
+            until: None,
+            ..
+        }
+    ));
+    assert_eq!(
+        app.gate(app.globex, "john@example.com").await,
+        GateResult::Allowed
+    );
+    let acme = app
+        .db
+        .contact_status(app.acme, "john@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(acme.status, "inactive");
+    let globex = app
+        .db
+        .contact_status(app.globex, "john@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(globex.status, "active");
+    assert_eq!(
+        app.log_kinds(app.acme)
+            .await
+            .first()
+            .map(|(k, _)| k.as_str()),
+        Some("complaint")
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_notice_is_stored_as_unclassified_with_its_source() {
+    let app = setup(&[], None, None).await;
+    let raw = b"From: MAILER-DAEMON@mx.example.net\r\nTo: bounces@acme.test\r\n\
+        Subject: Delivery Status Notification (Failure)\r\n\r\n\
+        \xff\xfe zq#kx !! 0x1f\r\n"
+        .to_vec();
+    let r = app.post("/bounces/raw", raw.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let events = app.db.delivery_events(app.acme).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].category, "unclassified");
+    assert_eq!(events[0].raw.as_deref(), Some(raw.as_slice()));
+    assert_eq!(app.log_kinds(app.acme).await[0].0, "unclassified");
+    assert_eq!(app.counts().await.1, 0, "no suppression without an address");
+}
+
+#[tokio::test]
+async fn a_delivery_event_marks_the_matched_message_accepted() {
+    let app = setup(&["alice@example.com"], None, None).await;
+    let message = app
+        .outbound_message(
+            "alice@example.com",
+            "<20130503182626.18666.16540@sandbox52e1ee4b0b7741e7a5f3f3e3c4ea2e52.mailgun.org>",
+            None,
+        )
+        .await;
+    let r = app
+        .post(
+            "/webhooks/mailgun",
+            mailgun_signed("mailgun/004.json", MAILGUN_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let d = app
+        .db
+        .message_delivery(app.acme, message)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status.as_deref(), Some("accepted"));
+    assert!(d.delivered_at.is_some());
+    assert_eq!(app.counts().await.1, 0);
+}
+
+/// The fixture with its signature recomputed under `key`.
+fn mailgun_signed(path: &str, key: &str) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut v: Value = serde_json::from_slice(&fixture(path)).unwrap();
+    let ts = v["signature"]["timestamp"].as_str().unwrap().to_string();
+    let token = v["signature"]["token"].as_str().unwrap().to_string();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(ts.as_bytes());
+    mac.update(token.as_bytes());
+    v["signature"]["signature"] = json!(hex::encode(mac.finalize().into_bytes()));
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[tokio::test]
+async fn a_mailgun_event_needs_a_valid_hmac() {
+    let app = setup(&["alice@example.com"], None, None).await;
+    let forged = mailgun_signed("mailgun/001.json", "not-the-key");
+    let r = app.post("/webhooks/mailgun", forged).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.counts().await, (0, 0, 0));
+
+    let r = app
+        .post(
+            "/webhooks/mailgun",
+            mailgun_signed("mailgun/001.json", MAILGUN_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(matches!(
+        app.gate(app.globex, "alice@example.com").await,
+        GateResult::Suppressed {
+            kind: SuppressionKind::HardBounce,
+            ..
+        }
+    ));
+    assert!(app
+        .log_kinds(app.acme)
+        .await
+        .contains(&("suppression_added".into(), "alice@example.com".into())));
+}
+
+fn sendgrid_key() -> p256::ecdsa::SigningKey {
+    p256::ecdsa::SigningKey::from_bytes(&[7u8; 32].into()).unwrap()
+}
+
+fn sendgrid_public_key_b64() -> String {
+    use p256::pkcs8::EncodePublicKey;
+    let der = sendgrid_key().verifying_key().to_public_key_der().unwrap();
+    base64::engine::general_purpose::STANDARD.encode(der.as_bytes())
+}
+
+fn sendgrid_headers(body: &[u8], key: &p256::ecdsa::SigningKey) -> Vec<(&'static str, String)> {
+    use p256::ecdsa::signature::Signer;
+    let ts = "1700000000".to_string();
+    let mut msg = ts.as_bytes().to_vec();
+    msg.extend_from_slice(body);
+    let sig: p256::ecdsa::Signature = key.sign(&msg);
+    vec![
+        (
+            "x-twilio-email-event-webhook-signature",
+            base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes()),
+        ),
+        ("x-twilio-email-event-webhook-timestamp", ts),
+    ]
+}
+
+#[tokio::test]
+async fn a_signed_sendgrid_batch_is_verified_and_every_event_stored() {
+    let app = setup(
+        &["example@test.com"],
+        Some(&sendgrid_public_key_b64()),
+        None,
+    )
+    .await;
+    let body = fixture("sendgrid/001.json");
+    let auth = Some((USER, PASSWORD));
+
+    let wrong = p256::ecdsa::SigningKey::from_bytes(&[9u8; 32].into()).unwrap();
+    let r = app
+        .post_as(
+            "/webhooks/sendgrid",
+            body.clone(),
+            auth,
+            &sendgrid_headers(&body, &wrong),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = app
+        .post_as("/webhooks/sendgrid", body.clone(), auth, &[])
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "a configured key makes the signature required"
+    );
+    assert_eq!(app.counts().await, (0, 0, 0));
+
+    let r = app
+        .post_as(
+            "/webhooks/sendgrid",
+            body.clone(),
+            auth,
+            &sendgrid_headers(&body, &sendgrid_key()),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let events = app.db.delivery_events(app.acme).await.unwrap();
+    assert_eq!(events.len(), 7, "every deliverability event of the batch");
+    let kinds: Vec<_> = app
+        .db
+        .suppressions(app.acme, &addr("example@test.com"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.entry.kind)
+        .collect();
+    assert!(kinds.contains(&SuppressionKind::HardBounce), "{kinds:?}");
+    assert!(kinds.contains(&SuppressionKind::Unsubscribe), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn sendgrid_without_a_configured_key_relies_on_the_basic_credential() {
+    let app = setup(&["example@test.com"], None, None).await;
+    let r = app
+        .post("/webhooks/sendgrid", fixture("sendgrid/002.json"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let kinds: Vec<_> = app
+        .log_kinds(app.acme)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert!(kinds.contains(&"isp_block".to_string()), "{kinds:?}");
+}
+
+mod sns {
+    use super::*;
+    use rsa::pkcs1v15::SigningKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    use std::str::FromStr;
+    use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+    use x509_cert::der::EncodePem;
+    use x509_cert::name::Name;
+    use x509_cert::serial_number::SerialNumber;
+    use x509_cert::spki::SubjectPublicKeyInfoOwned;
+    use x509_cert::time::Validity;
+
+    pub struct Signer2 {
+        pub key: rsa::RsaPrivateKey,
+        pub pem: Vec<u8>,
+    }
+
+    /// A self-signed certificate made here, standing in for SNS's.
+    pub fn certificate() -> Signer2 {
+        let mut rng = rand::thread_rng();
+        let key = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
+        let spki = SubjectPublicKeyInfoOwned::from_key(key.to_public_key()).unwrap();
+        let signer = SigningKey::<sha2::Sha256>::new(key.clone());
+        let builder = CertificateBuilder::new(
+            Profile::Root,
+            SerialNumber::from(1u32),
+            Validity::from_now(std::time::Duration::from_secs(3600)).unwrap(),
+            Name::from_str("CN=sns.us-east-1.amazonaws.com").unwrap(),
+            spki,
+            &signer,
+        )
+        .unwrap();
+        let cert = builder.build::<rsa::pkcs1v15::Signature>().unwrap();
+        let pem = cert.to_pem(x509_cert::der::pem::LineEnding::LF).unwrap();
+        Signer2 {
+            key,
+            pem: pem.into_bytes(),
+        }
+    }
+
+    /// Signs an SNS envelope the way SNS does (canonical string, SHA1 or SHA256 with RSA).
+    pub fn sign(envelope: &mut Value, key: &rsa::RsaPrivateKey, version: &str) {
+        envelope["SignatureVersion"] = json!(version);
+        envelope["Signature"] = json!("unsigned");
+        envelope["SigningCertURL"] =
+            json!("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem");
+        let msg = server::http::webhooks::signatures::SnsMessage::from_json(envelope).unwrap();
+        let canonical = msg.canonical();
+        let sig = match version {
+            "1" => SigningKey::<sha1::Sha1>::new(key.clone())
+                .sign(canonical.as_bytes())
+                .to_vec(),
+            _ => SigningKey::<sha2::Sha256>::new(key.clone())
+                .sign(canonical.as_bytes())
+                .to_vec(),
+        };
+        envelope["Signature"] = json!(base64::engine::general_purpose::STANDARD.encode(sig));
+    }
+}
+
+#[tokio::test]
+async fn an_sns_notification_is_verified_with_the_signing_certificate() {
+    let cert = sns::certificate();
+    let app = setup(&["jane@example.com"], None, Some(cert.pem.clone())).await;
+
+    let mut forged: Value = serde_json::from_slice(&fixture("ses/001.json")).unwrap();
+    sns::sign(&mut forged, &cert.key, "1");
+    forged["Message"] = json!(forged["Message"]
+        .as_str()
+        .unwrap()
+        .replace("jane@", "joan@"));
+    let r = app
+        .post("/webhooks/ses", serde_json::to_vec(&forged).unwrap())
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "a changed message fails the signature"
+    );
+    assert_eq!(app.counts().await, (0, 0, 0));
+
+    for (version, fixture_name) in [("1", "ses/001.json"), ("2", "ses/004.json")] {
+        let mut envelope: Value = serde_json::from_slice(&fixture(fixture_name)).unwrap();
+        sns::sign(&mut envelope, &cert.key, version);
+        let r = app
+            .post("/webhooks/ses", serde_json::to_vec(&envelope).unwrap())
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "SignatureVersion {version}");
+    }
+    let entries = app
+        .db
+        .suppressions(app.acme, &addr("jane@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(entries[0].entry.kind, SuppressionKind::HardBounce);
+    let mary = app
+        .db
+        .suppressions(app.acme, &addr("mary@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(mary[0].entry.kind, SuppressionKind::SoftBounce);
+}
+
+#[tokio::test]
+async fn an_sns_subscription_confirmation_is_recorded_not_fetched() {
+    let cert = sns::certificate();
+    let app = setup(&[], None, Some(cert.pem.clone())).await;
+    let subscribe_url = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:123456789012:ses&Token=2336412f37";
+    let mut envelope = json!({
+        "Type": "SubscriptionConfirmation",
+        "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+        "Token": "2336412f37",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses",
+        "Message": "You have chosen to subscribe to the topic arn:aws:sns:us-east-1:123456789012:ses.",
+        "SubscribeURL": subscribe_url,
+        "Timestamp": "2026-11-23T06:00:00.000Z",
+    });
+    sns::sign(&mut envelope, &cert.key, "1");
+    let r = app
+        .post("/webhooks/ses", serde_json::to_vec(&envelope).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let log = app
+        .db
+        .org_log(
+            app.acme,
+            &LogFilter {
+                per_page: 10,
+                ..LogFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.entries.len(), 1);
+    assert_eq!(log.entries[0].kind, SNS_SUBSCRIPTION_LOG_KIND);
+    assert_eq!(log.entries[0].details["subscribe_url"], subscribe_url);
+}
+
+#[tokio::test]
+async fn sns_is_refused_when_no_signing_certificate_is_configured() {
+    let app = setup(&[], None, None).await;
+    let r = app.post("/webhooks/ses", fixture("ses/001.json")).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(app.counts().await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn the_demo_data_gives_acme_a_working_webhook_credential() {
+    let db = common::sqlite_db().await;
+    assert!(server::demo::seed_if_empty(&db).await.unwrap());
+    let base = common::spawn_app(db.clone()).await;
+    let r = Client::new()
+        .post(format!("{base}/webhooks/postmark"))
+        .basic_auth(
+            server::demo::DEMO_WEBHOOK_USERNAME,
+            Some(server::demo::DEMO_WEBHOOK_PASSWORD),
+        )
+        .header("content-type", "application/json")
+        .body(fixture("postmark/001.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cred = db
+        .webhook_credential(server::demo::DEMO_WEBHOOK_USERNAME)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(db.delivery_events(cred.account_id).await.unwrap().len(), 1);
+}

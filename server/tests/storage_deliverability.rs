@@ -1,0 +1,393 @@
+//! Deliverability storage stories, run on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
+
+mod common;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use serde_json::json;
+use server::domain::address::EmailAddress;
+use server::domain::suppression::{
+    AccountId, GateResult, LogKind, MailKind, Scope, Suppression, SuppressionKind,
+};
+use server::services::ingest::IngestService;
+use server::storage::deliverability::{self as store, LogFilter, NewDeliveryEvent, NewLogEntry};
+use server::storage::Db;
+
+fn t0() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn addr(s: &str) -> EmailAddress {
+    EmailAddress::parse(s).unwrap()
+}
+
+fn event<'a>(account_id: i64, id: &'a str, category: &'a str) -> NewDeliveryEvent<'a> {
+    NewDeliveryEvent {
+        account_id,
+        provider: "postmark",
+        provider_event_id: id,
+        category,
+        reason: "userunknown",
+        status: Some("5.1.1".into()),
+        reply_code: Some(550),
+        recipient: Some("a@example.com"),
+        recipient_domain: Some("example.com"),
+        diagnostic: Some("550 5.1.1 no such user"),
+        remote_mta: None,
+        feedback_type: None,
+        evidence_rule: "test",
+        evidence_source: "test",
+        provider_message_id: None,
+        message_id_header: None,
+        message_id: None,
+        occurred_at: t0(),
+        received_at: t0(),
+        raw: Some(b"{}"),
+    }
+}
+
+async fn a_provider_event_is_stored_once(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    let first = store::insert_event(&mut conn, &event(acme, "e1", "hard_bounce"))
+        .await
+        .unwrap();
+    assert!(first.is_some());
+    let again = store::insert_event(&mut conn, &event(acme, "e1", "hard_bounce"))
+        .await
+        .unwrap();
+    assert_eq!(again, None, "the same provider event is a no-op");
+    let other_account = store::insert_event(&mut conn, &event(globex, "e1", "hard_bounce"))
+        .await
+        .unwrap();
+    assert!(other_account.is_some(), "ids are unique per account");
+    drop(conn);
+    let stored = db.delivery_events(acme).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].reply_code, Some(550));
+    assert_eq!(stored[0].raw.as_deref(), Some(&b"{}"[..]));
+}
+on_both_backends!(a_provider_event_is_stored_once);
+
+fn entry(
+    address: &str,
+    scope: Scope,
+    kind: SuppressionKind,
+    until: Option<chrono::DateTime<Utc>>,
+) -> Suppression {
+    Suppression {
+        address: addr(address),
+        scope,
+        kind,
+        reason: format!("{} test", kind.as_str()),
+        since: t0(),
+        until,
+        event_id: None,
+    }
+}
+
+async fn suppressions_round_trip_and_the_gate_reads_them(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    let soft = entry(
+        "soft@example.com",
+        Scope::Global,
+        SuppressionKind::SoftBounce,
+        Some(t0() + TimeDelta::days(14)),
+    );
+    let complaint = entry(
+        "c@example.com",
+        Scope::Account(AccountId(acme)),
+        SuppressionKind::SpamComplaintManual,
+        None,
+    );
+    store::insert_suppression(&mut conn, &soft).await.unwrap();
+    store::insert_suppression(&mut conn, &complaint)
+        .await
+        .unwrap();
+    drop(conn);
+    let read = db
+        .suppressions(globex, &addr("soft@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].entry, soft);
+    assert!(db
+        .suppressions(globex, &addr("c@example.com"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    let ingest = IngestService::new(db.clone());
+    let at = |d: i64| t0() + TimeDelta::days(d);
+    let gate = |account: i64, a: &'static str, when| {
+        let ingest = ingest.clone();
+        async move {
+            ingest
+                .gate(account, &addr(a), MailKind::Transactional, when)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!gate(globex, "soft@example.com", at(13)).await.is_allowed());
+    assert!(
+        gate(globex, "soft@example.com", at(14)).await.is_allowed(),
+        "released at exactly 14 days"
+    );
+    assert!(!gate(acme, "c@example.com", at(400)).await.is_allowed());
+    assert!(gate(globex, "c@example.com", at(1)).await.is_allowed());
+
+    // The batch gate answers the same in one pass.
+    let recipients: Vec<EmailAddress> = ["soft@example.com", "c@example.com", "ok@example.com"]
+        .iter()
+        .map(|a| addr(a))
+        .collect();
+    let batch = ingest
+        .gate_batch(acme, &recipients, MailKind::Bulk, at(1))
+        .await
+        .unwrap();
+    let allowed: Vec<&str> = batch.allowed.iter().map(|a| a.as_str()).collect();
+    assert_eq!(allowed, vec!["ok@example.com"]);
+    assert_eq!(batch.suppressed.len(), 2);
+    let again = ingest
+        .gate_batch(globex, &recipients, MailKind::Bulk, at(15))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.allowed.len(),
+        3,
+        "the table is rebuilt for every pass"
+    );
+}
+on_both_backends!(suppressions_round_trip_and_the_gate_reads_them);
+
+async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    for a in [acme, globex] {
+        db.upsert_contact(a, "h@example.com", None, t0())
+            .await
+            .unwrap();
+    }
+    let mut conn = db.pool().acquire().await.unwrap();
+    let hard = entry(
+        "h@example.com",
+        Scope::Global,
+        SuppressionKind::HardBounce,
+        None,
+    );
+    store::insert_suppression(&mut conn, &hard).await.unwrap();
+    store::apply_contact_effect(
+        &mut conn,
+        Scope::Global,
+        &addr("h@example.com"),
+        server::domain::suppression::ContactEffect::MarkHardBounce,
+        Some("no such user"),
+        None,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let ingest = IngestService::new(db.clone());
+    let later = t0() + TimeDelta::hours(1);
+    let empty = ingest
+        .reactivate(acme, "admin@acme.test", "h@example.com", "  ", later)
+        .await;
+    assert!(empty.is_err(), "a reason is needed");
+    let done = ingest
+        .reactivate(
+            acme,
+            "admin@acme.test",
+            "h@example.com",
+            "typo fixed by the customer",
+            later,
+        )
+        .await
+        .unwrap();
+    assert!(done.override_created);
+    let gate = |a| ingest.gate(a, &addr("h@example.com"), MailKind::Transactional, later);
+    assert_eq!(gate(acme).await.unwrap(), GateResult::Allowed);
+    assert!(
+        !gate(globex).await.unwrap().is_allowed(),
+        "the global entry stays for others"
+    );
+    assert_eq!(
+        db.contact_status(acme, "h@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "active"
+    );
+    assert_eq!(
+        db.contact_status(globex, "h@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "hard_bounce"
+    );
+    let log = db
+        .org_log(
+            acme,
+            &LogFilter {
+                per_page: 10,
+                ..LogFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.entries[0].kind, "suppression_reactivated");
+    assert_eq!(log.entries[0].actor, "admin@acme.test");
+    assert_eq!(
+        log.entries[0].details["reason"],
+        "typo fixed by the customer"
+    );
+}
+on_both_backends!(reactivating_a_global_hard_bounce_overrides_it_for_one_account);
+
+async fn the_sweeper_logs_each_release_once_even_when_run_twice(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    let ev = store::insert_event(&mut conn, &event(acme, "e-soft", "soft_bounce"))
+        .await
+        .unwrap();
+    let mut soft = entry(
+        "s@example.com",
+        Scope::Global,
+        SuppressionKind::SoftBounce,
+        Some(t0() + TimeDelta::days(14)),
+    );
+    soft.event_id = ev;
+    let id = store::insert_suppression(&mut conn, &soft).await.unwrap();
+    let later = entry(
+        "l@example.com",
+        Scope::Account(AccountId(acme)),
+        SuppressionKind::SpamComplaintAuto,
+        Some(t0() + TimeDelta::days(20)),
+    );
+    store::insert_suppression(&mut conn, &later).await.unwrap();
+    drop(conn);
+    let a = IngestService::new(db.clone());
+    let b = IngestService::new(db.clone());
+    assert_eq!(a.sweep(t0() + TimeDelta::days(13)).await.unwrap(), 0);
+    let day14 = t0() + TimeDelta::days(14);
+    let (x, y) = tokio::join!(a.sweep(day14), b.sweep(day14));
+    assert_eq!(
+        x.unwrap() + y.unwrap(),
+        1,
+        "two replicas, one release logged"
+    );
+    let mut conn = db.pool().acquire().await.unwrap();
+    assert!(!store::claim_release(&mut conn, id, day14).await.unwrap());
+    drop(conn);
+    let log = db
+        .org_log(
+            acme,
+            &LogFilter {
+                kind: Some("suppression_released".into()),
+                per_page: 10,
+                ..LogFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log.total, 1,
+        "the global entry's release is filed under its event's account"
+    );
+    assert_eq!(log.entries[0].subject, "s@example.com");
+    assert_eq!(log.entries[0].at, day14);
+}
+on_both_backends!(the_sweeper_logs_each_release_once_even_when_run_twice);
+
+async fn org_logging_filters_by_kind_address_and_date_and_paginates(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    for i in 0..25i64 {
+        let kind = if i % 5 == 0 {
+            LogKind::Complaint
+        } else {
+            LogKind::Bounce
+        };
+        store::insert_log(
+            &mut conn,
+            &NewLogEntry {
+                account_id: Some(acme),
+                at: t0() + TimeDelta::hours(i),
+                kind: kind.as_str(),
+                actor: "webhook:postmark".into(),
+                subject: format!("u{}@example.com", i % 3),
+                details: json!({"i": i}),
+                event_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    store::insert_log(
+        &mut conn,
+        &NewLogEntry {
+            account_id: Some(globex),
+            at: t0(),
+            kind: "bounce",
+            actor: "system".into(),
+            subject: "u0@example.com".into(),
+            details: json!({}),
+            event_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let page = |f: LogFilter| {
+        let db = db.clone();
+        async move { db.org_log(acme, &f).await.unwrap() }
+    };
+    let first = page(LogFilter {
+        per_page: 10,
+        ..LogFilter::default()
+    })
+    .await;
+    assert_eq!(first.total, 25, "only the account's own entries");
+    assert_eq!(first.entries.len(), 10);
+    assert_eq!(first.entries[0].details["i"], 24, "newest first");
+    let third = page(LogFilter {
+        per_page: 10,
+        page: 2,
+        ..LogFilter::default()
+    })
+    .await;
+    assert_eq!(third.entries.len(), 5);
+    assert_eq!(third.entries[4].details["i"], 0);
+    let complaints = page(LogFilter {
+        kind: Some("complaint".into()),
+        per_page: 50,
+        ..LogFilter::default()
+    })
+    .await;
+    assert_eq!(complaints.total, 5);
+    let u1 = page(LogFilter {
+        subject: Some("U1@Example.com".into()),
+        per_page: 50,
+        ..LogFilter::default()
+    })
+    .await;
+    assert_eq!(u1.total, 8);
+    let window = page(LogFilter {
+        from: Some(t0() + TimeDelta::hours(5)),
+        to: Some(t0() + TimeDelta::hours(10)),
+        per_page: 50,
+        ..LogFilter::default()
+    })
+    .await;
+    let hours: Vec<i64> = window
+        .entries
+        .iter()
+        .map(|e| e.details["i"].as_i64().unwrap())
+        .collect();
+    assert_eq!(hours, vec![9, 8, 7, 6, 5], "[from, to)");
+}
+on_both_backends!(org_logging_filters_by_kind_address_and_date_and_paginates);
