@@ -154,6 +154,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("Failed to listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
     let state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr));
+    spawn_sweeper(state.webhooks.ingest.clone());
     println!("Deliverdesk is running at http://{addr}");
     if args.demo {
         println!(
@@ -176,6 +177,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Writes the "released" Org Logging entries for suppressions whose time is up. Correctness does
+/// not depend on it (the gate compares `until` with now); it is safe on several replicas because
+/// each release is claimed once in the database.
+fn spawn_sweeper(ingest: server::services::ingest::IngestService) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match ingest.sweep(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(released = n, "suppressions released"),
+                Err(e) => tracing::warn!(error = ?e, "suppression sweep failed"),
+            }
+        }
+    });
 }
 
 /// SIGTERM or Ctrl-C: stop accepting, finish in-flight requests, close the database.

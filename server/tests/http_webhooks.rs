@@ -877,3 +877,91 @@ async fn the_demo_data_gives_acme_a_working_webhook_credential() {
         .unwrap();
     assert_eq!(db.delivery_events(cred.account_id).await.unwrap().len(), 1);
 }
+
+/// A SendGrid "blocked" event for `email` with its own event id.
+fn sendgrid_block(email: &str, id: &str) -> Value {
+    let mut v: Value = serde_json::from_slice(&fixture("sendgrid/002.json")).unwrap();
+    let mut e = v[0].take();
+    e["email"] = json!(email);
+    e["sg_event_id"] = json!(id);
+    e
+}
+
+#[tokio::test]
+async fn repeated_isp_blocks_from_one_domain_raise_one_alert_and_suppress_nobody() {
+    let app = setup(&[], None, None).await;
+    let batch: Vec<Value> = (0..6)
+        .map(|i| sendgrid_block(&format!("u{i}@blocky.example"), &format!("blk-{i}")))
+        .collect();
+    let r = app
+        .post("/webhooks/sendgrid", serde_json::to_vec(&batch).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let log = app.log_kinds(app.acme).await;
+    let blocks = log.iter().filter(|(k, _)| k == "isp_block").count();
+    let alerts: Vec<_> = log.iter().filter(|(k, _)| k == "domain_alert").collect();
+    assert_eq!(blocks, 6);
+    assert_eq!(
+        alerts,
+        vec![&("domain_alert".to_string(), "blocky.example".to_string())],
+        "one alert per burst, at the 5th block"
+    );
+    assert_eq!(
+        app.counts().await.1,
+        0,
+        "an ISP block suppresses no address"
+    );
+}
+
+/// Bounded loopback load test of webhook ingest (at most ~20 s). Run with
+/// `cargo test -p deliverdesk --release --test http_webhooks load -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn load_webhook_ingest_on_sqlite() {
+    let app = Arc::new(setup(&[], None, None).await);
+    let workers = 32;
+    let per_worker = 250;
+    let start = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_worker);
+            for i in 0..per_worker {
+                let mut v: Value = serde_json::from_slice(&fixture("postmark/001.json")).unwrap();
+                v["ID"] = json!(format!("{w}-{i}"));
+                v["Email"] = json!(format!("u{w}-{i}@example.com"));
+                let t = std::time::Instant::now();
+                let r = app
+                    .post("/webhooks/postmark", serde_json::to_vec(&v).unwrap())
+                    .await;
+                assert_eq!(r.status(), StatusCode::OK);
+                latencies.push(t.elapsed());
+                if start.elapsed() > std::time::Duration::from_secs(20) {
+                    break;
+                }
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    let p99 = all[(all.len() * 99 / 100).min(all.len() - 1)];
+    let stored = app.counts().await.0;
+    assert_eq!(
+        stored as usize,
+        all.len(),
+        "every acknowledged event is stored"
+    );
+    println!(
+        "webhook ingest on SQLite: {} events in {:.2?} = {:.0} events/s, p99 {:.2?}",
+        all.len(),
+        elapsed,
+        all.len() as f64 / elapsed.as_secs_f64(),
+        p99
+    );
+}

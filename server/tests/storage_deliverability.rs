@@ -206,7 +206,8 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
         .await
         .unwrap();
     assert!(done.override_created);
-    let gate = |a| ingest.gate(a, &addr("h@example.com"), MailKind::Transactional, later);
+    let h = addr("h@example.com");
+    let gate = |a| ingest.gate(a, &h, MailKind::Transactional, later);
     assert_eq!(gate(acme).await.unwrap(), GateResult::Allowed);
     assert!(
         !gate(globex).await.unwrap().is_allowed(),

@@ -93,6 +93,9 @@ struct Incoming<'a> {
     occurred_at: Option<DateTime<Utc>>,
 }
 
+/// username → (account, SHA-256 of the password that verified).
+type VerifiedCredentials = HashMap<String, (i64, [u8; 32])>;
+
 #[derive(Clone)]
 pub struct IngestService {
     db: Db,
@@ -100,7 +103,7 @@ pub struct IngestService {
     /// Verified credentials: username → (account, SHA-256 of the password). argon2 costs tens
     /// of milliseconds; webhooks arrive by the thousand, so a password that verified once is
     /// recognised by its digest until a different one is presented.
-    verified: Arc<Mutex<HashMap<String, (i64, [u8; 32])>>>,
+    verified: Arc<Mutex<VerifiedCredentials>>,
 }
 
 impl IngestService {

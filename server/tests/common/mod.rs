@@ -39,6 +39,7 @@ pub async fn postgres_db() -> Option<Db> {
     let admin = sqlx::AnyPool::connect(&base)
         .await
         .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={base} is set but unreachable: {e}"));
+    drop_stale_test_databases(&admin).await;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&admin)
         .await
@@ -50,6 +51,28 @@ pub async fn postgres_db() -> Option<Db> {
             .await
             .expect("fresh PostgreSQL database"),
     )
+}
+
+/// Test databases of earlier test processes are dropped once per process, so runs don't pile
+/// them up. (Test binaries run one after another, so no other live process owns them.)
+async fn drop_stale_test_databases(admin: &sqlx::AnyPool) {
+    static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    ONCE.get_or_init(|| async {
+        let mine = format!("dd_test_{}_%", std::process::id());
+        let stale: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE 'dd\\_test\\_%' AND datname NOT LIKE $1",
+        )
+        .bind(mine)
+        .fetch_all(admin)
+        .await
+        .unwrap_or_default();
+        for db in stale {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                .execute(admin)
+                .await;
+        }
+    })
+    .await;
 }
 
 /// Runs the same storage story on SQLite, and on PostgreSQL when a URL is given.
