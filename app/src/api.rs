@@ -99,3 +99,45 @@ pub async fn reactivate_contact(email: String, reason: String) -> Result<(), Api
     let admin = require_admin().await?;
     respond(backend()?.reactivate_contact(&admin, &email, &reason).await)
 }
+
+#[server(endpoint = "conversation/mark-spam")]
+pub async fn mark_spam(id: i64) -> Result<(), ApiError> {
+    let user = require_user().await?;
+    respond(backend()?.mark_spam(&user, id).await)
+}
+
+#[server(endpoint = "conversation/not-spam")]
+pub async fn mark_not_spam(id: i64, unblock: bool) -> Result<(), ApiError> {
+    let user = require_user().await?;
+    respond(backend()?.mark_not_spam(&user, id, unblock).await)
+}
+
+#[server(endpoint = "admin/block-list")]
+pub async fn get_block_list() -> Result<Vec<BlockEntryView>, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.block_list(&admin).await)
+}
+
+#[server(endpoint = "admin/block")]
+pub async fn add_block(value: String, reason: String) -> Result<BlockEntryView, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.add_block(&admin, &value, &reason).await)
+}
+
+#[server(endpoint = "admin/unblock")]
+pub async fn remove_block(id: i64) -> Result<(), ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.remove_block(&admin, id).await)
+}
+
+#[server(endpoint = "admin/email-channel")]
+pub async fn get_email_channel() -> Result<EmailChannelView, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.email_channel(&admin).await)
+}
+
+#[server(endpoint = "admin/spam-threshold")]
+pub async fn set_spam_threshold(value: String) -> Result<f64, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.set_spam_threshold(&admin, &value).await)
+}

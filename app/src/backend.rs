@@ -48,6 +48,25 @@ pub trait Backend: Send + Sync + 'static {
         email: &str,
         reason: &str,
     ) -> Result<(), ApiError>;
+    /// Agent's "Mark as spam": Done + `Spam: true` + sender blocked + classifier trained.
+    async fn mark_spam(&self, user: &CurrentUser, conversation_id: i64) -> Result<(), ApiError>;
+    /// Agent's "Not spam": reopen, attribute removed, sender unblocked when `unblock`.
+    async fn mark_not_spam(
+        &self,
+        user: &CurrentUser,
+        conversation_id: i64,
+        unblock: bool,
+    ) -> Result<(), ApiError>;
+    async fn block_list(&self, admin: &CurrentUser) -> Result<Vec<BlockEntryView>, ApiError>;
+    async fn add_block(
+        &self,
+        admin: &CurrentUser,
+        value: &str,
+        reason: &str,
+    ) -> Result<BlockEntryView, ApiError>;
+    async fn remove_block(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError>;
+    async fn email_channel(&self, admin: &CurrentUser) -> Result<EmailChannelView, ApiError>;
+    async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

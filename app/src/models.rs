@@ -108,7 +108,15 @@ impl Direction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One spam rule that fired on a message, with its points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleHitView {
+    pub name: String,
+    pub points: f64,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageView {
     pub id: i64,
     pub direction: Direction,
@@ -119,6 +127,9 @@ pub struct MessageView {
     /// Already sanitized on the server before it was stored; safe to render as HTML.
     pub html_body: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Inbound messages: the spam score and why (rules highest first).
+    pub spam_score: Option<f64>,
+    pub spam_rules: Vec<RuleHitView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,11 +138,33 @@ pub struct Attribute {
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConversationDetail {
     pub summary: ConversationSummary,
     pub attributes: Vec<Attribute>,
     pub messages: Vec<MessageView>,
+    /// The block-list entry (address or domain) that blocks the contact, if any.
+    pub sender_blocked_by: Option<String>,
+}
+
+/// A block-list entry on Settings > Administration > Spam Filters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockEntryView {
+    pub id: i64,
+    /// `address` or `domain` (a domain covers its subdomains).
+    pub kind: String,
+    pub value: String,
+    pub added_by: String,
+    pub reason: String,
+    pub added_at: DateTime<Utc>,
+}
+
+/// Apps > Channels > Email: the inbound side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailChannelView {
+    /// The spam threshold; 0 = filtering off.
+    pub spam_threshold: f64,
+    pub inbound_addresses: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,4 +247,11 @@ pub const LOG_KINDS: &[&str] = &[
     "rate_warning",
     "bulk_paused",
     "domain_alert",
+    "spam_detected",
+    "blocked_sender",
+    "marked_spam",
+    "marked_not_spam",
+    "block_added",
+    "block_removed",
+    "spam_threshold_changed",
 ];

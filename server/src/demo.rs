@@ -16,6 +16,12 @@ pub const DEMO_WEBHOOK_PASSWORD: &str = "acme-demo-webhook-secret";
 /// Acme's Mailgun webhook signing key (Mailgun events are signed with HMAC-SHA256 under it).
 pub const DEMO_MAILGUN_SIGNING_KEY: &str = "acme-demo-mailgun-signing-key";
 
+/// Where each demo account receives mail (the SMTP listener accepts only these).
+pub const DEMO_INBOUND_ADDRESSES: &[(&str, &str)] = &[
+    ("Acme Support", "support@acme.test"),
+    ("Globex Helpdesk", "help@globex.test"),
+];
+
 pub struct DemoUser {
     pub email: &'static str,
     pub role: Role,
@@ -128,6 +134,10 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<bool> {
         now,
     )
     .await?;
+    for (account, address) in DEMO_INBOUND_ADDRESSES {
+        db.add_inbound_address(accounts[account], address, now)
+            .await?;
+    }
     for (i, c) in CONVERSATIONS.iter().enumerate() {
         let account_id = accounts[c.account];
         let support_addr = if c.account == "Acme Support" {
@@ -164,6 +174,9 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<bool> {
                 raw_source: None,
                 message_id_header: Some(&format!("<demo-{i}-{j}@deliverdesk.test>")),
                 created_at: started + Duration::minutes(37 * j as i64),
+                inbound_key: None,
+                spam_score: None,
+                spam_rules: None,
             })
             .await?;
         }

@@ -6,4 +6,5 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod services;
+pub mod smtp;
 pub mod storage;

@@ -29,6 +29,10 @@ struct ServeArgs {
     /// Seed demo accounts, users and conversations if the database is empty.
     #[arg(long)]
     demo: bool,
+    /// Also receive mail over SMTP on this address (e.g. 127.0.0.1:2525), for the accounts'
+    /// inbound addresses only.
+    #[arg(long, env = "SMTP_ADDR")]
+    smtp: Option<SocketAddr>,
 }
 
 #[derive(Subcommand)]
@@ -171,9 +175,46 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             server::demo::DEMO_WEBHOOK_USERNAME,
             server::demo::DEMO_WEBHOOK_PASSWORD
         );
+        let inbound: Vec<&str> = server::demo::DEMO_INBOUND_ADDRESSES
+            .iter()
+            .map(|(_, a)| *a)
+            .collect();
+        println!("Inbound addresses: {}", inbound.join(", "));
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    if let Some(smtp_addr) = args.smtp {
+        let smtp_listener = tokio::net::TcpListener::bind(smtp_addr)
+            .await
+            .with_context(|| format!("Failed to listen for SMTP on {smtp_addr}"))?;
+        let config = server::smtp::SmtpConfig {
+            max_message_bytes: server::services::inbound::MAX_INBOUND_BYTES,
+            ..Default::default()
+        };
+        let sink = std::sync::Arc::new(server::services::inbound_smtp::InboundSink::new(
+            state.inbound.clone(),
+            config.hostname.clone(),
+        ));
+        println!(
+            "Receiving mail over SMTP at {} (only for the accounts' inbound addresses)",
+            smtp_listener.local_addr()?
+        );
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            if let Err(e) = server::smtp::serve(smtp_listener, config, sink, shutdown).await {
+                tracing::error!(error = ?e, "SMTP listener stopped");
+            }
+        });
     }
     tracing::info!(%addr, backend = ?db.backend(), "listening");
-    server::http::serve(listener, state, shutdown_signal()).await?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    server::http::serve(listener, state, shutdown).await?;
+    drop(stopped);
     db.close().await;
     tracing::info!("stopped");
     Ok(())

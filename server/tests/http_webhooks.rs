@@ -186,6 +186,9 @@ impl TestApp {
                 raw_source: None,
                 message_id_header: Some(message_id),
                 created_at: now,
+                inbound_key: None,
+                spam_score: None,
+                spam_rules: None,
             })
             .await
             .unwrap();

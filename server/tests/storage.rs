@@ -25,6 +25,9 @@ fn message<'a>(
         raw_source: Some(b"From: customer@example.com\r\n\r\nraw"),
         message_id_header: Some("<m1@example.com>"),
         created_at: at,
+        inbound_key: None,
+        spam_score: None,
+        spam_rules: None,
     }
 }
 

@@ -2,8 +2,11 @@
 //! they call refuse agents too.
 
 use super::ErrorNote;
-use crate::api::{get_account_overview, get_org_log};
-use crate::models::{LogQuery, LOG_KINDS};
+use crate::api::{
+    get_account_overview, get_block_list, get_email_channel, get_org_log, AddBlock, RemoveBlock,
+    SetSpamThreshold,
+};
+use crate::models::{BlockEntryView, LogQuery, LOG_KINDS};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -31,17 +34,170 @@ fn AccountBox() -> impl IntoView {
 
 #[component]
 pub fn EmailChannelPage() -> impl IntoView {
+    let save = ServerAction::<SetSpamThreshold>::new();
+    let channel = Resource::new(move || save.version().get(), |_| get_email_channel());
     view! {
         <h1>"Apps › Channels › Email"</h1>
         <AccountBox />
+        <section class="panel" data-testid="spam-threshold">
+            <h2>"Inbound spam filtering"</h2>
+            <p class="muted small">
+                "Incoming mail scoring at or above the threshold is marked Done with Spam: true                  and left out of Reporting; it stays findable by search. Default 5; 0 turns                  filtering off (blocked senders stay blocked)."
+            </p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match channel.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(c) => {
+                            let current = format_threshold(c.spam_threshold);
+                            let addresses = c.inbound_addresses;
+                            view! {
+                                <ActionForm action=save attr:class="settings-form">
+                                    <label>
+                                        "Spam threshold"
+                                        <input
+                                            type="text"
+                                            inputmode="decimal"
+                                            name="value"
+                                            value=current.clone()
+                                            data-testid="threshold-input"
+                                        />
+                                    </label>
+                                    <button type="submit">"Save"</button>
+                                    <span class="muted small" data-testid="threshold-current">
+                                        {if c.spam_threshold == 0.0 {
+                                            "Filtering is off".to_string()
+                                        } else {
+                                            format!("Current threshold: {current}")
+                                        }}
+                                    </span>
+                                </ActionForm>
+                                <h2>"Inbound addresses"</h2>
+                                <ul data-testid="inbound-addresses">
+                                    {addresses
+                                        .into_iter()
+                                        .map(|a| view! { <li><code>{a}</code></li> })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            {move || match save.value().get() {
+                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                Some(Ok(v)) => {
+                    view! { <p class="saved" role="status">"Saved: threshold " {format_threshold(v)}</p> }
+                        .into_any()
+                }
+                None => ().into_any(),
+            }}
+        </section>
     }
+}
+
+fn format_threshold(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[component]
 pub fn SpamFiltersPage() -> impl IntoView {
+    let add = ServerAction::<AddBlock>::new();
+    let remove = ServerAction::<RemoveBlock>::new();
+    let list = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        |_| get_block_list(),
+    );
     view! {
         <h1>"Settings › Administration › Spam Filters"</h1>
         <AccountBox />
+        <section class="panel">
+            <h2>"Block list"</h2>
+            <p class="muted small">
+                "Mail from a blocked address, or from a blocked domain and its subdomains, never                  reaches the open queue: it is stored as spam and stays searchable."
+            </p>
+            <ActionForm action=add attr:class="settings-form" attr:data-testid="block-form">
+                <label>
+                    "Address or domain"
+                    <input type="text" name="value" placeholder="bob@spam.test or spam.test" required />
+                </label>
+                <label>
+                    "Reason"
+                    <input type="text" name="reason" placeholder="optional" />
+                </label>
+                <button type="submit">"Block"</button>
+            </ActionForm>
+            {move || {
+                [add.value().get().and_then(|r| r.err()), remove.value().get().and_then(|r| r.err())]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
+                    .collect_view()
+            }}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(entries) if entries.is_empty() => {
+                            view! { <p class="muted empty">"Nobody is blocked."</p> }.into_any()
+                        }
+                        Ok(entries) => {
+                            view! {
+                                <table class="list" data-testid="block-list">
+                                    <thead>
+                                        <tr>
+                                            <th>"Blocked"</th>
+                                            <th>"Kind"</th>
+                                            <th>"Reason"</th>
+                                            <th>"Added by"</th>
+                                            <th>"When"</th>
+                                            <th></th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {entries
+                                            .into_iter()
+                                            .map(|e| view! { <BlockRow e remove /> })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn BlockRow(e: BlockEntryView, remove: ServerAction<RemoveBlock>) -> impl IntoView {
+    let kind = if e.kind == "domain" {
+        "domain and subdomains"
+    } else {
+        "address"
+    };
+    let when = super::fmt_time(&e.added_at);
+    let label = format!("Unblock {}", e.value);
+    let id = e.id.to_string();
+    let value = e.value;
+    view! {
+        <tr data-testid="block-row" data-value=value.clone()>
+            <td><code>{value.clone()}</code></td>
+            <td>{kind}</td>
+            <td>{e.reason}</td>
+            <td>{e.added_by}</td>
+            <td>{when}</td>
+            <td>
+                <ActionForm action=remove attr:class="inline-form">
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" aria-label=label>"Unblock"</button>
+                </ActionForm>
+            </td>
+        </tr>
     }
 }
 

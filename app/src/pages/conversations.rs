@@ -46,6 +46,17 @@ pub fn ConversationsPage() -> impl IntoView {
                 />
             </form>
         </div>
+        {move || {
+            search()
+                .filter(|q| !q.trim().is_empty())
+                .map(|_| {
+                    view! {
+                        <p class="muted small" data-testid="search-note">
+                            "Results from every status, spam included (add status:open to narrow)."
+                        </p>
+                    }
+                })
+        }}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {

@@ -5,5 +5,6 @@
 pub mod address;
 pub mod bounce;
 pub mod category;
+pub mod inbound;
 pub mod spam;
 pub mod suppression;

@@ -1,10 +1,12 @@
 //! The axum application: Leptos pages and server functions, `/healthz`, and the session layer
 //! that resolves the cookie once per request and refuses what the user may not see.
 
+pub mod inbound;
 mod session;
 pub mod webhooks;
 
 use crate::services::desk::DeskService;
+use crate::services::inbound::InboundService;
 use crate::services::ingest::IngestService;
 use crate::storage::Db;
 use app::backend::SharedBackend;
@@ -24,6 +26,7 @@ pub struct AppState {
     pub db: Db,
     pub desk: DeskService,
     pub webhooks: webhooks::WebhookState,
+    pub inbound: InboundService,
 }
 
 impl AppState {
@@ -32,6 +35,7 @@ impl AppState {
             leptos_options,
             desk: DeskService::new(db.clone()),
             webhooks: webhooks::WebhookState::from_env(IngestService::new(db.clone())),
+            inbound: InboundService::new(db.clone()),
             db,
         }
     }
@@ -51,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(webhooks::routes())
+        .merge(inbound::routes())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -190,7 +190,10 @@ pub fn routes() -> Router<AppState> {
 
 type Answer = Result<Json<IngestReport>, WebhookError>;
 
-fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, WebhookError> {
+pub(super) fn body(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Bytes, WebhookError> {
     body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             WebhookError::TooLarge { limit }
@@ -201,7 +204,7 @@ fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, Webh
 }
 
 /// The account's credential from `Authorization: Basic …`.
-async fn authenticate(
+pub(super) async fn authenticate(
     ingest: &IngestService,
     headers: &HeaderMap,
 ) -> Result<WebhookCredential, WebhookError> {

@@ -3,7 +3,11 @@
 use super::auth;
 use super::ingest::{IngestService, ReactivateError};
 use super::search::SearchQuery;
+use super::spam_filters::{FilterError, SpamFilters};
+use crate::domain::address::EmailAddress;
+use crate::domain::inbound::BlockEntry;
 use crate::storage::deliverability::LogFilter;
+use crate::storage::inbound::BlockRow;
 use crate::storage::Db;
 use app::backend::{Backend, LoginOutcome};
 use app::error::ApiError;
@@ -17,12 +21,14 @@ pub const SESSION_DAYS: i64 = 14;
 pub struct DeskService {
     db: Db,
     ingest: IngestService,
+    filters: SpamFilters,
 }
 
 impl DeskService {
     pub fn new(db: Db) -> Self {
         DeskService {
             ingest: IngestService::new(db.clone()),
+            filters: SpamFilters::new(db.clone()),
             db,
         }
     }
@@ -32,6 +38,33 @@ impl DeskService {
         self.db
             .session_user(&auth::token_hash(token), Utc::now())
             .await
+    }
+}
+
+fn filter_error(e: FilterError) -> ApiError {
+    match e {
+        FilterError::NotFound => ApiError::NotFound,
+        FilterError::Invalid(m) => ApiError::Invalid(m),
+        FilterError::Io(e) => internal(e),
+    }
+}
+
+fn block_view(r: BlockRow) -> BlockEntryView {
+    BlockEntryView {
+        id: r.id,
+        kind: r.entry.kind().to_string(),
+        value: r.entry.value().to_string(),
+        added_by: r.added_by,
+        reason: r.reason,
+        added_at: r.added_at,
+    }
+}
+
+fn admin_only(user: &CurrentUser) -> Result<(), ApiError> {
+    if user.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
     }
 }
 
@@ -101,8 +134,15 @@ impl Backend for DeskService {
         filter: ConversationFilter,
     ) -> Result<Vec<ConversationSummary>, ApiError> {
         let search = SearchQuery::parse(filter.query.as_deref().unwrap_or(""));
+        // A search looks through every conversation (spam ones are Done) unless it says
+        // `status:`; the tab only narrows browsing.
+        let status = if search.is_empty() {
+            filter.status
+        } else {
+            None
+        };
         self.db
-            .list_conversations(user.account_id, filter.status, &search)
+            .list_conversations(user.account_id, status, &search)
             .await
             .map_err(internal)
     }
@@ -112,11 +152,21 @@ impl Backend for DeskService {
         user: &CurrentUser,
         id: i64,
     ) -> Result<ConversationDetail, ApiError> {
-        self.db
+        let mut detail = self
+            .db
             .get_conversation(user.account_id, id)
             .await
             .map_err(internal)?
-            .ok_or(ApiError::NotFound)
+            .ok_or(ApiError::NotFound)?;
+        if let Ok(sender) = EmailAddress::parse(&detail.summary.contact_email) {
+            detail.sender_blocked_by = self
+                .db
+                .block_match(user.account_id, &BlockEntry::candidates(&sender))
+                .await
+                .map_err(internal)?
+                .map(|b| b.entry.value().to_string());
+        }
+        Ok(detail)
     }
 
     async fn list_contacts(&self, user: &CurrentUser) -> Result<Vec<ContactView>, ApiError> {
@@ -226,5 +276,93 @@ impl Backend for DeskService {
             Err(ReactivateError::Io(e)) => Err(internal(e)),
             Err(e) => Err(ApiError::Invalid(e.to_string())),
         }
+    }
+
+    async fn mark_spam(&self, user: &CurrentUser, conversation_id: i64) -> Result<(), ApiError> {
+        self.filters
+            .mark_spam(user.account_id, &user.email, conversation_id, Utc::now())
+            .await
+            .map(|_| ())
+            .map_err(filter_error)
+    }
+
+    async fn mark_not_spam(
+        &self,
+        user: &CurrentUser,
+        conversation_id: i64,
+        unblock: bool,
+    ) -> Result<(), ApiError> {
+        self.filters
+            .not_spam(
+                user.account_id,
+                &user.email,
+                conversation_id,
+                unblock,
+                Utc::now(),
+            )
+            .await
+            .map(|_| ())
+            .map_err(filter_error)
+    }
+
+    async fn block_list(&self, admin: &CurrentUser) -> Result<Vec<BlockEntryView>, ApiError> {
+        admin_only(admin)?;
+        Ok(self
+            .db
+            .block_list(admin.account_id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(block_view)
+            .collect())
+    }
+
+    async fn add_block(
+        &self,
+        admin: &CurrentUser,
+        value: &str,
+        reason: &str,
+    ) -> Result<BlockEntryView, ApiError> {
+        admin_only(admin)?;
+        self.filters
+            .add_block(admin.account_id, &admin.email, value, reason, Utc::now())
+            .await
+            .map(block_view)
+            .map_err(filter_error)
+    }
+
+    async fn remove_block(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError> {
+        admin_only(admin)?;
+        self.filters
+            .remove_block(admin.account_id, &admin.email, id, Utc::now())
+            .await
+            .map(|_| ())
+            .map_err(filter_error)
+    }
+
+    async fn email_channel(&self, admin: &CurrentUser) -> Result<EmailChannelView, ApiError> {
+        admin_only(admin)?;
+        Ok(EmailChannelView {
+            spam_threshold: self
+                .db
+                .spam_threshold(admin.account_id)
+                .await
+                .map_err(internal)?
+                .value(),
+            inbound_addresses: self
+                .db
+                .inbound_addresses(admin.account_id)
+                .await
+                .map_err(internal)?,
+        })
+    }
+
+    async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError> {
+        admin_only(admin)?;
+        self.filters
+            .set_threshold(admin.account_id, &admin.email, value, Utc::now())
+            .await
+            .map(|t| t.value())
+            .map_err(filter_error)
     }
 }

@@ -3,6 +3,9 @@
 
 pub mod auth;
 pub mod desk;
+pub mod inbound;
+pub mod inbound_smtp;
 pub mod ingest;
 pub mod sanitize;
 pub mod search;
+pub mod spam_filters;

@@ -37,6 +37,11 @@ impl SearchQuery {
         }
         q
     }
+
+    /// True when nothing was typed.
+    pub fn is_empty(&self) -> bool {
+        *self == SearchQuery::default()
+    }
 }
 
 #[cfg(test)]

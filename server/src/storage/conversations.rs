@@ -22,6 +22,11 @@ pub struct NewMessage<'a> {
     pub raw_source: Option<&'a [u8]>,
     pub message_id_header: Option<&'a str>,
     pub created_at: DateTime<Utc>,
+    /// Makes a redelivery a no-op: the provider's id, the Message-ID or a digest (inbound only).
+    pub inbound_key: Option<&'a str>,
+    /// The spam score and its rule hits as JSON (inbound only).
+    pub spam_score: Option<f64>,
+    pub spam_rules: Option<&'a str>,
 }
 
 /// The attribute that marks a conversation as spam (`Spam: true`).
@@ -47,6 +52,50 @@ fn summary_from_row(row: &AnyRow) -> anyhow::Result<ConversationSummary> {
         updated_at: from_ms(col(row, "updated_at")?),
         message_count: col(row, "message_count")?,
     })
+}
+
+/// Stores a message and moves its conversation's `updated_at` forward. `None` when a message
+/// with the same `inbound_key` is already stored in the account (nothing is written).
+pub async fn insert_message(
+    conn: &mut sqlx::AnyConnection,
+    m: &NewMessage<'_>,
+) -> anyhow::Result<Option<i64>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO messages (account_id, conversation_id, direction, from_addr, to_addr, subject, \
+         text_body, html_body, raw_source, message_id_header, created_at, inbound_key, \
+         spam_score_centi, spam_rules) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (account_id, inbound_key) DO NOTHING RETURNING id",
+    )
+    .bind(m.account_id)
+    .bind(m.conversation_id)
+    .bind(m.direction.as_str())
+    .bind(m.from_addr)
+    .bind(m.to_addr)
+    .bind(m.subject)
+    .bind(m.text_body)
+    .bind(m.html_body)
+    .bind(m.raw_source.map(|b| b.to_vec()))
+    .bind(m.message_id_header)
+    .bind(to_ms(m.created_at))
+    .bind(m.inbound_key)
+    .bind(m.spam_score.map(|s| (s * 100.0).round() as i64))
+    .bind(m.spam_rules)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("Failed to store a message")?;
+    if id.is_some() {
+        sqlx::query(
+            "UPDATE conversations SET updated_at = $1 WHERE id = $2 AND account_id = $3 AND updated_at < $1",
+        )
+        .bind(to_ms(m.created_at))
+        .bind(m.conversation_id)
+        .bind(m.account_id)
+        .execute(&mut *conn)
+        .await
+        .context("Failed to touch the conversation")?;
+    }
+    Ok(id)
 }
 
 enum Bind {
@@ -108,34 +157,9 @@ impl Db {
     /// Stores a message and moves its conversation's `updated_at` forward.
     pub async fn add_message(&self, m: &NewMessage<'_>) -> anyhow::Result<i64> {
         let mut tx = self.pool().begin().await.context("Failed to begin")?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (account_id, conversation_id, direction, from_addr, to_addr, subject, \
-             text_body, html_body, raw_source, message_id_header, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(m.account_id)
-        .bind(m.conversation_id)
-        .bind(m.direction.as_str())
-        .bind(m.from_addr)
-        .bind(m.to_addr)
-        .bind(m.subject)
-        .bind(m.text_body)
-        .bind(m.html_body)
-        .bind(m.raw_source.map(|b| b.to_vec()))
-        .bind(m.message_id_header)
-        .bind(to_ms(m.created_at))
-        .fetch_one(&mut *tx)
-        .await
-        .context("Failed to store a message")?;
-        sqlx::query(
-            "UPDATE conversations SET updated_at = $1 WHERE id = $2 AND account_id = $3 AND updated_at < $1",
-        )
-        .bind(to_ms(m.created_at))
-        .bind(m.conversation_id)
-        .bind(m.account_id)
-        .execute(&mut *tx)
-        .await
-        .context("Failed to touch the conversation")?;
+        let id = insert_message(&mut tx, m)
+            .await?
+            .context("A message with this inbound key is already stored")?;
         tx.commit().await.context("Failed to commit a message")?;
         Ok(id)
     }
@@ -260,8 +284,8 @@ impl Db {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
         let messages = sqlx::query(
-            "SELECT id, direction, from_addr, to_addr, subject, text_body, html_body, created_at \
-             FROM messages WHERE conversation_id = $1 AND account_id = $2 ORDER BY created_at, id",
+            "SELECT id, direction, from_addr, to_addr, subject, text_body, html_body, created_at, \
+             spam_score_centi, spam_rules FROM messages WHERE conversation_id = $1 AND account_id = $2 ORDER BY created_at, id",
         )
         .bind(id)
         .bind(account_id)
@@ -281,6 +305,10 @@ impl Db {
                 text_body: col(r, "text_body")?,
                 html_body: col(r, "html_body")?,
                 created_at: from_ms(col(r, "created_at")?),
+                spam_score: col::<Option<i64>>(r, "spam_score_centi")?.map(|c| c as f64 / 100.0),
+                spam_rules: col::<Option<String>>(r, "spam_rules")?
+                    .and_then(|j| serde_json::from_str(&j).ok())
+                    .unwrap_or_default(),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -288,6 +316,7 @@ impl Db {
             summary,
             attributes,
             messages,
+            sender_blocked_by: None,
         }))
     }
 

@@ -5,6 +5,7 @@
 mod accounts;
 mod conversations;
 pub mod deliverability;
+pub mod inbound;
 
 pub use accounts::*;
 pub use conversations::*;

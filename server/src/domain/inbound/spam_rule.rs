@@ -1,0 +1,143 @@
+//! The spam business rule: what an incoming message does to its conversation.
+//!
+//! - A blocked sender's mail never reaches the open queue: it is stored as spam whatever the
+//!   score or threshold (threshold 0 turns the *score* off, not the block list).
+//! - A score at or over the account's threshold marks the conversation Done with `Spam: true`
+//!   (kept out of Reporting, still found by search).
+//! - A reply to a conversation already marked spam leaves it where it is: only an agent's
+//!   "Not spam" brings it back.
+//! - Otherwise a customer's message opens a new conversation or reopens a done one.
+
+use crate::domain::spam::{SpamScore, Threshold};
+use serde::Serialize;
+
+/// The conversation a message was threaded into, as storage found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExistingConversation {
+    pub open: bool,
+    pub spam: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum SpamReason {
+    /// The score reached the account's threshold.
+    Score { score: f64, threshold: f64 },
+    /// The sender is on the account's block list (`entry` is the address or domain).
+    BlockedSender { entry: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum InboundAction {
+    /// A new conversation in the open queue.
+    Open,
+    /// A done conversation opened again by the customer's reply.
+    Reopen,
+    /// Added to the conversation; its status stays (open, or already spam).
+    Append,
+    /// The conversation goes to Done with `Spam: true`.
+    MarkSpam(SpamReason),
+}
+
+impl InboundAction {
+    pub fn is_spam(&self) -> bool {
+        matches!(self, InboundAction::MarkSpam(_))
+    }
+}
+
+/// Decides the action for one message. `blocked_by` is the block-list entry matching the
+/// sender, if any.
+pub fn decide(
+    score: SpamScore,
+    threshold: Threshold,
+    blocked_by: Option<&str>,
+    existing: Option<ExistingConversation>,
+) -> InboundAction {
+    if let Some(entry) = blocked_by {
+        return InboundAction::MarkSpam(SpamReason::BlockedSender {
+            entry: entry.to_string(),
+        });
+    }
+    if threshold.is_spam(score) {
+        return InboundAction::MarkSpam(SpamReason::Score {
+            score: score.points(),
+            threshold: threshold.value(),
+        });
+    }
+    match existing {
+        None => InboundAction::Open,
+        Some(c) if c.spam => InboundAction::Append,
+        Some(c) if c.open => InboundAction::Append,
+        Some(_) => InboundAction::Reopen,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(v: f64) -> Threshold {
+        Threshold::try_from(v).unwrap()
+    }
+    fn s(v: f64) -> SpamScore {
+        SpamScore::from_points(v)
+    }
+    const OPEN: Option<ExistingConversation> = Some(ExistingConversation {
+        open: true,
+        spam: false,
+    });
+    const DONE: Option<ExistingConversation> = Some(ExistingConversation {
+        open: false,
+        spam: false,
+    });
+    const SPAM: Option<ExistingConversation> = Some(ExistingConversation {
+        open: false,
+        spam: true,
+    });
+
+    #[test]
+    fn table() {
+        use InboundAction::*;
+        let spam = |score: f64, threshold: f64| MarkSpam(SpamReason::Score { score, threshold });
+        let blocked = MarkSpam(SpamReason::BlockedSender {
+            entry: "spam.test".into(),
+        });
+        let cases: &[(
+            f64,
+            f64,
+            Option<&str>,
+            Option<ExistingConversation>,
+            InboundAction,
+        )] = &[
+            // (score, threshold, blocked by, existing conversation) → action
+            (1.0, 5.0, None, None, Open),
+            (4.99, 5.0, None, None, Open),
+            (5.0, 5.0, None, None, spam(5.0, 5.0)), // at the threshold is spam
+            (12.0, 5.0, None, OPEN, spam(12.0, 5.0)),
+            (12.0, 0.0, None, None, Open), // 0 turns filtering off
+            (12.0, 0.0, None, DONE, Reopen),
+            (-3.0, 0.0, Some("spam.test"), None, blocked.clone()), // blocks hold even at 0
+            (-3.0, 5.0, Some("spam.test"), OPEN, blocked.clone()),
+            (1.0, 5.0, None, OPEN, Append),
+            (1.0, 5.0, None, DONE, Reopen),
+            (1.0, 5.0, None, SPAM, Append), // a reply does not reopen a spam conversation
+            (1.0, 5.0, Some("spam.test"), SPAM, blocked.clone()),
+            (6.5, 7.0, None, None, Open),
+        ];
+        for (score, threshold, by, existing, want) in cases {
+            assert_eq!(
+                decide(s(*score), t(*threshold), *by, *existing),
+                *want,
+                "score {score} threshold {threshold} blocked {by:?} existing {existing:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_mark_spam_is_spam() {
+        assert!(!InboundAction::Open.is_spam());
+        assert!(!InboundAction::Reopen.is_spam());
+        assert!(InboundAction::MarkSpam(SpamReason::BlockedSender { entry: "x".into() }).is_spam());
+    }
+}

@@ -1,0 +1,350 @@
+//! What agents and admins do about spam: "Mark as spam" / "Not spam" on a conversation (which
+//! also train the account's classifier and maintain the block list), the block list itself,
+//! and the account's threshold. Every action is logged in Org Logging.
+
+use crate::domain::address::EmailAddress;
+use crate::domain::inbound::BlockEntry;
+use crate::domain::spam::{AccountModel, Threshold};
+use crate::storage::deliverability::{insert_log, NewLogEntry};
+use crate::storage::inbound::{self as store, BlockRow, DomainCounter};
+use crate::storage::Db;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+pub const LOG_MARKED_SPAM: &str = "marked_spam";
+pub const LOG_MARKED_NOT_SPAM: &str = "marked_not_spam";
+pub const LOG_BLOCK_ADDED: &str = "block_added";
+pub const LOG_BLOCK_REMOVED: &str = "block_removed";
+pub const LOG_THRESHOLD_CHANGED: &str = "spam_threshold_changed";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    #[error("not found")]
+    NotFound,
+    /// The user's mistake, shown to them as is.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+/// What "Mark as spam" did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkedSpam {
+    pub sender: String,
+    /// False when the sender was already on the block list.
+    pub blocked_now: bool,
+    pub trained_messages: usize,
+}
+
+#[derive(Clone)]
+pub struct SpamFilters {
+    db: Db,
+}
+
+impl SpamFilters {
+    pub fn new(db: Db) -> Self {
+        SpamFilters { db }
+    }
+
+    /// The conversation's sender, or `NotFound` when the conversation is not this account's.
+    async fn sender_of(
+        &self,
+        account_id: i64,
+        conversation_id: i64,
+    ) -> Result<String, FilterError> {
+        let detail = self
+            .db
+            .get_conversation(account_id, conversation_id)
+            .await?
+            .ok_or(FilterError::NotFound)?;
+        Ok(detail.summary.contact_email)
+    }
+
+    /// Done + `Spam: true` + the sender on the block list + the account's classifier learns the
+    /// conversation's inbound messages as spam.
+    pub async fn mark_spam(
+        &self,
+        account_id: i64,
+        actor: &str,
+        conversation_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<MarkedSpam, FilterError> {
+        let sender = self.sender_of(account_id, conversation_id).await?;
+        let address = EmailAddress::parse(&sender).ok();
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        store::set_conversation_status(&mut tx, account_id, conversation_id, false).await?;
+        store::set_spam_attribute(&mut tx, conversation_id, true).await?;
+        let mut blocked_now = false;
+        if let Some(address) = &address {
+            let entry = BlockEntry::Address(address.clone());
+            let reason = format!("marked as spam in conversation #{conversation_id}");
+            blocked_now = store::insert_block(&mut tx, account_id, &entry, actor, &reason, now)
+                .await?
+                .is_some();
+            let domain = address.domain();
+            store::bump_domain(&mut tx, domain.as_str(), DomainCounter::SpamFlags, now).await?;
+            if blocked_now {
+                store::bump_domain(&mut tx, domain.as_str(), DomainCounter::Blocks, now).await?;
+            }
+        }
+        let trained = train(&mut tx, account_id, conversation_id, true, now).await?;
+        insert_log(
+            &mut tx,
+            &NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: LOG_MARKED_SPAM,
+                actor: actor.to_string(),
+                subject: sender.clone(),
+                details: json!({
+                    "conversation_id": conversation_id,
+                    "blocked": blocked_now,
+                    "trained_messages": trained,
+                }),
+                event_id: None,
+            },
+        )
+        .await?;
+        if blocked_now {
+            insert_log(
+                &mut tx,
+                &NewLogEntry {
+                    account_id: Some(account_id),
+                    at: now,
+                    kind: LOG_BLOCK_ADDED,
+                    actor: actor.to_string(),
+                    subject: sender.clone(),
+                    details: json!({"kind": "address", "reason": format!("marked as spam in conversation #{conversation_id}")}),
+                    event_id: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await.context("Failed to commit")?;
+        Ok(MarkedSpam {
+            sender,
+            blocked_now,
+            trained_messages: trained,
+        })
+    }
+
+    /// Reopens the conversation, removes `Spam: true`, optionally takes the sender's address
+    /// off the block list, and trains the classifier the other way.
+    pub async fn not_spam(
+        &self,
+        account_id: i64,
+        actor: &str,
+        conversation_id: i64,
+        unblock: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, FilterError> {
+        let sender = self.sender_of(account_id, conversation_id).await?;
+        let address = EmailAddress::parse(&sender).ok();
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        store::set_conversation_status(&mut tx, account_id, conversation_id, true).await?;
+        store::set_spam_attribute(&mut tx, conversation_id, false).await?;
+        let mut unblocked = false;
+        if let Some(address) = &address {
+            if unblock {
+                unblocked = store::delete_block(&mut tx, account_id, address.as_str()).await?;
+            }
+            store::bump_domain(
+                &mut tx,
+                address.domain().as_str(),
+                DomainCounter::CleanConversations,
+                now,
+            )
+            .await?;
+        }
+        let trained = train(&mut tx, account_id, conversation_id, false, now).await?;
+        insert_log(
+            &mut tx,
+            &NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: LOG_MARKED_NOT_SPAM,
+                actor: actor.to_string(),
+                subject: sender.clone(),
+                details: json!({
+                    "conversation_id": conversation_id,
+                    "unblocked": unblocked,
+                    "trained_messages": trained,
+                }),
+                event_id: None,
+            },
+        )
+        .await?;
+        if unblocked {
+            insert_log(
+                &mut tx,
+                &NewLogEntry {
+                    account_id: Some(account_id),
+                    at: now,
+                    kind: LOG_BLOCK_REMOVED,
+                    actor: actor.to_string(),
+                    subject: sender.clone(),
+                    details: json!({"kind": "address", "reason": format!("marked not spam in conversation #{conversation_id}")}),
+                    event_id: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await.context("Failed to commit")?;
+        Ok(unblocked)
+    }
+
+    /// Adds an address or domain an admin typed. Refuses bad input and duplicates with a reason.
+    pub async fn add_block(
+        &self,
+        account_id: i64,
+        actor: &str,
+        input: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<BlockRow, FilterError> {
+        let entry = BlockEntry::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
+        let reason = match reason.trim() {
+            "" => "added by an admin",
+            r => r,
+        };
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let Some(id) = store::insert_block(&mut tx, account_id, &entry, actor, reason, now).await?
+        else {
+            return Err(FilterError::Invalid(format!(
+                "{} is already on the block list",
+                entry.value()
+            )));
+        };
+        let domain = match &entry {
+            BlockEntry::Address(a) => a.domain().as_str().to_string(),
+            BlockEntry::Domain(d) => d.as_str().to_string(),
+        };
+        store::bump_domain(&mut tx, &domain, DomainCounter::Blocks, now).await?;
+        insert_log(
+            &mut tx,
+            &NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: LOG_BLOCK_ADDED,
+                actor: actor.to_string(),
+                subject: entry.value().to_string(),
+                details: json!({"kind": entry.kind(), "reason": reason}),
+                event_id: None,
+            },
+        )
+        .await?;
+        tx.commit().await.context("Failed to commit")?;
+        Ok(BlockRow {
+            id,
+            entry,
+            added_by: actor.to_string(),
+            reason: reason.to_string(),
+            added_at: now,
+        })
+    }
+
+    pub async fn remove_block(
+        &self,
+        account_id: i64,
+        actor: &str,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<BlockRow, FilterError> {
+        let row = self
+            .db
+            .block_entry(account_id, id)
+            .await?
+            .ok_or(FilterError::NotFound)?;
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        store::delete_block(&mut tx, account_id, row.entry.value()).await?;
+        insert_log(
+            &mut tx,
+            &NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: LOG_BLOCK_REMOVED,
+                actor: actor.to_string(),
+                subject: row.entry.value().to_string(),
+                details: json!({"kind": row.entry.kind(), "added_by": row.added_by, "reason": row.reason}),
+                event_id: None,
+            },
+        )
+        .await?;
+        tx.commit().await.context("Failed to commit")?;
+        Ok(row)
+    }
+
+    /// Sets the account's threshold from what an admin typed; logs the change.
+    pub async fn set_threshold(
+        &self,
+        account_id: i64,
+        actor: &str,
+        input: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Threshold, FilterError> {
+        let threshold = Threshold::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
+        let before = self.db.set_spam_threshold(account_id, threshold).await?;
+        let mut conn = self
+            .db
+            .pool()
+            .acquire()
+            .await
+            .context("Failed to connect")?;
+        insert_log(
+            &mut conn,
+            &NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: LOG_THRESHOLD_CHANGED,
+                actor: actor.to_string(),
+                subject: "spam threshold".into(),
+                details: json!({
+                    "from": before.value(),
+                    "to": threshold.value(),
+                    "filtering": if threshold.is_off() { "off" } else { "on" },
+                }),
+                event_id: None,
+            },
+        )
+        .await?;
+        Ok(threshold)
+    }
+}
+
+/// Trains the account's overlay on the conversation's inbound messages as spam or ham,
+/// undoing an earlier opposite flag on the same message first. Returns how many it learned.
+async fn train(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    conversation_id: i64,
+    spam: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let label = if spam { "spam" } else { "ham" };
+    let messages = store::training_messages(conn, account_id, conversation_id).await?;
+    let todo: Vec<_> = messages
+        .iter()
+        .filter(|m| m.trained_as.as_deref() != Some(label))
+        .collect();
+    if todo.is_empty() {
+        return Ok(0);
+    }
+    let mut model = match store::load_account_model(conn, account_id).await? {
+        Some(bytes) => AccountModel::from_bytes(&bytes).unwrap_or_else(|e| {
+            tracing::warn!(account_id, error = %e, "account spam model unreadable; starting anew");
+            AccountModel::new()
+        }),
+        None => AccountModel::new(),
+    };
+    for m in &todo {
+        if let Some(previous) = m.trained_as.as_deref() {
+            model.unlearn(&m.raw, previous == "spam");
+        }
+        model.learn(&m.raw, spam);
+        store::set_trained_as(conn, m.id, label).await?;
+    }
+    store::save_account_model(conn, account_id, &model.to_bytes(), now).await?;
+    Ok(todo.len())
+}
