@@ -45,6 +45,8 @@ export default defineConfig({
     env: {
       DATABASE_URL: `sqlite://${path.join(dbDir, 'e2e.db')}`,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      // The demo's test relay (Acme's replies go through it).
+      DEMO_RELAY_ADDR: `127.0.0.1:${Number(port) + 1}`,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? 'target/site',
       RUST_LOG: 'warn',
     },

@@ -141,3 +141,15 @@ pub async fn set_spam_threshold(value: String) -> Result<f64, ApiError> {
     let admin = require_admin().await?;
     respond(backend()?.set_spam_threshold(&admin, &value).await)
 }
+
+#[server(endpoint = "conversation/reply")]
+pub async fn send_reply(id: i64, text: String) -> Result<i64, ApiError> {
+    let user = require_user().await?;
+    respond(backend()?.send_reply(&user, id, &text).await)
+}
+
+#[server(endpoint = "admin/sender")]
+pub async fn add_sender(form: NewSenderForm) -> Result<(), ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.add_sender(&admin, form).await)
+}

@@ -67,6 +67,14 @@ pub trait Backend: Send + Sync + 'static {
     async fn remove_block(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError>;
     async fn email_channel(&self, admin: &CurrentUser) -> Result<EmailChannelView, ApiError>;
     async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError>;
+    /// Sends an agent's reply; the gate may refuse it with the reason.
+    async fn send_reply(
+        &self,
+        user: &CurrentUser,
+        conversation_id: i64,
+        text: &str,
+    ) -> Result<i64, ApiError>;
+    async fn add_sender(&self, admin: &CurrentUser, form: NewSenderForm) -> Result<(), ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Deliverdesk's web app: pages, components, the models shared by server and browser, and the
 //! server-function declarations. Server-only code sits behind the `ssr` feature.
 

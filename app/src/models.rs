@@ -130,6 +130,92 @@ pub struct MessageView {
     /// Inbound messages: the spam score and why (rules highest first).
     pub spam_score: Option<f64>,
     pub spam_rules: Vec<RuleHitView>,
+    /// Outbound messages: what happened to the sending.
+    pub delivery: Option<DeliveryView>,
+    /// The Message-ID header, without `<>`.
+    pub message_id_header: Option<String>,
+}
+
+/// The sending state of an outbound message, for the line under it on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    /// `pending`, `deferred` (a 4xx; retried), `accepted` or `failed`.
+    pub state: String,
+    /// When it was accepted.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// Who accepted it: the recipient's server, a relay or an API.
+    pub accepted_by: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub attempts: i64,
+    /// Why it failed or was deferred.
+    pub error: Option<DeliveryErrorView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryErrorView {
+    pub category: String,
+    pub reason: String,
+    pub status: Option<String>,
+    pub code: Option<i64>,
+    pub diagnostic: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl DeliveryErrorView {
+    /// What the agent can do about it.
+    pub fn advice(&self) -> &'static str {
+        match self.category.as_str() {
+            "hard_bounce" => "The address does not exist: check the spelling. If it was temporary, an admin can reactivate it under Contacts.",
+            "soft_bounce" => "A temporary problem at the recipient's side: try again later or use another channel.",
+            "isp_block" => "The recipient's provider refused our server: reach the customer through another channel.",
+            "spam_complaint_auto" => "The recipient's provider took the message for spam: rephrase it, or use another channel.",
+            "spam_complaint_manual" => "The recipient reported our mail as spam: do not email them again.",
+            "deferred" => "The recipient's server asked us to try later; we retry by ourselves.",
+            _ => "The message was not delivered: use another channel.",
+        }
+    }
+
+    pub fn label(&self) -> String {
+        self.category.replace('_', " ")
+    }
+}
+
+/// A sender address on Apps > Channels > Email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SenderView {
+    pub id: i64,
+    pub address: String,
+    pub name: Option<String>,
+    /// `transactional` or `bulk`.
+    pub kind: String,
+    /// e.g. "SMTP relay 127.0.0.1:2526 (starttls)" — never the secrets.
+    pub transport: String,
+}
+
+/// One day of the complaint-rate chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatePoint {
+    /// YYYY-MM-DD
+    pub date: String,
+    pub sent: i64,
+    pub complaints: i64,
+    /// The running 30-day rate at the end of that day, in complaints per 10,000 sent.
+    pub running_per_10k: f64,
+}
+
+/// The running 30-day complaint rate and the counts behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateView {
+    pub sent: i64,
+    pub complaints: i64,
+    pub per_10k: f64,
+    /// `ok`, `warning` (≥ 10 per 10,000) or `paused` (≥ 30 per 10,000: bulk sending stops).
+    pub status: String,
+    pub days: Vec<RatePoint>,
+    /// Delivery events of the last 30 days by category.
+    pub by_category: Vec<(String, i64)>,
+    /// … and by recipient domain: (domain, category, count).
+    pub by_domain: Vec<(String, String, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +251,27 @@ pub struct EmailChannelView {
     /// The spam threshold; 0 = filtering off.
     pub spam_threshold: f64,
     pub inbound_addresses: Vec<String>,
+    pub senders: Vec<SenderView>,
+    pub rate: RateView,
+}
+
+/// An admin's new sender address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSenderForm {
+    pub address: String,
+    pub name: Option<String>,
+    /// `transactional` or `bulk`.
+    pub kind: String,
+    /// `smtp` or `postmark`.
+    pub transport: String,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<String>,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_security: Option<String>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub api_url: Option<String>,
+    pub api_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

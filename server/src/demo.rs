@@ -16,6 +16,10 @@ pub const DEMO_WEBHOOK_PASSWORD: &str = "acme-demo-webhook-secret";
 /// Acme's Mailgun webhook signing key (Mailgun events are signed with HMAC-SHA256 under it).
 pub const DEMO_MAILGUN_SIGNING_KEY: &str = "acme-demo-mailgun-signing-key";
 
+/// Where the demo's test relay listens unless `DEMO_RELAY_ADDR` says otherwise. Acme's sender
+/// address relays through it (see [`crate::smtp::rule_relay`] for its answers).
+pub const DEMO_RELAY_ADDR: &str = "127.0.0.1:2526";
+
 /// Where each demo account receives mail (the SMTP listener accepts only these).
 pub const DEMO_INBOUND_ADDRESSES: &[(&str, &str)] = &[
     ("Acme Support", "support@acme.test"),
@@ -97,7 +101,7 @@ const CONVERSATIONS: &[DemoConversation] = &[
 ];
 
 /// Seeds demo data if the database has no account yet. Returns whether it seeded.
-pub async fn seed_if_empty(db: &Db) -> anyhow::Result<bool> {
+pub async fn seed_if_empty(db: &Db, relay: std::net::SocketAddr) -> anyhow::Result<bool> {
     if db.account_count().await? > 0 {
         return Ok(false);
     }
@@ -131,6 +135,22 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<bool> {
         &auth::hash_password(DEMO_WEBHOOK_PASSWORD)?,
         Some(DEMO_MAILGUN_SIGNING_KEY),
         None,
+        now,
+    )
+    .await?;
+    db.add_sender(
+        &crate::storage::outbound::NewSender {
+            account_id: accounts["Acme Support"],
+            address: "support@acme.test",
+            name: Some("Acme Support"),
+            kind: "transactional",
+            transport: &crate::services::transport::TransportConfig::Smtp {
+                host: relay.ip().to_string(),
+                port: relay.port(),
+                security: crate::services::transport::Security::None,
+                login: None,
+            },
+        },
         now,
     )
     .await?;

@@ -150,8 +150,27 @@ fn init_tracing() {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = Db::connect(&args.database_url).await?;
     let mut seeded = false;
+    let mut relay = None;
     if args.demo {
-        seeded = server::demo::seed_if_empty(&db).await?;
+        // The demo's test relay: Acme's sender address sends through it.
+        let relay_addr: SocketAddr = std::env::var("DEMO_RELAY_ADDR")
+            .unwrap_or_else(|_| server::demo::DEMO_RELAY_ADDR.to_string())
+            .parse()
+            .context("DEMO_RELAY_ADDR is not an address like 127.0.0.1:2526")?;
+        seeded = server::demo::seed_if_empty(&db, relay_addr).await?;
+        match tokio::net::TcpListener::bind(relay_addr).await {
+            Ok(l) => {
+                let sink = std::sync::Arc::new(server::smtp::rule_relay::RuleRelay::new());
+                tokio::spawn(server::smtp::serve(
+                    l,
+                    server::smtp::SmtpConfig::default(),
+                    sink,
+                    std::future::pending(),
+                ));
+                relay = Some(relay_addr);
+            }
+            Err(e) => tracing::warn!(%relay_addr, error = %e, "demo relay not started"),
+        }
     }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -159,6 +178,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr));
     spawn_sweeper(state.webhooks.ingest.clone());
+    spawn_retrier(server::services::outbound::OutboundService::new(db.clone()));
     println!("Deliverdesk is running at http://{addr}");
     if args.demo {
         println!(
@@ -180,6 +200,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .map(|(_, a)| *a)
             .collect();
         println!("Inbound addresses: {}", inbound.join(", "));
+        if let Some(relay) = relay {
+            println!(
+                "Acme's replies go through a local test relay at {relay}: it accepts everything \
+                 except nobody@… (550 5.1.1), full@… (452 4.2.2) and spamtrap@… (550 5.7.1)"
+            );
+        }
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     if let Some(smtp_addr) = args.smtp {
@@ -232,6 +258,22 @@ fn spawn_sweeper(ingest: server::services::ingest::IngestService) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(released = n, "suppressions released"),
                 Err(e) => tracing::warn!(error = ?e, "suppression sweep failed"),
+            }
+        }
+    });
+}
+
+/// Sends the outbound messages whose retry is due (a 4xx deferred them). Each is claimed
+/// once in the database, so several replicas may run this.
+fn spawn_retrier(outbound: server::services::outbound::OutboundService) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            match outbound.retry_due(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(retried = n, "deferred messages retried"),
+                Err(e) => tracing::warn!(error = ?e, "retrying deferred messages failed"),
             }
         }
     });

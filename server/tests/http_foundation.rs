@@ -6,7 +6,11 @@ use reqwest::{redirect::Policy, Client, StatusCode};
 
 async fn demo_app() -> String {
     let db = common::sqlite_db().await;
-    assert!(server::demo::seed_if_empty(&db).await.unwrap());
+    assert!(
+        server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
+            .await
+            .unwrap()
+    );
     common::spawn_app(db).await
 }
 

@@ -859,7 +859,11 @@ async fn sns_is_refused_when_no_signing_certificate_is_configured() {
 #[tokio::test]
 async fn the_demo_data_gives_acme_a_working_webhook_credential() {
     let db = common::sqlite_db().await;
-    assert!(server::demo::seed_if_empty(&db).await.unwrap());
+    assert!(
+        server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
+            .await
+            .unwrap()
+    );
     let base = common::spawn_app(db.clone()).await;
     let r = Client::new()
         .post(format!("{base}/webhooks/postmark"))

@@ -3,10 +3,10 @@
 
 use super::ErrorNote;
 use crate::api::{
-    get_account_overview, get_block_list, get_email_channel, get_org_log, AddBlock, RemoveBlock,
-    SetSpamThreshold,
+    get_account_overview, get_block_list, get_email_channel, get_org_log, AddBlock, AddSender,
+    RemoveBlock, SetSpamThreshold,
 };
-use crate::models::{BlockEntryView, LogQuery, LOG_KINDS};
+use crate::models::{BlockEntryView, LogQuery, RateView, SenderView, LOG_KINDS};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -35,10 +35,28 @@ fn AccountBox() -> impl IntoView {
 #[component]
 pub fn EmailChannelPage() -> impl IntoView {
     let save = ServerAction::<SetSpamThreshold>::new();
-    let channel = Resource::new(move || save.version().get(), |_| get_email_channel());
+    let add_sender = ServerAction::<AddSender>::new();
+    let channel = Resource::new(
+        move || (save.version().get(), add_sender.version().get()),
+        |_| get_email_channel(),
+    );
     view! {
         <h1>"Apps › Channels › Email"</h1>
         <AccountBox />
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match channel.await {
+                    Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                    Ok(c) => {
+                        view! {
+                            <RatePanel rate=c.rate />
+                            <SendersPanel senders=c.senders add=add_sender />
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
         <section class="panel" data-testid="spam-threshold">
             <h2>"Inbound spam filtering"</h2>
             <p class="muted small">
@@ -95,6 +113,183 @@ pub fn EmailChannelPage() -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// The running 30-day complaint rate, its daily chart (SVG) with the 0.1 % line, and the
+/// bounce and complaint counts behind it.
+#[component]
+fn RatePanel(rate: RateView) -> impl IntoView {
+    const W: f64 = 600.0;
+    const H: f64 = 160.0;
+    const PAD: f64 = 28.0;
+    const LIMIT: f64 = 10.0; // per 10,000: 0.1 %
+    let top = rate
+        .days
+        .iter()
+        .map(|d| d.running_per_10k)
+        .fold(LIMIT * 1.5, f64::max);
+    let n = rate.days.len().max(2) as f64;
+    let x = move |i: usize| PAD + (W - 2.0 * PAD) * i as f64 / (n - 1.0);
+    let y = move |v: f64| H - PAD - (H - 2.0 * PAD) * (v / top);
+    let points = rate
+        .days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| format!("{:.1},{:.1}", x(i), y(d.running_per_10k)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let limit_y = y(LIMIT);
+    let first = rate
+        .days
+        .first()
+        .map(|d| d.date.clone())
+        .unwrap_or_default();
+    let last = rate.days.last().map(|d| d.date.clone()).unwrap_or_default();
+    let status_class = format!("rate-status-{}", rate.status);
+    let summary = format!(
+        "{:.3} % ({} complaints / {} sent in the last 30 days)",
+        rate.per_10k / 100.0,
+        rate.complaints,
+        rate.sent
+    );
+    let status_text = match rate.status.as_str() {
+        "paused" => "Bulk sending is paused (≥ 0.3 %); replies still go out.",
+        "warning" => "Above the 0.1 % limit: find out why before sending more bulk mail.",
+        _ => "Under the 0.1 % limit.",
+    };
+    view! {
+        <section class="panel" data-testid="complaint-rate">
+            <h2>"Spam-complaint rate (running 30 days)"</h2>
+            <p>
+                <strong data-testid="rate-value">{summary}</strong>
+                " "
+                <span class=status_class>{status_text}</span>
+            </p>
+            <svg
+                class="rate-chart"
+                data-testid="rate-chart"
+                viewBox=format!("0 0 {W} {H}")
+                role="img"
+                aria-label="Daily running 30-day complaint rate with the 0.1 % limit"
+            >
+                <line
+                    class="limit"
+                    x1=PAD
+                    x2=W - PAD
+                    y1=limit_y
+                    y2=limit_y
+                    data-testid="rate-limit-line"
+                />
+                <text x=W - PAD - 60.0 y=limit_y - 4.0>"0.1 % limit"</text>
+                <polyline class="line" points=points data-testid="rate-line" />
+                <text x=PAD y=H - 8.0>{first}</text>
+                <text x=W - PAD - 60.0 y=H - 8.0>{last}</text>
+            </svg>
+            <div class="breakdown">
+                <h2>"Last 30 days by category"</h2>
+                <table class="list" data-testid="events-by-category">
+                    <tbody>
+                        {rate
+                            .by_category
+                            .into_iter()
+                            .map(|(c, n)| view! { <tr><td>{c.replace('_', " ")}</td><td>{n}</td></tr> })
+                            .collect_view()}
+                    </tbody>
+                </table>
+                <h2>"By recipient domain"</h2>
+                <table class="list" data-testid="events-by-domain">
+                    <tbody>
+                        {rate
+                            .by_domain
+                            .into_iter()
+                            .map(|(d, c, n)| {
+                                view! { <tr><td>{d}</td><td>{c.replace('_', " ")}</td><td>{n}</td></tr> }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn SendersPanel(senders: Vec<SenderView>, add: ServerAction<AddSender>) -> impl IntoView {
+    view! {
+        <section class="panel" data-testid="senders">
+            <h2>"Sender addresses"</h2>
+            <table class="list" data-testid="sender-list">
+                <thead>
+                    <tr>
+                        <th>"Address"</th>
+                        <th>"Kind"</th>
+                        <th>"Sends through"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {senders
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <tr data-testid="sender-row">
+                                    <td>
+                                        {s.name.map(|n| format!("{n} ")).unwrap_or_default()} "<"
+                                        {s.address} ">"
+                                    </td>
+                                    <td>{s.kind}</td>
+                                    <td>{s.transport}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <details>
+                <summary>"Add a sender address"</summary>
+                <ActionForm action=add attr:class="form" attr:data-testid="sender-form">
+                    <label>"Address" <input type="email" name="form[address]" required /></label>
+                    <label>"Display name" <input type="text" name="form[name]" /></label>
+                    <label>
+                        "Kind"
+                        <select name="form[kind]">
+                            <option value="transactional">"transactional (replies)"</option>
+                            <option value="bulk">"bulk (campaigns)"</option>
+                        </select>
+                    </label>
+                    <label>
+                        "Transport"
+                        <select name="form[transport]">
+                            <option value="smtp">"SMTP relay"</option>
+                            <option value="postmark">"Postmark-compatible API"</option>
+                        </select>
+                    </label>
+                    <label>"SMTP host" <input type="text" name="form[smtp_host]" /></label>
+                    <label>"SMTP port" <input type="text" name="form[smtp_port]" placeholder="587" /></label>
+                    <label>
+                        "Security"
+                        <select name="form[smtp_security]">
+                            <option value="starttls">"STARTTLS"</option>
+                            <option value="tls">"TLS"</option>
+                            <option value="none">"none (local relay only)"</option>
+                        </select>
+                    </label>
+                    <label>"SMTP username" <input type="text" name="form[smtp_username]" /></label>
+                    <label>"SMTP password" <input type="password" name="form[smtp_password]" /></label>
+                    <label>"API URL" <input type="url" name="form[api_url]" placeholder="https://api.postmarkapp.com" /></label>
+                    <label>"API server token" <input type="password" name="form[api_token]" /></label>
+                    <button type="submit">"Add sender"</button>
+                </ActionForm>
+            </details>
+            {move || {
+                add.value()
+                    .get()
+                    .and_then(|r| r.err())
+                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
+            }}
+        </section>
+    }
+    .into_any()
 }
 
 fn format_threshold(v: f64) -> String {

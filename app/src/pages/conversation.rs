@@ -1,7 +1,7 @@
 use super::{fmt_time, ErrorNote};
-use crate::api::{get_conversation, mark_not_spam, mark_spam};
+use crate::api::{get_conversation, mark_not_spam, mark_spam, SendReply};
 use crate::error::ApiError;
-use crate::models::{ConversationDetail, Direction, MessageView};
+use crate::models::{ConversationDetail, DeliveryView, Direction, MessageView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -185,7 +185,111 @@ fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl 
         <ol class="timeline" data-testid="timeline">
             {detail.messages.into_iter().map(|m| view! { <MessageItem m /> }).collect_view()}
         </ol>
+        <ReplyBox id version />
     }
+    .into_any()
+}
+
+/// The agent's reply: sent through the account's sender address once the gate allows it; a
+/// refusal (suppressed address, no sender) is shown right here.
+#[component]
+fn ReplyBox(id: i64, version: RwSignal<u32>) -> impl IntoView {
+    let send = ServerAction::<SendReply>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = send.value().get() {
+            version.update(|v| *v += 1);
+        }
+    });
+    view! {
+        <ActionForm action=send attr:class="reply" attr:data-testid="reply-form">
+            <input type="hidden" name="id" value=id.to_string() />
+            <label for="reply-text" class="muted small">"Reply"</label>
+            <textarea id="reply-text" name="text" rows="4" placeholder="Write a reply…" required></textarea>
+            <div class="inline-form">
+                <button type="submit" disabled=move || send.pending().get()>
+                    {move || if send.pending().get() { "Sending…" } else { "Send reply" }}
+                </button>
+            </div>
+            {move || {
+                send.value()
+                    .get()
+                    .and_then(|r| r.err())
+                    .map(|e| view! { <p class="error-note" role="alert" data-testid="reply-error">{e.to_string()}</p> })
+            }}
+        </ActionForm>
+    }
+    .into_any()
+}
+
+/// The line under a sent message: accepted at T, retrying, or a red badge whose details show
+/// on hover or keyboard focus.
+#[component]
+fn DeliveryLine(d: DeliveryView) -> impl IntoView {
+    let view = match d.state.as_str() {
+        "accepted" => {
+            let by = d.accepted_by.clone().unwrap_or_else(|| "the recipient's server".into());
+            let at = d.accepted_at.as_ref().map(fmt_time).unwrap_or_default();
+            view! {
+                <p class="delivery ok" data-testid="delivery" data-state="accepted">
+                    "✓ Accepted by " {by} " at " {at}
+                </p>
+            }
+                .into_any()
+        }
+        "pending" => {
+            view! { <p class="delivery muted" data-testid="delivery" data-state="pending">"Sending…"</p> }
+                .into_any()
+        }
+        state => {
+            let failed = state == "failed";
+            let e = d.error.clone();
+            let label = match (&e, failed) {
+                (Some(e), true) => format!("Not delivered: {}", e.label()),
+                (_, true) => "Not delivered".to_string(),
+                _ => format!(
+                    "Deferred, retrying at {}",
+                    d.next_attempt_at.as_ref().map(fmt_time).unwrap_or_default()
+                ),
+            };
+            let details = e.map(|e| {
+                let advice = e.advice();
+                let code = match (e.code, e.status.clone()) {
+                    (Some(c), Some(s)) => format!("{c} {s}"),
+                    (Some(c), None) => c.to_string(),
+                    (None, Some(s)) => s,
+                    (None, None) => "—".into(),
+                };
+                view! {
+                    <span class="tooltip" role="tooltip" data-testid="delivery-details">
+                        <strong>{e.label()}</strong>
+                        " (" {e.reason.clone()} ")"
+                        <br />
+                        "SMTP code: " {code}
+                        <br />
+                        "Diagnostic: " {e.diagnostic.clone().unwrap_or_else(|| "—".into())}
+                        <br />
+                        "When: " {e.at.as_ref().map(fmt_time).unwrap_or_default()}
+                        <br />
+                        <em>{advice}</em>
+                    </span>
+                }
+            });
+            view! {
+                <p class="delivery" data-testid="delivery" data-state=state.to_string()>
+                    <span
+                        class=if failed { "badge delivery-error" } else { "badge delivery-deferred" }
+                        tabindex="0"
+                        data-testid="delivery-badge"
+                    >
+                        {label}
+                        {details}
+                    </span>
+                </p>
+            }
+                .into_any()
+        }
+    };
+    view
 }
 
 #[component]
@@ -218,8 +322,9 @@ fn MessageItem(m: MessageView) -> impl IntoView {
             </details>
         }
     });
+    let delivery = m.delivery.clone().map(|d| view! { <DeliveryLine d /> });
     view! {
-        <li class=class data-testid="message">
+        <li class=class data-testid="message" data-message-id=m.message_id_header.clone().unwrap_or_default()>
             <div class="message-meta">
                 <strong>{m.from_addr.clone()}</strong>
                 <span class="muted">" → " {m.to_addr.clone()}</span>
@@ -230,6 +335,8 @@ fn MessageItem(m: MessageView) -> impl IntoView {
                 Some(html) => view! { <div class="message-body html" inner_html=html></div> }.into_any(),
                 None => view! { <pre class="message-body text">{m.text_body}</pre> }.into_any(),
             }}
+            {delivery}
         </li>
     }
+    .into_any()
 }

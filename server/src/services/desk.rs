@@ -2,12 +2,16 @@
 
 use super::auth;
 use super::ingest::{IngestService, ReactivateError};
+use super::outbound::{OutboundService, ReplyError};
 use super::search::SearchQuery;
 use super::spam_filters::{FilterError, SpamFilters};
+use super::transport::{Security, TransportConfig};
 use crate::domain::address::EmailAddress;
 use crate::domain::inbound::BlockEntry;
+use crate::domain::suppression::complaint_rate::{self, DailyCounts};
 use crate::storage::deliverability::LogFilter;
 use crate::storage::inbound::BlockRow;
+use crate::storage::outbound::NewSender;
 use crate::storage::Db;
 use app::backend::{Backend, LoginOutcome};
 use app::error::ApiError;
@@ -22,6 +26,7 @@ pub struct DeskService {
     db: Db,
     ingest: IngestService,
     filters: SpamFilters,
+    outbound: OutboundService,
 }
 
 impl DeskService {
@@ -29,6 +34,7 @@ impl DeskService {
         DeskService {
             ingest: IngestService::new(db.clone()),
             filters: SpamFilters::new(db.clone()),
+            outbound: OutboundService::new(db.clone()),
             db,
         }
     }
@@ -342,7 +348,37 @@ impl Backend for DeskService {
 
     async fn email_channel(&self, admin: &CurrentUser) -> Result<EmailChannelView, ApiError> {
         admin_only(admin)?;
+        let senders = self
+            .db
+            .senders(admin.account_id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|s| SenderView {
+                id: s.id,
+                address: s.address,
+                name: s.name,
+                kind: s.kind,
+                transport: match s.transport {
+                    TransportConfig::Smtp {
+                        host,
+                        port,
+                        security,
+                        login,
+                    } => format!(
+                        "SMTP relay {host}:{port} ({}{})",
+                        security.as_str(),
+                        if login.is_some() { ", login" } else { "" }
+                    ),
+                    TransportConfig::Postmark { base_url, .. } => {
+                        format!("Postmark-compatible API {base_url}")
+                    }
+                },
+            })
+            .collect();
         Ok(EmailChannelView {
+            senders,
+            rate: self.rate_view(admin.account_id).await.map_err(internal)?,
             spam_threshold: self
                 .db
                 .spam_threshold(admin.account_id)
@@ -364,5 +400,144 @@ impl Backend for DeskService {
             .await
             .map(|t| t.value())
             .map_err(filter_error)
+    }
+
+    async fn send_reply(
+        &self,
+        user: &CurrentUser,
+        conversation_id: i64,
+        text: &str,
+    ) -> Result<i64, ApiError> {
+        self.outbound
+            .reply(user.account_id, conversation_id, text, Utc::now())
+            .await
+            .map_err(|e| match e {
+                ReplyError::NotFound => ApiError::NotFound,
+                ReplyError::Io(e) => internal(e),
+                other => ApiError::Invalid(other.to_string()),
+            })
+    }
+
+    async fn add_sender(&self, admin: &CurrentUser, form: NewSenderForm) -> Result<(), ApiError> {
+        admin_only(admin)?;
+        let invalid = |m: String| ApiError::Invalid(m);
+        let address = EmailAddress::parse(&form.address).map_err(|e| invalid(e.to_string()))?;
+        let kind = match form.kind.as_str() {
+            "transactional" | "bulk" => form.kind.as_str(),
+            k => {
+                return Err(invalid(format!(
+                    "{k:?} is not a kind: transactional or bulk"
+                )))
+            }
+        };
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let transport = match form.transport.as_str() {
+            "smtp" => {
+                let host = text(&form.smtp_host)
+                    .ok_or_else(|| invalid("Enter the relay's host name.".into()))?;
+                let port: u16 = text(&form.smtp_port)
+                    .unwrap_or_else(|| "587".into())
+                    .parse()
+                    .map_err(|_| invalid("The port is a number such as 587.".into()))?;
+                let security =
+                    Security::parse(text(&form.smtp_security).as_deref().unwrap_or("starttls"))
+                        .ok_or_else(|| invalid("Security is none, starttls or tls.".into()))?;
+                TransportConfig::Smtp {
+                    host,
+                    port,
+                    security,
+                    login: text(&form.smtp_username).zip(text(&form.smtp_password)),
+                }
+            }
+            "postmark" => {
+                let base_url =
+                    text(&form.api_url).unwrap_or_else(|| "https://api.postmarkapp.com".into());
+                if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+                    return Err(invalid("The API URL starts with https://".into()));
+                }
+                TransportConfig::Postmark {
+                    base_url,
+                    server_token: text(&form.api_token)
+                        .ok_or_else(|| invalid("Enter the API's server token.".into()))?,
+                }
+            }
+            t => {
+                return Err(invalid(format!(
+                    "{t:?} is not a transport: smtp or postmark"
+                )))
+            }
+        };
+        let added = self
+            .db
+            .add_sender(
+                &NewSender {
+                    account_id: admin.account_id,
+                    address: address.as_str(),
+                    name: text(&form.name).as_deref(),
+                    kind,
+                    transport: &transport,
+                },
+                Utc::now(),
+            )
+            .await
+            .map_err(internal)?;
+        match added {
+            Some(_) => Ok(()),
+            None => Err(invalid(format!("{address} is already a sender address"))),
+        }
+    }
+}
+
+impl DeskService {
+    /// The running 30-day complaint rate, its daily chart and the event breakdown.
+    async fn rate_view(&self, account_id: i64) -> anyhow::Result<RateView> {
+        let now = Utc::now();
+        let today = now.timestamp().div_euclid(86_400);
+        // 60 days so that each of the 30 chart points has its own 30-day window.
+        let counts = self.db.daily_counts(account_id, today - 59, today).await?;
+        let days: Vec<DailyCounts> = counts
+            .iter()
+            .filter_map(|c| {
+                let date = chrono::DateTime::from_timestamp(c.day * 86_400, 0)?.date_naive();
+                Some(DailyCounts {
+                    date,
+                    sent: c.sent.max(0) as u64,
+                    complaints_auto: c.complaints.max(0) as u64,
+                    ..DailyCounts::default()
+                })
+            })
+            .collect();
+        let rates = complaint_rate::rates(&days, now);
+        let series = complaint_rate::daily_series(&days, now);
+        let (by_category, by_domain) = self
+            .db
+            .event_breakdown(account_id, now - Duration::days(30))
+            .await?;
+        let complaints = rates.complaints_auto + rates.complaints_manual;
+        Ok(RateView {
+            sent: rates.sent as i64,
+            complaints: complaints as i64,
+            per_10k: rates.complaint_rate * 10_000.0,
+            status: serde_json::to_value(rates.status)?
+                .as_str()
+                .unwrap_or("ok")
+                .to_string(),
+            days: series
+                .into_iter()
+                .map(|p| RatePoint {
+                    date: p.date.format("%Y-%m-%d").to_string(),
+                    sent: p.sent as i64,
+                    complaints: p.complaints as i64,
+                    running_per_10k: p.running_rate * 10_000.0,
+                })
+                .collect(),
+            by_category,
+            by_domain,
+        })
     }
 }

@@ -12,7 +12,8 @@ use crate::domain::category::Category;
 use crate::domain::suppression::domain_alert::{self, Alert, AlertRule, IspBlockEvent};
 use crate::domain::suppression::reactivation::{self, ReactivationError};
 use crate::domain::suppression::{
-    gate, policy, sweep, AccountId, GateResult, LogKind, MailKind, Scope, SuppressionIndex,
+    complaint_rate, gate, policy, sweep, AccountId, GateResult, LogKind, MailKind, Scope,
+    SuppressionIndex,
 };
 use crate::services::auth::verify_password;
 use crate::storage::deliverability::{self as store, NewDeliveryEvent, NewLogEntry};
@@ -90,6 +91,8 @@ struct Incoming<'a> {
     recipient: Option<String>,
     provider_message_id: Option<String>,
     message_id_header: Option<String>,
+    /// The address the notice was sent to: our VERP return path names the message.
+    return_path: Option<String>,
     occurred_at: Option<DateTime<Utc>>,
 }
 
@@ -171,6 +174,7 @@ impl IngestService {
                 recipient: Some(e.recipient.clone()),
                 provider_message_id: e.provider_message_id.clone(),
                 message_id_header: e.message_id_header.clone(),
+                return_path: None,
                 occurred_at: e.occurred_at,
             })
             .collect();
@@ -189,6 +193,7 @@ impl IngestService {
         let classification = bounce::classify_message(raw).map_err(RawError::TooLarge)?;
         // The same notice posted twice has the same digest, so its events are the same ones.
         let digest = hex::encode(Sha256::digest(raw));
+        let return_path = verp_address(raw);
         let incoming: Vec<Incoming<'_>> = classification
             .verdicts
             .iter()
@@ -206,10 +211,37 @@ impl IngestService {
                     .original_message_id
                     .clone()
                     .or_else(|| classification.original_message_id.clone()),
+                return_path: return_path.clone(),
                 occurred_at: None,
             })
             .collect();
         Ok(self.store(account_id, &incoming, raw, now).await?)
+    }
+
+    /// Records a refusal at send time (a 5xx, or a 4xx after the last retry) like a bounce of
+    /// the same classification: event, suppression, contact badge, Org Logging, and the
+    /// message marked failed. `event_key` makes it idempotent (message id + attempt).
+    pub async fn record_send_failure(
+        &self,
+        account_id: i64,
+        provider: &'static str,
+        event_key: String,
+        message_id_header: Option<&str>,
+        verdict: &Verdict,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<IngestReport> {
+        let raw = verdict.diagnostic.clone().unwrap_or_default();
+        let incoming = [Incoming {
+            provider,
+            provider_event_id: event_key,
+            verdict,
+            recipient: verdict.recipient.clone(),
+            provider_message_id: None,
+            message_id_header: message_id_header.map(str::to_string),
+            return_path: None,
+            occurred_at: Some(now),
+        }];
+        self.store(account_id, &incoming, raw.as_bytes(), now).await
     }
 
     async fn store(
@@ -228,7 +260,74 @@ impl IngestService {
         tx.commit()
             .await
             .context("Failed to commit delivery events")?;
+        let complaint = report.events.iter().any(|e| {
+            e.status == EventStatus::Processed
+                && matches!(
+                    e.category,
+                    Category::SpamComplaintAuto | Category::SpamComplaintManual
+                )
+        });
+        if complaint {
+            self.check_complaint_rate(account_id, now).await?;
+        }
         Ok(report)
+    }
+
+    /// The account's running 30-day complaint rate; a rise to warning (≥ 0.1 %) or paused
+    /// (≥ 0.3 %: bulk sending stops) is logged once.
+    pub async fn check_complaint_rate(
+        &self,
+        account_id: i64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<complaint_rate::Rates> {
+        let today = now.timestamp().div_euclid(86_400);
+        let days: Vec<complaint_rate::DailyCounts> = self
+            .db
+            .daily_counts(account_id, today - 29, today)
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                Some(complaint_rate::DailyCounts {
+                    date: DateTime::from_timestamp(c.day * 86_400, 0)?.date_naive(),
+                    sent: c.sent.max(0) as u64,
+                    complaints_auto: c.complaints.max(0) as u64,
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let rates = complaint_rate::rates(&days, now);
+        let previous = self.db.rate_status(account_id).await?;
+        if previous != rates.status {
+            self.db.set_rate_status(account_id, rates.status).await?;
+            if let Some(kind) = rates.status.transition_log(previous) {
+                let mut conn = self
+                    .db
+                    .pool()
+                    .acquire()
+                    .await
+                    .context("Failed to connect")?;
+                store::insert_log(
+                    &mut conn,
+                    &NewLogEntry {
+                        account_id: Some(account_id),
+                        at: now,
+                        kind: kind.as_str(),
+                        actor: "system".into(),
+                        subject: "complaint rate".into(),
+                        details: json!({
+                            "complaints": rates.complaints_auto + rates.complaints_manual,
+                            "sent": rates.sent,
+                            "rate_percent": rates.complaint_rate * 100.0,
+                            "window_days": complaint_rate::WINDOW_DAYS,
+                            "status": rates.status,
+                        }),
+                        event_id: None,
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(rates)
     }
 
     async fn store_one(
@@ -287,12 +386,16 @@ impl IngestService {
             account_id,
             e.provider_message_id.as_deref(),
             e.message_id_header.as_deref(),
+            e.return_path.as_deref(),
         )
         .await?;
         if let Some(mid) = message_id {
             store::link_event_to_message(conn, event_id, mid).await?;
         }
-        let actor = format!("webhook:{}", e.provider);
+        let actor = match e.provider {
+            "smtp" | "api" => format!("send:{}", e.provider),
+            p => format!("webhook:{p}"),
+        };
         let subject = address
             .as_ref()
             .map(|a| a.as_str().to_string())
@@ -670,6 +773,27 @@ pub enum RawError {
 }
 
 /// The rules need an address; for an event without one only the log kind is read.
+/// The notice's `To` (or `Delivered-To`) when it is one of our VERP return paths
+/// (`bounces+TOKEN@domain`), lower-cased.
+fn verp_address(raw: &[u8]) -> Option<String> {
+    let head_end = memchr::memmem::find(raw, b"\r\n\r\n")
+        .or_else(|| memchr::memmem::find(raw, b"\n\n"))
+        .unwrap_or(raw.len().min(64 * 1024));
+    let head = String::from_utf8_lossy(&raw[..head_end]);
+    head.lines()
+        .filter_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            matches!(
+                name.trim().to_ascii_lowercase().as_str(),
+                "to" | "delivered-to" | "x-original-to"
+            )
+            .then_some(value)
+        })
+        .flat_map(|v| v.split([',', '<', '>', ' ']))
+        .map(|a| a.trim().to_ascii_lowercase())
+        .find(|a| a.starts_with("bounces+") && a.contains('@'))
+}
+
 fn placeholder_address() -> EmailAddress {
     EmailAddress::parse("unknown@invalid.invalid").expect("a valid constant address")
 }

@@ -6,6 +6,8 @@ pub mod desk;
 pub mod inbound;
 pub mod inbound_smtp;
 pub mod ingest;
+pub mod outbound;
 pub mod sanitize;
 pub mod search;
 pub mod spam_filters;
+pub mod transport;

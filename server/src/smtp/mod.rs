@@ -22,6 +22,8 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 
+pub mod rule_relay;
+
 #[cfg(test)]
 mod tests;
 

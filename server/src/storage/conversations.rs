@@ -98,6 +98,41 @@ pub async fn insert_message(
     Ok(id)
 }
 
+/// The sending state of an outbound message (`None` for inbound ones).
+fn delivery_from_row(r: &AnyRow) -> anyhow::Result<Option<DeliveryView>> {
+    let Some(status) = col::<Option<String>>(r, "delivery_status")? else {
+        return Ok(None);
+    };
+    let next: Option<i64> = col(r, "next_attempt_at")?;
+    let error: Option<serde_json::Value> =
+        col::<Option<String>>(r, "delivery_error")?.and_then(|e| serde_json::from_str(&e).ok());
+    let error = error.map(|e| {
+        let s = |k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        DeliveryErrorView {
+            category: s("category").unwrap_or_else(|| "unclassified".into()),
+            reason: s("reason").unwrap_or_default(),
+            status: s("status"),
+            code: e.get("code").and_then(|v| v.as_i64()),
+            diagnostic: s("diagnostic"),
+            at: e
+                .get("at")
+                .and_then(|v| serde_json::from_value(v.clone()).ok()),
+        }
+    });
+    let state = match status.as_str() {
+        "pending" if next.is_some() => "deferred".to_string(),
+        other => other.to_string(),
+    };
+    Ok(Some(DeliveryView {
+        accepted_at: col::<Option<i64>>(r, "delivered_at")?.map(from_ms),
+        accepted_by: col(r, "accepted_by")?,
+        next_attempt_at: next.map(from_ms),
+        attempts: col(r, "attempts")?,
+        error: if state == "accepted" { None } else { error },
+        state,
+    }))
+}
+
 enum Bind {
     Int(i64),
     Text(String),
@@ -285,7 +320,8 @@ impl Db {
         .collect::<anyhow::Result<Vec<_>>>()?;
         let messages = sqlx::query(
             "SELECT id, direction, from_addr, to_addr, subject, text_body, html_body, created_at, \
-             spam_score_centi, spam_rules FROM messages WHERE conversation_id = $1 AND account_id = $2 ORDER BY created_at, id",
+             spam_score_centi, spam_rules, message_id_header, delivery_status, delivered_at, \
+             delivery_error, accepted_by, next_attempt_at, attempts FROM messages WHERE conversation_id = $1 AND account_id = $2 ORDER BY created_at, id",
         )
         .bind(id)
         .bind(account_id)
@@ -309,6 +345,9 @@ impl Db {
                 spam_rules: col::<Option<String>>(r, "spam_rules")?
                     .and_then(|j| serde_json::from_str(&j).ok())
                     .unwrap_or_default(),
+                delivery: delivery_from_row(r)?,
+                message_id_header: col::<Option<String>>(r, "message_id_header")?
+                    .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>').to_string()),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

@@ -268,7 +268,22 @@ pub async fn find_sent_message(
     account_id: i64,
     provider_message_id: Option<&str>,
     message_id_header: Option<&str>,
+    return_path: Option<&str>,
 ) -> anyhow::Result<Option<i64>> {
+    if let Some(rp) = return_path.filter(|s| !s.is_empty()) {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE account_id = $1 AND return_path = $2 \
+             AND direction = 'outbound' ORDER BY id LIMIT 1",
+        )
+        .bind(account_id)
+        .bind(rp)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("Failed to match an event by return path")?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
     if let Some(pid) = provider_message_id.filter(|s| !s.is_empty()) {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM messages WHERE account_id = $1 AND provider_message_id = $2 \

@@ -6,6 +6,7 @@ mod accounts;
 mod conversations;
 pub mod deliverability;
 pub mod inbound;
+pub mod outbound;
 
 pub use accounts::*;
 pub use conversations::*;

@@ -21,11 +21,13 @@ pub mod esp;
 pub mod phrases;
 pub mod reason;
 pub mod rhost;
+pub mod smtp_reply;
 pub mod status;
 pub mod text_patterns;
 
 pub use esp::{classify_esp, EspError, EspEvent, Provider};
 pub use reason::Reason;
+pub use smtp_reply::classify_smtp_reply;
 pub use status::EnhancedStatus;
 
 use crate::domain::category::Category;

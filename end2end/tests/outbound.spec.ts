@@ -1,0 +1,129 @@
+import { test, expect, login, hydrated } from './fixtures';
+
+const AUTH = 'Basic ' + Buffer.from('acme-webhooks:acme-demo-webhook-secret').toString('base64');
+
+async function openConversation(page, subject: string) {
+  await page.goto('/conversations?status=all');
+  await page.getByRole('link', { name: subject }).click();
+  await hydrated(page);
+}
+
+async function reply(page, text: string) {
+  await page.getByLabel('Reply').fill(text);
+  await page.getByRole('button', { name: 'Send reply' }).click();
+}
+
+/** An RFC 3464 hard bounce for the message with `messageId`, as the recipient's MTA sends it. */
+function hardBounceDsn(recipient: string, messageId: string) {
+  return [
+    'From: MAILER-DAEMON@mx.example.org',
+    'To: bounces@acme.test',
+    'Subject: Undelivered Mail Returned to Sender',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+    '',
+    '--b',
+    'Content-Type: text/plain',
+    '',
+    'Your message could not be delivered to one or more recipients.',
+    '--b',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mx.example.org',
+    '',
+    `Final-Recipient: rfc822; ${recipient}`,
+    'Action: failed',
+    'Status: 5.1.1',
+    `Diagnostic-Code: smtp; 550 5.1.1 <${recipient}>: Recipient address rejected: User unknown`,
+    '',
+    '--b',
+    'Content-Type: text/rfc822-headers',
+    '',
+    `Message-ID: <${messageId}>`,
+    `To: ${recipient}`,
+    '',
+    '--b--',
+    '',
+  ].join('\r\n');
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test('an agent replies and sees it accepted; a hard bounce later turns it red with details', async ({ page, request }) => {
+  await login(page, 'agent@acme.test');
+  await openConversation(page, 'Bulk discount for 40 units?');
+  await reply(page, 'Hi Tom, the quote is valid for 30 days.');
+  const sent = page.getByTestId('message').filter({ hasText: 'the quote is valid for 30 days' });
+  await expect(sent.getByTestId('delivery')).toHaveAttribute('data-state', 'accepted');
+  await expect(sent.getByTestId('delivery')).toContainText('Accepted by relay 127.0.0.1');
+
+  const messageId = await sent.getAttribute('data-message-id');
+  expect(messageId).toMatch(/@acme\.test$/);
+  const r = await request.post('/bounces/raw', {
+    headers: { Authorization: AUTH, 'Content-Type': 'message/rfc822' },
+    data: hardBounceDsn('tom.baker@example.org', messageId!),
+  });
+  expect(r.status()).toBe(200);
+
+  await page.reload();
+  await hydrated(page);
+  const failed = page.getByTestId('message').filter({ hasText: 'the quote is valid for 30 days' });
+  const badge = failed.getByTestId('delivery-badge');
+  await expect(badge).toContainText('Not delivered: hard bounce');
+  const details = failed.getByTestId('delivery-details');
+  await expect(details).toBeHidden();
+  await badge.hover();
+  await expect(details).toBeVisible();
+  await expect(details).toContainText('SMTP code: 550 5.1.1');
+  await expect(details).toContainText('User unknown');
+  await expect(details).toContainText('check the spelling');
+  // Keyboard users get the same details on focus.
+  await page.mouse.move(0, 0);
+  await badge.focus();
+  await expect(details).toBeVisible();
+});
+
+test('replying to a suppressed address shows why, and nothing is sent', async ({ page }) => {
+  // Tom hard-bounced in the previous test: the gate now refuses.
+  await login(page, 'agent@acme.test');
+  await openConversation(page, 'Bulk discount for 40 units?');
+  const before = await page.getByTestId('message').count();
+  await reply(page, 'Did you get the quote?');
+  const error = page.getByTestId('reply-error');
+  await expect(error).toContainText('tom.baker@example.org is suppressed (hard bounce) for every account');
+  await expect(error).toContainText('reactivate');
+  await page.reload();
+  await expect(page.getByTestId('message')).toHaveCount(before);
+});
+
+test('a 452 at send time shows the message as deferred with its retry time', async ({ page, request }) => {
+  const r = await request.post('/inbound/postmark', {
+    headers: { Authorization: AUTH },
+    data: {
+      From: 'full.mailbox@example.net', FromFull: { Email: 'full.mailbox@example.net', Name: 'Full Mailbox' },
+      To: 'support@acme.test', Subject: 'Question about my invoice', MessageID: `full-${Date.now()}`,
+      TextBody: 'Can you resend my invoice?', Headers: [], Attachments: [],
+    },
+  });
+  expect(r.status()).toBe(201);
+  await login(page, 'agent@acme.test');
+  await openConversation(page, 'Question about my invoice');
+  await reply(page, 'Here it is again.');
+  const sent = page.getByTestId('message').filter({ hasText: 'Here it is again.' });
+  await expect(sent.getByTestId('delivery')).toHaveAttribute('data-state', 'deferred');
+  await expect(sent.getByTestId('delivery-badge')).toContainText('Deferred, retrying at');
+});
+
+test('the complaint-rate chart renders on Apps > Channels > Email with the 0.1 % line', async ({ page }) => {
+  await login(page, 'admin@acme.test');
+  await page.goto('/apps/channels/email');
+  await hydrated(page);
+  const panel = page.getByTestId('complaint-rate');
+  await expect(panel.getByTestId('rate-chart')).toBeVisible();
+  await expect(panel.getByTestId('rate-limit-line')).toHaveCount(1);
+  const points = await panel.getByTestId('rate-line').getAttribute('points');
+  expect(points!.trim().split(' ')).toHaveLength(30);
+  await expect(panel.getByTestId('rate-value')).toContainText('sent in the last 30 days');
+  await expect(panel.getByTestId('events-by-category')).toContainText('hard bounce');
+  await expect(page.getByTestId('sender-list')).toContainText('support@acme.test');
+});

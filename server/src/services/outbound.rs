@@ -1,0 +1,363 @@
+//! What agents send: a reply goes through the suppression gate, gets its own Message-ID and a
+//! VERP return path, is stored, then handed to the sender address's transport. The SMTP (or
+//! API) answer decides what happens next:
+//! - 2xx: "accepted by … at T" on the timeline;
+//! - 5xx: a bounce of the same classification (suppression, badge, Org Logging), never retried;
+//! - 4xx or no answer: retried on the backoff schedule, then a soft bounce.
+
+use super::ingest::IngestService;
+use super::transport::{self, Attempt, TransportConfig};
+use crate::domain::address::EmailAddress;
+use crate::domain::bounce::classify_smtp_reply;
+use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
+use crate::domain::suppression::{GateResult, LogKind, MailKind, Scope};
+use crate::storage::deliverability::{insert_log, NewLogEntry};
+use crate::storage::outbound::{self as store, PendingSend, SenderAddress};
+use crate::storage::{insert_message, Db, NewMessage};
+use anyhow::Context;
+use app::models::Direction;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde_json::json;
+
+/// The longest reply accepted from an agent.
+pub const MAX_REPLY_CHARS: usize = 100_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "This account has no transactional sender address yet: an admin adds one under Apps > \
+         Channels > Email."
+    )]
+    NoSender,
+    /// The gate refused: nothing was sent.
+    #[error("Not sent: {address} is suppressed ({kind}) {scope}{until} — {reason}.{advice}")]
+    Suppressed {
+        address: String,
+        kind: String,
+        reason: String,
+        scope: String,
+        until: String,
+        advice: &'static str,
+    },
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+#[derive(Clone)]
+pub struct OutboundService {
+    db: Db,
+    ingest: IngestService,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn suppressed(address: &EmailAddress, g: GateResult) -> ReplyError {
+    match g {
+        GateResult::Allowed => ReplyError::Invalid("allowed".into()),
+        GateResult::Suppressed {
+            reason,
+            scope,
+            until,
+            kind,
+            ..
+        } => {
+            let kind = serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_else(|| "suppressed".into());
+            ReplyError::Suppressed {
+                address: address.as_str().to_string(),
+                advice: if kind == "hard bounce" {
+                    " Check the spelling; if it was temporary, an admin can reactivate the \
+                     address under Contacts."
+                } else if kind.contains("complaint") {
+                    " The recipient complained; use another channel."
+                } else {
+                    " Try again later or use another channel."
+                },
+                kind,
+                reason,
+                scope: match scope {
+                    Scope::Global => "for every account".into(),
+                    Scope::Account(_) => "for this account".into(),
+                },
+                until: until
+                    .map(|u| format!(" until {}", u.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default(),
+            }
+        }
+    }
+}
+
+impl OutboundService {
+    pub fn new(db: Db) -> Self {
+        OutboundService {
+            ingest: IngestService::new(db.clone()),
+            db,
+        }
+    }
+
+    /// Sends an agent's reply in a conversation. Returns the stored message's id; its delivery
+    /// state (accepted / deferred / failed) is on the message.
+    #[tracing::instrument(skip(self, text))]
+    pub async fn reply(
+        &self,
+        account_id: i64,
+        conversation_id: i64,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, ReplyError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ReplyError::Invalid("Write a reply first.".into()));
+        }
+        if text.chars().count() > MAX_REPLY_CHARS {
+            return Err(ReplyError::Invalid(format!(
+                "The reply is too long (at most {MAX_REPLY_CHARS} characters)."
+            )));
+        }
+        let detail = self
+            .db
+            .get_conversation(account_id, conversation_id)
+            .await?
+            .ok_or(ReplyError::NotFound)?;
+        let to = EmailAddress::parse(&detail.summary.contact_email).map_err(|e| {
+            ReplyError::Invalid(format!("The contact's address cannot be mailed: {e}"))
+        })?;
+        let sender = self
+            .db
+            .senders(account_id)
+            .await?
+            .into_iter()
+            .find(|s| s.kind == "transactional")
+            .ok_or(ReplyError::NoSender)?;
+        let gate = self
+            .ingest
+            .gate(account_id, &to, MailKind::Transactional, now)
+            .await?;
+        if !gate.is_allowed() {
+            return Err(suppressed(&to, gate));
+        }
+
+        let sender_domain = sender
+            .address
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_else(|| "localhost".into());
+        let token = random_token();
+        let message_id = format!("{token}@{sender_domain}");
+        // VERP: the bounce address names the message, so even an NDN that quotes nothing
+        // still finds it.
+        let return_path = format!("bounces+{token}@{sender_domain}");
+        let subject = if detail.summary.subject.to_lowercase().starts_with("re:") {
+            detail.summary.subject.clone()
+        } else {
+            format!("Re: {}", detail.summary.subject)
+        };
+        let references = self
+            .db
+            .last_inbound_ids(account_id, conversation_id)
+            .await?;
+        let raw = build_message(
+            &sender,
+            &to,
+            detail.summary.contact_name.as_deref(),
+            &subject,
+            &message_id,
+            &references,
+            text,
+        )?;
+
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let id = insert_message(
+            &mut tx,
+            &NewMessage {
+                account_id,
+                conversation_id,
+                direction: Direction::Outbound,
+                from_addr: &sender.address,
+                to_addr: to.as_str(),
+                subject: &subject,
+                text_body: text,
+                html_body: None,
+                raw_source: Some(&raw),
+                message_id_header: Some(&format!("<{message_id}>")),
+                created_at: now,
+                inbound_key: None,
+                spam_score: None,
+                spam_rules: None,
+            },
+        )
+        .await?
+        .context("an outbound message has no inbound key")?;
+        store::set_outbound(&mut tx, id, sender.id, &return_path).await?;
+        tx.commit().await.context("Failed to commit a reply")?;
+
+        let pending = self
+            .db
+            .pending_send(id)
+            .await?
+            .context("the reply just stored is missing")?;
+        self.attempt(&pending, &sender, now).await?;
+        Ok(id)
+    }
+
+    /// Sends every retry that is due (each claimed once, so several replicas may run this).
+    pub async fn retry_due(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let mut done = 0;
+        for id in self.db.due_retries(now, 100).await? {
+            let Some(p) = self.db.claim_retry(id, now).await? else {
+                continue;
+            };
+            let Some(sender) = self.db.sender(p.account_id, p.sender_id).await? else {
+                tracing::warn!(message_id = id, "sender address gone; retry dropped");
+                continue;
+            };
+            self.attempt(&p, &sender, now).await?;
+            done += 1;
+        }
+        Ok(done)
+    }
+
+    /// One attempt and what follows from its answer.
+    async fn attempt(
+        &self,
+        p: &PendingSend,
+        sender: &SenderAddress,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let result = transport::send(&sender.transport, &p.return_path, &p.to_addr, &p.raw).await;
+        let provider = match sender.transport {
+            TransportConfig::Smtp { .. } => "smtp",
+            TransportConfig::Postmark { .. } => "api",
+        };
+        let (code, enhanced, text, provider_id) = match result {
+            Attempt::Reply {
+                code,
+                enhanced,
+                text,
+                provider_message_id,
+            } => (code, enhanced, text, provider_message_id),
+            Attempt::Unreachable(why) => (
+                421,
+                Some("4.4.1".to_string()),
+                format!("no answer: {why}"),
+                None,
+            ),
+        };
+        tracing::info!(message_id = p.message_id, code, %text, "send attempt");
+        let class = ReplyClass::of(code);
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let accepted =
+            (class == ReplyClass::Accepted).then(|| (sender.transport.accepted_by(), now));
+        store::record_attempt(
+            &mut tx,
+            p.message_id,
+            provider_id.as_deref(),
+            accepted.as_ref().map(|(by, at)| (by.as_str(), *at)),
+        )
+        .await?;
+        let verdict = classify_smtp_reply(code, enhanced.as_deref(), &text, &p.to_addr);
+        let retry = match class {
+            ReplyClass::Transient => next_retry_delay(p.attempts.max(0) as u32),
+            _ => None,
+        };
+        if let Some(delay) = retry {
+            let at = now + delay;
+            let error = json!({
+                "category": "deferred",
+                "reason": verdict.reason.as_str(),
+                "status": verdict.status.map(|s| s.to_string()),
+                "code": code,
+                "diagnostic": verdict.diagnostic,
+                "at": now,
+                "next_attempt_at": at,
+            });
+            store::defer(&mut tx, p.message_id, at, &error).await?;
+            insert_log(
+                &mut tx,
+                &NewLogEntry {
+                    account_id: Some(p.account_id),
+                    at: now,
+                    kind: LogKind::Deferred.as_str(),
+                    actor: format!("send:{provider}"),
+                    subject: p.to_addr.clone(),
+                    details: json!({
+                        "message_id": p.message_id,
+                        "code": code,
+                        "diagnostic": verdict.diagnostic,
+                        "attempt": p.attempts + 1,
+                        "next_attempt_at": at,
+                    }),
+                    event_id: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await.context("Failed to commit an attempt")?;
+        if class != ReplyClass::Accepted && retry.is_none() {
+            // 5xx, or a 4xx after the last retry (a soft bounce): recorded like a bounce.
+            self.ingest
+                .record_send_failure(
+                    p.account_id,
+                    provider,
+                    format!("send:{}:{}", p.message_id, p.attempts + 1),
+                    p.message_id_header.as_deref(),
+                    &verdict,
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn build_message(
+    sender: &SenderAddress,
+    to: &EmailAddress,
+    to_name: Option<&str>,
+    subject: &str,
+    message_id: &str,
+    references: &[String],
+    text: &str,
+) -> anyhow::Result<Vec<u8>> {
+    use lettre::message::{header::ContentType, Mailbox};
+    let from = Mailbox::new(
+        sender.name.clone(),
+        sender
+            .address
+            .parse()
+            .with_context(|| format!("sender address {:?} is not valid", sender.address))?,
+    );
+    let to = Mailbox::new(
+        to_name.map(str::to_string),
+        to.as_str()
+            .parse()
+            .with_context(|| format!("{to} cannot be mailed"))?,
+    );
+    let mut b = lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(format!("<{message_id}>")));
+    let refs: Vec<&String> = references.iter().rev().take(20).collect::<Vec<_>>();
+    if let Some(last) = refs.first() {
+        b = b.in_reply_to((*last).clone());
+        let chain: Vec<&str> = refs.iter().rev().map(|s| s.as_str()).collect();
+        b = b.references(chain.join(" "));
+    }
+    let message = b
+        .header(ContentType::TEXT_PLAIN)
+        .body(text.to_string())
+        .context("Failed to build the reply")?;
+    Ok(message.formatted())
+}

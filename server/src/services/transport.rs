@@ -1,0 +1,249 @@
+//! How a sender address hands a message over: an SMTP relay (lettre) or a Postmark-compatible
+//! HTTP API. Each attempt ends in one [`Attempt`]: the reply code and text the other side
+//! gave, or a connection failure (treated like a 4xx: tried again later).
+
+use crate::domain::bounce::EnhancedStatus;
+use serde::Serialize;
+use std::time::Duration;
+
+/// How long one attempt may take before it counts as a transient failure.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Security {
+    /// Plain text: only for a relay on the same host or network.
+    None,
+    /// Upgrade with STARTTLS (usually port 587); refuses to send if the relay cannot.
+    StartTls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+impl Security {
+    pub fn parse(s: &str) -> Option<Security> {
+        match s {
+            "none" => Some(Security::None),
+            "starttls" => Some(Security::StartTls),
+            "tls" => Some(Security::Tls),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Security::None => "none",
+            Security::StartTls => "starttls",
+            Security::Tls => "tls",
+        }
+    }
+}
+
+/// A sender address's transport settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportConfig {
+    Smtp {
+        host: String,
+        port: u16,
+        security: Security,
+        /// (username, password)
+        login: Option<(String, String)>,
+    },
+    Postmark {
+        /// e.g. `https://api.postmarkapp.com`; `/email` is appended.
+        base_url: String,
+        server_token: String,
+    },
+}
+
+impl TransportConfig {
+    /// Who accepts the message when this transport says 2xx, for the timeline.
+    pub fn accepted_by(&self) -> String {
+        match self {
+            TransportConfig::Smtp { host, port, .. } => format!("relay {host}:{port}"),
+            TransportConfig::Postmark { base_url, .. } => format!("API {base_url}"),
+        }
+    }
+}
+
+/// The result of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The other side answered: 2xx accepted, 4xx try later, 5xx refused for good.
+    Reply {
+        code: u16,
+        enhanced: Option<String>,
+        text: String,
+        /// The provider's id for the message (Postmark's `MessageID`).
+        provider_message_id: Option<String>,
+    },
+    /// No answer at all (DNS, connection, TLS, timeout): tried again later.
+    Unreachable(String),
+}
+
+impl Attempt {
+    fn reply(code: u16, text: impl Into<String>) -> Attempt {
+        let text = text.into();
+        Attempt::Reply {
+            code,
+            enhanced: EnhancedStatus::find(&text).map(|s| s.to_string()),
+            text,
+            provider_message_id: None,
+        }
+    }
+}
+
+/// Sends `raw` (a complete RFC 5322 message) from `mail_from` (the envelope sender) to `to`.
+pub async fn send(config: &TransportConfig, mail_from: &str, to: &str, raw: &[u8]) -> Attempt {
+    match config {
+        TransportConfig::Smtp {
+            host,
+            port,
+            security,
+            login,
+        } => smtp(host, *port, *security, login.as_ref(), mail_from, to, raw).await,
+        TransportConfig::Postmark {
+            base_url,
+            server_token,
+        } => postmark(base_url, server_token, raw).await,
+    }
+}
+
+async fn smtp(
+    host: &str,
+    port: u16,
+    security: Security,
+    login: Option<&(String, String)>,
+    mail_from: &str,
+    to: &str,
+    raw: &[u8],
+) -> Attempt {
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::transport::smtp::client::{Tls, TlsParameters};
+    use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+    let (Ok(from), Ok(rcpt)) = (mail_from.parse::<Address>(), to.parse::<Address>()) else {
+        return Attempt::reply(
+            553,
+            format!("5.1.3 invalid address {to:?} or {mail_from:?}"),
+        );
+    };
+    let envelope = match lettre::address::Envelope::new(Some(from), vec![rcpt]) {
+        Ok(e) => e,
+        Err(e) => return Attempt::reply(553, format!("5.1.3 {e}")),
+    };
+    let tls = match security {
+        Security::None => Tls::None,
+        Security::StartTls | Security::Tls => match TlsParameters::new(host.to_string()) {
+            Ok(p) if security == Security::Tls => Tls::Wrapper(p),
+            Ok(p) => Tls::Required(p),
+            Err(e) => return Attempt::Unreachable(format!("TLS setup for {host}: {e}")),
+        },
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+        .port(port)
+        .tls(tls)
+        .timeout(Some(SEND_TIMEOUT));
+    if let Some((user, password)) = login {
+        builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+    }
+    let transport = builder.build();
+    match transport.send_raw(&envelope, raw).await {
+        Ok(response) => {
+            let text = response.message().collect::<Vec<_>>().join(" ");
+            let code = response.code().to_string().parse().unwrap_or(250);
+            Attempt::reply(code, text)
+        }
+        Err(e) => match e.status() {
+            Some(code) => {
+                let code: u16 = code.to_string().parse().unwrap_or(451);
+                // lettre's text is "permanent error (550): 5.1.1 …"; keep the server's words.
+                let full = e.to_string();
+                let text = full
+                    .split_once("): ")
+                    .map(|(_, t)| t.to_string())
+                    .unwrap_or(full);
+                Attempt::reply(code, text)
+            }
+            None => Attempt::Unreachable(format!("{host}:{port}: {e}")),
+        },
+    }
+}
+
+/// Postmark's `POST /email`: the message's own fields as JSON, answered with an `ErrorCode`
+/// (0 = accepted) and the provider's `MessageID`.
+async fn postmark(base_url: &str, server_token: &str, raw: &[u8]) -> Attempt {
+    let Some(message) = mail_parser::MessageParser::default().parse(raw) else {
+        return Attempt::reply(554, "5.6.0 the message could not be read back for the API");
+    };
+    let addr = |a: Option<&mail_parser::Address>| {
+        a.and_then(|a| a.first())
+            .map(|a| match (a.name(), a.address()) {
+                (Some(n), Some(e)) => format!("{n} <{e}>"),
+                (_, Some(e)) => e.to_string(),
+                _ => String::new(),
+            })
+            .unwrap_or_default()
+    };
+    let mut headers = Vec::new();
+    for name in ["Message-ID", "In-Reply-To", "References"] {
+        if let Some(v) = message.header_raw(name) {
+            headers.push(serde_json::json!({"Name": name, "Value": v.trim()}));
+        }
+    }
+    let body = serde_json::json!({
+        "From": addr(message.from()),
+        "To": addr(message.to()),
+        "Subject": message.subject().unwrap_or(""),
+        "TextBody": message.body_text(0).unwrap_or_default(),
+        "Headers": headers,
+        "MessageStream": "outbound",
+    });
+    let client = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
+        Ok(c) => c,
+        Err(e) => return Attempt::Unreachable(format!("HTTP client: {e}")),
+    };
+    let url = format!("{}/email", base_url.trim_end_matches('/'));
+    let response = match client
+        .post(&url)
+        .header("X-Postmark-Server-Token", server_token)
+        .header("Accept", "application/json")
+        .json(&body)
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return Attempt::Unreachable(format!("{url}: {e}")),
+    };
+    let status = response.status();
+    let v: serde_json::Value = response.json().await.unwrap_or_default();
+    let error_code = v.get("ErrorCode").and_then(|c| c.as_i64()).unwrap_or(-1);
+    let text = v
+        .get("Message")
+        .and_then(|m| m.as_str())
+        .unwrap_or("")
+        .to_string();
+    if status.is_success() && error_code == 0 {
+        return Attempt::Reply {
+            code: 250,
+            enhanced: Some("2.0.0".into()),
+            text: format!("accepted by the API: {text}"),
+            provider_message_id: v
+                .get("MessageID")
+                .and_then(|m| m.as_str())
+                .map(str::to_string),
+        };
+    }
+    match (status.as_u16(), error_code) {
+        // 406: the recipient is inactive at the provider (it bounced or complained before).
+        (_, 406) => Attempt::reply(550, format!("5.1.1 inactive recipient: {text}")),
+        // 300: invalid email request (bad address and the like): permanent.
+        (_, 300) => Attempt::reply(553, format!("5.1.3 {text}")),
+        (401, _) | (_, 10) => Attempt::reply(454, format!("4.7.0 API token refused: {text}")),
+        (429, _) => Attempt::reply(451, format!("4.7.1 rate limited: {text}")),
+        (s, _) if s >= 500 => Attempt::reply(451, format!("4.3.0 API error {s}: {text}")),
+        (s, c) => Attempt::reply(
+            554,
+            format!("5.0.0 API refused (HTTP {s}, ErrorCode {c}): {text}"),
+        ),
+    }
+}
