@@ -153,3 +153,30 @@ pub async fn add_sender(form: NewSenderForm) -> Result<(), ApiError> {
     let admin = require_admin().await?;
     respond(backend()?.add_sender(&admin, form).await)
 }
+
+#[server(endpoint = "admin/campaigns")]
+pub async fn get_campaigns() -> Result<CampaignsView, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.campaigns(&admin).await)
+}
+
+#[server(endpoint = "admin/list")]
+pub async fn create_list(name: String, addresses: String) -> Result<ListView, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.create_list(&admin, &name, &addresses).await)
+}
+
+#[server(endpoint = "admin/campaign")]
+pub async fn start_campaign(
+    list_id: i64,
+    sender_id: i64,
+    subject: String,
+    body: String,
+) -> Result<PreparedView, ApiError> {
+    let admin = require_admin().await?;
+    respond(
+        backend()?
+            .start_campaign(&admin, list_id, sender_id, &subject, &body)
+            .await,
+    )
+}

@@ -75,6 +75,22 @@ pub trait Backend: Send + Sync + 'static {
         text: &str,
     ) -> Result<i64, ApiError>;
     async fn add_sender(&self, admin: &CurrentUser, form: NewSenderForm) -> Result<(), ApiError>;
+    async fn campaigns(&self, admin: &CurrentUser) -> Result<CampaignsView, ApiError>;
+    async fn create_list(
+        &self,
+        admin: &CurrentUser,
+        name: &str,
+        addresses: &str,
+    ) -> Result<ListView, ApiError>;
+    /// Removes suppressed addresses, queues the rest and starts sending in the background.
+    async fn start_campaign(
+        &self,
+        admin: &CurrentUser,
+        list_id: i64,
+        sender_id: i64,
+        subject: &str,
+        body: &str,
+    ) -> Result<PreparedView, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts") view=ContactsPage />
                     <Route path=path!("reporting") view=ReportingPage />
                     <Route path=path!("apps/channels/email") view=EmailChannelPage />
+                    <Route path=path!("apps/campaigns") view=CampaignsPage />
                     <Route
                         path=path!("settings/administration/spam-filters")
                         view=SpamFiltersPage

@@ -362,3 +362,54 @@ pub const LOG_KINDS: &[&str] = &[
     "block_removed",
     "spam_threshold_changed",
 ];
+
+/// A contact list, for campaigns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListView {
+    pub id: i64,
+    pub name: String,
+    pub members: i64,
+}
+
+/// A campaign and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignView {
+    pub id: i64,
+    pub list_name: String,
+    pub subject: String,
+    /// `sending`, `sent` or `paused` (by the complaint-rate guardrail).
+    pub status: String,
+    pub total: i64,
+    /// Suppressed addresses removed before sending.
+    pub skipped_suppressed: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl CampaignView {
+    /// Recipients still waiting to be sent.
+    pub fn queued(&self) -> i64 {
+        (self.total - self.skipped_suppressed - self.sent - self.failed).max(0)
+    }
+}
+
+/// Apps > Campaigns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignsView {
+    pub lists: Vec<ListView>,
+    pub campaigns: Vec<CampaignView>,
+    /// The bulk sender addresses campaigns may go out through.
+    pub senders: Vec<SenderView>,
+}
+
+/// What starting a campaign did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedView {
+    pub campaign_id: i64,
+    pub total: i64,
+    pub skipped_suppressed: i64,
+    pub queued: i64,
+}

@@ -154,6 +154,22 @@ pub async fn seed_if_empty(db: &Db, relay: std::net::SocketAddr) -> anyhow::Resu
         now,
     )
     .await?;
+    db.add_sender(
+        &crate::storage::outbound::NewSender {
+            account_id: accounts["Acme Support"],
+            address: "news@acme.test",
+            name: Some("Acme News"),
+            kind: "bulk",
+            transport: &crate::services::transport::TransportConfig::Smtp {
+                host: relay.ip().to_string(),
+                port: relay.port(),
+                security: crate::services::transport::Security::None,
+                login: None,
+            },
+        },
+        now,
+    )
+    .await?;
     for (account, address) in DEMO_INBOUND_ADDRESSES {
         db.add_inbound_address(accounts[account], address, now)
             .await?;
@@ -201,5 +217,37 @@ pub async fn seed_if_empty(db: &Db, relay: std::net::SocketAddr) -> anyhow::Resu
             .await?;
         }
     }
+    // A demo list for campaigns: Acme's customers plus an address the test relay refuses.
+    let list = db
+        .create_list(accounts["Acme Support"], "Customers", now)
+        .await?
+        .expect("a fresh database has no lists");
+    let mut members = Vec::new();
+    let mut tx = db.pool().begin().await?;
+    for email in DEMO_LIST {
+        members.push(
+            crate::storage::inbound::upsert_contact(
+                &mut tx,
+                accounts["Acme Support"],
+                email,
+                None,
+                now,
+            )
+            .await?,
+        );
+    }
+    crate::storage::campaigns::add_members(&mut tx, list, &members, now).await?;
+    tx.commit().await?;
     Ok(true)
 }
+
+/// The demo's "Customers" list.
+const DEMO_LIST: &[&str] = &[
+    "maria.lopez@example.com",
+    "j.chen@fastmail.example",
+    "priya@startup.example",
+    "tom.baker@example.org",
+    "lena.schmidt@example.de",
+    "ana.silva@example.com",
+    "nobody.here@example.com",
+];

@@ -48,6 +48,9 @@ pub fn Layout() -> impl IntoView {
                                     <li>
                                         <A href="/apps/channels/email">"Channels › Email"</A>
                                     </li>
+                                    <li>
+                                        <A href="/apps/campaigns">"Campaigns"</A>
+                                    </li>
                                 </ul>
                                 <p class="nav-group">"Settings"</p>
                                 <ul>

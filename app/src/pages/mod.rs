@@ -1,4 +1,5 @@
 mod admin;
+mod campaigns;
 mod contacts;
 mod conversation;
 mod conversations;
@@ -7,6 +8,7 @@ mod login;
 mod reporting;
 
 pub use admin::*;
+pub use campaigns::*;
 pub use contacts::*;
 pub use conversation::*;
 pub use conversations::*;

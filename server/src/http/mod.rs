@@ -3,6 +3,7 @@
 
 pub mod inbound;
 mod session;
+pub mod unsubscribe;
 pub mod webhooks;
 
 use crate::services::desk::DeskService;
@@ -31,9 +32,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, leptos_options: LeptosOptions) -> Self {
+        let public = public_url(&leptos_options);
         AppState {
             leptos_options,
-            desk: DeskService::new(db.clone()),
+            desk: DeskService::new(db.clone(), public),
             webhooks: webhooks::WebhookState::from_env(IngestService::new(db.clone())),
             inbound: InboundService::new(db.clone()),
             db,
@@ -47,6 +49,11 @@ impl AppState {
     }
 }
 
+/// Where links in mail point (unsubscribe): `PUBLIC_URL`, else the address we listen on.
+pub fn public_url(options: &LeptosOptions) -> String {
+    std::env::var("PUBLIC_URL").unwrap_or_else(|_| format!("http://{}", options.site_addr))
+}
+
 /// Builds the whole router for a state; used by `serve` and by the HTTP tests.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
@@ -56,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(webhooks::routes())
         .merge(inbound::routes())
+        .merge(unsubscribe::routes())
         .leptos_routes_with_context(
             &state,
             routes,

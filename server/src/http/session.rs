@@ -19,6 +19,7 @@ fn is_page(path: &str) -> bool {
         "/webhooks/",
         "/inbound/",
         "/bounces/",
+        "/unsubscribe/",
         "/healthz",
     ];
     !NOT_PAGES.iter().any(|p| path.starts_with(p))

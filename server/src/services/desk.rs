@@ -1,6 +1,7 @@
 //! The app's backend: the `app::backend::Backend` trait implemented over storage.
 
 use super::auth;
+use super::campaigns::{CampaignError, CampaignService};
 use super::ingest::{IngestService, ReactivateError};
 use super::outbound::{OutboundService, ReplyError};
 use super::search::SearchQuery;
@@ -27,11 +28,14 @@ pub struct DeskService {
     ingest: IngestService,
     filters: SpamFilters,
     outbound: OutboundService,
+    campaigns: CampaignService,
 }
 
 impl DeskService {
-    pub fn new(db: Db) -> Self {
+    /// `public_url` is where links in mail (unsubscribe) point.
+    pub fn new(db: Db, public_url: String) -> Self {
         DeskService {
+            campaigns: CampaignService::new(db.clone(), public_url),
             ingest: IngestService::new(db.clone()),
             filters: SpamFilters::new(db.clone()),
             outbound: OutboundService::new(db.clone()),
@@ -52,6 +56,38 @@ fn filter_error(e: FilterError) -> ApiError {
         FilterError::NotFound => ApiError::NotFound,
         FilterError::Invalid(m) => ApiError::Invalid(m),
         FilterError::Io(e) => internal(e),
+    }
+}
+
+fn campaign_error(e: CampaignError) -> ApiError {
+    match e {
+        CampaignError::NotFound => ApiError::NotFound,
+        CampaignError::Io(e) => internal(e),
+        other => ApiError::Invalid(other.to_string()),
+    }
+}
+
+fn sender_view(s: crate::storage::outbound::SenderAddress) -> SenderView {
+    SenderView {
+        id: s.id,
+        address: s.address,
+        name: s.name,
+        kind: s.kind,
+        transport: match s.transport {
+            TransportConfig::Smtp {
+                host,
+                port,
+                security,
+                login,
+            } => format!(
+                "SMTP relay {host}:{port} ({}{})",
+                security.as_str(),
+                if login.is_some() { ", login" } else { "" }
+            ),
+            TransportConfig::Postmark { base_url, .. } => {
+                format!("Postmark-compatible API {base_url}")
+            }
+        },
     }
 }
 
@@ -354,27 +390,7 @@ impl Backend for DeskService {
             .await
             .map_err(internal)?
             .into_iter()
-            .map(|s| SenderView {
-                id: s.id,
-                address: s.address,
-                name: s.name,
-                kind: s.kind,
-                transport: match s.transport {
-                    TransportConfig::Smtp {
-                        host,
-                        port,
-                        security,
-                        login,
-                    } => format!(
-                        "SMTP relay {host}:{port} ({}{})",
-                        security.as_str(),
-                        if login.is_some() { ", login" } else { "" }
-                    ),
-                    TransportConfig::Postmark { base_url, .. } => {
-                        format!("Postmark-compatible API {base_url}")
-                    }
-                },
-            })
+            .map(sender_view)
             .collect();
         Ok(EmailChannelView {
             senders,
@@ -491,9 +507,115 @@ impl Backend for DeskService {
             None => Err(invalid(format!("{address} is already a sender address"))),
         }
     }
+
+    async fn campaigns(&self, admin: &CurrentUser) -> Result<CampaignsView, ApiError> {
+        admin_only(admin)?;
+        self.campaigns_impl(admin.account_id)
+            .await
+            .map_err(internal)
+    }
+
+    async fn create_list(
+        &self,
+        admin: &CurrentUser,
+        name: &str,
+        addresses: &str,
+    ) -> Result<ListView, ApiError> {
+        admin_only(admin)?;
+        let (id, members) = self
+            .campaigns
+            .create_list(admin.account_id, name, addresses, Utc::now())
+            .await
+            .map_err(campaign_error)?;
+        Ok(ListView {
+            id,
+            name: name.trim().to_string(),
+            members: members as i64,
+        })
+    }
+
+    async fn start_campaign(
+        &self,
+        admin: &CurrentUser,
+        list_id: i64,
+        sender_id: i64,
+        subject: &str,
+        body: &str,
+    ) -> Result<PreparedView, ApiError> {
+        admin_only(admin)?;
+        let prepared = self
+            .campaigns
+            .prepare(
+                admin.account_id,
+                &admin.email,
+                list_id,
+                sender_id,
+                subject,
+                body,
+                Utc::now(),
+            )
+            .await
+            .map_err(campaign_error)?;
+        let runner = self.campaigns.clone();
+        let id = prepared.campaign_id;
+        tokio::spawn(async move {
+            if let Err(e) = runner.run(id).await {
+                tracing::error!(campaign_id = id, error = ?e, "campaign stopped");
+            }
+        });
+        Ok(PreparedView {
+            campaign_id: prepared.campaign_id,
+            total: prepared.total as i64,
+            skipped_suppressed: prepared.skipped_suppressed as i64,
+            queued: prepared.queued as i64,
+        })
+    }
 }
 
 impl DeskService {
+    async fn campaigns_impl(&self, account_id: i64) -> anyhow::Result<CampaignsView> {
+        Ok(CampaignsView {
+            lists: self
+                .db
+                .lists(account_id)
+                .await?
+                .into_iter()
+                .map(|l| ListView {
+                    id: l.id,
+                    name: l.name,
+                    members: l.members,
+                })
+                .collect(),
+            campaigns: self
+                .db
+                .campaigns(account_id)
+                .await?
+                .into_iter()
+                .map(|c| CampaignView {
+                    id: c.id,
+                    list_name: c.list_name,
+                    subject: c.subject,
+                    status: c.status,
+                    total: c.total,
+                    skipped_suppressed: c.skipped_suppressed,
+                    sent: c.sent,
+                    failed: c.failed,
+                    created_by: c.created_by,
+                    created_at: c.created_at,
+                    finished_at: c.finished_at,
+                })
+                .collect(),
+            senders: self
+                .db
+                .senders(account_id)
+                .await?
+                .into_iter()
+                .filter(|s| s.kind == "bulk")
+                .map(sender_view)
+                .collect(),
+        })
+    }
+
     /// The running 30-day complaint rate, its daily chart and the event breakdown.
     async fn rate_view(&self, account_id: i64) -> anyhow::Result<RateView> {
         let now = Utc::now();

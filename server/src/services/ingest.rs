@@ -244,6 +244,37 @@ impl IngestService {
         self.store(account_id, &incoming, raw.as_bytes(), now).await
     }
 
+    /// A recipient opted out through a campaign's List-Unsubscribe link (RFC 8058 one-click or
+    /// the confirmation page): the account stops sending them bulk mail. Idempotent per token.
+    pub async fn record_unsubscribe(
+        &self,
+        account_id: i64,
+        address: &str,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<IngestReport> {
+        let mut verdict = Verdict::new(
+            crate::domain::bounce::Reason::Feedback,
+            "list-unsubscribe.one-click",
+            "List-Unsubscribe URL",
+        );
+        verdict.category = Category::Unsubscribe;
+        verdict.recipient = Some(address.to_string());
+        verdict.feedback_type = Some("opt-out".into());
+        let incoming = [Incoming {
+            provider: "list-unsubscribe",
+            provider_event_id: format!("unsubscribe:{token}"),
+            verdict: &verdict,
+            recipient: Some(address.to_string()),
+            provider_message_id: None,
+            message_id_header: None,
+            return_path: None,
+            occurred_at: Some(now),
+        }];
+        self.store(account_id, &incoming, b"List-Unsubscribe=One-Click", now)
+            .await
+    }
+
     async fn store(
         &self,
         account_id: i64,
@@ -394,6 +425,7 @@ impl IngestService {
         }
         let actor = match e.provider {
             "smtp" | "api" => format!("send:{}", e.provider),
+            "list-unsubscribe" => "recipient (List-Unsubscribe)".to_string(),
             p => format!("webhook:{p}"),
         };
         let subject = address
@@ -522,6 +554,9 @@ impl IngestService {
                 Some(event_id),
             )
             .await?;
+        }
+        if v.category == Category::HardBounce {
+            crate::storage::campaigns::remove_address_from_lists(conn, address.as_str()).await?;
         }
         if v.category == Category::IspBlock {
             if let Some(domain) = &domain {

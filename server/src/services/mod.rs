@@ -2,6 +2,7 @@
 //! storage and the pure domain, and returns typed results.
 
 pub mod auth;
+pub mod campaigns;
 pub mod desk;
 pub mod inbound;
 pub mod inbound_smtp;

@@ -3,6 +3,7 @@
 //! both speak (`$1` placeholders, `RETURNING`, `ON CONFLICT`), times are epoch milliseconds.
 
 mod accounts;
+pub mod campaigns;
 mod conversations;
 pub mod deliverability;
 pub mod inbound;

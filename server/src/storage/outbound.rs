@@ -300,6 +300,17 @@ impl Db {
         .fetch_all(self.pool())
         .await
         .context("Failed to count sent messages per day")?;
+        let campaign_sent = sqlx::query(
+            "SELECT r.sent_at / 86400000 AS day, COUNT(*) AS n FROM campaign_recipients r \
+             JOIN campaigns c ON c.id = r.campaign_id WHERE c.account_id = $1 AND r.status = 'sent' \
+             AND r.sent_at >= $2 AND r.sent_at < $3 GROUP BY r.sent_at / 86400000",
+        )
+        .bind(account_id)
+        .bind(from_ms)
+        .bind(to_ms_)
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to count campaign messages per day")?;
         let complaints = sqlx::query(
             "SELECT received_at / 86400000 AS day, COUNT(*) AS n FROM delivery_events \
              WHERE account_id = $1 AND category IN ('spam_complaint_auto', 'spam_complaint_manual') \
@@ -317,7 +328,7 @@ impl Db {
                 ..DayCount::default()
             })
             .collect();
-        for (rows, complaint) in [(&sent, false), (&complaints, true)] {
+        for (rows, complaint) in [(&sent, false), (&campaign_sent, false), (&complaints, true)] {
             for r in rows.iter() {
                 let day: i64 = col(r, "day")?;
                 let n: i64 = col(r, "n")?;

@@ -1,0 +1,389 @@
+//! Campaigns: one message to a contact list through a bulk sender address.
+//!
+//! Preparing removes suppressed addresses first (counted and shown) and queues the rest with
+//! a per-recipient unsubscribe token; sending runs in the background, one recipient at a time,
+//! with `List-Unsubscribe` + one-click `List-Unsubscribe-Post` (RFC 8058). A hard bounce takes
+//! the address off the list (the contact stays, marked). The complaint-rate guardrail pauses
+//! the campaign when the account's running 30-day rate reaches 0.3 %.
+
+use super::ingest::IngestService;
+use super::transport::{self, Attempt, TransportConfig};
+use crate::domain::address::EmailAddress;
+use crate::domain::bounce::classify_smtp_reply;
+use crate::domain::category::Category;
+use crate::domain::suppression::complaint_rate::RateStatus;
+use crate::domain::suppression::send_time_5xx::ReplyClass;
+use crate::domain::suppression::MailKind;
+use crate::storage::campaigns::{self as store, NewRecipient};
+use crate::storage::inbound::upsert_contact;
+use crate::storage::Db;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "Bulk sending is paused: the account's complaint rate over 30 days is {0:.2} % (the \
+         limit is 0.3 %). Replies to conversations still go out."
+    )]
+    Paused(f64),
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+/// What preparing a campaign did, for the admin's confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prepared {
+    pub campaign_id: i64,
+    pub total: usize,
+    pub skipped_suppressed: usize,
+    pub queued: usize,
+}
+
+#[derive(Clone)]
+pub struct CampaignService {
+    db: Db,
+    ingest: IngestService,
+    /// Where the unsubscribe links point (`PUBLIC_URL`).
+    public_url: String,
+}
+
+fn token() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+impl CampaignService {
+    pub fn new(db: Db, public_url: impl Into<String>) -> Self {
+        CampaignService {
+            ingest: IngestService::new(db.clone()),
+            db,
+            public_url: public_url.into().trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// Creates a list from addresses separated by lines, commas or spaces; every address
+    /// becomes (or links) a contact. Refuses the whole list when one address is invalid.
+    pub async fn create_list(
+        &self,
+        account_id: i64,
+        name: &str,
+        addresses: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, usize), CampaignError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CampaignError::Invalid("Give the list a name.".into()));
+        }
+        let mut parsed = Vec::new();
+        let mut bad = Vec::new();
+        for a in addresses
+            .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            .filter(|a| !a.trim().is_empty())
+        {
+            match EmailAddress::parse(a) {
+                Ok(e) if !parsed.contains(&e) => parsed.push(e),
+                Ok(_) => {}
+                Err(_) => bad.push(a.to_string()),
+            }
+        }
+        if !bad.is_empty() {
+            return Err(CampaignError::Invalid(format!(
+                "Not email addresses: {}",
+                bad.join(", ")
+            )));
+        }
+        if parsed.is_empty() {
+            return Err(CampaignError::Invalid("Add at least one address.".into()));
+        }
+        let list_id = self
+            .db
+            .create_list(account_id, name, now)
+            .await?
+            .ok_or_else(|| {
+                CampaignError::Invalid(format!("A list named {name:?} exists already."))
+            })?;
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut ids = Vec::with_capacity(parsed.len());
+        for a in &parsed {
+            ids.push(upsert_contact(&mut tx, account_id, a.as_str(), None, now).await?);
+        }
+        store::add_members(&mut tx, list_id, &ids, now).await?;
+        tx.commit().await.context("Failed to commit a list")?;
+        Ok((list_id, ids.len()))
+    }
+
+    /// Checks the guardrail and the sender, removes suppressed addresses and queues the rest.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn prepare(
+        &self,
+        account_id: i64,
+        actor: &str,
+        list_id: i64,
+        sender_id: i64,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Prepared, CampaignError> {
+        let (subject, body) = (subject.trim(), body.trim());
+        if subject.is_empty() || body.is_empty() {
+            return Err(CampaignError::Invalid(
+                "A campaign needs a subject and a text.".into(),
+            ));
+        }
+        let sender = self
+            .db
+            .sender(account_id, sender_id)
+            .await?
+            .ok_or(CampaignError::NotFound)?;
+        if sender.kind != "bulk" {
+            return Err(CampaignError::Invalid(format!(
+                "{} is a transactional address: campaigns go out through a bulk sender address.",
+                sender.address
+            )));
+        }
+        let rates = self.ingest.check_complaint_rate(account_id, now).await?;
+        if !rates.status.allows(MailKind::Bulk) {
+            return Err(CampaignError::Paused(rates.complaint_rate * 100.0));
+        }
+        let members = self
+            .db
+            .list_members(account_id, list_id)
+            .await?
+            .ok_or(CampaignError::NotFound)?;
+        let addresses: Vec<EmailAddress> = members
+            .iter()
+            .filter_map(|(_, a)| EmailAddress::parse(a).ok())
+            .collect();
+        let gate = self
+            .ingest
+            .gate_batch(account_id, &addresses, MailKind::Bulk, now)
+            .await?;
+        let contact_of: std::collections::HashMap<&str, i64> =
+            members.iter().map(|(id, a)| (a.as_str(), *id)).collect();
+        let mut rows = Vec::with_capacity(members.len());
+        for a in &gate.allowed {
+            rows.push(NewRecipient {
+                contact_id: contact_of.get(a.as_str()).copied().unwrap_or_default(),
+                address: a.as_str().to_string(),
+                status: "queued",
+                detail: None,
+                token: token(),
+            });
+        }
+        let queued = rows.len();
+        for (a, why) in &gate.suppressed {
+            let detail = match why {
+                crate::domain::suppression::GateResult::Suppressed { reason, .. } => reason.clone(),
+                crate::domain::suppression::GateResult::Allowed => String::new(),
+            };
+            rows.push(NewRecipient {
+                contact_id: contact_of.get(a.as_str()).copied().unwrap_or_default(),
+                address: a.as_str().to_string(),
+                status: "skipped",
+                detail: Some(detail),
+                token: token(),
+            });
+        }
+        let skipped = gate.suppressed.len();
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let campaign_id = store::insert_campaign(
+            &mut tx,
+            account_id,
+            list_id,
+            sender_id,
+            subject,
+            body,
+            members.len() as i64,
+            skipped as i64,
+            actor,
+            now,
+        )
+        .await?;
+        store::insert_recipients(&mut tx, campaign_id, &rows).await?;
+        tx.commit().await.context("Failed to commit a campaign")?;
+        Ok(Prepared {
+            campaign_id,
+            total: members.len(),
+            skipped_suppressed: skipped,
+            queued,
+        })
+    }
+
+    /// Sends the queued recipients until none is left or the guardrail pauses the campaign.
+    pub async fn run(&self, campaign_id: i64) -> anyhow::Result<()> {
+        let campaign = self
+            .db
+            .campaign(campaign_id)
+            .await?
+            .context("campaign missing")?;
+        let account_id = self.account_of(campaign_id).await?;
+        let sender = self
+            .db
+            .sender(account_id, campaign.sender_id)
+            .await?
+            .context("sender address missing")?;
+        loop {
+            let batch = self.db.next_queued(campaign_id, 50).await?;
+            if batch.is_empty() {
+                self.db
+                    .set_campaign_status(campaign_id, "sent", Some(Utc::now()))
+                    .await?;
+                return Ok(());
+            }
+            let rates = self
+                .ingest
+                .check_complaint_rate(account_id, Utc::now())
+                .await?;
+            if rates.status == RateStatus::Paused {
+                tracing::warn!(
+                    campaign_id,
+                    "campaign paused by the complaint-rate guardrail"
+                );
+                self.db
+                    .set_campaign_status(campaign_id, "paused", None)
+                    .await?;
+                return Ok(());
+            }
+            for r in batch {
+                self.send_one(
+                    account_id,
+                    &campaign,
+                    &sender.transport,
+                    &sender.address,
+                    sender.name.as_deref(),
+                    &r,
+                )
+                .await?;
+            }
+        }
+    }
+
+    async fn account_of(&self, campaign_id: i64) -> anyhow::Result<i64> {
+        sqlx::query_scalar("SELECT account_id FROM campaigns WHERE id = $1")
+            .bind(campaign_id)
+            .fetch_one(self.db.pool())
+            .await
+            .context("Failed to read a campaign's account")
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_one(
+        &self,
+        account_id: i64,
+        campaign: &store::CampaignRow,
+        transport_config: &TransportConfig,
+        from: &str,
+        from_name: Option<&str>,
+        r: &store::QueuedRecipient,
+    ) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let domain = from.rsplit_once('@').map(|(_, d)| d).unwrap_or("localhost");
+        let message_id = format!("{}@{domain}", r.token);
+        let return_path = format!("bounces+{}@{domain}", r.token);
+        let unsubscribe = format!("{}/unsubscribe/{}", self.public_url, r.token);
+        let raw = build(
+            from,
+            from_name,
+            &r.address,
+            campaign,
+            &message_id,
+            &unsubscribe,
+        )?;
+        let attempt = transport::send(transport_config, &return_path, &r.address, &raw).await;
+        let (code, enhanced, text) = match attempt {
+            Attempt::Reply {
+                code,
+                enhanced,
+                text,
+                ..
+            } => (code, enhanced, text),
+            Attempt::Unreachable(why) => (421, Some("4.4.1".into()), format!("no answer: {why}")),
+        };
+        let class = ReplyClass::of(code);
+        let verdict = classify_smtp_reply(code, enhanced.as_deref(), &text, &r.address);
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let detail =
+            (class != ReplyClass::Accepted).then(|| verdict.diagnostic.clone().unwrap_or_default());
+        store::finish_recipient(
+            &mut tx,
+            campaign.id,
+            r.id,
+            class == ReplyClass::Accepted,
+            detail.as_deref(),
+            &format!("<{message_id}>"),
+            now,
+        )
+        .await?;
+        if verdict.category == Category::HardBounce {
+            store::remove_from_list(&mut tx, campaign.list_id, r.contact_id).await?;
+        }
+        tx.commit()
+            .await
+            .context("Failed to commit a campaign send")?;
+        if class == ReplyClass::Permanent {
+            // Recorded like any bounce: suppression, contact badge, Org Logging.
+            self.ingest
+                .record_send_failure(
+                    account_id,
+                    "smtp",
+                    format!("campaign:{}:{}", campaign.id, r.id),
+                    None,
+                    &verdict,
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn build(
+    from: &str,
+    from_name: Option<&str>,
+    to: &str,
+    c: &store::CampaignRow,
+    message_id: &str,
+    unsubscribe_url: &str,
+) -> anyhow::Result<Vec<u8>> {
+    use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+    use lettre::message::Mailbox;
+    let from = Mailbox::new(
+        from_name.map(str::to_string),
+        from.parse()
+            .with_context(|| format!("bad sender {from:?}"))?,
+    );
+    let to = Mailbox::new(
+        None,
+        to.parse()
+            .with_context(|| format!("bad recipient {to:?}"))?,
+    );
+    let mut m = lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(c.subject.clone())
+        .message_id(Some(format!("<{message_id}>")))
+        .header(ContentType::TEXT_PLAIN)
+        .body(format!(
+            "{}\n\n--\nTo stop receiving these emails, unsubscribe: {unsubscribe_url}\n",
+            c.body
+        ))
+        .context("Failed to build a campaign message")?;
+    let headers = m.headers_mut();
+    headers.insert_raw(HeaderValue::new(
+        HeaderName::new_from_ascii_str("List-Unsubscribe"),
+        format!("<{unsubscribe_url}>"),
+    ));
+    headers.insert_raw(HeaderValue::new(
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+        "List-Unsubscribe=One-Click".to_string(),
+    ));
+    Ok(m.formatted())
+}

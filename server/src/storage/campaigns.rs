@@ -1,0 +1,408 @@
+//! Contact lists, campaigns and their recipients.
+
+use super::{col, from_ms, to_ms, Db};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+/// Rows per multi-row INSERT (5 binds each; well under SQLite's and PostgreSQL's limits).
+const INSERT_CHUNK: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRow {
+    pub id: i64,
+    pub name: String,
+    pub members: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignRow {
+    pub id: i64,
+    pub list_id: i64,
+    pub list_name: String,
+    pub sender_id: i64,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub total: i64,
+    pub skipped_suppressed: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A recipient row to write when a campaign is prepared.
+#[derive(Debug, Clone)]
+pub struct NewRecipient {
+    pub contact_id: i64,
+    pub address: String,
+    /// `queued` or `skipped`.
+    pub status: &'static str,
+    pub detail: Option<String>,
+    pub token: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueuedRecipient {
+    pub id: i64,
+    pub contact_id: i64,
+    pub address: String,
+    pub token: String,
+}
+
+/// Who an unsubscribe token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub account_id: i64,
+    pub account_name: String,
+    pub address: String,
+    pub campaign_id: i64,
+}
+
+impl Db {
+    /// Creates a list; `None` when the account already has one of that name.
+    pub async fn create_list(
+        &self,
+        account_id: i64,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<i64>> {
+        sqlx::query_scalar(
+            "INSERT INTO contact_lists (account_id, name, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (account_id, name) DO NOTHING RETURNING id",
+        )
+        .bind(account_id)
+        .bind(name)
+        .bind(to_ms(now))
+        .fetch_optional(self.pool())
+        .await
+        .context("Failed to create a list")
+    }
+
+    pub async fn lists(&self, account_id: i64) -> anyhow::Result<Vec<ListRow>> {
+        let rows = sqlx::query(
+            "SELECT l.id AS id, l.name AS name, (SELECT COUNT(*) FROM contact_list_members m \
+             WHERE m.list_id = l.id) AS members FROM contact_lists l WHERE l.account_id = $1 ORDER BY l.name",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to list contact lists")?;
+        rows.iter()
+            .map(|r| {
+                Ok(ListRow {
+                    id: col(r, "id")?,
+                    name: col(r, "name")?,
+                    members: col(r, "members")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The list's members: (contact id, address), or `None` when it is not the account's.
+    pub async fn list_members(
+        &self,
+        account_id: i64,
+        list_id: i64,
+    ) -> anyhow::Result<Option<Vec<(i64, String)>>> {
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM contact_lists WHERE id = $1 AND account_id = $2")
+                .bind(list_id)
+                .bind(account_id)
+                .fetch_optional(self.pool())
+                .await
+                .context("Failed to read a list")?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "SELECT k.id AS id, k.email AS email FROM contact_list_members m \
+             JOIN contacts k ON k.id = m.contact_id WHERE m.list_id = $1 ORDER BY k.id",
+        )
+        .bind(list_id)
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to read a list's members")?;
+        Ok(Some(
+            rows.iter()
+                .map(|r| Ok((col(r, "id")?, col(r, "email")?)))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        ))
+    }
+
+    pub async fn campaigns(&self, account_id: i64) -> anyhow::Result<Vec<CampaignRow>> {
+        self.campaign_rows("c.account_id = $1", account_id).await
+    }
+
+    pub async fn campaign(&self, campaign_id: i64) -> anyhow::Result<Option<CampaignRow>> {
+        Ok(self
+            .campaign_rows("c.id = $1", campaign_id)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn campaign_rows(&self, filter: &str, value: i64) -> anyhow::Result<Vec<CampaignRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT c.id AS id, c.list_id AS list_id, l.name AS list_name, c.sender_id AS sender_id, \
+             c.subject AS subject, c.body AS body, c.status AS status, c.total AS total, \
+             c.skipped_suppressed AS skipped_suppressed, c.sent AS sent, c.failed AS failed, \
+             c.created_by AS created_by, c.created_at AS created_at, c.finished_at AS finished_at \
+             FROM campaigns c JOIN contact_lists l ON l.id = c.list_id WHERE {filter} \
+             ORDER BY c.created_at DESC, c.id DESC LIMIT 100"
+        ))
+        .bind(value)
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to list campaigns")?;
+        rows.iter()
+            .map(|r| {
+                Ok(CampaignRow {
+                    id: col(r, "id")?,
+                    list_id: col(r, "list_id")?,
+                    list_name: col(r, "list_name")?,
+                    sender_id: col(r, "sender_id")?,
+                    subject: col(r, "subject")?,
+                    body: col(r, "body")?,
+                    status: col(r, "status")?,
+                    total: col(r, "total")?,
+                    skipped_suppressed: col(r, "skipped_suppressed")?,
+                    sent: col(r, "sent")?,
+                    failed: col(r, "failed")?,
+                    created_by: col(r, "created_by")?,
+                    created_at: from_ms(col(r, "created_at")?),
+                    finished_at: col::<Option<i64>>(r, "finished_at")?.map(from_ms),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn next_queued(
+        &self,
+        campaign_id: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<QueuedRecipient>> {
+        let rows = sqlx::query(
+            "SELECT id, contact_id, address, unsubscribe_token FROM campaign_recipients \
+             WHERE campaign_id = $1 AND status = 'queued' ORDER BY id LIMIT $2",
+        )
+        .bind(campaign_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to read queued recipients")?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueuedRecipient {
+                    id: col(r, "id")?,
+                    contact_id: col(r, "contact_id")?,
+                    address: col(r, "address")?,
+                    token: col(r, "unsubscribe_token")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn token_owner(&self, token: &str) -> anyhow::Result<Option<TokenOwner>> {
+        let row = sqlx::query(
+            "SELECT c.account_id AS account_id, a.name AS account_name, r.address AS address, \
+             r.campaign_id AS campaign_id FROM campaign_recipients r \
+             JOIN campaigns c ON c.id = r.campaign_id JOIN accounts a ON a.id = c.account_id \
+             WHERE r.unsubscribe_token = $1",
+        )
+        .bind(token)
+        .fetch_optional(self.pool())
+        .await
+        .context("Failed to look up an unsubscribe token")?;
+        row.map(|r| {
+            Ok(TokenOwner {
+                account_id: col(&r, "account_id")?,
+                account_name: col(&r, "account_name")?,
+                address: col(&r, "address")?,
+                campaign_id: col(&r, "campaign_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn set_campaign_status(
+        &self,
+        campaign_id: i64,
+        status: &str,
+        finished_at: Option<DateTime<Utc>>,
+    ) -> anyhow::Result<()> {
+        sqlx::query("UPDATE campaigns SET status = $1, finished_at = $2 WHERE id = $3")
+            .bind(status)
+            .bind(finished_at.map(to_ms))
+            .bind(campaign_id)
+            .execute(self.pool())
+            .await
+            .context("Failed to set a campaign's status")?;
+        Ok(())
+    }
+}
+
+pub async fn add_members(
+    conn: &mut AnyConnection,
+    list_id: i64,
+    contact_ids: &[i64],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for chunk in contact_ids.chunks(INSERT_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO contact_list_members (list_id, contact_id, added_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("($1, ${}, $2)", i + 3));
+        }
+        sql.push_str(" ON CONFLICT (list_id, contact_id) DO NOTHING");
+        let mut q = sqlx::query(&sql).bind(list_id).bind(to_ms(now));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn)
+            .await
+            .context("Failed to add list members")?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_campaign(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    list_id: i64,
+    sender_id: i64,
+    subject: &str,
+    body: &str,
+    total: i64,
+    skipped: i64,
+    created_by: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO campaigns (account_id, list_id, sender_id, subject, body, status, total, \
+         skipped_suppressed, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(list_id)
+    .bind(sender_id)
+    .bind(subject)
+    .bind(body)
+    .bind(total)
+    .bind(skipped)
+    .bind(created_by)
+    .bind(to_ms(now))
+    .fetch_one(conn)
+    .await
+    .context("Failed to create a campaign")
+}
+
+pub async fn insert_recipients(
+    conn: &mut AnyConnection,
+    campaign_id: i64,
+    rows: &[NewRecipient],
+) -> anyhow::Result<()> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO campaign_recipients (campaign_id, contact_id, address, status, detail, \
+             unsubscribe_token) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 5 + 2;
+            sql.push_str(&format!(
+                "($1, ${}, ${}, ${}, ${}, ${})",
+                b,
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4
+            ));
+        }
+        let mut q = sqlx::query(&sql).bind(campaign_id);
+        for r in chunk {
+            q = q
+                .bind(r.contact_id)
+                .bind(&r.address)
+                .bind(r.status)
+                .bind(&r.detail)
+                .bind(&r.token);
+        }
+        q.execute(&mut *conn)
+            .await
+            .context("Failed to queue campaign recipients")?;
+    }
+    Ok(())
+}
+
+/// One recipient done: `sent` or `failed` (with why); the campaign's counter moves with it.
+pub async fn finish_recipient(
+    conn: &mut AnyConnection,
+    campaign_id: i64,
+    recipient_id: i64,
+    sent: bool,
+    detail: Option<&str>,
+    message_id_header: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE campaign_recipients SET status = $1, detail = $2, message_id_header = $3, sent_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(if sent { "sent" } else { "failed" })
+    .bind(detail)
+    .bind(message_id_header)
+    .bind(to_ms(now))
+    .bind(recipient_id)
+    .execute(&mut *conn)
+    .await
+    .context("Failed to record a campaign recipient")?;
+    sqlx::query(if sent {
+        "UPDATE campaigns SET sent = sent + 1 WHERE id = $1"
+    } else {
+        "UPDATE campaigns SET failed = failed + 1 WHERE id = $1"
+    })
+    .bind(campaign_id)
+    .execute(conn)
+    .await
+    .context("Failed to count a campaign recipient")?;
+    Ok(())
+}
+
+pub async fn remove_from_list(
+    conn: &mut AnyConnection,
+    list_id: i64,
+    contact_id: i64,
+) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM contact_list_members WHERE list_id = $1 AND contact_id = $2")
+        .bind(list_id)
+        .bind(contact_id)
+        .execute(conn)
+        .await
+        .context("Failed to remove a list member")?;
+    Ok(())
+}
+
+/// A hard bounce takes the address off every list (of every account: the address is dead).
+pub async fn remove_address_from_lists(
+    conn: &mut AnyConnection,
+    address: &str,
+) -> anyhow::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM contact_list_members WHERE contact_id IN (SELECT id FROM contacts WHERE email = $1)",
+    )
+    .bind(address)
+    .execute(conn)
+    .await
+    .context("Failed to take an address off lists")?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,337 @@
+//! Campaigns end to end against the project's own SMTP relay on loopback: suppressed contacts
+//! are skipped and counted, hard bounces leave the list, List-Unsubscribe (RFC 8058 one-click)
+//! suppresses bulk mail only, and the complaint-rate guardrail refuses new campaigns.
+
+mod common;
+
+use chrono::Utc;
+use reqwest::StatusCode;
+use server::domain::address::EmailAddress;
+use server::domain::suppression::{GateResult, MailKind};
+use server::services::campaigns::{CampaignError, CampaignService};
+use server::services::ingest::IngestService;
+use server::services::transport::{Security, TransportConfig};
+use server::smtp::rule_relay::RuleRelay;
+use server::storage::outbound::NewSender;
+use server::storage::Db;
+use std::sync::Arc;
+
+async fn relay() -> (Arc<RuleRelay>, u16) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let relay = Arc::new(RuleRelay::new());
+    tokio::spawn(server::smtp::serve(
+        listener,
+        server::smtp::SmtpConfig::default(),
+        relay.clone(),
+        std::future::pending(),
+    ));
+    (relay, port)
+}
+
+async fn sender(db: &Db, account: i64, address: &str, kind: &str, port: u16) -> i64 {
+    db.add_sender(
+        &NewSender {
+            account_id: account,
+            address,
+            name: Some("Acme News"),
+            kind,
+            transport: &TransportConfig::Smtp {
+                host: "127.0.0.1".into(),
+                port,
+                security: Security::None,
+                login: None,
+            },
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+async fn hard_bounce(db: &Db, account: i64, address: &str) {
+    let body = serde_json::json!({
+        "RecordType": "Bounce", "ID": 7, "Type": "HardBounce", "TypeCode": 1,
+        "MessageID": "x-1", "Email": address, "BouncedAt": "2026-11-20T09:00:00Z",
+        "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.",
+        "Description": "Unknown user", "Inactive": true, "CanActivate": true
+    });
+    let events = server::domain::bounce::classify_esp(
+        server::domain::bounce::Provider::Postmark,
+        body.to_string().as_bytes(),
+    )
+    .unwrap();
+    IngestService::new(db.clone())
+        .ingest_esp(
+            account,
+            server::domain::bounce::Provider::Postmark,
+            &events,
+            b"{}",
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+}
+
+async fn members(db: &Db, account: i64, list: i64) -> Vec<String> {
+    db.list_members(account, list)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect()
+}
+
+async fn campaign_story(db: Db) {
+    let (relay, port) = relay().await;
+    let now = Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
+    let transactional = sender(&db, account, "support@acme.test", "transactional", port).await;
+    let svc = CampaignService::new(db.clone(), "http://desk.example");
+
+    assert!(matches!(
+        svc.create_list(account, "Bad", "a@example.com, not-an-address", now).await,
+        Err(CampaignError::Invalid(m)) if m.contains("not-an-address")
+    ));
+    let (list, n) = svc
+        .create_list(
+            account,
+            "Customers",
+            "alice@example.com\nnobody@example.com, gone@example.com; bob@example.com alice@example.com",
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+    hard_bounce(&db, account, "gone@example.com").await;
+    // A hard bounce already takes the address off the account's lists.
+    assert_eq!(members(&db, account, list).await.len(), 3);
+    // An old export still has it: the campaign's gate removes it before sending.
+    let (list, _) = svc
+        .create_list(
+            account,
+            "Old export",
+            "alice@example.com nobody@example.com gone@example.com bob@example.com",
+            now,
+        )
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        svc.prepare(account, "admin@acme.test", list, transactional, "News", "Hello", now).await,
+        Err(CampaignError::Invalid(m)) if m.contains("bulk sender")
+    ));
+    let p = svc
+        .prepare(
+            account,
+            "admin@acme.test",
+            list,
+            bulk,
+            "November news",
+            "Our winter blend is here.",
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!((p.total, p.skipped_suppressed, p.queued), (4, 1, 3));
+    svc.run(p.campaign_id).await.unwrap();
+    let c = db.campaign(p.campaign_id).await.unwrap().unwrap();
+    assert_eq!(
+        (c.status.as_str(), c.sent, c.failed, c.skipped_suppressed),
+        ("sent", 2, 1, 1)
+    );
+
+    // What went out: two messages with List-Unsubscribe and one-click.
+    let sent = relay.accepted();
+    assert_eq!(sent.len(), 2);
+    let text = String::from_utf8_lossy(&sent[0].1).to_string();
+    assert!(
+        text.contains("List-Unsubscribe: <http://desk.example/unsubscribe/"),
+        "{text}"
+    );
+    assert!(
+        text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{text}"
+    );
+    assert!(sent[0].0.mail_from.starts_with("bounces+"));
+
+    // nobody@ got a 550 5.1.1: off the list, marked in Contacts, suppressed everywhere.
+    let left = members(&db, account, list).await;
+    assert!(
+        !left.contains(&"nobody@example.com".to_string()),
+        "{left:?}"
+    );
+    assert_eq!(
+        db.contact_status(account, "nobody@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "hard_bounce"
+    );
+
+    // One-click unsubscribe: bulk mail stops, replies do not; twice is once.
+    let token = text
+        .split("/unsubscribe/")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(32)
+        .collect::<String>();
+    let owner = db.token_owner(&token).await.unwrap().unwrap();
+    let ingest = IngestService::new(db.clone());
+    let first = ingest
+        .record_unsubscribe(owner.account_id, &owner.address, &token, now)
+        .await
+        .unwrap();
+    assert_eq!(first.processed(), 1);
+    let again = ingest
+        .record_unsubscribe(owner.account_id, &owner.address, &token, now)
+        .await
+        .unwrap();
+    assert_eq!(again.duplicates(), 1);
+    let address = EmailAddress::parse(&owner.address).unwrap();
+    assert!(matches!(
+        ingest
+            .gate(account, &address, MailKind::Bulk, now)
+            .await
+            .unwrap(),
+        GateResult::Suppressed { .. }
+    ));
+    assert!(ingest
+        .gate(account, &address, MailKind::Transactional, now)
+        .await
+        .unwrap()
+        .is_allowed());
+    let p2 = svc
+        .prepare(
+            account,
+            "admin@acme.test",
+            list,
+            bulk,
+            "December news",
+            "More.",
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        p2.skipped_suppressed, 2,
+        "gone@ and the unsubscribed address"
+    );
+}
+on_both_backends!(campaign_story);
+
+async fn guardrail_refuses_bulk_at_the_pause_rate(db: Db) {
+    let (_relay, port) = relay().await;
+    let now = Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
+    let svc = CampaignService::new(db.clone(), "http://desk.example");
+    let (list, _) = svc
+        .create_list(account, "L", "a@example.com", now)
+        .await
+        .unwrap();
+    let p = svc
+        .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
+        .await
+        .unwrap();
+    svc.run(p.campaign_id).await.unwrap();
+    // One complaint on one sent message: far over 0.3 %.
+    let body = serde_json::json!({
+        "RecordType": "SpamComplaint", "ID": 9, "Type": "SpamComplaint", "TypeCode": 100001,
+        "MessageID": "m", "Email": "a@example.com", "BouncedAt": "2026-11-23T09:00:00Z"
+    });
+    let events = server::domain::bounce::classify_esp(
+        server::domain::bounce::Provider::Postmark,
+        body.to_string().as_bytes(),
+    )
+    .unwrap();
+    IngestService::new(db.clone())
+        .ingest_esp(
+            account,
+            server::domain::bounce::Provider::Postmark,
+            &events,
+            b"{}",
+            now,
+        )
+        .await
+        .unwrap();
+    let err = svc
+        .prepare(account, "admin@acme.test", list, bulk, "S2", "B2", now)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CampaignError::Paused(_)), "{err}");
+    assert!(err
+        .to_string()
+        .contains("Replies to conversations still go out"));
+}
+on_both_backends!(guardrail_refuses_bulk_at_the_pause_rate);
+
+#[tokio::test]
+async fn unsubscribe_links_work_over_http() {
+    let db = common::sqlite_db().await;
+    let (_relay, port) = relay().await;
+    let now = Utc::now();
+    let account = db.create_account("Acme Support", now).await.unwrap();
+    let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
+    let svc = CampaignService::new(db.clone(), "http://desk.example");
+    let (list, _) = svc
+        .create_list(account, "L", "reader@example.com", now)
+        .await
+        .unwrap();
+    let p = svc
+        .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
+        .await
+        .unwrap();
+    let token: String = sqlx::query_scalar(
+        "SELECT unsubscribe_token FROM campaign_recipients WHERE campaign_id = $1",
+    )
+    .bind(p.campaign_id)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let base = common::spawn_app(db.clone()).await;
+    let client = reqwest::Client::new();
+    let page = client
+        .get(format!("{base}/unsubscribe/{token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("reader@example.com") && html.contains("Acme Support"),
+        "{html}"
+    );
+    // RFC 8058: a POST with this body, no cookies, no login.
+    let done = client
+        .post(format!("{base}/unsubscribe/{token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let address = EmailAddress::parse("reader@example.com").unwrap();
+    assert!(!IngestService::new(db.clone())
+        .gate(account, &address, MailKind::Bulk, now)
+        .await
+        .unwrap()
+        .is_allowed());
+    for bad in [
+        "0123",
+        "zz".repeat(16).as_str(),
+        "00000000000000000000000000000000",
+    ] {
+        let r = client
+            .post(format!("{base}/unsubscribe/{bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+}
