@@ -38,6 +38,8 @@ export async function hydrated(page: Page) {
 }
 
 export async function login(page: Page, email: string, password = PASSWORD) {
+  // Start signed out, so a test can switch users.
+  await page.context().clearCookies();
   await page.goto('/login');
   await hydrated(page);
   await page.getByLabel('Email').fill(email);

@@ -83,7 +83,8 @@ test('an agent replies and sees it accepted; a hard bounce later turns it red wi
   await expect(details).toBeVisible();
 });
 
-test('replying to a suppressed address shows why, and nothing is sent', async ({ page }) => {
+test('replying to a suppressed address shows why, and nothing is sent', async ({ page, allowConsole }) => {
+  allowConsole(/422/); // the refused reply is a 422 from the server function
   // Tom hard-bounced in the previous test: the gate now refuses.
   await login(page, 'agent@acme.test');
   await openConversation(page, 'Bulk discount for 40 units?');
@@ -126,4 +127,36 @@ test('the complaint-rate chart renders on Apps > Channels > Email with the 0.1 %
   await expect(panel.getByTestId('rate-value')).toContainText('sent in the last 30 days');
   await expect(panel.getByTestId('events-by-category')).toContainText('hard bounce');
   await expect(page.getByTestId('sender-list')).toContainText('support@acme.test');
+});
+
+test('a campaign skips suppressed contacts, reports the count, and hard bounces leave the list', async ({ page }) => {
+  // tom.baker@example.org hard-bounced in the first test of this file (suppressed everywhere).
+  await login(page, 'admin@acme.test');
+  await page.goto('/apps/campaigns');
+  await hydrated(page);
+  const lists = page.getByTestId('list-form');
+  await lists.getByLabel('List name').fill('Winter promo');
+  await lists.getByLabel('Addresses (one per line)').fill(
+    'tom.baker@example.org\npriya@startup.example\nlena.schmidt@example.de\nnobody.here@example.com',
+  );
+  await lists.getByRole('button', { name: 'Create list' }).click();
+  await expect(page.locator('tr[data-name="Winter promo"]')).toContainText('4 contacts');
+
+  const form = page.getByTestId('new-campaign');
+  await form.getByLabel('List').selectOption({ label: 'Winter promo (4 contacts)' });
+  await form.getByLabel('Subject').fill('Our winter blend is here');
+  await form.getByLabel('Text').fill('Fresh beans from Huila, roasted this week.');
+  await form.getByRole('button', { name: 'Send campaign' }).click();
+  await expect(page.getByTestId('campaign-prepared')).toContainText('4 contacts, 1 suppressed addresses removed, 3 queued');
+
+  // Progress updates by itself until the campaign is sent.
+  const row = page.getByTestId('campaign-row').filter({ hasText: 'Our winter blend is here' });
+  await expect(row).toHaveAttribute('data-status', 'sent');
+  await expect(row.getByTestId('campaign-progress')).toHaveText('2 sent of 3');
+  await expect(row.getByTestId('campaign-skipped')).toHaveText('1');
+  await expect(row.getByTestId('campaign-failed')).toHaveText('1');
+  // nobody.here@ got 550 5.1.1: off the list, and marked in Contacts.
+  await expect(page.locator('tr[data-name="Winter promo"]')).toContainText('3 contacts');
+  await page.goto('/contacts');
+  await expect(page.locator('tr[data-email="nobody.here@example.com"]').getByTestId('contact-status')).toHaveText(/hard bounce/);
 });

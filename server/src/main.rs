@@ -56,6 +56,45 @@ enum Command {
         #[arg(default_value = "../shared/corpora/bounces")]
         corpus_dir: PathBuf,
     },
+    /// Create an account with its first admin (password printed once).
+    CreateAccount {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// An address the account receives mail at (SMTP listener, inbound).
+        #[arg(long)]
+        inbound_address: Option<String>,
+    },
+    /// Add an agent or admin to an account (password printed once).
+    AddUser {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+        #[arg(long)]
+        account_id: i64,
+        #[arg(long)]
+        email: String,
+        /// agent or admin
+        #[arg(long, default_value = "agent")]
+        role: String,
+    },
+    /// Create an account's webhook credential for HTTP Basic (secret printed once).
+    WebhookCredential {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+        #[arg(long)]
+        account_id: i64,
+        #[arg(long)]
+        username: String,
+        /// Mailgun's webhook signing key, to check Mailgun's HMAC.
+        #[arg(long)]
+        mailgun_signing_key: Option<String>,
+        /// SendGrid's verification key (base64 DER or PEM), to check its ECDSA signature.
+        #[arg(long)]
+        sendgrid_public_key: Option<String>,
+    },
     /// Spam-score messages (files or folders of .eml): one JSON line per message.
     Score {
         #[arg(required = true)]
@@ -94,6 +133,59 @@ fn main() -> anyhow::Result<()> {
             Db::connect(&database_url).await?;
             eprintln!("database is migrated");
             Ok(())
+        }),
+        Some(Command::CreateAccount {
+            database_url,
+            name,
+            admin_email,
+            inbound_address,
+        }) => runtime.block_on(async {
+            let db = Db::connect(&database_url).await?;
+            server::cli::admin::create_account(
+                &db,
+                &name,
+                &admin_email,
+                inbound_address.as_deref(),
+                &mut std::io::stdout().lock(),
+            )
+            .await
+            .map(|_| ())
+        }),
+        Some(Command::AddUser {
+            database_url,
+            account_id,
+            email,
+            role,
+        }) => runtime.block_on(async {
+            let role = app::models::Role::parse(&role)
+                .with_context(|| format!("{role:?} is not a role: agent or admin"))?;
+            let db = Db::connect(&database_url).await?;
+            server::cli::admin::add_user(
+                &db,
+                account_id,
+                &email,
+                role,
+                &mut std::io::stdout().lock(),
+            )
+            .await
+        }),
+        Some(Command::WebhookCredential {
+            database_url,
+            account_id,
+            username,
+            mailgun_signing_key,
+            sendgrid_public_key,
+        }) => runtime.block_on(async {
+            let db = Db::connect(&database_url).await?;
+            server::cli::admin::webhook_credential(
+                &db,
+                account_id,
+                &username,
+                mailgun_signing_key.as_deref(),
+                sendgrid_public_key.as_deref(),
+                &mut std::io::stdout().lock(),
+            )
+            .await
         }),
         Some(Command::ClassifyBounce { paths }) => {
             server::cli::classify_bounce::run(&paths, &mut std::io::stdout().lock())

@@ -1,5 +1,6 @@
 //! Offline commands of the `deliverdesk` binary (see `deliverdesk --help`).
 
+pub mod admin;
 pub mod classify_bounce;
 pub mod score;
 pub mod train_spam;
