@@ -103,6 +103,7 @@ mod tests {
         let blocked = MarkSpam(SpamReason::BlockedSender {
             entry: "spam.test".into(),
         });
+        #[allow(clippy::type_complexity)]
         let cases: &[(
             f64,
             f64,

@@ -44,10 +44,7 @@ const PREFIXES: &[&str] = &[
 /// stripped, whitespace collapsed, lower-cased.
 pub fn normalize_subject(subject: &str) -> String {
     let mut s = subject.trim();
-    loop {
-        let Some((head, rest)) = s.split_once(':') else {
-            break;
-        };
+    while let Some((head, rest)) = s.split_once(':') {
         let word = head.trim();
         let word = match word.find('[') {
             Some(i) if word.ends_with(']') => &word[..i],
