@@ -15,6 +15,9 @@ test('agent signs in, sees only Acme conversations, opens one and signs out', as
   await expect(page.getByTestId('message')).toHaveCount(3);
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL('**/login');
+  // Let the sign-out finish its own navigation before starting a new one.
+  await hydrated(page);
+  await page.waitForLoadState('networkidle');
   // The session is gone on the server, not just in the page.
   await page.goto('/conversations');
   await expect(page).toHaveURL(/\/login$/);

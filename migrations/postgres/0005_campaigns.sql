@@ -41,12 +41,15 @@ CREATE TABLE campaign_recipients (
     campaign_id         BIGINT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
     contact_id          BIGINT NOT NULL REFERENCES contacts(id),
     address             TEXT NOT NULL,
-    status              TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed', 'skipped')),
+    status              TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'skipped')),
     -- why it was skipped or failed
     detail              TEXT,
     -- the secret in this recipient's List-Unsubscribe URL
     unsubscribe_token   TEXT NOT NULL UNIQUE,
     message_id_header   TEXT,
+    -- attempts so far; a 4xx defers the next one (backoff), then it is a soft bounce
+    attempts            BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at     BIGINT,
     sent_at             BIGINT
 );
 CREATE INDEX campaign_recipients_queue ON campaign_recipients (campaign_id, status, id);

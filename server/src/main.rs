@@ -270,7 +270,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr));
     spawn_sweeper(state.webhooks.ingest.clone());
-    spawn_retrier(server::services::outbound::OutboundService::new(db.clone()));
+    spawn_retrier(
+        server::services::outbound::OutboundService::new(db.clone()),
+        server::services::campaigns::CampaignService::new(
+            db.clone(),
+            server::http::public_url(&state.leptos_options),
+        ),
+    );
     println!("Deliverdesk is running at http://{addr}");
     if args.demo {
         println!(
@@ -357,11 +363,17 @@ fn spawn_sweeper(ingest: server::services::ingest::IngestService) {
 
 /// Sends the outbound messages whose retry is due (a 4xx deferred them). Each is claimed
 /// once in the database, so several replicas may run this.
-fn spawn_retrier(outbound: server::services::outbound::OutboundService) {
+fn spawn_retrier(
+    outbound: server::services::outbound::OutboundService,
+    campaigns: server::services::campaigns::CampaignService,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
         loop {
             tick.tick().await;
+            if let Err(e) = campaigns.resume_due(chrono::Utc::now()).await {
+                tracing::warn!(error = ?e, "resuming campaigns failed");
+            }
             match outbound.retry_due(chrono::Utc::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(retried = n, "deferred messages retried"),

@@ -137,7 +137,7 @@ async fn campaign_story(db: Db) {
         .await
         .unwrap();
     assert_eq!((p.total, p.skipped_suppressed, p.queued), (4, 1, 3));
-    svc.run(p.campaign_id).await.unwrap();
+    svc.run(p.campaign_id, now).await.unwrap();
     let c = db.campaign(p.campaign_id).await.unwrap().unwrap();
     assert_eq!(
         (c.status.as_str(), c.sent, c.failed, c.skipped_suppressed),
@@ -239,7 +239,7 @@ async fn guardrail_refuses_bulk_at_the_pause_rate(db: Db) {
         .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
         .await
         .unwrap();
-    svc.run(p.campaign_id).await.unwrap();
+    svc.run(p.campaign_id, now).await.unwrap();
     // One complaint on one sent message: far over 0.3 %.
     let body = serde_json::json!({
         "RecordType": "SpamComplaint", "ID": 9, "Type": "SpamComplaint", "TypeCode": 100001,
@@ -335,3 +335,54 @@ async fn unsubscribe_links_work_over_http() {
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
     }
 }
+
+async fn a_4xx_defers_the_recipient_then_becomes_a_soft_bounce(db: Db) {
+    let (relay, port) = relay().await;
+    let t0 = Utc::now();
+    let account = db.create_account("Acme", t0).await.unwrap();
+    let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
+    let svc = CampaignService::new(db.clone(), "http://desk.example");
+    let (list, _) = svc
+        .create_list(account, "L", "ok@example.com full@example.com", t0)
+        .await
+        .unwrap();
+    let p = svc
+        .prepare(account, "admin@acme.test", list, bulk, "S", "B", t0)
+        .await
+        .unwrap();
+    svc.run(p.campaign_id, t0).await.unwrap();
+    let c = db.campaign(p.campaign_id).await.unwrap().unwrap();
+    // full@ answered 452 4.2.2: still queued, the campaign still sending.
+    assert_eq!((c.status.as_str(), c.sent, c.failed), ("sending", 1, 0));
+    assert_eq!(
+        svc.resume_due(t0 + chrono::Duration::minutes(4))
+            .await
+            .unwrap(),
+        0
+    );
+    let mut at = t0;
+    for minutes in [5, 30, 120, 360] {
+        at += chrono::Duration::minutes(minutes) + chrono::Duration::seconds(1);
+        assert_eq!(
+            svc.resume_due(at).await.unwrap(),
+            1,
+            "retry after {minutes} min"
+        );
+    }
+    let c = db.campaign(p.campaign_id).await.unwrap().unwrap();
+    assert_eq!((c.status.as_str(), c.sent, c.failed), ("sent", 1, 1));
+    let status = db
+        .contact_status(account, "full@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.status, "soft_bounce");
+    assert_eq!(relay.accepted().len(), 1);
+    assert_eq!(
+        svc.resume_due(at + chrono::Duration::days(1))
+            .await
+            .unwrap(),
+        0
+    );
+}
+on_both_backends!(a_4xx_defers_the_recipient_then_becomes_a_soft_bounce);

@@ -12,7 +12,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::bounce::classify_smtp_reply;
 use crate::domain::category::Category;
 use crate::domain::suppression::complaint_rate::RateStatus;
-use crate::domain::suppression::send_time_5xx::ReplyClass;
+use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
 use crate::domain::suppression::MailKind;
 use crate::storage::campaigns::{self as store, NewRecipient};
 use crate::storage::inbound::upsert_contact;
@@ -218,7 +218,8 @@ impl CampaignService {
     }
 
     /// Sends the queued recipients until none is left or the guardrail pauses the campaign.
-    pub async fn run(&self, campaign_id: i64) -> anyhow::Result<()> {
+    /// `now` is the time the run happens at (tests move it forward to reach retries).
+    pub async fn run(&self, campaign_id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
         let campaign = self
             .db
             .campaign(campaign_id)
@@ -231,11 +232,14 @@ impl CampaignService {
             .await?
             .context("sender address missing")?;
         loop {
-            let batch = self.db.next_queued(campaign_id, 50).await?;
+            let batch = self.db.next_queued(campaign_id, 50, now).await?;
             if batch.is_empty() {
-                self.db
-                    .set_campaign_status(campaign_id, "sent", Some(Utc::now()))
-                    .await?;
+                // Recipients deferred by a 4xx wait for their retry (`resume_due`).
+                if self.db.queued_count(campaign_id).await? == 0 {
+                    self.db
+                        .set_campaign_status(campaign_id, "sent", Some(now))
+                        .await?;
+                }
                 return Ok(());
             }
             let rates = self
@@ -253,6 +257,9 @@ impl CampaignService {
                 return Ok(());
             }
             for r in batch {
+                if !self.db.claim_recipient(r.id).await? {
+                    continue;
+                }
                 self.send_one(
                     account_id,
                     &campaign,
@@ -260,10 +267,20 @@ impl CampaignService {
                     &sender.address,
                     sender.name.as_deref(),
                     &r,
+                    now,
                 )
                 .await?;
             }
         }
+    }
+
+    /// Sends the campaign recipients whose retry is due (run by the retry worker).
+    pub async fn resume_due(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let due = self.db.campaigns_due(now).await?;
+        for id in &due {
+            self.run(*id, now).await?;
+        }
+        Ok(due.len())
     }
 
     async fn account_of(&self, campaign_id: i64) -> anyhow::Result<i64> {
@@ -283,8 +300,8 @@ impl CampaignService {
         from: &str,
         from_name: Option<&str>,
         r: &store::QueuedRecipient,
+        now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let now = Utc::now();
         let domain = from.rsplit_once('@').map(|(_, d)| d).unwrap_or("localhost");
         let message_id = format!("{}@{domain}", r.token);
         let return_path = format!("bounces+{}@{domain}", r.token);
@@ -309,7 +326,17 @@ impl CampaignService {
         };
         let class = ReplyClass::of(code);
         let verdict = classify_smtp_reply(code, enhanced.as_deref(), &text, &r.address);
+        let retry = match class {
+            ReplyClass::Transient => next_retry_delay(r.attempts.max(0) as u32),
+            _ => None,
+        };
         let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        if let Some(delay) = retry {
+            let diagnostic = verdict.diagnostic.clone().unwrap_or_default();
+            store::defer_recipient(&mut tx, r.id, now + delay, &diagnostic).await?;
+            tx.commit().await.context("Failed to commit a deferral")?;
+            return Ok(());
+        }
         let detail =
             (class != ReplyClass::Accepted).then(|| verdict.diagnostic.clone().unwrap_or_default());
         store::finish_recipient(
@@ -328,8 +355,8 @@ impl CampaignService {
         tx.commit()
             .await
             .context("Failed to commit a campaign send")?;
-        if class == ReplyClass::Permanent {
-            // Recorded like any bounce: suppression, contact badge, Org Logging.
+        if class != ReplyClass::Accepted {
+            // A 5xx, or a 4xx after the last retry (a soft bounce): recorded like any bounce.
             self.ingest
                 .record_send_failure(
                     account_id,

@@ -559,7 +559,7 @@ impl Backend for DeskService {
         let runner = self.campaigns.clone();
         let id = prepared.campaign_id;
         tokio::spawn(async move {
-            if let Err(e) = runner.run(id).await {
+            if let Err(e) = runner.run(id, Utc::now()).await {
                 tracing::error!(campaign_id = id, error = ?e, "campaign stopped");
             }
         });

@@ -84,16 +84,28 @@ pub struct Reactivated {
 }
 
 /// One event normalised from either source, ready to store.
-struct Incoming<'a> {
+struct Incoming {
     provider: &'static str,
     provider_event_id: String,
-    verdict: &'a Verdict,
+    verdict: Verdict,
     recipient: Option<String>,
     provider_message_id: Option<String>,
     message_id_header: Option<String>,
     /// The address the notice was sent to: our VERP return path names the message.
     return_path: Option<String>,
     occurred_at: Option<DateTime<Utc>>,
+}
+
+/// Payloads committed together at most (one transaction, one fsync).
+pub const MAX_GROUP: usize = 256;
+
+/// One payload waiting for the group commit.
+struct Job {
+    account_id: i64,
+    incoming: Vec<Incoming>,
+    raw: Vec<u8>,
+    now: DateTime<Utc>,
+    reply: tokio::sync::oneshot::Sender<anyhow::Result<IngestReport>>,
 }
 
 /// username → (account, SHA-256 of the password that verified).
@@ -107,6 +119,8 @@ pub struct IngestService {
     /// of milliseconds; webhooks arrive by the thousand, so a password that verified once is
     /// recognised by its digest until a different one is presented.
     verified: Arc<Mutex<VerifiedCredentials>>,
+    /// The group committer's queue, started on first use.
+    writer: Arc<tokio::sync::OnceCell<tokio::sync::mpsc::Sender<Job>>>,
 }
 
 impl IngestService {
@@ -115,6 +129,7 @@ impl IngestService {
             db,
             alert_rule: domain_alert::DEFAULT_RULE,
             verified: Arc::default(),
+            writer: Arc::default(),
         }
     }
 
@@ -165,12 +180,12 @@ impl IngestService {
         payload: &[u8],
         now: DateTime<Utc>,
     ) -> anyhow::Result<IngestReport> {
-        let incoming: Vec<Incoming<'_>> = events
+        let incoming: Vec<Incoming> = events
             .iter()
             .map(|e| Incoming {
                 provider: provider.as_str(),
                 provider_event_id: e.provider_event_id.clone(),
-                verdict: &e.verdict,
+                verdict: e.verdict.clone(),
                 recipient: Some(e.recipient.clone()),
                 provider_message_id: e.provider_message_id.clone(),
                 message_id_header: e.message_id_header.clone(),
@@ -178,7 +193,7 @@ impl IngestService {
                 occurred_at: e.occurred_at,
             })
             .collect();
-        self.store(account_id, &incoming, payload, now).await
+        self.store(account_id, incoming, payload, now).await
     }
 
     /// Classifies and stores one raw notice (`message/rfc822`). A notice nobody can read is
@@ -194,7 +209,7 @@ impl IngestService {
         // The same notice posted twice has the same digest, so its events are the same ones.
         let digest = hex::encode(Sha256::digest(raw));
         let return_path = verp_address(raw);
-        let incoming: Vec<Incoming<'_>> = classification
+        let incoming: Vec<Incoming> = classification
             .verdicts
             .iter()
             .enumerate()
@@ -204,7 +219,7 @@ impl IngestService {
                     "{digest}:{i}:{}",
                     v.recipient.as_deref().unwrap_or("-")
                 ),
-                verdict: v,
+                verdict: v.clone(),
                 recipient: v.recipient.clone(),
                 provider_message_id: None,
                 message_id_header: v
@@ -215,7 +230,7 @@ impl IngestService {
                 occurred_at: None,
             })
             .collect();
-        Ok(self.store(account_id, &incoming, raw, now).await?)
+        Ok(self.store(account_id, incoming, raw, now).await?)
     }
 
     /// Records a refusal at send time (a 5xx, or a 4xx after the last retry) like a bounce of
@@ -231,17 +246,17 @@ impl IngestService {
         now: DateTime<Utc>,
     ) -> anyhow::Result<IngestReport> {
         let raw = verdict.diagnostic.clone().unwrap_or_default();
-        let incoming = [Incoming {
+        let incoming = vec![Incoming {
             provider,
             provider_event_id: event_key,
-            verdict,
+            verdict: verdict.clone(),
             recipient: verdict.recipient.clone(),
             provider_message_id: None,
             message_id_header: message_id_header.map(str::to_string),
             return_path: None,
             occurred_at: Some(now),
         }];
-        self.store(account_id, &incoming, raw.as_bytes(), now).await
+        self.store(account_id, incoming, raw.as_bytes(), now).await
     }
 
     /// A recipient opted out through a campaign's List-Unsubscribe link (RFC 8058 one-click or
@@ -261,36 +276,56 @@ impl IngestService {
         verdict.category = Category::Unsubscribe;
         verdict.recipient = Some(address.to_string());
         verdict.feedback_type = Some("opt-out".into());
-        let incoming = [Incoming {
+        let incoming = vec![Incoming {
             provider: "list-unsubscribe",
             provider_event_id: format!("unsubscribe:{token}"),
-            verdict: &verdict,
+            verdict,
             recipient: Some(address.to_string()),
             provider_message_id: None,
             message_id_header: None,
             return_path: None,
             occurred_at: Some(now),
         }];
-        self.store(account_id, &incoming, b"List-Unsubscribe=One-Click", now)
+        self.store(account_id, incoming, b"List-Unsubscribe=One-Click", now)
             .await
     }
 
+    /// Stores one payload's events through the group committer: concurrent payloads share
+    /// one transaction (one fsync), each inside its own savepoint so that one bad payload
+    /// fails alone. Returns once the group is committed.
     async fn store(
         &self,
         account_id: i64,
-        incoming: &[Incoming<'_>],
+        incoming: Vec<Incoming>,
         raw: &[u8],
         now: DateTime<Utc>,
     ) -> anyhow::Result<IngestReport> {
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
-        let mut report = IngestReport::default();
-        for e in incoming {
-            let outcome = self.store_one(&mut tx, account_id, e, raw, now).await?;
-            report.events.push(outcome);
-        }
-        tx.commit()
+        let writer = self
+            .writer
+            .get_or_init(|| async {
+                let (tx, rx) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+                // The writer task gets its own empty cell: no reference cycle keeps it alive
+                // once every handle to the service is gone.
+                let mut me = self.clone();
+                me.writer = Arc::default();
+                tokio::spawn(me.write_loop(rx));
+                tx
+            })
+            .await;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        writer
+            .send(Job {
+                account_id,
+                incoming,
+                raw: raw.to_vec(),
+                now,
+                reply,
+            })
             .await
-            .context("Failed to commit delivery events")?;
+            .map_err(|_| anyhow::anyhow!("the ingest writer stopped"))?;
+        let report = answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the ingest writer dropped a payload"))??;
         let complaint = report.events.iter().any(|e| {
             e.status == EventStatus::Processed
                 && matches!(
@@ -300,6 +335,85 @@ impl IngestService {
         });
         if complaint {
             self.check_complaint_rate(account_id, now).await?;
+        }
+        Ok(report)
+    }
+
+    /// Takes whatever payloads are waiting (up to [`MAX_GROUP`]) and commits them together.
+    async fn write_loop(self, mut rx: tokio::sync::mpsc::Receiver<Job>) {
+        while let Some(first) = rx.recv().await {
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+            let results = self.commit_group(&jobs).await;
+            for (job, result) in jobs.into_iter().zip(results) {
+                let _ = job.reply.send(result);
+            }
+        }
+    }
+
+    async fn commit_group(&self, jobs: &[Job]) -> Vec<anyhow::Result<IngestReport>> {
+        let all_fail = |why: String| {
+            jobs.iter()
+                .map(|_| Err(anyhow::anyhow!("{why}")))
+                .collect::<Vec<_>>()
+        };
+        let mut tx = match self.db.pool().begin().await {
+            Ok(tx) => tx,
+            Err(e) => return all_fail(format!("Failed to begin: {e}")),
+        };
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if let Err(e) = sqlx::query("SAVEPOINT ingest_job").execute(&mut *tx).await {
+                return all_fail(format!("Failed to open a savepoint: {e}"));
+            }
+            match self.store_job(&mut tx, job).await {
+                Ok(report) => {
+                    if let Err(e) = sqlx::query("RELEASE SAVEPOINT ingest_job")
+                        .execute(&mut *tx)
+                        .await
+                    {
+                        return all_fail(format!("Failed to release a savepoint: {e}"));
+                    }
+                    out.push(Ok(report));
+                }
+                Err(e) => {
+                    let undone = sqlx::query("ROLLBACK TO SAVEPOINT ingest_job")
+                        .execute(&mut *tx)
+                        .await
+                        .and(
+                            sqlx::query("RELEASE SAVEPOINT ingest_job")
+                                .execute(&mut *tx)
+                                .await,
+                        );
+                    if let Err(r) = undone {
+                        return all_fail(format!("{e:#}; and undoing it failed: {r}"));
+                    }
+                    out.push(Err(e));
+                }
+            }
+        }
+        match tx.commit().await {
+            Ok(()) => out,
+            Err(e) => all_fail(format!("Failed to commit delivery events: {e}")),
+        }
+    }
+
+    async fn store_job(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        job: &Job,
+    ) -> anyhow::Result<IngestReport> {
+        let mut report = IngestReport::default();
+        for e in &job.incoming {
+            report.events.push(
+                self.store_one(conn, job.account_id, e, &job.raw, job.now)
+                    .await?,
+            );
         }
         Ok(report)
     }
@@ -365,11 +479,11 @@ impl IngestService {
         &self,
         conn: &mut sqlx::AnyConnection,
         account_id: i64,
-        e: &Incoming<'_>,
+        e: &Incoming,
         raw: &[u8],
         now: DateTime<Utc>,
     ) -> anyhow::Result<EventOutcome> {
-        let v = e.verdict;
+        let v = &e.verdict;
         let address = e
             .recipient
             .as_deref()

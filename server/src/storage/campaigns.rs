@@ -50,6 +50,8 @@ pub struct QueuedRecipient {
     pub contact_id: i64,
     pub address: String,
     pub token: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
 }
 
 /// Who an unsubscribe token belongs to.
@@ -179,17 +181,21 @@ impl Db {
             .collect()
     }
 
+    /// Queued recipients due now (never tried, or their retry time has come).
     pub async fn next_queued(
         &self,
         campaign_id: i64,
         limit: i64,
+        now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<QueuedRecipient>> {
         let rows = sqlx::query(
-            "SELECT id, contact_id, address, unsubscribe_token FROM campaign_recipients \
-             WHERE campaign_id = $1 AND status = 'queued' ORDER BY id LIMIT $2",
+            "SELECT id, contact_id, address, unsubscribe_token, attempts FROM campaign_recipients \
+             WHERE campaign_id = $1 AND status = 'queued' \
+             AND (next_attempt_at IS NULL OR next_attempt_at <= $3) ORDER BY id LIMIT $2",
         )
         .bind(campaign_id)
         .bind(limit)
+        .bind(to_ms(now))
         .fetch_all(self.pool())
         .await
         .context("Failed to read queued recipients")?;
@@ -200,6 +206,7 @@ impl Db {
                     contact_id: col(r, "contact_id")?,
                     address: col(r, "address")?,
                     token: col(r, "unsubscribe_token")?,
+                    attempts: col(r, "attempts")?,
                 })
             })
             .collect()
@@ -225,6 +232,42 @@ impl Db {
             })
         })
         .transpose()
+    }
+
+    /// Recipients still queued (some may be waiting for a retry).
+    pub async fn queued_count(&self, campaign_id: i64) -> anyhow::Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = $1 AND status IN ('queued', 'sending')",
+        )
+        .bind(campaign_id)
+        .fetch_one(self.pool())
+        .await
+        .context("Failed to count queued recipients")
+    }
+
+    /// Campaigns still sending that have a recipient due now.
+    pub async fn campaigns_due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT r.campaign_id FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
+             WHERE c.status = 'sending' AND r.status = 'queued' AND r.next_attempt_at IS NOT NULL \
+             AND r.next_attempt_at <= $1",
+        )
+        .bind(to_ms(now))
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to find campaigns with due retries")
+    }
+
+    /// Claims a queued recipient for sending: false when another runner took it.
+    pub async fn claim_recipient(&self, recipient_id: i64) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE campaign_recipients SET status = 'sending' WHERE id = $1 AND status = 'queued'",
+        )
+        .bind(recipient_id)
+        .execute(self.pool())
+        .await
+        .context("Failed to claim a recipient")?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn set_campaign_status(
@@ -355,8 +398,8 @@ pub async fn finish_recipient(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE campaign_recipients SET status = $1, detail = $2, message_id_header = $3, sent_at = $4 \
-         WHERE id = $5",
+        "UPDATE campaign_recipients SET status = $1, detail = $2, message_id_header = $3, sent_at = $4, \
+         attempts = attempts + 1, next_attempt_at = NULL WHERE id = $5",
     )
     .bind(if sent { "sent" } else { "failed" })
     .bind(detail)
@@ -375,6 +418,26 @@ pub async fn finish_recipient(
     .execute(conn)
     .await
     .context("Failed to count a campaign recipient")?;
+    Ok(())
+}
+
+/// A 4xx: back in the queue until `at`.
+pub async fn defer_recipient(
+    conn: &mut AnyConnection,
+    recipient_id: i64,
+    at: DateTime<Utc>,
+    detail: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE campaign_recipients SET status = 'queued', attempts = attempts + 1, \
+         next_attempt_at = $1, detail = $2 WHERE id = $3",
+    )
+    .bind(to_ms(at))
+    .bind(detail)
+    .bind(recipient_id)
+    .execute(conn)
+    .await
+    .context("Failed to defer a recipient")?;
     Ok(())
 }
 
