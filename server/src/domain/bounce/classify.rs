@@ -369,7 +369,12 @@ fn classify_at_depth(raw: &[u8], depth: u8) -> Classification {
     } else {
         raw
     };
-    let Some(msg) = PARSER.parse(raw) else {
+    // mail-parser 0.11 panics on some malformed nested multiparts ("Invalid part ID", found
+    // by cargo-fuzz): such input is unreadable, not a crash.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PARSER.parse(raw)))
+        .ok()
+        .flatten();
+    let Some(msg) = parsed else {
         return Classification {
             verdicts: vec![Verdict::new(
                 Reason::None,

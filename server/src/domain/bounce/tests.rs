@@ -283,3 +283,11 @@ proptest! {
         let _ = classify_esp(provider, &raw);
     }
 }
+
+/// Found by cargo-fuzz: mail-parser panicked on this malformed multipart; it must classify.
+#[test]
+fn fuzz_crash_malformed_nested_multipart_does_not_panic() {
+    let raw = b"Recom\nContent-Type: multipart/reobacrt;\n    boundary=\"NekoNyaan/222nnn300===_22/00-22002-00000225\"\n\n--_----NekoNyaan/222nnn300===_22/00-22002-00000225etCIa0225\nContent-Type: message/rfc822\ntio e\n\nmpl\nContent-Type: message/rfc822\n\n\n--_----NekoNyaan/222nnn300===_22/00-22002-00000225--\n\n";
+    let c = super::classify_message(raw).unwrap();
+    assert!(!c.verdicts.is_empty());
+}
