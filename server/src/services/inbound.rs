@@ -94,9 +94,12 @@ struct Parsed {
 }
 
 fn parse(raw: &[u8]) -> Result<Parsed, InboundError> {
-    let message = MessageParser::default()
-        .parse(raw)
-        .ok_or_else(|| InboundError::Unreadable("no header block".into()))?;
+    // mail-parser 0.11 can panic on malformed nested multiparts (found by cargo-fuzz).
+    let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        MessageParser::default().parse(raw)
+    }))
+    .map_err(|_| InboundError::Unreadable("malformed MIME structure".into()))?
+    .ok_or_else(|| InboundError::Unreadable("no header block".into()))?;
     // mail-parser's typed parsers can swallow the field after a malformed one (a Date ending
     // in "AM" hides the From below it); the spam scorer's own reading of the header block
     // fills what is missing.

@@ -68,7 +68,14 @@ pub struct MailView {
 impl MailView {
     pub fn parse(raw: &[u8]) -> MailView {
         let raw = &raw[..raw.len().min(MAX_SCANNED_BYTES)];
-        let Some(message) = MessageParser::default().parse(raw) else {
+        // mail-parser 0.11 can panic on malformed nested multiparts (found by cargo-fuzz):
+        // such a message is unparseable, not a crash.
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            MessageParser::default().parse(raw)
+        }))
+        .ok()
+        .flatten();
+        let Some(message) = parsed else {
             return MailView {
                 unparseable: true,
                 ..MailView::default()
@@ -555,5 +562,12 @@ mod tests {
     fn headers_are_unfolded() {
         let v = MailView::parse(b"Subject: a\r\n  b\r\nX-Long: one\r\n\ttwo\r\n\r\nx");
         assert_eq!(v.header("x-long"), Some("one two"));
+    }
+
+    /// Found by cargo-fuzz in the bounce classifier: mail-parser panicked on this input.
+    #[test]
+    fn malformed_nested_multipart_does_not_panic() {
+        let raw = b"Recom\nContent-Type: multipart/reobacrt;\n    boundary=\"NekoNyaan/222nnn300===_22/00-22002-00000225\"\n\n--_----NekoNyaan/222nnn300===_22/00-22002-00000225etCIa0225\nContent-Type: message/rfc822\ntio e\n\nmpl\nContent-Type: message/rfc822\n\n\n--_----NekoNyaan/222nnn300===_22/00-22002-00000225--\n\n";
+        let _ = MailView::parse(raw);
     }
 }
