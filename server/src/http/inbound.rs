@@ -3,13 +3,13 @@
 //! idempotency as the delivery webhooks: a 2xx means the message is stored, and posting the
 //! same message again changes nothing.
 
-use super::webhooks::{authenticate, body, WebhookError};
+use super::webhooks::{authenticate, body, check_rfc822, WebhookError};
 use super::AppState;
 use crate::services::inbound::{InboundError, InboundMail, Received, MAX_INBOUND_BYTES};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -114,19 +114,7 @@ async fn raw(
     payload: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let cred = authenticate(&state.webhooks.ingest, &headers).await?;
-    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-        let essence = ct.split(';').next().unwrap_or("").trim();
-        if !matches!(
-            essence,
-            "message/rfc822" | "text/plain" | "application/octet-stream" | ""
-        ) {
-            return Err(WebhookError::UnsupportedMediaType(format!(
-                "expected message/rfc822, got {essence}"
-            ))
-            .into());
-        }
-    }
+    check_rfc822(&headers)?;
     let payload = body(payload, MAX_INBOUND_BYTES)?;
     if payload.iter().all(u8::is_ascii_whitespace) {
         return Err(WebhookError::Malformed("empty message".into()).into());

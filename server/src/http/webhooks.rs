@@ -203,6 +203,23 @@ pub(super) fn body(
     })
 }
 
+/// A raw message must come as `message/rfc822` (plain text and octets are tolerated).
+pub(super) fn check_rfc822(headers: &HeaderMap) -> Result<(), WebhookError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        if !matches!(
+            essence,
+            "message/rfc822" | "text/plain" | "application/octet-stream" | ""
+        ) {
+            return Err(WebhookError::UnsupportedMediaType(format!(
+                "expected message/rfc822, got {essence}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The account's credential from `Authorization: Basic …`.
 pub(super) async fn authenticate(
     ingest: &IngestService,
@@ -378,18 +395,7 @@ async fn raw(
     payload: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let cred = authenticate(&state.webhooks.ingest, &headers).await?;
-    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-        let essence = ct.split(';').next().unwrap_or("").trim();
-        if !matches!(
-            essence,
-            "message/rfc822" | "text/plain" | "application/octet-stream" | ""
-        ) {
-            return Err(WebhookError::UnsupportedMediaType(format!(
-                "expected message/rfc822, got {essence}"
-            )));
-        }
-    }
+    check_rfc822(&headers)?;
     let payload = body(payload, RAW_BODY_LIMIT)?;
     if payload.iter().all(u8::is_ascii_whitespace) {
         return Err(WebhookError::Malformed("empty message".into()));

@@ -7,7 +7,7 @@
 //! the campaign when the account's running 30-day rate reaches 0.3 %.
 
 use super::ingest::IngestService;
-use super::transport::{self, Attempt, TransportConfig};
+use super::transport::{self, TransportConfig};
 use crate::domain::address::EmailAddress;
 use crate::domain::bounce::classify_smtp_reply;
 use crate::domain::category::Category;
@@ -315,15 +315,7 @@ impl CampaignService {
             &unsubscribe,
         )?;
         let attempt = transport::send(transport_config, &return_path, &r.address, &raw).await;
-        let (code, enhanced, text) = match attempt {
-            Attempt::Reply {
-                code,
-                enhanced,
-                text,
-                ..
-            } => (code, enhanced, text),
-            Attempt::Unreachable(why) => (421, Some("4.4.1".into()), format!("no answer: {why}")),
-        };
+        let (code, enhanced, text, _) = attempt.into_parts();
         let class = ReplyClass::of(code);
         let verdict = classify_smtp_reply(code, enhanced.as_deref(), &text, &r.address);
         let retry = match class {
@@ -360,7 +352,7 @@ impl CampaignService {
             self.ingest
                 .record_send_failure(
                     account_id,
-                    "smtp",
+                    transport_config.provider(),
                     format!("campaign:{}:{}", campaign.id, r.id),
                     None,
                     &verdict,

@@ -6,7 +6,7 @@
 //! - 4xx or no answer: retried on the backoff schedule, then a soft bounce.
 
 use super::ingest::IngestService;
-use super::transport::{self, Attempt, TransportConfig};
+use super::transport::{self};
 use crate::domain::address::EmailAddress;
 use crate::domain::bounce::classify_smtp_reply;
 use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
@@ -236,24 +236,8 @@ impl OutboundService {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let result = transport::send(&sender.transport, &p.return_path, &p.to_addr, &p.raw).await;
-        let provider = match sender.transport {
-            TransportConfig::Smtp { .. } => "smtp",
-            TransportConfig::Postmark { .. } => "api",
-        };
-        let (code, enhanced, text, provider_id) = match result {
-            Attempt::Reply {
-                code,
-                enhanced,
-                text,
-                provider_message_id,
-            } => (code, enhanced, text, provider_message_id),
-            Attempt::Unreachable(why) => (
-                421,
-                Some("4.4.1".to_string()),
-                format!("no answer: {why}"),
-                None,
-            ),
-        };
+        let provider = sender.transport.provider();
+        let (code, enhanced, text, provider_id) = result.into_parts();
         tracing::info!(message_id = p.message_id, code, %text, "send attempt");
         let class = ReplyClass::of(code);
         let mut tx = self.db.pool().begin().await.context("Failed to begin")?;

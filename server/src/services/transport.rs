@@ -56,6 +56,14 @@ pub enum TransportConfig {
 }
 
 impl TransportConfig {
+    /// The event source name for send-time results (`smtp` or `api`).
+    pub fn provider(&self) -> &'static str {
+        match self {
+            TransportConfig::Smtp { .. } => "smtp",
+            TransportConfig::Postmark { .. } => "api",
+        }
+    }
+
     /// Who accepts the message when this transport says 2xx, for the timeline.
     pub fn accepted_by(&self) -> String {
         match self {
@@ -81,6 +89,25 @@ pub enum Attempt {
 }
 
 impl Attempt {
+    /// (code, enhanced status, text, provider's message id). No answer at all counts as
+    /// `421 4.4.1`: transient, tried again later.
+    pub fn into_parts(self) -> (u16, Option<String>, String, Option<String>) {
+        match self {
+            Attempt::Reply {
+                code,
+                enhanced,
+                text,
+                provider_message_id,
+            } => (code, enhanced, text, provider_message_id),
+            Attempt::Unreachable(why) => (
+                421,
+                Some("4.4.1".to_string()),
+                format!("no answer: {why}"),
+                None,
+            ),
+        }
+    }
+
     fn reply(code: u16, text: impl Into<String>) -> Attempt {
         let text = text.into();
         Attempt::Reply {
