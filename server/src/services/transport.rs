@@ -4,6 +4,7 @@
 
 use crate::domain::bounce::EnhancedStatus;
 use serde::Serialize;
+use std::sync::RwLock;
 use std::time::Duration;
 
 /// How long one attempt may take before it counts as a transient failure.
@@ -71,6 +72,38 @@ impl TransportConfig {
             TransportConfig::Postmark { base_url, .. } => format!("API {base_url}"),
         }
     }
+}
+
+/// Certificates trusted for relays on top of the public roots (PEM): a relay whose certificate
+/// comes from a private CA. `serve` loads `SMTP_CA_FILE` here at start.
+static EXTRA_ROOTS: RwLock<Vec<Vec<u8>>> = RwLock::new(Vec::new());
+
+/// Trusts the CA certificate(s) in `pem` for relays from now on, in this process.
+pub fn trust_root_certificates(pem: &[u8]) -> Result<(), String> {
+    lettre::transport::smtp::client::Certificate::from_pem(pem)
+        .map_err(|e| format!("not a PEM certificate: {e}"))?;
+    EXTRA_ROOTS
+        .write()
+        .map_err(|_| "trust store poisoned".to_string())?
+        .push(pem.to_vec());
+    Ok(())
+}
+
+fn tls_parameters(host: &str) -> Result<lettre::transport::smtp::client::TlsParameters, String> {
+    use lettre::transport::smtp::client::{Certificate, TlsParameters};
+    let mut builder = TlsParameters::builder(host.to_string());
+    for pem in EXTRA_ROOTS.read().map(|r| r.clone()).unwrap_or_default() {
+        let cert = Certificate::from_pem(&pem).map_err(|e| e.to_string())?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build_rustls().map_err(|e| e.to_string())
+}
+
+/// Replies to AUTH (RFC 4954 §6) and "authentication required": the relay refused *our* login,
+/// which says nothing about the recipient. Like Postfix, the message is deferred (fix the
+/// password and the retry goes through) instead of bouncing the recipient.
+fn is_login_failure(code: u16) -> bool {
+    matches!(code, 454 | 530 | 534 | 535 | 538)
 }
 
 /// The result of one attempt.
@@ -145,7 +178,7 @@ async fn smtp(
     raw: &[u8],
 ) -> Attempt {
     use lettre::transport::smtp::authentication::Credentials;
-    use lettre::transport::smtp::client::{Tls, TlsParameters};
+    use lettre::transport::smtp::client::Tls;
     use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
     let (Ok(from), Ok(rcpt)) = (mail_from.parse::<Address>(), to.parse::<Address>()) else {
@@ -160,7 +193,7 @@ async fn smtp(
     };
     let tls = match security {
         Security::None => Tls::None,
-        Security::StartTls | Security::Tls => match TlsParameters::new(host.to_string()) {
+        Security::StartTls | Security::Tls => match tls_parameters(host) {
             Ok(p) if security == Security::Tls => Tls::Wrapper(p),
             Ok(p) => Tls::Required(p),
             Err(e) => return Attempt::Unreachable(format!("TLS setup for {host}: {e}")),
@@ -189,6 +222,11 @@ async fn smtp(
                     .split_once("): ")
                     .map(|(_, t)| t.to_string())
                     .unwrap_or(full);
+                if is_login_failure(code) {
+                    return Attempt::Unreachable(format!(
+                        "relay {host}:{port} refused the login ({code}): {text}"
+                    ));
+                }
                 Attempt::reply(code, text)
             }
             None => Attempt::Unreachable(format!("{host}:{port}: {e}")),

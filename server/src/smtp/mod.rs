@@ -1,7 +1,9 @@
 //! A small receiving SMTP server: the subset of RFC 5321 that an inbound MX needs.
 //!
 //! It speaks EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, VRFY, HELP and QUIT, advertises
-//! PIPELINING, SIZE, 8BITMIME, ENHANCEDSTATUSCODES and SMTPUTF8, and leaves every decision to a
+//! PIPELINING, SIZE, 8BITMIME, ENHANCEDSTATUSCODES and SMTPUTF8, optionally STARTTLS (RFC 3207)
+//! or TLS from the first byte (RFC 8314), and AUTH PLAIN / LOGIN (RFC 4954, over TLS only) when
+//! a login is configured, and leaves every decision to a
 //! [`MailSink`]: which recipients to take and what to do with a message. That makes it both
 //! Deliverdesk's inbound MX (`deliverdesk serve --smtp ...`) and a loopback server for tests of
 //! outbound delivery, answering 250, 550 or 452 as the test wants.
@@ -17,10 +19,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
+
+mod stream;
+use stream::Stream;
 
 pub mod rule_relay;
 
@@ -129,6 +135,14 @@ pub struct SmtpConfig {
     pub max_recipients: usize,
     /// How long to wait for each command (or line of a message); then 421 4.4.2 and close.
     pub idle_timeout: Duration,
+    /// The certificate to offer: STARTTLS is advertised when set (or, with `implicit_tls`, every
+    /// connection starts with the TLS handshake).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// TLS from the first byte (RFC 8314 §3.3, port 465) instead of STARTTLS.
+    pub implicit_tls: bool,
+    /// (username, password): AUTH PLAIN and LOGIN are offered once the connection is encrypted
+    /// and MAIL is refused until the client has logged in (530 5.7.0).
+    pub login: Option<(String, String)>,
 }
 
 impl Default for SmtpConfig {
@@ -138,8 +152,33 @@ impl Default for SmtpConfig {
             max_message_bytes: 10 * 1024 * 1024,
             max_recipients: 100,
             idle_timeout: Duration::from_secs(5 * 60),
+            tls: None,
+            implicit_tls: false,
+            login: None,
         }
     }
+}
+
+/// A TLS server configuration from a PEM certificate chain (leaf first) and its PEM private key.
+pub fn tls_config(
+    cert_chain_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_slice_iter(cert_chain_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate PEM: {e}"))?;
+    if chain.is_empty() {
+        return Err("no certificate in the certificate PEM".into());
+    }
+    let key =
+        PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("private key PEM: {e}"))?;
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("certificate and key: {e}"))?;
+    Ok(Arc::new(config))
 }
 
 /// Accept connections until `shutdown` resolves; each connection in its own task.
@@ -183,15 +222,31 @@ async fn handle_connection(
 ) {
     tracing::debug!(%peer, "smtp connection opened");
     let _ = stream.set_nodelay(true);
-    let (read, write) = stream.into_split();
+    let stream = match (&config.tls, config.implicit_tls) {
+        (Some(tls), true) => {
+            let handshake = tokio_rustls::TlsAcceptor::from(tls.clone()).accept(stream);
+            match timeout(config.idle_timeout, handshake).await {
+                Ok(Ok(tls)) => Stream::Tls(Box::new(tls)),
+                Ok(Err(error)) => {
+                    tracing::debug!(%peer, %error, "tls handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "tls handshake timed out");
+                    return;
+                }
+            }
+        }
+        _ => Stream::Plain(stream),
+    };
     let session = Session {
-        reader: BufReader::new(read),
-        writer: write,
+        io: BufReader::new(stream),
         peer,
         config,
         sink,
         helo: None,
         transaction: None,
+        authenticated: false,
         protocol_errors: 0,
     };
     match session.run().await {
@@ -205,7 +260,10 @@ async fn handle_connection(
 enum Command {
     Helo(String),
     Ehlo(String),
-    Mail { from: String, size: Option<u64> },
+    Mail {
+        from: String,
+        size: Option<u64>,
+    },
     Rcpt(String),
     Data,
     Rset,
@@ -213,6 +271,12 @@ enum Command {
     Quit,
     Vrfy,
     Help,
+    StartTls,
+    /// AUTH mechanism [initial-response] (RFC 4954 §4).
+    Auth {
+        mechanism: String,
+        initial: Option<String>,
+    },
 }
 
 impl Command {
@@ -270,7 +334,19 @@ impl Command {
             "NOOP" => Ok(Self::Noop),
             "VRFY" => Ok(Self::Vrfy),
             "HELP" => Ok(Self::Help),
-            "STARTTLS" | "AUTH" | "EXPN" | "BDAT" | "ETRN" | "TURN" => Err(Reply::new(
+            "STARTTLS" => no_args(Self::StartTls),
+            "AUTH" => {
+                let mut words = args.split_whitespace();
+                let mechanism = words
+                    .next()
+                    .ok_or_else(|| syntax("syntax: AUTH mechanism [initial-response]"))?
+                    .to_ascii_uppercase();
+                Ok(Self::Auth {
+                    mechanism,
+                    initial: words.next().map(str::to_owned),
+                })
+            }
+            "EXPN" | "BDAT" | "ETRN" | "TURN" => Err(Reply::new(
                 502,
                 Some("5.5.1"),
                 format!("{verb} not implemented"),
@@ -407,13 +483,14 @@ struct Transaction {
 
 /// The state of one connection.
 struct Session {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    io: BufReader<Stream>,
     peer: SocketAddr,
     config: Arc<SmtpConfig>,
     sink: Arc<dyn MailSink>,
     helo: Option<String>,
     transaction: Option<Transaction>,
+    /// AUTH succeeded on this connection (only meaningful when a login is configured).
+    authenticated: bool,
     protocol_errors: u32,
 }
 
@@ -429,6 +506,10 @@ impl Session {
                 Line::Eof => return Ok(()),
                 Line::Truncated => Reply::new(500, Some("5.5.6"), "line too long"),
                 Line::Complete => match Command::parse(&line) {
+                    Ok(Command::StartTls) => match self.start_tls().await? {
+                        Some(reply) => reply,
+                        None => continue,
+                    },
                     Ok(command) => {
                         let quit = command == Command::Quit;
                         let reply = self.execute(command).await?;
@@ -464,14 +545,24 @@ impl Session {
             }
             Command::Ehlo(name) => {
                 let size = self.config.max_message_bytes;
-                let text = format!(
+                let mut text = format!(
                     "{host} greets {name}\nPIPELINING\nSIZE {size}\n8BITMIME\n\
                      ENHANCEDSTATUSCODES\nSMTPUTF8"
                 );
+                if self.config.tls.is_some() && !self.io.get_ref().is_tls() {
+                    text.push_str("\nSTARTTLS");
+                }
+                // RFC 4954 §4: no plain-text passwords over an unencrypted connection.
+                if self.config.login.is_some() && self.io.get_ref().is_tls() {
+                    text.push_str("\nAUTH PLAIN LOGIN");
+                }
                 self.helo = Some(name);
                 self.transaction = None;
                 Reply::new(250, None, text)
             }
+            Command::Auth { mechanism, initial } => self.auth(&mechanism, initial).await?,
+            // Handled in `run`: it replaces the connection.
+            Command::StartTls => bad_sequence("STARTTLS out of sequence"),
             Command::Mail { from, size } => self.mail(from, size),
             Command::Rcpt(to) => self.rcpt(to).await,
             Command::Data => self.data().await?,
@@ -494,12 +585,135 @@ impl Session {
         })
     }
 
+    /// STARTTLS (RFC 3207): `None` once the connection is encrypted (the client speaks first
+    /// again), or the reply refusing it.
+    async fn start_tls(&mut self) -> io::Result<Option<Reply>> {
+        let Some(tls) = self.config.tls.clone() else {
+            return Ok(Some(Reply::new(502, Some("5.5.1"), "STARTTLS not offered")));
+        };
+        if self.io.get_ref().is_tls() {
+            return Ok(Some(bad_sequence("TLS already active")));
+        }
+        self.send(&Reply::new(220, Some("2.0.0"), "ready to start TLS"))
+            .await?;
+        // §5: commands pipelined after STARTTLS were sent in the clear and could have been
+        // injected by anyone on the path; they are dropped with the buffer.
+        let io = std::mem::replace(&mut self.io, BufReader::new(Stream::Closed));
+        let Stream::Plain(tcp) = io.into_inner() else {
+            return Err(io::ErrorKind::InvalidInput.into());
+        };
+        let handshake = tokio_rustls::TlsAcceptor::from(tls).accept(tcp);
+        let tls = timeout(self.config.idle_timeout, handshake)
+            .await
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+        self.io = BufReader::new(Stream::Tls(Box::new(tls)));
+        // §4.2: everything learnt before the handshake is forgotten; the client sends EHLO again.
+        self.helo = None;
+        self.transaction = None;
+        self.authenticated = false;
+        Ok(None)
+    }
+
+    /// AUTH PLAIN (RFC 4616) or LOGIN, with the initial response on the command line or after
+    /// a 334 challenge.
+    async fn auth(&mut self, mechanism: &str, initial: Option<String>) -> io::Result<Reply> {
+        let Some((user, password)) = self.config.login.clone() else {
+            return Ok(Reply::new(502, Some("5.5.1"), "AUTH not offered"));
+        };
+        if !self.io.get_ref().is_tls() {
+            return Ok(Reply::new(
+                538,
+                Some("5.7.11"),
+                "encryption required for requested authentication mechanism",
+            ));
+        }
+        if self.helo.is_none() {
+            return Ok(bad_sequence("send EHLO first"));
+        }
+        if self.authenticated {
+            return Ok(bad_sequence("already authenticated"));
+        }
+        if self.transaction.is_some() {
+            return Ok(bad_sequence("AUTH not permitted during a mail transaction"));
+        }
+        let given = match mechanism {
+            "PLAIN" => {
+                let response = match initial {
+                    Some(r) => r,
+                    None => match self.challenge("").await? {
+                        Some(r) => r,
+                        None => return Ok(auth_cancelled()),
+                    },
+                };
+                // authzid NUL authcid NUL passwd
+                decode_b64(&response).and_then(|plain| {
+                    let mut parts = plain.splitn(3, |&b| b == 0);
+                    let (_authz, authc, pass) = (parts.next()?, parts.next()?, parts.next()?);
+                    Some((authc.to_vec(), pass.to_vec()))
+                })
+            }
+            "LOGIN" => {
+                let name = match initial {
+                    Some(r) => Some(r),
+                    None => self.challenge("VXNlcm5hbWU6").await?,
+                };
+                let Some(name) = name else {
+                    return Ok(auth_cancelled());
+                };
+                let Some(pass) = self.challenge("UGFzc3dvcmQ6").await? else {
+                    return Ok(auth_cancelled());
+                };
+                decode_b64(&name).zip(decode_b64(&pass))
+            }
+            _ => {
+                return Ok(Reply::new(
+                    504,
+                    Some("5.5.4"),
+                    "unrecognized authentication mechanism",
+                ))
+            }
+        };
+        let Some((given_user, given_password)) = given else {
+            return Ok(Reply::new(501, Some("5.5.2"), "cannot decode response"));
+        };
+        // Compared as digests, so the time taken says nothing about how much of it matched.
+        let same = |a: &[u8], b: &[u8]| Sha256::digest(a) == Sha256::digest(b);
+        if same(&given_user, user.as_bytes()) & same(&given_password, password.as_bytes()) {
+            self.authenticated = true;
+            Ok(Reply::new(235, Some("2.7.0"), "authentication successful"))
+        } else {
+            tracing::info!(peer = %self.peer, "smtp authentication failed");
+            Ok(Reply::new(
+                535,
+                Some("5.7.8"),
+                "authentication credentials invalid",
+            ))
+        }
+    }
+
+    /// Sends `334 challenge` and reads the client's line: `None` when it cancels with `*`.
+    async fn challenge(&mut self, challenge: &str) -> io::Result<Option<String>> {
+        self.send(&Reply::new(334, None, challenge)).await?;
+        let mut line = Vec::new();
+        match self.read_line_timed(&mut line, MAX_COMMAND_LINE).await? {
+            Line::Eof => Err(io::ErrorKind::UnexpectedEof.into()),
+            Line::Truncated => Ok(None),
+            Line::Complete => {
+                let text = String::from_utf8_lossy(&line).trim().to_owned();
+                Ok((text != "*").then_some(text))
+            }
+        }
+    }
+
     fn mail(&mut self, from: String, size: Option<u64>) -> Reply {
         if self.helo.is_none() {
             return bad_sequence("send HELO or EHLO first");
         }
         if self.transaction.is_some() {
             return bad_sequence("nested MAIL command");
+        }
+        if self.config.login.is_some() && !self.authenticated {
+            return Reply::new(530, Some("5.7.0"), "authentication required");
         }
         let max = self.config.max_message_bytes;
         if size.is_some_and(|size| size > max as u64) {
@@ -613,7 +827,7 @@ impl Session {
     async fn read_line_timed(&mut self, buf: &mut Vec<u8>, limit: usize) -> io::Result<Line> {
         match timeout(
             self.config.idle_timeout,
-            read_line(&mut self.reader, buf, limit),
+            read_line(&mut self.io, buf, limit),
         )
         .await
         {
@@ -630,11 +844,26 @@ impl Session {
     async fn send(&mut self, reply: &Reply) -> io::Result<()> {
         tracing::debug!(peer = %self.peer, %reply, "smtp reply");
         let wire = reply.to_wire();
-        let write = self.writer.write_all(wire.as_bytes());
+        let io = &mut self.io;
+        // TLS buffers what it encrypts: flush, or the reply never leaves.
+        let write = async move {
+            io.write_all(wire.as_bytes()).await?;
+            io.flush().await
+        };
         timeout(self.config.idle_timeout, write)
             .await
             .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
     }
+}
+
+fn auth_cancelled() -> Reply {
+    Reply::new(501, Some("5.0.0"), "authentication cancelled")
+}
+
+fn decode_b64(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
 }
 
 fn too_large(max: usize) -> Reply {

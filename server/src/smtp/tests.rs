@@ -433,3 +433,97 @@ fn multi_line_replies_are_formatted() {
     assert_eq!(Reply::new(354, None, "").to_wire(), "354 \r\n");
     assert_eq!(Reply::ok().to_string(), "250 2.0.0 OK");
 }
+
+/// A CA and a `localhost` certificate from it: (CA PEM, server TLS configuration).
+fn tls_for_localhost() -> (String, Arc<rustls::ServerConfig>) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let config = tls_config(leaf.pem().as_bytes(), key.serialize_pem().as_bytes()).unwrap();
+    (ca.pem(), config)
+}
+
+fn with_tls_and_login(tls: Arc<rustls::ServerConfig>) -> SmtpConfig {
+    SmtpConfig {
+        tls: Some(tls),
+        login: Some(("relay".into(), "secret".into())),
+        ..SmtpConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn in_the_clear_starttls_is_offered_but_auth_is_not_and_mail_needs_a_login() {
+    let (_, tls) = tls_for_localhost();
+    let server = start(with_tls_and_login(tls)).await;
+    let mut client = Client::connect(server.addr).await;
+    let (code, ehlo) = client.cmd("EHLO client.test").await;
+    assert_eq!(code, 250);
+    assert!(ehlo.lines().any(|l| l == "STARTTLS"), "{ehlo}");
+    assert!(!ehlo.contains("AUTH"), "{ehlo}");
+    // AHJlbGF5AHNlY3JldA== is "\0relay\0secret": right, but never over plain text.
+    assert_eq!(client.cmd("AUTH PLAIN AHJlbGF5AHNlY3JldA==").await.0, 538);
+    assert_eq!(client.cmd("MAIL FROM:<a@example.org>").await.0, 530);
+    assert!(server.sink.messages().is_empty());
+}
+
+#[tokio::test]
+async fn commands_pipelined_after_starttls_are_dropped_not_run_inside_tls() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let (ca, tls) = tls_for_localhost();
+    let server = start(SmtpConfig {
+        tls: Some(tls),
+        ..SmtpConfig::default()
+    })
+    .await;
+    let mut client = Client::ready(server.addr).await;
+    // A man in the middle appends a command to the client's STARTTLS (CVE-2011-0411).
+    client
+        .send(b"STARTTLS\r\nMAIL FROM:<injected@evil.test>\r\n")
+        .await;
+    assert_eq!(client.reply().await.0, 220);
+    let tcp = client.reader.into_inner().reunite(client.writer).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca.as_bytes()).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let (read, mut write) = tokio::io::split(tls);
+    let mut read = BufReader::new(read);
+    let mut cmd = async |line: &str| {
+        write
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await
+            .unwrap();
+        write.flush().await.unwrap();
+        let mut text = String::new();
+        loop {
+            let mut l = String::new();
+            read.read_line(&mut l).await.unwrap();
+            text.push_str(&l);
+            if l.as_bytes().get(3) == Some(&b' ') {
+                return (l[..3].parse::<u16>().unwrap(), text);
+            }
+        }
+    };
+    let (code, ehlo) = cmd("EHLO client.test").await;
+    assert_eq!(code, 250);
+    assert!(!ehlo.contains("STARTTLS"), "{ehlo}");
+    // Had the injected MAIL run, this RCPT would be accepted.
+    assert_eq!(cmd("RCPT TO:<a@inbound.test>").await.0, 503);
+    assert_eq!(cmd("MAIL FROM:<a@example.org>").await.0, 250);
+    assert_eq!(cmd("RCPT TO:<a@inbound.test>").await.0, 250);
+}

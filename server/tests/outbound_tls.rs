@@ -1,0 +1,272 @@
+//! Sending through a relay that wants encryption and a login: STARTTLS and TLS-from-the-first-
+//! byte against the project's own listener with a certificate from a CA generated here, SMTP
+//! AUTH, and what a refused login, an untrusted certificate or a relay without STARTTLS do to
+//! the message (deferred; never sent in the clear, never a bounce of the recipient).
+
+mod common;
+
+use app::models::{ConversationStatus, Direction};
+use chrono::Utc;
+use server::domain::address::EmailAddress;
+use server::domain::suppression::{GateResult, MailKind};
+use server::services::ingest::IngestService;
+use server::services::outbound::OutboundService;
+use server::services::transport::{self, Attempt, Security, TransportConfig};
+use server::smtp::rule_relay::RuleRelay;
+use server::smtp::SmtpConfig;
+use server::storage::outbound::NewSender;
+use server::storage::{Db, NewMessage};
+use std::sync::Arc;
+
+const USER: &str = "relay-user";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A CA and a certificate for `localhost` signed by it: (CA PEM, leaf PEM, leaf key PEM).
+fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Deliverdesk test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
+}
+
+/// A relay on loopback with a certificate from a fresh CA. `trusted`: the CA is added to the
+/// transport's trust store.
+async fn tls_relay(implicit_tls: bool, trusted: bool) -> (Arc<RuleRelay>, u16) {
+    let (ca, leaf, key) = certificates();
+    if trusted {
+        transport::trust_root_certificates(ca.as_bytes()).unwrap();
+    }
+    let config = SmtpConfig {
+        tls: Some(server::smtp::tls_config(leaf.as_bytes(), key.as_bytes()).unwrap()),
+        implicit_tls,
+        login: Some((USER.into(), PASSWORD.into())),
+        ..SmtpConfig::default()
+    };
+    start(config).await
+}
+
+async fn start(config: SmtpConfig) -> (Arc<RuleRelay>, u16) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let relay = Arc::new(RuleRelay::new());
+    tokio::spawn(server::smtp::serve(
+        listener,
+        config,
+        relay.clone(),
+        std::future::pending(),
+    ));
+    (relay, port)
+}
+
+fn relay_config(port: u16, security: Security, password: &str) -> TransportConfig {
+    TransportConfig::Smtp {
+        host: "localhost".into(),
+        port,
+        security,
+        login: Some((USER.into(), password.into())),
+    }
+}
+
+const MESSAGE: &[u8] =
+    b"From: support@acme.test\r\nTo: maria@example.com\r\nSubject: Hello\r\n\r\nYour order ships.\r\n";
+
+async fn send(config: &TransportConfig) -> Attempt {
+    transport::send(config, "bounces+t1@acme.test", "maria@example.com", MESSAGE).await
+}
+
+fn assert_accepted(attempt: &Attempt) {
+    assert!(
+        matches!(attempt, Attempt::Reply { code: 250, .. }),
+        "{attempt:?}"
+    );
+}
+
+fn assert_unreachable_with(attempt: &Attempt, words: &str) {
+    match attempt {
+        Attempt::Unreachable(why) => assert!(why.contains(words), "{why}"),
+        other => panic!("expected no usable answer ({words}), got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn starttls_with_login_delivers_through_the_relay() {
+    let (relay, port) = tls_relay(false, true).await;
+    assert_accepted(&send(&relay_config(port, Security::StartTls, PASSWORD)).await);
+    let accepted = relay.accepted();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].0.mail_from, "bounces+t1@acme.test");
+    let data = String::from_utf8_lossy(&accepted[0].1);
+    assert!(data.contains("\r\n\r\nYour order ships.\r\n"), "{data:?}");
+}
+
+#[tokio::test]
+async fn implicit_tls_with_login_delivers_through_the_relay() {
+    let (relay, port) = tls_relay(true, true).await;
+    assert_accepted(&send(&relay_config(port, Security::Tls, PASSWORD)).await);
+    assert_eq!(relay.accepted().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_login_is_the_senders_problem_not_a_bounce() {
+    let (relay, port) = tls_relay(false, true).await;
+    let attempt = send(&relay_config(port, Security::StartTls, "wrong password")).await;
+    assert_unreachable_with(&attempt, "refused the login (535)");
+    assert!(relay.accepted().is_empty());
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_stops_the_send() {
+    let (relay, port) = tls_relay(false, false).await;
+    let attempt = send(&relay_config(port, Security::StartTls, PASSWORD)).await;
+    assert!(matches!(attempt, Attempt::Unreachable(_)), "{attempt:?}");
+    assert!(relay.accepted().is_empty());
+}
+
+#[tokio::test]
+async fn starttls_required_never_falls_back_to_plain_text() {
+    // A relay that offers no STARTTLS at all.
+    let (relay, port) = start(SmtpConfig::default()).await;
+    let attempt = send(&TransportConfig::Smtp {
+        host: "localhost".into(),
+        port,
+        security: Security::StartTls,
+        login: None,
+    })
+    .await;
+    assert!(matches!(attempt, Attempt::Unreachable(_)), "{attempt:?}");
+    assert!(relay.accepted().is_empty());
+}
+
+#[tokio::test]
+async fn a_relay_that_wants_a_login_refuses_mail_without_one() {
+    let (relay, port) = tls_relay(false, true).await;
+    let attempt = send(&TransportConfig::Smtp {
+        host: "localhost".into(),
+        port,
+        security: Security::StartTls,
+        login: None,
+    })
+    .await;
+    assert_unreachable_with(&attempt, "refused the login (530)");
+    assert!(relay.accepted().is_empty());
+}
+
+#[tokio::test]
+async fn passwords_are_not_offered_over_a_plain_connection() {
+    // The relay only offers AUTH after STARTTLS; a client configured for no encryption finds
+    // no mechanism and sends nothing (no password crosses the wire in the clear).
+    let (relay, port) = tls_relay(false, true).await;
+    let attempt = send(&relay_config(port, Security::None, PASSWORD)).await;
+    assert!(matches!(attempt, Attempt::Unreachable(_)), "{attempt:?}");
+    assert!(relay.accepted().is_empty());
+}
+
+/// An account whose sender relays through `transport`, and a conversation with `contact`.
+async fn setup(db: &Db, transport: TransportConfig, contact: &str) -> (i64, i64) {
+    let now = Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    db.add_sender(
+        &NewSender {
+            account_id: account,
+            address: "support@acme.test",
+            name: Some("Acme Support"),
+            kind: "transactional",
+            transport: &transport,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let contact_id = db
+        .upsert_contact(account, contact, None, now)
+        .await
+        .unwrap();
+    let c = db
+        .create_conversation(
+            account,
+            contact_id,
+            "Order late",
+            ConversationStatus::Open,
+            now,
+        )
+        .await
+        .unwrap();
+    db.add_message(&NewMessage {
+        account_id: account,
+        conversation_id: c,
+        direction: Direction::Inbound,
+        from_addr: contact,
+        to_addr: "support@acme.test",
+        subject: "Order late",
+        text_body: "Where is it?",
+        html_body: None,
+        raw_source: None,
+        message_id_header: Some("<first@customer.test>"),
+        created_at: now,
+        inbound_key: None,
+        spam_score: None,
+        spam_rules: None,
+    })
+    .await
+    .unwrap();
+    (account, c)
+}
+
+async fn delivery_of_last_message(db: &Db, account: i64, c: i64) -> app::models::DeliveryView {
+    let d = db.get_conversation(account, c).await.unwrap().unwrap();
+    d.messages.last().unwrap().delivery.clone().unwrap()
+}
+
+async fn a_reply_through_a_starttls_relay_is_accepted(db: Db) {
+    let (relay, port) = tls_relay(false, true).await;
+    let (account, c) = setup(
+        &db,
+        relay_config(port, Security::StartTls, PASSWORD),
+        "maria@example.com",
+    )
+    .await;
+    OutboundService::new(db.clone())
+        .reply(account, c, "It ships tomorrow.", Utc::now())
+        .await
+        .unwrap();
+    let d = delivery_of_last_message(&db, account, c).await;
+    assert_eq!(d.state, "accepted", "{d:?}");
+    assert_eq!(relay.accepted().len(), 1);
+}
+on_both_backends!(a_reply_through_a_starttls_relay_is_accepted);
+
+async fn a_wrong_relay_password_defers_the_reply_and_suppresses_nobody(db: Db) {
+    let (relay, port) = tls_relay(false, true).await;
+    let (account, c) = setup(
+        &db,
+        relay_config(port, Security::StartTls, "stale password"),
+        "maria@example.com",
+    )
+    .await;
+    let now = Utc::now();
+    OutboundService::new(db.clone())
+        .reply(account, c, "It ships tomorrow.", now)
+        .await
+        .unwrap();
+    let d = delivery_of_last_message(&db, account, c).await;
+    assert_eq!(d.state, "deferred", "{d:?}");
+    assert!(d.next_attempt_at.is_some());
+    assert!(relay.accepted().is_empty());
+    let address = EmailAddress::parse("maria@example.com").unwrap();
+    let gate = IngestService::new(db.clone())
+        .gate(account, &address, MailKind::Transactional, now)
+        .await
+        .unwrap();
+    assert!(matches!(gate, GateResult::Allowed), "{gate:?}");
+}
+on_both_backends!(a_wrong_relay_password_defers_the_reply_and_suppresses_nobody);
