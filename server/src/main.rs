@@ -122,6 +122,23 @@ fn parse_threshold(s: &str) -> Result<Threshold, String> {
     Threshold::parse(s).map_err(|e| e.to_string())
 }
 
+/// STARTTLS for the inbound listener from `SMTP_TLS_CERT` and `SMTP_TLS_KEY` (PEM files), when
+/// both are set.
+fn smtp_tls_from_env() -> anyhow::Result<Option<std::sync::Arc<rustls::ServerConfig>>> {
+    let (Some(cert), Some(key)) = (
+        std::env::var_os("SMTP_TLS_CERT"),
+        std::env::var_os("SMTP_TLS_KEY"),
+    ) else {
+        return Ok(None);
+    };
+    let read = |p: &std::ffi::OsStr| {
+        std::fs::read(p).with_context(|| format!("Failed to read {}", p.to_string_lossy()))
+    };
+    let config = server::smtp::tls_config(&read(&cert)?, &read(&key)?)
+        .map_err(|e| anyhow::anyhow!("SMTP_TLS_CERT / SMTP_TLS_KEY: {e}"))?;
+    Ok(Some(config))
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
@@ -268,7 +285,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("Failed to listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
-    let state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr));
+    let mut state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr));
+    // DKIM / SPF / DMARC checked here with the system resolver unless MAIL_AUTH=off; without
+    // DNS the trusted Authentication-Results header is used as before.
+    match std::env::var("MAIL_AUTH").as_deref() {
+        Ok("off") => tracing::info!("mail authentication: off (MAIL_AUTH=off)"),
+        _ => match server::services::mail_auth::MailAuthenticator::system() {
+            Ok(authenticator) => {
+                tracing::info!("mail authentication: DKIM, SPF and DMARC via the system resolver");
+                state.inbound = state.inbound.clone().with_authenticator(authenticator);
+            }
+            Err(e) => tracing::warn!(error = %e, "mail authentication off: no DNS"),
+        },
+    }
     spawn_sweeper(state.webhooks.ingest.clone());
     spawn_retrier(
         server::services::outbound::OutboundService::new(db.clone()),
@@ -305,6 +334,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
+    if let Some(path) = std::env::var_os("SMTP_CA_FILE") {
+        let pem = std::fs::read(&path)
+            .with_context(|| format!("Failed to read SMTP_CA_FILE {}", path.to_string_lossy()))?;
+        server::services::transport::trust_root_certificates(&pem)
+            .map_err(|e| anyhow::anyhow!("SMTP_CA_FILE: {e}"))?;
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     if let Some(smtp_addr) = args.smtp {
         let smtp_listener = tokio::net::TcpListener::bind(smtp_addr)
@@ -312,6 +347,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("Failed to listen for SMTP on {smtp_addr}"))?;
         let config = server::smtp::SmtpConfig {
             max_message_bytes: server::services::inbound::MAX_INBOUND_BYTES,
+            tls: smtp_tls_from_env()?,
             ..Default::default()
         };
         let sink = std::sync::Arc::new(server::services::inbound_smtp::InboundSink::new(

@@ -40,6 +40,7 @@ fn raw(bytes: &[u8]) -> InboundMail<'_> {
         raw: bytes,
         source: "raw",
         provider_id: None,
+        client: None,
     }
 }
 

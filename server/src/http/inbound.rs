@@ -100,6 +100,7 @@ async fn postmark(
                 raw: &converted.raw,
                 source: "postmark",
                 provider_id: converted.provider_id,
+                client: None,
             },
             Utc::now(),
         )
@@ -127,6 +128,7 @@ async fn raw(
                 raw: &payload,
                 source: "raw",
                 provider_id: None,
+                client: None,
             },
             Utc::now(),
         )

@@ -6,6 +6,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::inbound::{self, BlockEntry, InboundAction, SpamReason};
 use crate::domain::spam::message::MailView;
 use crate::domain::spam::{AccountModel, BayesModel, RuleHit, ScoreContext, Scorer};
+use crate::services::mail_auth::{Client, MailAuthenticator};
 use crate::services::sanitize::sanitize_html;
 use crate::storage::deliverability::{insert_log, NewLogEntry};
 use crate::storage::inbound as store;
@@ -38,6 +39,8 @@ pub struct InboundMail<'a> {
     /// The provider's own id for the message (Postmark's `MessageID`), used for idempotency
     /// when the message has no Message-ID.
     pub provider_id: Option<String>,
+    /// The SMTP client that handed it to us (SPF needs it); unknown for HTTP.
+    pub client: Option<Client>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +184,9 @@ fn parse(raw: &[u8]) -> Result<Parsed, InboundError> {
 pub struct InboundService {
     db: Db,
     scorer: Arc<Scorer>,
+    /// Checks DKIM / SPF / DMARC itself; without one, the trusted `Authentication-Results`
+    /// header is taken as it is.
+    authenticator: Option<MailAuthenticator>,
 }
 
 impl InboundService {
@@ -188,7 +194,13 @@ impl InboundService {
         InboundService {
             db,
             scorer: shared_scorer(),
+            authenticator: None,
         }
+    }
+
+    pub fn with_authenticator(mut self, authenticator: MailAuthenticator) -> Self {
+        self.authenticator = Some(authenticator);
+        self
     }
 
     pub fn db(&self) -> &Db {
@@ -241,13 +253,23 @@ impl InboundService {
         let threshold = self.db.spam_threshold(account_id).await?;
         let reputation = self.db.domain_history(p.from.domain().as_str()).await?;
         let account_model = self.account_model(account_id).await?;
+        let verified = match &self.authenticator {
+            Some(authenticator) => {
+                let upstream = self.scorer.upstream_auth(mail.raw);
+                authenticator
+                    .verify(mail.raw, mail.client.as_ref(), &upstream)
+                    .await
+            }
+            None => None,
+        };
         let report = {
             let ctx = ScoreContext {
                 threshold,
                 reputation,
                 account_model: account_model.as_ref(),
             };
-            self.scorer.score(mail.raw, &ctx)
+            self.scorer
+                .score_with_auth(mail.raw, &ctx, verified.as_ref())
         };
         let score = report.score.points();
 

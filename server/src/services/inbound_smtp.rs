@@ -3,6 +3,7 @@
 //! same inbound service as the HTTP endpoints.
 
 use super::inbound::{InboundError, InboundMail, InboundService};
+use super::mail_auth::Client;
 use crate::smtp::{Envelope, MailSink, Reply};
 use chrono::Utc;
 use std::net::SocketAddr;
@@ -81,6 +82,11 @@ impl MailSink for InboundSink {
                 raw: &raw,
                 source: "smtp",
                 provider_id: None,
+                client: Some(Client {
+                    ip: envelope.peer.ip(),
+                    helo: envelope.helo.clone(),
+                    mail_from: envelope.mail_from.clone(),
+                }),
             };
             match self.inbound.receive(account_id, &mail, now).await {
                 Ok(r) => stored.push(r.message_id.to_string()),

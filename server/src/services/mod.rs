@@ -7,6 +7,7 @@ pub mod desk;
 pub mod inbound;
 pub mod inbound_smtp;
 pub mod ingest;
+pub mod mail_auth;
 pub mod outbound;
 pub mod sanitize;
 pub mod search;

@@ -76,6 +76,11 @@ impl Scorer {
         &self.model
     }
 
+    /// What the trusted `Authentication-Results` of `raw` say (see [`AuthSummary::from_view`]).
+    pub fn upstream_auth(&self, raw: &[u8]) -> AuthSummary {
+        AuthSummary::from_view(&MailView::parse(raw), self.trusted_authserv_id.as_deref())
+    }
+
     pub fn score(&self, raw: &[u8], ctx: &ScoreContext) -> ScoreReport {
         self.score_with_auth(raw, ctx, None)
     }

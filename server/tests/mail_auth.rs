@@ -1,0 +1,153 @@
+//! DKIM, SPF and DMARC checked by Deliverdesk itself (mail-auth), against an offline zone: a
+//! message signed here with a key generated here, SPF for the SMTP client's address, DMARC
+//! alignment, and what the spam score makes of it when the sender forged a "pass" header.
+
+mod common;
+
+use base64::Engine as _;
+use mail_auth::common::crypto::Ed25519Key;
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dkim::DkimSigner;
+use server::domain::spam::auth_results::{AuthResult, AuthSummary};
+use server::services::inbound::{InboundMail, InboundService};
+use server::services::mail_auth::{Client, MailAuthenticator, Zone};
+use server::storage::Db;
+
+const MESSAGE: &str = "From: Lena <lena@shop.test>\r\nTo: support@acme.test\r\nSubject: Order 1042\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\nMessage-ID: <order-1042@shop.test>\r\n\r\nWhere is my parcel? It was due on Friday.\r\n";
+
+/// A key for `sel._domainkey.shop.test`: (signed message, DNS record of the public key).
+fn signed(message: &str) -> (String, String) {
+    let pkcs8 = Ed25519Key::generate_pkcs8().unwrap();
+    let key = Ed25519Key::from_pkcs8_der(&pkcs8).unwrap();
+    let record = format!(
+        "v=DKIM1; k=ed25519; p={}",
+        base64::engine::general_purpose::STANDARD.encode(key.public_key())
+    );
+    let signature = DkimSigner::from_key(key)
+        .domain("shop.test")
+        .selector("sel")
+        .headers(["From", "To", "Subject", "Date", "Message-ID"])
+        .sign(message.as_bytes())
+        .unwrap();
+    (format!("{}{message}", signature.to_header()), record)
+}
+
+fn zone(dkim_record: &str) -> Zone {
+    Zone::authoritative()
+        .dkim_key("sel", "shop.test", dkim_record)
+        .spf("shop.test", "v=spf1 ip4:192.0.2.10 -all")
+        .dmarc("shop.test", "v=DMARC1; p=reject")
+}
+
+fn client(ip: &str) -> Client {
+    Client {
+        ip: ip.parse().unwrap(),
+        helo: "mail.shop.test".into(),
+        mail_from: "lena@shop.test".into(),
+    }
+}
+
+async fn verify(zone: Zone, raw: &str, client: Option<&Client>) -> AuthSummary {
+    MailAuthenticator::offline(zone)
+        .unwrap()
+        .verify(raw.as_bytes(), client, &AuthSummary::default())
+        .await
+        .expect("a verdict within the deadline")
+}
+
+#[tokio::test]
+async fn a_signed_message_from_an_authorised_server_passes_everything() {
+    let (raw, record) = signed(MESSAGE);
+    let s = verify(zone(&record), &raw, Some(&client("192.0.2.10"))).await;
+    assert_eq!(s.dkim, Some(AuthResult::Pass), "{s:?}");
+    assert_eq!(s.dkim_pass_domains, ["shop.test"]);
+    assert_eq!(s.spf, Some(AuthResult::Pass));
+    assert_eq!(s.spf_domain.as_deref(), Some("shop.test"));
+    assert_eq!(s.dmarc, Some(AuthResult::Pass));
+}
+
+#[tokio::test]
+async fn a_changed_body_breaks_dkim_and_an_unlisted_server_fails_spf_so_dmarc_fails() {
+    let (raw, record) = signed(MESSAGE);
+    let tampered = raw.replace("due on Friday", "due on Monday. Send gift cards");
+    let s = verify(zone(&record), &tampered, Some(&client("198.51.100.7"))).await;
+    assert_eq!(s.dkim, Some(AuthResult::Fail), "{s:?}");
+    assert!(s.dkim_pass_domains.is_empty());
+    assert_eq!(s.spf, Some(AuthResult::Fail));
+    assert_eq!(s.dmarc, Some(AuthResult::Fail));
+}
+
+#[tokio::test]
+async fn dkim_alone_carries_dmarc_when_the_client_is_unknown() {
+    let (raw, record) = signed(MESSAGE);
+    let s = verify(zone(&record), &raw, None).await;
+    assert_eq!(s.dkim, Some(AuthResult::Pass), "{s:?}");
+    assert_eq!(s.spf, None);
+    assert_eq!(s.dmarc, Some(AuthResult::Pass));
+}
+
+#[tokio::test]
+async fn a_domain_without_records_has_nothing_to_say() {
+    let s = verify(Zone::authoritative(), MESSAGE, Some(&client("192.0.2.10"))).await;
+    assert_eq!(s.dkim, None, "{s:?}");
+    assert_eq!(s.spf, Some(AuthResult::None));
+    assert_eq!(s.dmarc, None);
+}
+
+#[tokio::test]
+async fn a_key_record_that_does_not_parse_is_a_permanent_error_not_a_pass() {
+    let (raw, _) = signed(MESSAGE);
+    let s = verify(zone("v=DKIM1; k=ed25519; p=!!!"), &raw, None).await;
+    assert_ne!(s.dkim, Some(AuthResult::Pass), "{s:?}");
+    assert!(s.dkim_pass_domains.is_empty());
+}
+
+/// A phisher's message that claims shop.test and carries its own "everything passed" header.
+fn forged() -> String {
+    format!(
+        "Authentication-Results: mx.acme.test; spf=pass smtp.mailfrom=shop.test; dkim=pass header.d=shop.test; dmarc=pass header.from=shop.test\r\n{}",
+        MESSAGE.replace(
+            "Where is my parcel? It was due on Friday.",
+            "Your account is locked. Confirm your password within 24 hours."
+        )
+    )
+}
+
+fn hit_names(rules: &[server::domain::spam::RuleHit]) -> Vec<String> {
+    rules.iter().map(|h| h.name.clone()).collect()
+}
+
+async fn forged_pass_headers_lose_to_our_own_check(db: Db) {
+    let now = chrono::Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    let (_, record) = signed(MESSAGE);
+    let mail = |raw: &'static [u8]| InboundMail {
+        raw,
+        source: "smtp",
+        provider_id: None,
+        client: Some(client("198.51.100.7")),
+    };
+    let raw: &'static [u8] = Box::leak(forged().into_boxed_str()).as_bytes();
+
+    // Taking the header on trust: the forger's DMARC pass counts in their favour.
+    let trusting = InboundService::new(db.clone());
+    let before = trusting.receive(account, &mail(raw), now).await.unwrap();
+    assert!(hit_names(&before.rules).contains(&"DMARC_PASS".to_string()));
+
+    // Checking ourselves: no signature, unlisted server, p=reject: DMARC fails.
+    let other = db.create_account("Globex", now).await.unwrap();
+    let checking = InboundService::new(db.clone())
+        .with_authenticator(MailAuthenticator::offline(zone(&record)).unwrap());
+    let after = checking.receive(other, &mail(raw), now).await.unwrap();
+    let names = hit_names(&after.rules);
+    assert!(names.contains(&"DMARC_FAIL".to_string()), "{names:?}");
+    assert!(names.contains(&"SPF_FAIL".to_string()), "{names:?}");
+    assert!(!names.contains(&"DMARC_PASS".to_string()), "{names:?}");
+    assert!(
+        after.score > before.score,
+        "{} vs {}",
+        after.score,
+        before.score
+    );
+}
+on_both_backends!(forged_pass_headers_lose_to_our_own_check);
