@@ -216,6 +216,19 @@ pub struct RateView {
     pub by_category: Vec<(String, i64)>,
     /// … and by recipient domain: (domain, category, count).
     pub by_domain: Vec<(String, String, i64)>,
+    /// The running 30-day complaint rate per recipient domain, worst first.
+    pub domain_rates: Vec<DomainRateView>,
+}
+
+/// One recipient domain's running 30-day complaint rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainRateView {
+    pub domain: String,
+    pub sent: i64,
+    pub complaints: i64,
+    pub per_10k: f64,
+    /// `ok`, `warning` or `paused`, by the same limits as the account's.
+    pub status: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

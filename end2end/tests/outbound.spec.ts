@@ -126,6 +126,11 @@ test('the complaint-rate chart renders on Apps > Channels > Email with the 0.1 %
   expect(points!.trim().split(' ')).toHaveLength(30);
   await expect(panel.getByTestId('rate-value')).toContainText('sent in the last 30 days');
   await expect(panel.getByTestId('events-by-category')).toContainText('hard bounce');
+  // The first test of this file replied to tom.baker@example.org: its domain has a rate row.
+  const domainRow = panel.getByTestId('domain-rates').locator('tr[data-domain="example.org"]');
+  await expect(domainRow).toHaveCount(1);
+  await expect(domainRow.locator('td').nth(1)).not.toHaveText('0');
+  await expect(domainRow.locator('td').nth(3)).toContainText('%');
   await expect(page.getByTestId('sender-list')).toContainText('support@acme.test');
 });
 

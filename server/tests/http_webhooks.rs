@@ -1,5 +1,6 @@
-//! Webhook and raw-notice ingest over HTTP: the real app on port 0 with a fresh SQLite
-//! database; every test asserts on what is stored.
+//! Webhook and raw-notice ingest over HTTP: the real app on port 0 with a fresh database, each
+//! story on SQLite and on PostgreSQL when `TEST_DATABASE_URL` is set; every test asserts on
+//! what is stored.
 
 mod common;
 
@@ -31,11 +32,11 @@ struct TestApp {
 
 /// Two accounts, Acme with a webhook credential; both know the contacts `addresses`.
 async fn setup(
+    db: Db,
     addresses: &[&str],
     sendgrid_key: Option<&str>,
     sns_pem: Option<Vec<u8>>,
 ) -> TestApp {
-    let db = common::sqlite_db().await;
     let now = Utc::now();
     let acme = db.create_account("Acme", now).await.unwrap();
     let globex = db.create_account("Globex", now).await.unwrap();
@@ -200,9 +201,8 @@ impl TestApp {
     }
 }
 
-#[tokio::test]
-async fn a_postmark_hard_bounce_suppresses_the_address_in_every_account_and_is_logged() {
-    let app = setup(&["john@example.com"], None, None).await;
+async fn a_postmark_hard_bounce_suppresses_the_address_in_every_account_and_is_logged(db: Db) {
+    let app = setup(db, &["john@example.com"], None, None).await;
     let message = app
         .outbound_message(
             "john@example.com",
@@ -271,9 +271,8 @@ async fn a_postmark_hard_bounce_suppresses_the_address_in_every_account_and_is_l
     assert_eq!(error["diagnostic"], "Test bounce details");
 }
 
-#[tokio::test]
-async fn the_same_provider_event_delivered_twice_is_processed_once() {
-    let app = setup(&["john@example.com"], None, None).await;
+async fn the_same_provider_event_delivered_twice_is_processed_once(db: Db) {
+    let app = setup(db, &["john@example.com"], None, None).await;
     let first = app
         .post("/webhooks/postmark", fixture("postmark/001.json"))
         .await;
@@ -290,9 +289,8 @@ async fn the_same_provider_event_delivered_twice_is_processed_once() {
     assert_eq!(app.counts().await, after_first);
 }
 
-#[tokio::test]
-async fn requests_without_the_right_credential_get_401_and_store_nothing() {
-    let app = setup(&["john@example.com"], None, None).await;
+async fn requests_without_the_right_credential_get_401_and_store_nothing(db: Db) {
+    let app = setup(db, &["john@example.com"], None, None).await;
     let cases: [Option<(&str, &str)>; 3] = [
         None,
         Some((USER, "wrong-password")),
@@ -324,9 +322,8 @@ async fn requests_without_the_right_credential_get_401_and_store_nothing() {
     assert_eq!(app.counts().await, (0, 0, 0));
 }
 
-#[tokio::test]
-async fn malformed_json_is_a_400_with_a_reason() {
-    let app = setup(&[], None, None).await;
+async fn malformed_json_is_a_400_with_a_reason(db: Db) {
+    let app = setup(db, &[], None, None).await;
     for path in [
         "/webhooks/postmark",
         "/webhooks/sendgrid",
@@ -352,9 +349,8 @@ async fn malformed_json_is_a_400_with_a_reason() {
     assert_eq!(app.counts().await, (0, 0, 0));
 }
 
-#[tokio::test]
-async fn a_body_over_the_limit_is_a_clear_413() {
-    let app = setup(&[], None, None).await;
+async fn a_body_over_the_limit_is_a_clear_413(db: Db) {
+    let app = setup(db, &[], None, None).await;
     let big = vec![b' '; server::http::webhooks::JSON_BODY_LIMIT + 1];
     let r = app.post("/webhooks/postmark", big).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
@@ -408,9 +404,8 @@ fn hard_bounce_ndn(rcpt: &str) -> Vec<u8> {
     )
 }
 
-#[tokio::test]
-async fn a_raw_hard_bounce_blocks_the_address_for_every_account_and_keeps_the_contact() {
-    let app = setup(&["gone@example.org"], None, None).await;
+async fn a_raw_hard_bounce_blocks_the_address_for_every_account_and_keeps_the_contact(db: Db) {
+    let app = setup(db, &["gone@example.org"], None, None).await;
     let message = app
         .outbound_message("gone@example.org", "<order-1@acme.test>", None)
         .await;
@@ -458,9 +453,8 @@ async fn a_raw_hard_bounce_blocks_the_address_for_every_account_and_keeps_the_co
     assert_eq!(delivery.error.unwrap()["status"], "5.1.1");
 }
 
-#[tokio::test]
-async fn a_soft_bounce_suppresses_for_exactly_14_days() {
-    let app = setup(&["full@example.org"], None, None).await;
+async fn a_soft_bounce_suppresses_for_exactly_14_days(db: Db) {
+    let app = setup(db, &["full@example.org"], None, None).await;
     let r = app
         .post(
             "/bounces/raw",
@@ -487,9 +481,8 @@ async fn a_soft_bounce_suppresses_for_exactly_14_days() {
     assert_eq!(c.until, e.until);
 }
 
-#[tokio::test]
-async fn a_manual_complaint_blocks_only_the_account_it_was_about_and_removes_the_contact() {
-    let app = setup(&["john@example.com"], None, None).await;
+async fn a_manual_complaint_blocks_only_the_account_it_was_about_and_removes_the_contact(db: Db) {
+    let app = setup(db, &["john@example.com"], None, None).await;
     let r = app
         .post("/webhooks/postmark", fixture("postmark/003.json"))
         .await;
@@ -529,9 +522,8 @@ async fn a_manual_complaint_blocks_only_the_account_it_was_about_and_removes_the
     );
 }
 
-#[tokio::test]
-async fn an_unreadable_notice_is_stored_as_unclassified_with_its_source() {
-    let app = setup(&[], None, None).await;
+async fn an_unreadable_notice_is_stored_as_unclassified_with_its_source(db: Db) {
+    let app = setup(db, &[], None, None).await;
     let raw = b"From: MAILER-DAEMON@mx.example.net\r\nTo: bounces@acme.test\r\n\
         Subject: Delivery Status Notification (Failure)\r\n\r\n\
         \xff\xfe zq#kx !! 0x1f\r\n"
@@ -546,9 +538,8 @@ async fn an_unreadable_notice_is_stored_as_unclassified_with_its_source() {
     assert_eq!(app.counts().await.1, 0, "no suppression without an address");
 }
 
-#[tokio::test]
-async fn a_delivery_event_marks_the_matched_message_accepted() {
-    let app = setup(&["alice@example.com"], None, None).await;
+async fn a_delivery_event_marks_the_matched_message_accepted(db: Db) {
+    let app = setup(db, &["alice@example.com"], None, None).await;
     let message = app
         .outbound_message(
             "alice@example.com",
@@ -587,9 +578,8 @@ fn mailgun_signed(path: &str, key: &str) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
-#[tokio::test]
-async fn a_mailgun_event_needs_a_valid_hmac() {
-    let app = setup(&["alice@example.com"], None, None).await;
+async fn a_mailgun_event_needs_a_valid_hmac(db: Db) {
+    let app = setup(db, &["alice@example.com"], None, None).await;
     let forged = mailgun_signed("mailgun/001.json", "not-the-key");
     let r = app.post("/webhooks/mailgun", forged).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -640,9 +630,9 @@ fn sendgrid_headers(body: &[u8], key: &p256::ecdsa::SigningKey) -> Vec<(&'static
     ]
 }
 
-#[tokio::test]
-async fn a_signed_sendgrid_batch_is_verified_and_every_event_stored() {
+async fn a_signed_sendgrid_batch_is_verified_and_every_event_stored(db: Db) {
     let app = setup(
+        db,
         &["example@test.com"],
         Some(&sendgrid_public_key_b64()),
         None,
@@ -694,9 +684,8 @@ async fn a_signed_sendgrid_batch_is_verified_and_every_event_stored() {
     assert!(kinds.contains(&SuppressionKind::Unsubscribe), "{kinds:?}");
 }
 
-#[tokio::test]
-async fn sendgrid_without_a_configured_key_relies_on_the_basic_credential() {
-    let app = setup(&["example@test.com"], None, None).await;
+async fn sendgrid_without_a_configured_key_relies_on_the_basic_credential(db: Db) {
+    let app = setup(db, &["example@test.com"], None, None).await;
     let r = app
         .post("/webhooks/sendgrid", fixture("sendgrid/002.json"))
         .await;
@@ -770,10 +759,9 @@ mod sns {
     }
 }
 
-#[tokio::test]
-async fn an_sns_notification_is_verified_with_the_signing_certificate() {
+async fn an_sns_notification_is_verified_with_the_signing_certificate(db: Db) {
     let cert = sns::certificate();
-    let app = setup(&["jane@example.com"], None, Some(cert.pem.clone())).await;
+    let app = setup(db, &["jane@example.com"], None, Some(cert.pem.clone())).await;
 
     let mut forged: Value = serde_json::from_slice(&fixture("ses/001.json")).unwrap();
     sns::sign(&mut forged, &cert.key, "1");
@@ -813,10 +801,9 @@ async fn an_sns_notification_is_verified_with_the_signing_certificate() {
     assert_eq!(mary[0].entry.kind, SuppressionKind::SoftBounce);
 }
 
-#[tokio::test]
-async fn an_sns_subscription_confirmation_is_recorded_not_fetched() {
+async fn an_sns_subscription_confirmation_is_recorded_not_fetched(db: Db) {
     let cert = sns::certificate();
-    let app = setup(&[], None, Some(cert.pem.clone())).await;
+    let app = setup(db, &[], None, Some(cert.pem.clone())).await;
     let subscribe_url = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:123456789012:ses&Token=2336412f37";
     let mut envelope = json!({
         "Type": "SubscriptionConfirmation",
@@ -848,17 +835,14 @@ async fn an_sns_subscription_confirmation_is_recorded_not_fetched() {
     assert_eq!(log.entries[0].details["subscribe_url"], subscribe_url);
 }
 
-#[tokio::test]
-async fn sns_is_refused_when_no_signing_certificate_is_configured() {
-    let app = setup(&[], None, None).await;
+async fn sns_is_refused_when_no_signing_certificate_is_configured(db: Db) {
+    let app = setup(db, &[], None, None).await;
     let r = app.post("/webhooks/ses", fixture("ses/001.json")).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(app.counts().await, (0, 0, 0));
 }
 
-#[tokio::test]
-async fn the_demo_data_gives_acme_a_working_webhook_credential() {
-    let db = common::sqlite_db().await;
+async fn the_demo_data_gives_acme_a_working_webhook_credential(db: Db) {
     assert!(
         server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
             .await
@@ -894,9 +878,8 @@ fn sendgrid_block(email: &str, id: &str) -> Value {
     e
 }
 
-#[tokio::test]
-async fn repeated_isp_blocks_from_one_domain_raise_one_alert_and_suppress_nobody() {
-    let app = setup(&[], None, None).await;
+async fn repeated_isp_blocks_from_one_domain_raise_one_alert_and_suppress_nobody(db: Db) {
+    let app = setup(db, &[], None, None).await;
     let batch: Vec<Value> = (0..6)
         .map(|i| sendgrid_block(&format!("u{i}@blocky.example"), &format!("blk-{i}")))
         .collect();
@@ -925,7 +908,7 @@ async fn repeated_isp_blocks_from_one_domain_raise_one_alert_and_suppress_nobody
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn load_webhook_ingest_on_sqlite() {
-    let app = Arc::new(setup(&[], None, None).await);
+    let app = Arc::new(setup(common::sqlite_db().await, &[], None, None).await);
     let workers = 32;
     let per_worker = 250;
     let start = std::time::Instant::now();
@@ -972,3 +955,22 @@ async fn load_webhook_ingest_on_sqlite() {
         p99
     );
 }
+
+on_both_backends!(a_postmark_hard_bounce_suppresses_the_address_in_every_account_and_is_logged);
+on_both_backends!(the_same_provider_event_delivered_twice_is_processed_once);
+on_both_backends!(requests_without_the_right_credential_get_401_and_store_nothing);
+on_both_backends!(malformed_json_is_a_400_with_a_reason);
+on_both_backends!(a_body_over_the_limit_is_a_clear_413);
+on_both_backends!(a_raw_hard_bounce_blocks_the_address_for_every_account_and_keeps_the_contact);
+on_both_backends!(a_soft_bounce_suppresses_for_exactly_14_days);
+on_both_backends!(a_manual_complaint_blocks_only_the_account_it_was_about_and_removes_the_contact);
+on_both_backends!(an_unreadable_notice_is_stored_as_unclassified_with_its_source);
+on_both_backends!(a_delivery_event_marks_the_matched_message_accepted);
+on_both_backends!(a_mailgun_event_needs_a_valid_hmac);
+on_both_backends!(a_signed_sendgrid_batch_is_verified_and_every_event_stored);
+on_both_backends!(sendgrid_without_a_configured_key_relies_on_the_basic_credential);
+on_both_backends!(an_sns_notification_is_verified_with_the_signing_certificate);
+on_both_backends!(an_sns_subscription_confirmation_is_recorded_not_fetched);
+on_both_backends!(sns_is_refused_when_no_signing_certificate_is_configured);
+on_both_backends!(the_demo_data_gives_acme_a_working_webhook_credential);
+on_both_backends!(repeated_isp_blocks_from_one_domain_raise_one_alert_and_suppress_nobody);

@@ -494,3 +494,48 @@ async fn complaint_rate_rises_are_logged_once(db: Db) {
     assert_eq!((rates.sent, rates.complaints_auto), (500, 3));
 }
 on_both_backends!(complaint_rate_rises_are_logged_once);
+
+async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
+    let (_relay, port) = relay().await;
+    let (account, first) = setup(&db, smtp(port), "ann@gmail.test").await;
+    let out = OutboundService::new(db.clone());
+    let now = Utc::now();
+    out.reply(account, first, "Hello Ann", now).await.unwrap();
+    for contact in ["bob@gmail.test", "Cleo@GMAIL.test", "dan@yahoo.test"] {
+        let c = conversation(&db, account, contact).await;
+        out.reply(account, c, "Hello", now).await.unwrap();
+    }
+    let body = serde_json::json!({
+        "RecordType": "SpamComplaint", "ID": 5001, "Type": "SpamComplaint",
+        "TypeCode": 100001, "Name": "Spam complaint", "MessageID": "pm-5001",
+        "Email": "bob@gmail.test", "BouncedAt": "2026-11-23T09:00:00Z",
+        "Description": "The subscriber explicitly marked this message as spam."
+    });
+    let events = server::domain::bounce::classify_esp(
+        server::domain::bounce::Provider::Postmark,
+        body.to_string().as_bytes(),
+    )
+    .unwrap();
+    IngestService::new(db.clone())
+        .ingest_esp(
+            account,
+            server::domain::bounce::Provider::Postmark,
+            &events,
+            b"{}",
+            now,
+        )
+        .await
+        .unwrap();
+    let today = now.timestamp().div_euclid(86_400);
+    let counts = db
+        .daily_domain_counts(account, today - 29, today)
+        .await
+        .unwrap();
+    let got: Vec<(&str, i64, i64)> = counts
+        .iter()
+        .map(|c| (c.domain.as_str(), c.sent, c.complaints))
+        .collect();
+    assert_eq!(got, [("gmail.test", 3, 1), ("yahoo.test", 1, 0)]);
+    assert!(counts.iter().all(|c| c.day == today));
+}
+on_both_backends!(complaint_rates_are_counted_per_recipient_domain);

@@ -392,3 +392,53 @@ async fn org_logging_filters_by_kind_address_and_date_and_paginates(db: Db) {
     assert_eq!(hours, vec![9, 8, 7, 6, 5], "[from, to)");
 }
 on_both_backends!(org_logging_filters_by_kind_address_and_date_and_paginates);
+
+/// A Postmark hard bounce for `email`, as the classifier hands it to ingest.
+fn postmark_bounce(id: u32, email: &str) -> Vec<server::domain::bounce::EspEvent> {
+    let body = json!({
+        "RecordType": "Bounce", "ID": id, "Type": "HardBounce", "TypeCode": 1,
+        "Name": "Hard bounce", "MessageID": format!("pm-{id}"), "Email": email,
+        "BouncedAt": "2026-11-23T09:00:00Z",
+        "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
+        "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist."
+    });
+    server::domain::bounce::classify_esp(
+        server::domain::bounce::Provider::Postmark,
+        body.to_string().as_bytes(),
+    )
+    .unwrap()
+}
+
+async fn one_failing_payload_in_a_concurrent_group_fails_alone(db: Db) {
+    let now = Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    let ingest = IngestService::new(db.clone());
+    // Sent at once so the group committer takes them together; one names an account that
+    // does not exist (a foreign-key violation at insert time).
+    let mut tasks = Vec::new();
+    for i in 0..24u32 {
+        let ingest = ingest.clone();
+        let target = if i == 7 { account + 1000 } else { account };
+        tasks.push(tokio::spawn(async move {
+            let events = postmark_bounce(6000 + i, &format!("user{i}@example.com"));
+            ingest
+                .ingest_esp(
+                    target,
+                    server::domain::bounce::Provider::Postmark,
+                    &events,
+                    b"{}",
+                    now,
+                )
+                .await
+        }));
+    }
+    let mut failed = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        if t.await.unwrap().is_err() {
+            failed.push(i);
+        }
+    }
+    assert_eq!(failed, [7]);
+    assert_eq!(db.delivery_events(account).await.unwrap().len(), 23);
+}
+on_both_backends!(one_failing_payload_in_a_concurrent_group_fails_alone);

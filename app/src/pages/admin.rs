@@ -185,6 +185,38 @@ fn RatePanel(rate: RateView) -> impl IntoView {
                 <text x=PAD y=H - 8.0>{first}</text>
                 <text x=W - PAD - 60.0 y=H - 8.0>{last}</text>
             </svg>
+            <h2>"Complaint rate by recipient domain (running 30 days)"</h2>
+            <table class="list" data-testid="domain-rates">
+                <thead>
+                    <tr>
+                        <th>"Domain"</th>
+                        <th>"Sent"</th>
+                        <th>"Complaints"</th>
+                        <th>"Rate"</th>
+                        <th>"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rate
+                        .domain_rates
+                        .into_iter()
+                        .map(|d| {
+                            let rate = format!("{:.3} %", d.per_10k / 100.0);
+                            let class = format!("rate-{}", d.status);
+                            let key = d.domain.clone();
+                            view! {
+                                <tr data-domain=key>
+                                    <td>{d.domain}</td>
+                                    <td>{d.sent}</td>
+                                    <td>{d.complaints}</td>
+                                    <td>{rate}</td>
+                                    <td class=class>{d.status}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
             <div class="breakdown">
                 <h2>"Last 30 days by category"</h2>
                 <table class="list" data-testid="events-by-category">

@@ -7,9 +7,9 @@ use super::outbound::{OutboundService, ReplyError};
 use super::search::SearchQuery;
 use super::spam_filters::{FilterError, SpamFilters};
 use super::transport::{Security, TransportConfig};
-use crate::domain::address::EmailAddress;
+use crate::domain::address::{Domain, EmailAddress};
 use crate::domain::inbound::BlockEntry;
-use crate::domain::suppression::complaint_rate::{self, DailyCounts};
+use crate::domain::suppression::complaint_rate::{self, DailyCounts, DomainDailyCounts};
 use crate::storage::deliverability::LogFilter;
 use crate::storage::inbound::BlockRow;
 use crate::storage::outbound::NewSender;
@@ -641,14 +641,47 @@ impl DeskService {
             .event_breakdown(account_id, now - Duration::days(30))
             .await?;
         let complaints = rates.complaints_auto + rates.complaints_manual;
+        let domain_rows: Vec<DomainDailyCounts> = self
+            .db
+            .daily_domain_counts(account_id, today - 29, today)
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                Some(DomainDailyCounts {
+                    domain: Domain::parse(&c.domain).ok()?,
+                    counts: DailyCounts {
+                        date: chrono::DateTime::from_timestamp(c.day * 86_400, 0)?.date_naive(),
+                        sent: c.sent.max(0) as u64,
+                        complaints_auto: c.complaints.max(0) as u64,
+                        ..DailyCounts::default()
+                    },
+                })
+            })
+            .collect();
+        let mut domain_rates: Vec<DomainRateView> =
+            complaint_rate::rates_by_domain(&domain_rows, now)
+                .into_iter()
+                .map(|d| DomainRateView {
+                    domain: d.domain.as_str().to_string(),
+                    sent: d.rates.sent as i64,
+                    complaints: (d.rates.complaints_auto + d.rates.complaints_manual) as i64,
+                    per_10k: d.rates.complaint_rate * 10_000.0,
+                    status: d.rates.status.as_str().to_string(),
+                })
+                .collect();
+        domain_rates.sort_by(|a, b| {
+            (b.complaints > 0)
+                .cmp(&(a.complaints > 0))
+                .then(b.per_10k.total_cmp(&a.per_10k))
+                .then(b.sent.cmp(&a.sent))
+                .then(a.domain.cmp(&b.domain))
+        });
+        domain_rates.truncate(50);
         Ok(RateView {
             sent: rates.sent as i64,
             complaints: complaints as i64,
             per_10k: rates.complaint_rate * 10_000.0,
-            status: serde_json::to_value(rates.status)?
-                .as_str()
-                .unwrap_or("ok")
-                .to_string(),
+            status: rates.status.as_str().to_string(),
             days: series
                 .into_iter()
                 .map(|p| RatePoint {
@@ -660,6 +693,7 @@ impl DeskService {
                 .collect(),
             by_category,
             by_domain,
+            domain_rates,
         })
     }
 }

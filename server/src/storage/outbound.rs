@@ -50,6 +50,15 @@ pub struct DayCount {
     pub complaints: i64,
 }
 
+/// One recipient domain's sent and complaint counts on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainDayCount {
+    pub domain: String,
+    pub day: i64,
+    pub sent: i64,
+    pub complaints: i64,
+}
+
 const SENDER_COLUMNS: &str = "id, account_id, address, name, kind, transport, smtp_host, \
     smtp_port, smtp_security, smtp_username, smtp_password, api_url, api_token";
 
@@ -266,18 +275,90 @@ impl Db {
     }
 
     pub async fn set_rate_status(&self, account_id: i64, status: RateStatus) -> anyhow::Result<()> {
-        let s = match status {
-            RateStatus::Ok => "ok",
-            RateStatus::Warning => "warning",
-            RateStatus::Paused => "paused",
-        };
         sqlx::query("UPDATE accounts SET rate_status = $1 WHERE id = $2")
-            .bind(s)
+            .bind(status.as_str())
             .bind(account_id)
             .execute(self.pool())
             .await
             .context("Failed to store the rate status")?;
         Ok(())
+    }
+
+    /// Daily sent and complaint counts per recipient domain for the account, days
+    /// `[from_day, to_day]` (only days with something in them).
+    pub async fn daily_domain_counts(
+        &self,
+        account_id: i64,
+        from_day: i64,
+        to_day: i64,
+    ) -> anyhow::Result<Vec<DomainDayCount>> {
+        const DAY_MS: i64 = 86_400_000;
+        let (from_ms, to_ms_) = (from_day * DAY_MS, (to_day + 1) * DAY_MS);
+        // The part after the '@': the two dialects spell it differently.
+        let domain_of = |column: &str| match self.backend() {
+            super::Backend::Sqlite => format!("lower(substr({column}, instr({column}, '@') + 1))"),
+            super::Backend::Postgres => format!("lower(split_part({column}, '@', 2))"),
+        };
+        let queries = [
+            (
+                format!(
+                    "SELECT {d} AS domain, created_at / 86400000 AS day, COUNT(*) AS n FROM messages \
+                     WHERE account_id = $1 AND direction = 'outbound' AND created_at >= $2 \
+                     AND created_at < $3 GROUP BY {d}, created_at / 86400000",
+                    d = domain_of("to_addr")
+                ),
+                false,
+            ),
+            (
+                format!(
+                    "SELECT {d} AS domain, r.sent_at / 86400000 AS day, COUNT(*) AS n \
+                     FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
+                     WHERE c.account_id = $1 AND r.status = 'sent' AND r.sent_at >= $2 \
+                     AND r.sent_at < $3 GROUP BY {d}, r.sent_at / 86400000",
+                    d = domain_of("r.address")
+                ),
+                false,
+            ),
+            (
+                "SELECT recipient_domain AS domain, received_at / 86400000 AS day, COUNT(*) AS n \
+                 FROM delivery_events WHERE account_id = $1 \
+                 AND category IN ('spam_complaint_auto', 'spam_complaint_manual') \
+                 AND recipient_domain IS NOT NULL AND received_at >= $2 AND received_at < $3 \
+                 GROUP BY recipient_domain, received_at / 86400000"
+                    .to_string(),
+                true,
+            ),
+        ];
+        let mut by: std::collections::BTreeMap<(String, i64), (i64, i64)> = Default::default();
+        for (sql, complaint) in queries {
+            let rows = sqlx::query(&sql)
+                .bind(account_id)
+                .bind(from_ms)
+                .bind(to_ms_)
+                .fetch_all(self.pool())
+                .await
+                .context("Failed to count per recipient domain")?;
+            for r in rows.iter() {
+                let domain: String = col(r, "domain")?;
+                let day: i64 = col(r, "day")?;
+                let n: i64 = col(r, "n")?;
+                let entry = by.entry((domain, day)).or_default();
+                if complaint {
+                    entry.1 += n;
+                } else {
+                    entry.0 += n;
+                }
+            }
+        }
+        Ok(by
+            .into_iter()
+            .map(|((domain, day), (sent, complaints))| DomainDayCount {
+                domain,
+                day,
+                sent,
+                complaints,
+            })
+            .collect())
     }
 
     /// Daily sent and complaint counts for the account, days `[from_day, to_day]`.

@@ -67,6 +67,17 @@ pub enum RateStatus {
 }
 
 impl RateStatus {
+    /// The name stored and shown: `ok`, `warning`, `paused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateStatus::Ok => "ok",
+            RateStatus::Warning => "warning",
+            RateStatus::Paused => "paused",
+        }
+    }
+}
+
+impl RateStatus {
     pub fn of(complaints: u64, sent: u64) -> RateStatus {
         if sent == 0 {
             return RateStatus::Ok;
