@@ -637,20 +637,18 @@ impl IngestService {
         };
 
         let decision = policy::decide(v.category, AccountId(account_id), &address, now);
+        // Written together at the end: one statement instead of one per entry.
+        let mut logs = Vec::with_capacity(2);
         if decision.log != LogKind::NotLogged {
-            store::insert_log(
-                conn,
-                &NewLogEntry {
-                    account_id: Some(account_id),
-                    at: now,
-                    kind: decision.log.as_str(),
-                    actor: actor.clone(),
-                    subject: subject.clone(),
-                    details: event_details,
-                    event_id: Some(event_id),
-                },
-            )
-            .await?;
+            logs.push(NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: decision.log.as_str(),
+                actor: actor.clone(),
+                subject: subject.clone(),
+                details: event_details,
+                event_id: Some(event_id),
+            });
         }
         if let Some(new) = decision.suppression.clone() {
             let entry = new.with_event(Some(event_id));
@@ -664,26 +662,22 @@ impl IngestService {
                 Some(event_id),
             )
             .await?;
-            store::insert_log(
-                conn,
-                &NewLogEntry {
-                    account_id: Some(account_id),
-                    at: now,
-                    kind: LogKind::SuppressionAdded.as_str(),
-                    actor: actor.clone(),
-                    subject: subject.clone(),
-                    details: json!({
-                        "suppression_id": suppression_id,
-                        "kind": entry.kind,
-                        "scope": entry.scope,
-                        "reason": entry.reason,
-                        "since": entry.since,
-                        "until": entry.until,
-                    }),
-                    event_id: Some(event_id),
-                },
-            )
-            .await?;
+            logs.push(NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: LogKind::SuppressionAdded.as_str(),
+                actor: actor.clone(),
+                subject: subject.clone(),
+                details: json!({
+                    "suppression_id": suppression_id,
+                    "kind": entry.kind,
+                    "scope": entry.scope,
+                    "reason": entry.reason,
+                    "since": entry.since,
+                    "until": entry.until,
+                }),
+                event_id: Some(event_id),
+            });
         } else {
             store::apply_contact_effect(
                 conn,
@@ -695,6 +689,7 @@ impl IngestService {
             )
             .await?;
         }
+        store::insert_logs(conn, &logs).await?;
         if v.category == Category::HardBounce {
             crate::storage::campaigns::remove_address_from_lists(conn, address.as_str()).await?;
         }

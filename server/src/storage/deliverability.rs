@@ -538,6 +538,47 @@ pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Re
     .context("Failed to write an Org Logging entry")
 }
 
+/// Several Org Logging entries in one statement (in this order).
+pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> anyhow::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO org_log (account_id, logged_at, kind, actor, subject, details, event_id) VALUES ",
+    );
+    for i in 0..entries.len() {
+        let n = i * 7;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7
+        ));
+    }
+    let mut q = sqlx::query(&sql);
+    for e in entries {
+        q = q
+            .bind(e.account_id)
+            .bind(to_ms(e.at))
+            .bind(e.kind)
+            .bind(&e.actor)
+            .bind(&e.subject)
+            .bind(e.details.to_string())
+            .bind(e.event_id);
+    }
+    q.execute(conn)
+        .await
+        .context("Failed to write Org Logging entries")?;
+    Ok(())
+}
+
 /// Times of the account's ISP blocks from `domain` received after `after`.
 pub async fn isp_blocks_since(
     conn: &mut AnyConnection,
