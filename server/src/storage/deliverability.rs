@@ -637,9 +637,6 @@ pub async fn claim_release(
     Ok(done.rows_affected() == 1)
 }
 
-/// Multi-row VALUES lists are cut at this many rows (SQLite allows 32,766 parameters).
-const GATE_CHUNK: usize = 500;
-
 impl Db {
     pub async fn create_webhook_credential(
         &self,
@@ -774,43 +771,27 @@ impl Db {
     }
 
     /// The active entries and the overrides that could concern `account` for any of
-    /// `recipients`, in one pass: the list goes into a temporary table joined against the
-    /// suppression table on its address index.
+    /// `recipients`, in one pass. The list goes in as one JSON array, sorted, read as a table
+    /// (`json_each` / `json_array_elements_text`) that drives index probes of the address
+    /// index: nothing is written, and sorted probes walk the index in order.
     pub async fn suppressions_matching(
         &self,
         account_id: i64,
         recipients: &[EmailAddress],
         now: DateTime<Utc>,
     ) -> anyhow::Result<(Vec<Suppression>, Vec<Override>)> {
-        let mut tx = self.pool().begin().await.context("Failed to begin")?;
-        sqlx::query("CREATE TEMPORARY TABLE IF NOT EXISTS gate_input (address TEXT PRIMARY KEY)")
-            .execute(&mut *tx)
-            .await
-            .context("Failed to create the gate's input table")?;
-        sqlx::query("DELETE FROM gate_input")
-            .execute(&mut *tx)
-            .await
-            .context("Failed to clear the gate's input table")?;
-        for chunk in recipients.chunks(GATE_CHUNK) {
-            let mut sql = String::from("INSERT INTO gate_input (address) VALUES ");
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${})", i + 1));
-            }
-            sql.push_str(" ON CONFLICT (address) DO NOTHING");
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q.bind(r.as_str());
-            }
-            q.execute(&mut *tx)
-                .await
-                .context("Failed to fill the gate's input table")?;
-        }
+        let mut sorted: Vec<&str> = recipients.iter().map(EmailAddress::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let list = serde_json::to_string(&sorted).context("Failed to encode the recipients")?;
+        // The input drives the join (SQLite: CROSS JOIN keeps it the outer loop).
+        let (input, join) = match self.backend() {
+            super::Backend::Sqlite => ("json_each($1) AS g", "CROSS JOIN"),
+            super::Backend::Postgres => ("json_array_elements_text($1::json) AS g(value)", "JOIN"),
+        };
         let sql = format!(
-            "SELECT {} FROM suppressions s JOIN gate_input g ON g.address = s.address \
-             WHERE (s.account_id IS NULL OR s.account_id = $1) AND (s.until IS NULL OR s.until > $2)",
+            "SELECT {} FROM {input} {join} suppressions s ON s.address = g.value \
+             WHERE (s.account_id IS NULL OR s.account_id = $2) AND (s.until IS NULL OR s.until > $3)",
             SUPPRESSION_COLUMNS
                 .split(", ")
                 .map(|c| format!("s.{c} AS {c}"))
@@ -818,31 +799,28 @@ impl Db {
                 .join(", ")
         );
         let entries = sqlx::query(&sql)
+            .bind(&list)
             .bind(account_id)
             .bind(to_ms(now))
-            .fetch_all(&mut *tx)
+            .fetch_all(self.pool())
             .await
             .context("Failed to match recipients against suppressions")?
             .iter()
             .map(|r| suppression_from_row(r).map(|s| s.entry))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let overrides = sqlx::query(
+        let overrides = sqlx::query(&format!(
             "SELECT o.account_id AS account_id, o.address AS address, o.reason AS reason, \
-             o.since AS since FROM suppression_overrides o JOIN gate_input g ON g.address = o.address \
-             WHERE o.account_id = $1",
-        )
+             o.since AS since FROM {input} {join} suppression_overrides o ON o.address = g.value \
+             WHERE o.account_id = $2"
+        ))
+        .bind(&list)
         .bind(account_id)
-        .fetch_all(&mut *tx)
+        .fetch_all(self.pool())
         .await
         .context("Failed to match recipients against overrides")?
         .iter()
         .map(override_from_row)
         .collect::<anyhow::Result<Vec<_>>>()?;
-        sqlx::query("DROP TABLE gate_input")
-            .execute(&mut *tx)
-            .await
-            .context("Failed to drop the gate's input table")?;
-        tx.commit().await.context("Failed to end the gate's pass")?;
         Ok((entries, overrides))
     }
 
