@@ -82,6 +82,16 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A part's body as text: borrowed when mail-parser already decoded it (checking it as UTF-8
+/// again would cost more than the rules that read it), read lossily when it is bytes.
+fn part_text<'a>(body: &'a PartType<'_>) -> std::borrow::Cow<'a, str> {
+    match body {
+        PartType::Text(t) | PartType::Html(t) => std::borrow::Cow::Borrowed(t.as_ref()),
+        PartType::Binary(b) | PartType::InlineBinary(b) => String::from_utf8_lossy(b),
+        _ => std::borrow::Cow::Borrowed(""),
+    }
+}
+
 /// Crude but safe HTML to text: drop tags, decode the few entities bounces use.
 fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
@@ -173,7 +183,7 @@ impl Facts {
             .and_then(|ct| ct.attribute("report-type"))
             .map(|s| s.to_ascii_lowercase());
 
-        let mut html: Vec<&[u8]> = Vec::new();
+        let mut html: Vec<std::borrow::Cow<'_, str>> = Vec::new();
         for part in &msg.parts {
             let (ctype, subtype) = match part.content_type() {
                 Some(ct) => (
@@ -219,12 +229,14 @@ impl Facts {
                     };
                     match kind {
                         ("message", "delivery-status") | ("message", "global-delivery-status") => {
-                            f.delivery_status.push(lossy(bytes))
+                            f.delivery_status.push(part_text(body).into_owned())
                         }
-                        ("message", "feedback-report") => f.feedback_report = Some(lossy(bytes)),
+                        ("message", "feedback-report") => {
+                            f.feedback_report = Some(part_text(body).into_owned())
+                        }
                         ("text", "rfc822-headers") | ("message", "rfc822-headers") => {
                             f.has_original_part = true;
-                            let t = lossy(bytes);
+                            let t = part_text(body);
                             if f.original_message_id.is_none() {
                                 f.original_message_id = header_message_id(&t);
                             }
@@ -242,14 +254,11 @@ impl Facts {
                             }
                         }
                         // Converted only if there is no plain text at all.
-                        ("text", "html") => html.push(bytes),
+                        ("text", "html") => html.push(part_text(body)),
                         // A multipart whose boundary mail-parser could not find arrives as
                         // text: read it as text rather than lose it.
                         ("text", _) | ("multipart", _) if f.body.len() < 400_000 => {
-                            match body {
-                                PartType::Text(t) => f.body.push_str(t),
-                                _ => f.body.push_str(&lossy(bytes)),
-                            }
+                            f.body.push_str(&part_text(body));
                             f.body.push('\n');
                         }
                         _ => {}
@@ -260,7 +269,7 @@ impl Facts {
         if f.body.trim().is_empty() {
             for h in html {
                 if f.body.len() < 200_000 {
-                    f.body.push_str(&html_to_text(&lossy(h)));
+                    f.body.push_str(&html_to_text(&h));
                     f.body.push('\n');
                 }
             }
