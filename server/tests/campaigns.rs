@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::relay;
+
 use chrono::Utc;
 use reqwest::StatusCode;
 use server::domain::address::EmailAddress;
@@ -11,23 +13,8 @@ use server::domain::suppression::{GateResult, MailKind};
 use server::services::campaigns::{CampaignError, CampaignService};
 use server::services::ingest::IngestService;
 use server::services::transport::{Security, TransportConfig};
-use server::smtp::rule_relay::RuleRelay;
 use server::storage::outbound::NewSender;
 use server::storage::Db;
-use std::sync::Arc;
-
-async fn relay() -> (Arc<RuleRelay>, u16) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let relay = Arc::new(RuleRelay::new());
-    tokio::spawn(server::smtp::serve(
-        listener,
-        server::smtp::SmtpConfig::default(),
-        relay.clone(),
-        std::future::pending(),
-    ));
-    (relay, port)
-}
 
 async fn sender(db: &Db, account: i64, address: &str, kind: &str, port: u16) -> i64 {
     db.add_sender(
@@ -57,19 +44,7 @@ async fn hard_bounce(db: &Db, account: i64, address: &str) {
         "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.",
         "Description": "Unknown user", "Inactive": true, "CanActivate": true
     });
-    let events = server::domain::bounce::classify_esp(
-        server::domain::bounce::Provider::Postmark,
-        body.to_string().as_bytes(),
-    )
-    .unwrap();
-    IngestService::new(db.clone())
-        .ingest_esp(
-            account,
-            server::domain::bounce::Provider::Postmark,
-            &events,
-            b"{}",
-            Utc::now(),
-        )
+    common::ingest_postmark(db, account, body, Utc::now())
         .await
         .unwrap();
 }
@@ -241,25 +216,14 @@ async fn guardrail_refuses_bulk_at_the_pause_rate(db: Db) {
         .unwrap();
     svc.run(p.campaign_id, now).await.unwrap();
     // One complaint on one sent message: far over 0.3 %.
-    let body = serde_json::json!({
-        "RecordType": "SpamComplaint", "ID": 9, "Type": "SpamComplaint", "TypeCode": 100001,
-        "MessageID": "m", "Email": "a@example.com", "BouncedAt": "2026-11-23T09:00:00Z"
-    });
-    let events = server::domain::bounce::classify_esp(
-        server::domain::bounce::Provider::Postmark,
-        body.to_string().as_bytes(),
+    common::ingest_postmark(
+        &db,
+        account,
+        common::postmark_complaint(9, "a@example.com"),
+        now,
     )
+    .await
     .unwrap();
-    IngestService::new(db.clone())
-        .ingest_esp(
-            account,
-            server::domain::bounce::Provider::Postmark,
-            &events,
-            b"{}",
-            now,
-        )
-        .await
-        .unwrap();
     let err = svc
         .prepare(account, "admin@acme.test", list, bulk, "S2", "B2", now)
         .await

@@ -4,89 +4,25 @@
 
 mod common;
 
-use app::models::{ConversationStatus, Direction};
+use common::{conversation, relay};
+
+use app::models::Direction;
 use chrono::{Duration, Utc};
 use server::domain::address::EmailAddress;
 use server::domain::suppression::{GateResult, MailKind};
 use server::services::ingest::IngestService;
 use server::services::outbound::{OutboundService, ReplyError};
 use server::services::transport::{Security, TransportConfig};
-use server::smtp::rule_relay::RuleRelay;
 use server::storage::deliverability::LogFilter;
-use server::storage::outbound::NewSender;
 use server::storage::{Db, NewMessage};
 use std::sync::Arc;
-
-async fn relay() -> (Arc<RuleRelay>, u16) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let relay = Arc::new(RuleRelay::new());
-    tokio::spawn(server::smtp::serve(
-        listener,
-        server::smtp::SmtpConfig::default(),
-        relay.clone(),
-        std::future::pending(),
-    ));
-    (relay, port)
-}
 
 /// An account with a transactional sender through `transport`, and a conversation with
 /// `contact` that started with an inbound message `<first@customer.test>`.
 async fn setup(db: &Db, transport: TransportConfig, contact: &str) -> (i64, i64) {
-    let now = Utc::now();
-    let account = db.create_account("Acme", now).await.unwrap();
-    db.add_sender(
-        &NewSender {
-            account_id: account,
-            address: "support@acme.test",
-            name: Some("Acme Support"),
-            kind: "transactional",
-            transport: &transport,
-        },
-        now,
-    )
-    .await
-    .unwrap();
+    let account = common::account_with_sender(db, transport).await;
     let conversation = conversation(db, account, contact).await;
     (account, conversation)
-}
-
-async fn conversation(db: &Db, account: i64, contact: &str) -> i64 {
-    let now = Utc::now();
-    let contact_id = db
-        .upsert_contact(account, contact, None, now)
-        .await
-        .unwrap();
-    let c = db
-        .create_conversation(
-            account,
-            contact_id,
-            "Order late",
-            ConversationStatus::Open,
-            now,
-        )
-        .await
-        .unwrap();
-    let mid = format!("<first-{c}@customer.test>");
-    db.add_message(&NewMessage {
-        account_id: account,
-        conversation_id: c,
-        direction: Direction::Inbound,
-        from_addr: contact,
-        to_addr: "support@acme.test",
-        subject: "Order late",
-        text_body: "Where is it?",
-        html_body: None,
-        raw_source: None,
-        message_id_header: Some(&mid),
-        created_at: now,
-        inbound_key: None,
-        spam_score: None,
-        spam_rules: None,
-    })
-    .await
-    .unwrap();
-    c
 }
 
 fn smtp(port: u16) -> TransportConfig {
@@ -457,27 +393,10 @@ async fn complaint_rate_rises_are_logged_once(db: Db) {
     tx.commit().await.unwrap();
     let ingest = IngestService::new(db.clone());
     let complain = |n: u32| {
-        let ingest = ingest.clone();
+        let db = db.clone();
         async move {
-            let body = serde_json::json!({
-                "RecordType": "SpamComplaint", "ID": 4000 + n, "Type": "SpamComplaint",
-                "TypeCode": 100001, "Name": "Spam complaint", "MessageID": format!("pm-{n}"),
-                "Email": format!("reader{n}@example.com"), "BouncedAt": "2026-11-23T09:00:00Z",
-                "Description": "The subscriber explicitly marked this message as spam."
-            });
-            let events = server::domain::bounce::classify_esp(
-                server::domain::bounce::Provider::Postmark,
-                body.to_string().as_bytes(),
-            )
-            .unwrap();
-            ingest
-                .ingest_esp(
-                    account,
-                    server::domain::bounce::Provider::Postmark,
-                    &events,
-                    b"{}",
-                    now,
-                )
+            let body = common::postmark_complaint(4000 + n, &format!("reader{n}@example.com"));
+            common::ingest_postmark(&db, account, body, now)
                 .await
                 .unwrap();
         }
@@ -505,27 +424,14 @@ async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
         let c = conversation(&db, account, contact).await;
         out.reply(account, c, "Hello", now).await.unwrap();
     }
-    let body = serde_json::json!({
-        "RecordType": "SpamComplaint", "ID": 5001, "Type": "SpamComplaint",
-        "TypeCode": 100001, "Name": "Spam complaint", "MessageID": "pm-5001",
-        "Email": "bob@gmail.test", "BouncedAt": "2026-11-23T09:00:00Z",
-        "Description": "The subscriber explicitly marked this message as spam."
-    });
-    let events = server::domain::bounce::classify_esp(
-        server::domain::bounce::Provider::Postmark,
-        body.to_string().as_bytes(),
+    common::ingest_postmark(
+        &db,
+        account,
+        common::postmark_complaint(5001, "bob@gmail.test"),
+        now,
     )
+    .await
     .unwrap();
-    IngestService::new(db.clone())
-        .ingest_esp(
-            account,
-            server::domain::bounce::Provider::Postmark,
-            &events,
-            b"{}",
-            now,
-        )
-        .await
-        .unwrap();
     let today = now.timestamp().div_euclid(86_400);
     let counts = db
         .daily_domain_counts(account, today - 29, today)

@@ -5,7 +5,6 @@
 
 mod common;
 
-use app::models::{ConversationStatus, Direction};
 use chrono::Utc;
 use server::domain::address::EmailAddress;
 use server::domain::suppression::{GateResult, MailKind};
@@ -14,8 +13,7 @@ use server::services::outbound::OutboundService;
 use server::services::transport::{self, Attempt, Security, TransportConfig};
 use server::smtp::rule_relay::RuleRelay;
 use server::smtp::SmtpConfig;
-use server::storage::outbound::NewSender;
-use server::storage::{Db, NewMessage};
+use server::storage::Db;
 use std::sync::Arc;
 
 const USER: &str = "relay-user";
@@ -52,20 +50,7 @@ async fn tls_relay(implicit_tls: bool, trusted: bool) -> (Arc<RuleRelay>, u16) {
         login: Some((USER.into(), PASSWORD.into())),
         ..SmtpConfig::default()
     };
-    start(config).await
-}
-
-async fn start(config: SmtpConfig) -> (Arc<RuleRelay>, u16) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let relay = Arc::new(RuleRelay::new());
-    tokio::spawn(server::smtp::serve(
-        listener,
-        config,
-        relay.clone(),
-        std::future::pending(),
-    ));
-    (relay, port)
+    common::relay_with(config).await
 }
 
 fn relay_config(port: u16, security: Security, password: &str) -> TransportConfig {
@@ -135,7 +120,7 @@ async fn an_untrusted_certificate_stops_the_send() {
 #[tokio::test]
 async fn starttls_required_never_falls_back_to_plain_text() {
     // A relay that offers no STARTTLS at all.
-    let (relay, port) = start(SmtpConfig::default()).await;
+    let (relay, port) = common::relay().await;
     let attempt = send(&TransportConfig::Smtp {
         host: "localhost".into(),
         port,
@@ -173,53 +158,8 @@ async fn passwords_are_not_offered_over_a_plain_connection() {
 
 /// An account whose sender relays through `transport`, and a conversation with `contact`.
 async fn setup(db: &Db, transport: TransportConfig, contact: &str) -> (i64, i64) {
-    let now = Utc::now();
-    let account = db.create_account("Acme", now).await.unwrap();
-    db.add_sender(
-        &NewSender {
-            account_id: account,
-            address: "support@acme.test",
-            name: Some("Acme Support"),
-            kind: "transactional",
-            transport: &transport,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    let contact_id = db
-        .upsert_contact(account, contact, None, now)
-        .await
-        .unwrap();
-    let c = db
-        .create_conversation(
-            account,
-            contact_id,
-            "Order late",
-            ConversationStatus::Open,
-            now,
-        )
-        .await
-        .unwrap();
-    db.add_message(&NewMessage {
-        account_id: account,
-        conversation_id: c,
-        direction: Direction::Inbound,
-        from_addr: contact,
-        to_addr: "support@acme.test",
-        subject: "Order late",
-        text_body: "Where is it?",
-        html_body: None,
-        raw_source: None,
-        message_id_header: Some("<first@customer.test>"),
-        created_at: now,
-        inbound_key: None,
-        spam_score: None,
-        spam_rules: None,
-    })
-    .await
-    .unwrap();
-    (account, c)
+    let account = common::account_with_sender(db, transport).await;
+    (account, common::conversation(db, account, contact).await)
 }
 
 async fn delivery_of_last_message(db: &Db, account: i64, c: i64) -> app::models::DeliveryView {

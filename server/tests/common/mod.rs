@@ -102,3 +102,120 @@ pub async fn spawn_app(db: Db) -> String {
     tokio::spawn(server::http::serve(listener, state, std::future::pending()));
     format!("http://{addr}")
 }
+
+/// The project's own SMTP listener on a loopback port, answering by recipient as the demo's
+/// test relay does (250, or 550 5.1.1 / 452 4.2.2 / 550 5.7.1), with `config`.
+pub async fn relay_with(
+    config: server::smtp::SmtpConfig,
+) -> (std::sync::Arc<server::smtp::rule_relay::RuleRelay>, u16) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let relay = std::sync::Arc::new(server::smtp::rule_relay::RuleRelay::new());
+    tokio::spawn(server::smtp::serve(
+        listener,
+        config,
+        relay.clone(),
+        std::future::pending(),
+    ));
+    (relay, port)
+}
+
+/// [`relay_with`] the default settings (plain SMTP, no login).
+pub async fn relay() -> (std::sync::Arc<server::smtp::rule_relay::RuleRelay>, u16) {
+    relay_with(server::smtp::SmtpConfig::default()).await
+}
+
+/// An account "Acme" whose transactional sender `support@acme.test` goes through `transport`.
+pub async fn account_with_sender(
+    db: &Db,
+    transport: server::services::transport::TransportConfig,
+) -> i64 {
+    let now = chrono::Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    db.add_sender(
+        &server::storage::outbound::NewSender {
+            account_id: account,
+            address: "support@acme.test",
+            name: Some("Acme Support"),
+            kind: "transactional",
+            transport: &transport,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    account
+}
+
+/// An open conversation with `contact` that started with an inbound message
+/// `<first-{id}@customer.test>`.
+pub async fn conversation(db: &Db, account: i64, contact: &str) -> i64 {
+    let now = chrono::Utc::now();
+    let contact_id = db
+        .upsert_contact(account, contact, None, now)
+        .await
+        .unwrap();
+    let c = db
+        .create_conversation(
+            account,
+            contact_id,
+            "Order late",
+            app::models::ConversationStatus::Open,
+            now,
+        )
+        .await
+        .unwrap();
+    let mid = format!("<first-{c}@customer.test>");
+    db.add_message(&server::storage::NewMessage {
+        account_id: account,
+        conversation_id: c,
+        direction: app::models::Direction::Inbound,
+        from_addr: contact,
+        to_addr: "support@acme.test",
+        subject: "Order late",
+        text_body: "Where is it?",
+        html_body: None,
+        raw_source: None,
+        message_id_header: Some(&mid),
+        created_at: now,
+        inbound_key: None,
+        spam_score: None,
+        spam_rules: None,
+    })
+    .await
+    .unwrap();
+    c
+}
+
+/// Classifies a Postmark webhook payload and ingests it into `account`, as the webhook does.
+pub async fn ingest_postmark(
+    db: &Db,
+    account: i64,
+    body: serde_json::Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<server::services::ingest::IngestReport> {
+    let events = server::domain::bounce::classify_esp(
+        server::domain::bounce::Provider::Postmark,
+        body.to_string().as_bytes(),
+    )
+    .unwrap();
+    server::services::ingest::IngestService::new(db.clone())
+        .ingest_esp(
+            account,
+            server::domain::bounce::Provider::Postmark,
+            &events,
+            b"{}",
+            now,
+        )
+        .await
+}
+
+/// A Postmark SpamComplaint about the message sent to `email`.
+pub fn postmark_complaint(id: u32, email: &str) -> serde_json::Value {
+    serde_json::json!({
+        "RecordType": "SpamComplaint", "ID": id, "Type": "SpamComplaint",
+        "TypeCode": 100001, "Name": "Spam complaint", "MessageID": format!("pm-{id}"),
+        "Email": email, "BouncedAt": "2026-11-23T09:00:00Z",
+        "Description": "The subscriber explicitly marked this message as spam."
+    })
+}
