@@ -5,6 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use server::domain::bounce::{classify_esp, classify_message, Provider};
 
 fuzz_target!(|data: &[u8]| {
+    server_fuzz::let_caught_mail_parser_panics_unwind();
     if let Ok(c) = classify_message(data) {
         assert!(!c.verdicts.is_empty());
     }

@@ -7,6 +7,7 @@ use server::domain::spam::{BayesModel, ScoreContext, Scorer};
 use std::sync::OnceLock;
 
 fuzz_target!(|data: &[u8]| {
+    server_fuzz::let_caught_mail_parser_panics_unwind();
     static SCORER: OnceLock<Scorer> = OnceLock::new();
     let scorer = SCORER.get_or_init(|| Scorer::new(BayesModel::shipped().expect("shipped model")));
     let report = scorer.score(data, &ScoreContext::default());
