@@ -10,7 +10,7 @@ use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
 use server::domain::spam::auth_results::{AuthResult, AuthSummary};
 use server::services::inbound::{InboundMail, InboundService};
-use server::services::mail_auth::{Client, MailAuthenticator, Zone};
+use server::services::mail_auth::{Client, MailAuthenticator, SpfSource, Zone};
 use server::storage::Db;
 
 const MESSAGE: &str = "From: Lena <lena@shop.test>\r\nTo: support@acme.test\r\nSubject: Order 1042\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\nMessage-ID: <order-1042@shop.test>\r\n\r\nWhere is my parcel? It was due on Friday.\r\n";
@@ -48,9 +48,14 @@ fn client(ip: &str) -> Client {
 }
 
 async fn verify(zone: Zone, raw: &str, client: Option<&Client>) -> AuthSummary {
+    let no_header = AuthSummary::default();
+    let spf = match client {
+        Some(c) => SpfSource::Client(c),
+        None => SpfSource::Upstream(&no_header),
+    };
     MailAuthenticator::offline(zone)
         .unwrap()
-        .verify(raw.as_bytes(), client, &AuthSummary::default())
+        .verify(raw.as_bytes(), spf)
         .await
         .expect("a verdict within the deadline")
 }

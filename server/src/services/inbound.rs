@@ -6,7 +6,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::inbound::{self, BlockEntry, InboundAction, SpamReason};
 use crate::domain::spam::message::MailView;
 use crate::domain::spam::{AccountModel, BayesModel, RuleHit, ScoreContext, Scorer};
-use crate::services::mail_auth::{Client, MailAuthenticator};
+use crate::services::mail_auth::{Client, MailAuthenticator, SpfSource};
 use crate::services::sanitize::sanitize_html;
 use crate::storage::deliverability::{insert_log, NewLogEntry};
 use crate::storage::inbound as store;
@@ -255,10 +255,16 @@ impl InboundService {
         let account_model = self.account_model(account_id).await?;
         let verified = match &self.authenticator {
             Some(authenticator) => {
-                let upstream = self.scorer.upstream_auth(mail.raw);
-                authenticator
-                    .verify(mail.raw, mail.client.as_ref(), &upstream)
-                    .await
+                // The header is only read (one more parse) when SPF cannot be checked here.
+                let upstream;
+                let spf = match &mail.client {
+                    Some(client) => SpfSource::Client(client),
+                    None => {
+                        upstream = self.scorer.upstream_auth(mail.raw);
+                        SpfSource::Upstream(&upstream)
+                    }
+                };
+                authenticator.verify(mail.raw, spf).await
             }
             None => None,
         };

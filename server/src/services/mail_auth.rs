@@ -8,7 +8,7 @@
 //! past it the message is scored on what its headers say, as before.
 //!
 //! SPF needs the connecting client (IP, HELO, MAIL FROM), which only the SMTP listener knows.
-//! For mail handed over by HTTP, the trusted upstream header's SPF verdict is kept and DMARC is
+//! For mail handed over by HTTP, the trusted upstream header's SPF verdict is kept ([`SpfSource`]) and DMARC is
 //! evaluated on it together with our own DKIM result.
 
 use crate::domain::spam::auth_results::{AuthResult, AuthSummary};
@@ -38,6 +38,16 @@ pub struct Client {
     pub helo: String,
     /// The envelope sender (MAIL FROM), empty for a bounce.
     pub mail_from: String,
+}
+
+/// Where the SPF verdict comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum SpfSource<'a> {
+    /// Checked here, for the SMTP client that handed the message over.
+    Client(&'a Client),
+    /// Taken from the trusted `Authentication-Results` (mail that came over HTTP, where the
+    /// connecting client is not ours to see).
+    Upstream(&'a AuthSummary),
 }
 
 /// DNS records answered before (or instead of) the resolver.
@@ -196,16 +206,10 @@ impl MailAuthenticator {
         })
     }
 
-    /// What DKIM, SPF and DMARC say about `raw`. `upstream` is what the trusted
-    /// `Authentication-Results` said (its SPF is kept when `client` is unknown). `None` when
-    /// the message cannot be read or the deadline passed: score on the headers then.
-    pub async fn verify(
-        &self,
-        raw: &[u8],
-        client: Option<&Client>,
-        upstream: &AuthSummary,
-    ) -> Option<AuthSummary> {
-        match tokio::time::timeout(self.deadline, self.verify_now(raw, client, upstream)).await {
+    /// What DKIM, SPF and DMARC say about `raw`, with SPF from `spf`. `None` when the message
+    /// cannot be read or the deadline passed: score on the headers then.
+    pub async fn verify(&self, raw: &[u8], spf: SpfSource<'_>) -> Option<AuthSummary> {
+        match tokio::time::timeout(self.deadline, self.verify_now(raw, spf)).await {
             Ok(summary) => summary,
             Err(_) => {
                 tracing::info!(deadline = ?self.deadline, "mail authentication timed out");
@@ -214,12 +218,7 @@ impl MailAuthenticator {
         }
     }
 
-    async fn verify_now(
-        &self,
-        raw: &[u8],
-        client: Option<&Client>,
-        upstream: &AuthSummary,
-    ) -> Option<AuthSummary> {
+    async fn verify_now(&self, raw: &[u8], source: SpfSource<'_>) -> Option<AuthSummary> {
         let zone = &*self.zone;
         // mail-parser 0.11 can panic on malformed nested multiparts (found by cargo-fuzz).
         let message = std::panic::catch_unwind(|| AuthenticatedMessage::parse(raw))
@@ -238,8 +237,8 @@ impl MailAuthenticator {
         }
         let dkim = self.resolver.verify_dkim(with_zone!(&message)).await;
 
-        let (spf, spf_domain) = match client {
-            Some(c) => {
+        let (spf, spf_domain, spf_verdict) = match source {
+            SpfSource::Client(c) => {
                 let host = c.helo.as_str();
                 let params = mail_auth::spf::verify::SpfParameters::verify_mail_from(
                     c.ip,
@@ -249,14 +248,16 @@ impl MailAuthenticator {
                 );
                 let output = self.resolver.verify_spf(with_zone!(params)).await;
                 let domain = output.domain().to_ascii_lowercase();
-                (output, Some(domain))
+                let verdict = auth_result_of_spf(output.result());
+                (output, Some(domain), Some(verdict))
             }
-            None => {
+            SpfSource::Upstream(upstream) => {
                 let domain = upstream.spf_domain.clone().unwrap_or_default();
                 let result = upstream.spf.map_or(SpfResult::None, spf_result);
                 (
-                    SpfOutput::new(domain.clone()).with_result(result),
+                    SpfOutput::new(domain).with_result(result),
                     upstream.spf_domain.clone(),
+                    upstream.spf,
                 )
             }
         };
@@ -278,10 +279,6 @@ impl MailAuthenticator {
             Some(AuthResult::Fail)
         } else {
             dkim_results.first().copied()
-        };
-        let spf_verdict = match client {
-            Some(_) => Some(auth_result_of_spf(spf.result())),
-            None => upstream.spf,
         };
         Some(AuthSummary {
             spf: spf_verdict,
