@@ -6,6 +6,8 @@ async function openConversation(page, subject: string) {
   await page.goto('/conversations?status=all');
   await page.getByRole('link', { name: subject }).click();
   await hydrated(page);
+  // The timeline loads after navigation; every conversation has at least one message.
+  await expect(page.getByTestId('message').first()).toBeVisible();
 }
 
 async function reply(page, text: string) {
