@@ -111,6 +111,17 @@ enum Command {
         #[arg(long, default_value = "server/assets/spam-model.bin")]
         out: PathBuf,
     },
+    /// k-fold cross-validation of the spam scorer on the train split of a labelled corpus
+    /// (the eval split is not read).
+    SpamCv {
+        #[arg(default_value = "../shared/corpora/spam")]
+        corpus_dir: PathBuf,
+        #[arg(long, default_value = "5")]
+        folds: u32,
+        /// Also write every scored row as TSV here.
+        #[arg(long)]
+        rows: Option<PathBuf>,
+    },
     /// Accuracy of the shipped spam model on a labelled corpus, split and in full.
     SpamReport {
         #[arg(default_value = "../shared/corpora/spam")]
@@ -216,6 +227,19 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Command::TrainSpam { corpus_dir, out }) => {
             server::cli::train_spam::run(&corpus_dir, &out, &mut std::io::stderr().lock())
+        }
+        Some(Command::SpamCv {
+            corpus_dir,
+            folds,
+            rows,
+        }) => {
+            server::cli::train_spam::run_cv(
+                &corpus_dir,
+                folds,
+                rows.as_deref(),
+                &mut std::io::stdout().lock(),
+            )?;
+            Ok(())
         }
         Some(Command::SpamReport { corpus_dir }) => {
             let scorer =

@@ -34,10 +34,10 @@ fn shipped_model_meets_the_precision_and_recall_floor_at_threshold_5() {
     assert!(
         c.true_positives + c.false_negatives >= 100 && c.true_negatives + c.false_positives >= 100
     );
-    // Measured 0.991 / 0.936 on these fixtures when the model shipped; floors leave a little
-    // room for rule changes, not for a broken classifier.
+    // Measured 0.992 / 0.960 on these fixtures with the naive Bayes + regression model;
+    // floors leave a little room for rule changes, not for a broken classifier.
     assert!(c.precision() >= 0.98, "precision {}", c.summary());
-    assert!(c.recall() >= 0.90, "recall {}", c.summary());
+    assert!(c.recall() >= 0.94, "recall {}", c.summary());
     assert!(c.false_positive_rate() <= 0.02, "fp rate {}", c.summary());
 }
 

@@ -99,3 +99,44 @@ fn train_spam_rejects_a_bad_label() {
     assert!(err.to_string().contains("neither ham nor spam"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn spam_cv_scores_every_train_message_once_by_a_model_that_did_not_see_it() {
+    // Same tiny corpus as above (fixtures listed by absolute path, so both splits occur).
+    let dir = std::env::temp_dir().join(format!("dd-cv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut labels = String::from("file\tlabel\tgroup\n");
+    for m in train_spam::read_labels(&fixtures()).unwrap() {
+        let label = if m.is_spam { "spam" } else { "ham" };
+        let path = fixtures().join(&m.file);
+        labels.push_str(&format!("{}\t{label}\t{}\n", path.display(), m.group));
+    }
+    std::fs::write(dir.join("labels.tsv"), labels).unwrap();
+    let corpus = train_spam::read_labels(&dir).unwrap();
+    let train: Vec<_> = corpus.iter().filter(|m| !m.is_eval()).collect();
+    assert!(train.len() > 100 && train.len() < corpus.len());
+
+    let rows = train_spam::cross_validate(&dir, 5).unwrap();
+    assert_eq!(rows.len(), train.len(), "each train message exactly once");
+    let mut files: Vec<&str> = rows.iter().map(|r| r.file.as_str()).collect();
+    files.sort_unstable();
+    files.dedup();
+    assert_eq!(files.len(), train.len());
+    assert!(rows.iter().all(|r| r.fold < 5));
+    assert!(rows
+        .iter()
+        .all(|r| !server::domain::spam::eval::is_eval(&r.file)));
+    // Trained on four fifths of ~220 messages, the classifier still separates them.
+    let flagged_spam = rows.iter().filter(|r| r.is_spam && r.report.spam).count();
+    let spam = rows.iter().filter(|r| r.is_spam).count();
+    assert!(flagged_spam * 10 >= spam * 8, "{flagged_spam}/{spam}");
+
+    let out = dir.join("rows.tsv");
+    let mut log = Vec::new();
+    let c = train_spam::run_cv(&dir, 5, Some(&out), &mut log).unwrap();
+    assert_eq!(c.total() as usize, train.len());
+    let tsv = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(tsv.lines().count(), train.len() + 1);
+    assert!(tsv.starts_with("file\tlabel\tfold\tbayes\tscore\thits\n"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,16 +1,27 @@
-//! The statistical token classifier: Robinson's per-token probabilities combined with
-//! Fisher's chi-square method (as in SpamBayes and bogofilter), giving a spam probability
-//! in 0..=1 that the scorer reports as a `BAYES_xx` band.
+//! The statistical token classifier, two models over the same tokens, combined into one spam
+//! probability in 0..=1 that the scorer reports as a `BAYES_xx` band:
+//! - naive Bayes: Robinson's per-token probabilities combined with Fisher's chi-square method
+//!   (as in SpamBayes and bogofilter), from per-token message counts;
+//! - logistic regression: one weight per token plus a bias, fitted by stochastic gradient
+//!   descent on the same training messages. Being discriminative it learns which tokens
+//!   separate the classes *given the others*, where naive Bayes counts each on its own; on
+//!   the train split's 5-fold cross-validation it raised recall at precision 0.99 from about
+//!   0.95 to 0.96–0.97 (`deliverdesk spam-cv`).
+//!
+//! The combined log-odds are `NB_WEIGHT × logit(naive Bayes) + logit(regression)`, each
+//! clipped to ±[`MAX_LOGIT`]; with no known token at all they are 0 (no evidence). An
+//! account's overlay adds how far its flags move the naive-Bayes log-odds, at full weight.
 //!
 //! Two models: the shipped [`BayesModel`] (frozen, compact, trained on the development
 //! corpus) and a per-account [`AccountModel`] overlay trained from agents' "spam" /
-//! "not spam" flags. The overlay's counts are added to the base counts, each flag weighing
-//! [`ACCOUNT_WEIGHT`] corpus messages so a deployment adapts quickly to its own mail.
+//! "not spam" flags. The overlay's counts are added to the naive-Bayes counts, each flag
+//! weighing [`ACCOUNT_WEIGHT`] corpus messages so a deployment adapts quickly to its own mail.
 //!
 //! File format (both models, little-endian): 8-byte magic, `u8` version, `u32` spam messages,
 //! `u32` ham messages, `u32` token count, then per token in ascending hash order a LEB128
-//! varint of the hash delta and varints of its spam and ham counts, then a `u32` FNV-1a
-//! checksum of everything before it.
+//! varint of the hash delta and varints of its spam and ham counts (base model, version 2:
+//! and a zigzag varint of its weight × [`WEIGHT_SCALE`]); the base model then has the bias
+//! as a zigzag varint; then a `u32` FNV-1a checksum of everything before it.
 
 use super::message::MailView;
 use super::tokenizer::{self, TokenHash};
@@ -18,7 +29,21 @@ use std::collections::HashMap;
 
 const BASE_MAGIC: &[u8; 8] = b"DDSPAMB\0";
 const ACCOUNT_MAGIC: &[u8; 8] = b"DDSPAMA\0";
-const VERSION: u8 = 1;
+/// Base model: counts and regression weights.
+const BASE_VERSION: u8 = 2;
+/// Account overlay: counts only.
+const ACCOUNT_VERSION: u8 = 1;
+/// Regression weights are stored as integers in units of 1/`WEIGHT_SCALE`.
+pub const WEIGHT_SCALE: f64 = 4096.0;
+/// Weight of the naive-Bayes log-odds beside the regression's (fitted on cross-validation).
+pub const NB_WEIGHT: f64 = 0.25;
+/// Each model's log-odds are clipped to ±this before they are combined.
+pub const MAX_LOGIT: f64 = 10.0;
+/// Stochastic gradient descent: passes over the training messages, the first pass's
+/// learning rate (divided by the pass number after), and the L2 penalty on updated weights.
+const SGD_EPOCHS: usize = 10;
+const SGD_RATE: f64 = 0.2;
+const SGD_L2: f64 = 1e-3;
 
 /// One agent flag counts as this many corpus messages.
 pub const ACCOUNT_WEIGHT: u64 = 3;
@@ -34,7 +59,7 @@ const MAX_CLUES: usize = 150;
 pub enum ModelError {
     #[error("not a Deliverdesk spam model (bad magic header)")]
     BadMagic,
-    #[error("spam model version {0} is not supported (expected {VERSION})")]
+    #[error("spam model version {0} is not supported by this release")]
     UnsupportedVersion(u8),
     #[error("spam model file is truncated")]
     Truncated,
@@ -119,14 +144,16 @@ impl std::hash::Hasher for IdentityHasher {
 
 type TokenIndex = HashMap<TokenHash, u32, std::hash::BuildHasherDefault<IdentityHasher>>;
 
-/// The shipped, frozen model: sorted token hashes with their counts, and an index for
-/// constant-time look-ups.
+/// The shipped, frozen model: sorted token hashes with their counts and regression weights
+/// (in units of 1/[`WEIGHT_SCALE`]), the bias, and an index for constant-time look-ups.
 #[derive(Debug, Clone, Default)]
 pub struct BayesModel {
     spam_messages: u32,
     ham_messages: u32,
     hashes: Vec<TokenHash>,
     counts: Vec<(u32, u32)>,
+    weights: Vec<i32>,
+    bias: i32,
     index: TokenIndex,
 }
 
@@ -137,11 +164,15 @@ impl PartialEq for BayesModel {
             self.ham_messages,
             &self.hashes,
             &self.counts,
+            &self.weights,
+            self.bias,
         ) == (
             other.spam_messages,
             other.ham_messages,
             &other.hashes,
             &other.counts,
+            &other.weights,
+            other.bias,
         )
     }
 }
@@ -154,10 +185,12 @@ fn build_index(hashes: &[TokenHash]) -> TokenIndex {
     index
 }
 
-/// Builds a [`BayesModel`] from labelled messages (used by `deliverdesk train-spam`).
+/// Builds a [`BayesModel`] from labelled messages (used by `deliverdesk train-spam`). Keeps
+/// each message's tokens: the regression needs several passes over them.
 #[derive(Debug, Default)]
 pub struct BayesTrainer {
     counts: Counts,
+    messages: Vec<(Vec<TokenHash>, bool)>,
 }
 
 impl BayesTrainer {
@@ -166,12 +199,20 @@ impl BayesTrainer {
     }
 
     pub fn learn(&mut self, raw: &[u8], is_spam: bool) {
-        let tokens = tokenizer::tokens(&MailView::parse(raw));
-        self.counts.add(&tokens, is_spam);
+        self.learn_tokens(&tokenizer::tokens(&MailView::parse(raw)), is_spam);
+    }
+
+    /// Like [`learn`](Self::learn), with the message's tokens (sorted, unique) already
+    /// computed.
+    pub fn learn_tokens(&mut self, tokens: &[TokenHash], is_spam: bool) {
+        self.counts.add(tokens, is_spam);
+        self.messages.push((tokens.to_vec(), is_spam));
     }
 
     /// Freezes the counts, dropping tokens seen in fewer than `min_messages` messages (rare
-    /// tokens are most of a vocabulary and the least reliable clues).
+    /// tokens are most of a vocabulary and the least reliable clues), and fits the
+    /// regression over the tokens kept. Deterministic: the same messages in the same order
+    /// give the same model.
     pub fn build(&self, min_messages: u32) -> BayesModel {
         let mut hashes = Vec::new();
         let mut counts = Vec::new();
@@ -181,14 +222,74 @@ impl BayesTrainer {
                 counts.push((s, m));
             }
         }
+        let index = build_index(&hashes);
+        let (weights, bias) = fit_regression(&self.messages, &index, hashes.len());
         BayesModel {
             spam_messages: self.counts.spam_messages,
             ham_messages: self.counts.ham_messages,
-            index: build_index(&hashes),
+            index,
             hashes,
             counts,
+            weights: weights
+                .iter()
+                .map(|w| (w * WEIGHT_SCALE).round() as i32)
+                .collect(),
+            bias: (bias * WEIGHT_SCALE).round() as i32,
         }
     }
+}
+
+/// Logistic regression by stochastic gradient descent over token presence (each message's
+/// tokens as positions in the vocabulary), in a seeded shuffled order per pass.
+fn fit_regression(
+    messages: &[(Vec<TokenHash>, bool)],
+    index: &TokenIndex,
+    vocabulary: usize,
+) -> (Vec<f64>, f64) {
+    let rows: Vec<(Vec<u32>, f64)> = messages
+        .iter()
+        .map(|(tokens, is_spam)| {
+            let at = tokens
+                .iter()
+                .filter_map(|t| index.get(t).copied())
+                .collect();
+            (at, if *is_spam { 1.0 } else { 0.0 })
+        })
+        .collect();
+    let mut w = vec![0.0f64; vocabulary];
+    let mut bias = 0.0f64;
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for epoch in 0..SGD_EPOCHS {
+        // Fisher–Yates with xorshift64: reproducible on every platform.
+        for i in (1..order.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(i, (seed % (i as u64 + 1)) as usize);
+        }
+        let rate = SGD_RATE / (1.0 + epoch as f64);
+        for &k in &order {
+            let (at, y) = &rows[k];
+            let z = bias + at.iter().map(|&i| w[i as usize]).sum::<f64>();
+            let g = y - sigmoid(z);
+            bias += rate * g;
+            for &i in at {
+                let wi = &mut w[i as usize];
+                *wi += rate * (g - SGD_L2 * *wi);
+            }
+        }
+    }
+    (w, bias)
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    (p / (1.0 - p)).ln()
 }
 
 impl BayesModel {
@@ -215,83 +316,139 @@ impl BayesModel {
     }
 
     pub fn from_bytes(b: &[u8]) -> Result<Self, ModelError> {
-        let (spam_messages, ham_messages, entries) = decode(b, BASE_MAGIC)?;
-        let (hashes, counts): (Vec<_>, Vec<_>) =
-            entries.into_iter().map(|(h, s, m)| (h, (s, m))).unzip();
+        let d = decode(b, BASE_MAGIC, BASE_VERSION)?;
+        let mut hashes = Vec::with_capacity(d.entries.len());
+        let mut counts = Vec::with_capacity(d.entries.len());
+        let mut weights = Vec::with_capacity(d.entries.len());
+        for e in d.entries {
+            hashes.push(e.hash);
+            counts.push((e.spam, e.ham));
+            weights.push(e.weight);
+        }
         Ok(BayesModel {
-            spam_messages,
-            ham_messages,
+            spam_messages: d.spam,
+            ham_messages: d.ham,
             index: build_index(&hashes),
             hashes,
             counts,
+            weights,
+            bias: d.bias,
         })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let entries: Vec<_> = self
-            .hashes
-            .iter()
-            .zip(&self.counts)
-            .map(|(h, (s, m))| (*h, *s, *m))
+        let entries: Vec<_> = (0..self.hashes.len())
+            .map(|i| Entry {
+                hash: self.hashes[i],
+                spam: self.counts[i].0,
+                ham: self.counts[i].1,
+                weight: self.weights.get(i).copied().unwrap_or(0),
+            })
             .collect();
-        encode(BASE_MAGIC, self.spam_messages, self.ham_messages, &entries)
+        encode(
+            BASE_MAGIC,
+            BASE_VERSION,
+            self.spam_messages,
+            self.ham_messages,
+            &entries,
+            Some(self.bias),
+        )
     }
 
-    fn lookup(&self, token: TokenHash) -> (u32, u32) {
-        match self.index.get(&token) {
-            Some(&i) => self.counts[i as usize],
-            None => (0, 0),
-        }
+    /// A token's (spam, ham) counts and regression weight; `None` when the model lacks it.
+    fn lookup(&self, token: TokenHash) -> Option<((u32, u32), f64)> {
+        let &i = self.index.get(&token)?;
+        let w = self.weights.get(i as usize).copied().unwrap_or(0);
+        Some((self.counts[i as usize], w as f64 / WEIGHT_SCALE))
     }
 
     /// Spam probability of a message's tokens (sorted, unique), or `None` while the models
-    /// have not seen both spam and ham.
+    /// have not seen both spam and ham: the logistic function of
+    /// [`spam_logit`](Self::spam_logit).
     pub fn spam_probability(
         &self,
         tokens: &[TokenHash],
         account: Option<&AccountModel>,
     ) -> Option<f64> {
+        self.spam_logit(tokens, account).map(sigmoid)
+    }
+
+    /// The combined log-odds of spam (see the module documentation): 0 when no token is
+    /// known to either model; finite, within ±(2 + [`NB_WEIGHT`]) × [`MAX_LOGIT`].
+    pub fn spam_logit(&self, tokens: &[TokenHash], account: Option<&AccountModel>) -> Option<f64> {
         let w = if account.is_some() { ACCOUNT_WEIGHT } else { 0 };
-        let acct = |t: TokenHash| {
-            account
-                .and_then(|a| a.counts.tokens.get(&t).copied())
-                .unwrap_or((0, 0))
-        };
         let (acct_spam, acct_ham) = account
             .map(|a| (a.counts.spam_messages, a.counts.ham_messages))
             .unwrap_or((0, 0));
-        let nspam = self.spam_messages as u64 + w * acct_spam as u64;
-        let nham = self.ham_messages as u64 + w * acct_ham as u64;
-        if nspam == 0 || nham == 0 {
+        let base_n = (self.spam_messages as u64, self.ham_messages as u64);
+        let with_n = (
+            base_n.0 + w * acct_spam as u64,
+            base_n.1 + w * acct_ham as u64,
+        );
+        if with_n.0 == 0 || with_n.1 == 0 {
             return None;
         }
-        let mut clues: Vec<f64> = Vec::with_capacity(tokens.len().min(512));
+        let overlay = account.filter(|a| !a.counts.tokens.is_empty());
+        let mut base_clues: Vec<f64> = Vec::with_capacity(tokens.len().min(512));
+        let mut with_clues: Vec<f64> = Vec::new();
+        let mut z = 0.0f64;
+        let mut known = false;
         for &t in tokens {
-            let (bs, bh) = self.lookup(t);
-            let (as_, ah) = acct(t);
-            let s = bs as u64 + w * as_ as u64;
-            let h = bh as u64 + w * ah as u64;
-            if s + h == 0 {
-                continue;
+            let (bs, bh) = match self.lookup(t) {
+                Some((counts, weight)) => {
+                    z += weight;
+                    known = true;
+                    counts
+                }
+                None => (0, 0),
+            };
+            if let Some(f) = robinson(bs as u64, bh as u64, base_n, 1.0) {
+                base_clues.push(f);
             }
-            let spam_ratio = s as f64 / nspam as f64;
-            let ham_ratio = h as f64 / nham as f64;
-            let p = spam_ratio / (spam_ratio + ham_ratio);
-            // Robinson: shrink towards 0.5 by how little evidence there is. Weighted counts
-            // are scaled back to messages so one flag is not "more evidence" than it is.
-            let n = (s + h) as f64
-                / if w > 0 && (as_ + ah) > 0 {
-                    w as f64
-                } else {
-                    1.0
-                };
-            let f = (PRIOR_STRENGTH * PRIOR + n * p) / (PRIOR_STRENGTH + n);
-            if (f - 0.5).abs() >= MIN_STRENGTH {
-                clues.push(f);
+            if let Some(a) = overlay {
+                let (as_, ah) = a.counts.tokens.get(&t).copied().unwrap_or((0, 0));
+                // Weighted counts are scaled back to messages so one flag is not "more
+                // evidence" than it is.
+                let scale = if as_ + ah > 0 { w as f64 } else { 1.0 };
+                let s = bs as u64 + w * as_ as u64;
+                let h = bh as u64 + w * ah as u64;
+                if let Some(f) = robinson(s, h, with_n, scale) {
+                    with_clues.push(f);
+                }
             }
         }
-        Some(chi2_combine(&mut clues))
+        if !known && base_clues.is_empty() && with_clues.is_empty() {
+            return Some(0.0);
+        }
+        let clip = |x: f64| x.clamp(-MAX_LOGIT, MAX_LOGIT);
+        let nb_base = clip(logit(chi2_combine(&mut base_clues)));
+        // The account's flags move the verdict as far as they move naive Bayes.
+        let shift = match overlay {
+            Some(_) => clip(logit(chi2_combine(&mut with_clues))) - nb_base,
+            None => 0.0,
+        };
+        let regression = if known {
+            clip(z + self.bias as f64 / WEIGHT_SCALE)
+        } else {
+            0.0
+        };
+        Some(NB_WEIGHT * nb_base + regression + shift)
     }
+}
+
+/// Robinson's probability for a token seen in `s` spam and `h` ham messages out of `n`
+/// (spam, ham) messages, shrunk towards 0.5 by how little evidence there is (`s + h` divided
+/// by `scale`); `None` when the token is no clue (unseen, or too close to 0.5).
+fn robinson(s: u64, h: u64, n: (u64, u64), scale: f64) -> Option<f64> {
+    if s + h == 0 || n.0 == 0 || n.1 == 0 {
+        return None;
+    }
+    let spam_ratio = s as f64 / n.0 as f64;
+    let ham_ratio = h as f64 / n.1 as f64;
+    let p = spam_ratio / (spam_ratio + ham_ratio);
+    let evidence = (s + h) as f64 / scale;
+    let f = (PRIOR_STRENGTH * PRIOR + evidence * p) / (PRIOR_STRENGTH + evidence);
+    ((f - 0.5).abs() >= MIN_STRENGTH).then_some(f)
 }
 
 /// Fisher/Robinson chi-square combining (SpamBayes' `chi2_spamprob`): how unlike ham and
@@ -361,23 +518,40 @@ impl AccountModel {
     }
 
     pub fn from_bytes(b: &[u8]) -> Result<Self, ModelError> {
-        let (spam_messages, ham_messages, entries) = decode(b, ACCOUNT_MAGIC)?;
-        let tokens = entries.into_iter().map(|(h, s, m)| (h, (s, m))).collect();
+        let d = decode(b, ACCOUNT_MAGIC, ACCOUNT_VERSION)?;
+        let tokens = d
+            .entries
+            .into_iter()
+            .map(|e| (e.hash, (e.spam, e.ham)))
+            .collect();
         Ok(AccountModel {
             counts: Counts {
-                spam_messages,
-                ham_messages,
+                spam_messages: d.spam,
+                ham_messages: d.ham,
                 tokens,
             },
         })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
+        let entries: Vec<_> = self
+            .counts
+            .sorted()
+            .into_iter()
+            .map(|(hash, spam, ham)| Entry {
+                hash,
+                spam,
+                ham,
+                weight: 0,
+            })
+            .collect();
         encode(
             ACCOUNT_MAGIC,
+            ACCOUNT_VERSION,
             self.counts.spam_messages,
             self.counts.ham_messages,
-            &self.counts.sorted(),
+            &entries,
+            None,
         )
     }
 }
@@ -399,19 +573,50 @@ fn put_varint(out: &mut Vec<u8>, mut v: u32) {
     out.push(v as u8);
 }
 
-fn encode(magic: &[u8; 8], spam: u32, ham: u32, entries: &[(TokenHash, u32, u32)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(21 + entries.len() * 5);
+/// One token of a model file.
+struct Entry {
+    hash: TokenHash,
+    spam: u32,
+    ham: u32,
+    /// Regression weight × [`WEIGHT_SCALE`] (base model only).
+    weight: i32,
+}
+
+fn zigzag(v: i32) -> u32 {
+    ((v << 1) ^ (v >> 31)) as u32
+}
+
+fn unzigzag(v: u32) -> i32 {
+    ((v >> 1) as i32) ^ -((v & 1) as i32)
+}
+
+/// `bias` is `Some` for a base model: then each entry carries its weight too.
+fn encode(
+    magic: &[u8; 8],
+    version: u8,
+    spam: u32,
+    ham: u32,
+    entries: &[Entry],
+    bias: Option<i32>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(26 + entries.len() * 7);
     out.extend_from_slice(magic);
-    out.push(VERSION);
+    out.push(version);
     out.extend_from_slice(&spam.to_le_bytes());
     out.extend_from_slice(&ham.to_le_bytes());
     out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
     let mut prev = 0u32;
-    for (i, (h, s, m)) in entries.iter().enumerate() {
-        put_varint(&mut out, if i == 0 { *h } else { h - prev });
-        put_varint(&mut out, *s);
-        put_varint(&mut out, *m);
-        prev = *h;
+    for (i, e) in entries.iter().enumerate() {
+        put_varint(&mut out, if i == 0 { e.hash } else { e.hash - prev });
+        put_varint(&mut out, e.spam);
+        put_varint(&mut out, e.ham);
+        if bias.is_some() {
+            put_varint(&mut out, zigzag(e.weight));
+        }
+        prev = e.hash;
+    }
+    if let Some(b) = bias {
+        put_varint(&mut out, zigzag(b));
     }
     let sum = fnv32(&out);
     out.extend_from_slice(&sum.to_le_bytes());
@@ -447,16 +652,22 @@ impl Reader<'_> {
     }
 }
 
-type Decoded = (u32, u32, Vec<(TokenHash, u32, u32)>);
+struct Decoded {
+    spam: u32,
+    ham: u32,
+    entries: Vec<Entry>,
+    bias: i32,
+}
 
-fn decode(b: &[u8], magic: &[u8; 8]) -> Result<Decoded, ModelError> {
+fn decode(b: &[u8], magic: &[u8; 8], expected_version: u8) -> Result<Decoded, ModelError> {
     if b.len() < 8 || &b[..8] != magic {
         return Err(ModelError::BadMagic);
     }
     let version = *b.get(8).ok_or(ModelError::Truncated)?;
-    if version != VERSION {
+    if version != expected_version {
         return Err(ModelError::UnsupportedVersion(version));
     }
+    let weighted = magic == BASE_MAGIC;
     if b.len() < 8 + 1 + 12 + 4 {
         return Err(ModelError::Truncated);
     }
@@ -492,13 +703,25 @@ fn decode(b: &[u8], magic: &[u8; 8]) -> Result<Decoded, ModelError> {
                 "token seen in more messages than trained",
             ));
         }
-        entries.push((h, s, m));
+        let weight = if weighted { unzigzag(r.varint()?) } else { 0 };
+        entries.push(Entry {
+            hash: h,
+            spam: s,
+            ham: m,
+            weight,
+        });
         prev = h;
     }
+    let bias = if weighted { unzigzag(r.varint()?) } else { 0 };
     if r.pos != body.len() {
         return Err(ModelError::Corrupt("trailing bytes"));
     }
-    Ok((spam, ham, entries))
+    Ok(Decoded {
+        spam,
+        ham,
+        entries,
+        bias,
+    })
 }
 
 #[cfg(test)]
@@ -535,8 +758,30 @@ mod tests {
     }
 
     #[test]
-    fn unknown_tokens_give_one_half() {
-        assert_eq!(prob(&trained(), "Subject: zzz\r\n\r\nqqq xxx", None), 0.5);
+    fn unknown_words_say_next_to_nothing() {
+        // Only structural tokens both classes share are known: naive Bayes has no clue and the
+        // regression gives them (and the balanced bias) weights near zero.
+        let p = prob(&trained(), "Subject: zzz\r\n\r\nqqq xxx", None);
+        assert!((p - 0.5).abs() < 0.05, "{p}");
+        // Not one token known at all: exactly one half.
+        assert_eq!(trained().spam_probability(&[7, 8, 9], None), Some(0.5));
+    }
+
+    #[test]
+    fn the_regression_learns_signed_weights_and_they_survive_the_file() {
+        let m = trained();
+        let weight = |word: &str| {
+            m.lookup(tokenizer::hash_token("", word))
+                .map(|(_, w)| w)
+                .unwrap()
+        };
+        assert!(weight("cash") > 0.1, "{}", weight("cash"));
+        assert!(weight("kernel") < -0.1, "{}", weight("kernel"));
+        let back = BayesModel::from_bytes(&m.to_bytes()).unwrap();
+        assert_eq!(back.weights, m.weights);
+        assert_eq!(back.bias, m.bias);
+        // Same messages, same order: the same model (the shuffle is seeded).
+        assert_eq!(trained(), m);
     }
 
     #[test]
@@ -580,7 +825,8 @@ mod tests {
     fn agent_flags_move_the_account_overlay_and_unlearn_undoes_them() {
         let m = trained();
         let msg = "Subject: weekly newsletter\r\n\r\nour gardening club newsletter tulips";
-        assert_eq!(prob(&m, msg, None), 0.5);
+        let before = prob(&m, msg, None);
+        assert!((before - 0.5).abs() < 0.05, "{before}");
         let mut acct = AccountModel::new();
         acct.learn(msg.as_bytes(), true);
         assert!(prob(&m, msg, Some(&acct)) > 0.9);
@@ -588,7 +834,7 @@ mod tests {
         assert_eq!(restored, acct);
         acct.unlearn(msg.as_bytes(), true);
         assert_eq!(acct, AccountModel::new());
-        assert_eq!(prob(&m, msg, Some(&acct)), 0.5);
+        assert_eq!(prob(&m, msg, Some(&acct)), before);
     }
 
     #[test]

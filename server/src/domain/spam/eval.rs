@@ -6,12 +6,23 @@ use serde::Serialize;
 /// Every fifth message (by a hash of its corpus path, e.g. `spam/spam-2-00042-….eml`) is
 /// held out for evaluation: deterministic, independent of file order, about 80/20.
 pub fn is_eval(corpus_path: &str) -> bool {
+    path_hash(corpus_path).is_multiple_of(5)
+}
+
+/// The cross-validation fold (0..`folds`) of a train-split message: the same path hash as
+/// [`is_eval`], divided by 5 first so the folds do not depend on the eval split's residue.
+/// `folds` of 0 is treated as 1.
+pub fn cv_fold(corpus_path: &str, folds: u32) -> u32 {
+    (path_hash(corpus_path) / 5) % folds.max(1)
+}
+
+fn path_hash(corpus_path: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for &b in corpus_path.as_bytes() {
         h ^= b as u32;
         h = h.wrapping_mul(0x0100_0193);
     }
-    h.is_multiple_of(5)
+    h
 }
 
 /// Counts of verdicts against labels, spam being the positive class.
@@ -96,6 +107,21 @@ mod tests {
         let eval = names.iter().filter(|n| is_eval(n)).count();
         assert!((800..1200).contains(&eval), "{eval}");
         assert_eq!(is_eval("spam/x.eml"), is_eval("spam/x.eml"));
+    }
+
+    #[test]
+    fn folds_are_balanced_and_in_range() {
+        let mut sizes = [0u32; 5];
+        for i in 0..5000 {
+            let name = format!("spam/spam-2-{i:05}.eml");
+            if !is_eval(&name) {
+                sizes[cv_fold(&name, 5) as usize] += 1;
+            }
+        }
+        for s in sizes {
+            assert!((700..900).contains(&s), "{sizes:?}");
+        }
+        assert_eq!(cv_fold("a", 0), 0);
     }
 
     #[test]

@@ -140,6 +140,10 @@ impl Tokens {
     /// Pushes `prefix` + the lower-cased word; returns the lower-cased word's length in
     /// `scratch` when it was kept as a word (not too short, not a `skip:` token).
     fn word(&mut self, prefix: &str, w: &str, min: usize) -> bool {
+        if !w.is_ascii() && w.chars().any(is_cjk) {
+            self.cjk_pairs(prefix, w);
+            return false;
+        }
         let n = w.chars().count();
         if n < min {
             return false;
@@ -178,6 +182,30 @@ impl Tokens {
         );
         self.push_hash(h);
         true
+    }
+
+    /// Chinese, Japanese and Korean are written without spaces, so a whole sentence would be
+    /// one over-long "word". Each pair of neighbouring CJK characters is a token instead (the
+    /// usual bigram segmentation of CJK text for classifiers), under `prefix` + `cjk:`.
+    fn cjk_pairs(&mut self, prefix: &str, w: &str) {
+        let start = fnv_feed(fnv_feed(FNV_OFFSET, prefix.as_bytes()), b"cjk:");
+        let mut prev: Option<char> = None;
+        let mut buf = [0u8; 8];
+        for (read, c) in w.chars().enumerate() {
+            if read >= MAX_CJK_CHARS {
+                return;
+            }
+            if !is_cjk(c) {
+                prev = None;
+                continue;
+            }
+            if let Some(p) = prev {
+                let a = p.encode_utf8(&mut buf[..4]).len();
+                let b = c.encode_utf8(&mut buf[a..]).len();
+                self.push_hash(fnv_feed(start, &buf[..a + b]));
+            }
+            prev = Some(c);
+        }
     }
 
     fn push_hash(&mut self, h: TokenHash) {
@@ -304,6 +332,20 @@ fn split_words(text: &str) -> impl Iterator<Item = &str> {
     .filter(|w| !w.is_empty())
 }
 
+/// At most this many characters of one space-less CJK run are read as pairs.
+const MAX_CJK_CHARS: usize = 400;
+
+/// Han ideographs, kana and Hangul syllables: scripts written without spaces between words.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF // Hiragana, Katakana
+        | 0x3400..=0x4DBF // CJK Extension A
+        | 0x4E00..=0x9FFF // CJK Unified Ideographs
+        | 0xAC00..=0xD7AF // Hangul syllables
+        | 0xF900..=0xFAFF // CJK Compatibility Ideographs
+        | 0xFF66..=0xFF9F) // half-width Katakana
+}
+
 /// A letter/digit pattern of an address local part (`aaa999`): random senders look alike.
 fn shape(local: &str) -> String {
     let mut s = String::new();
@@ -395,6 +437,19 @@ mod tests {
         let a = toks("Subject: a\r\nX-Spam-Status: Yes, score=20\r\n\r\nbody text");
         let b = toks("Subject: a\r\n\r\nbody text");
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn cjk_text_gives_character_pairs_not_one_skipped_word() {
+        let t = toks("Subject: a\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\u{5341}\u{5206}\u{4fbf}\u{5b9c}\u{3002}ok");
+        assert!(t.contains(&hash_token("cjk:", "\u{5341}\u{5206}")));
+        assert!(t.contains(&hash_token("cjk:", "\u{5206}\u{4fbf}")));
+        assert!(t.contains(&hash_token("cjk:", "\u{4fbf}\u{5b9c}")));
+        // The ideographic full stop breaks the run: no pair across it.
+        assert!(!t.contains(&hash_token("cjk:", "\u{5b9c}\u{3002}")));
+        assert!(!t.contains(&hash_token("skip:", "\u{5341}")));
+        let s = toks("Subject: \u{5341}\u{5206}\r\n\r\nbody");
+        assert!(s.contains(&hash_token("s:cjk:", "\u{5341}\u{5206}")));
     }
 
     #[test]
