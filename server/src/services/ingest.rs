@@ -373,9 +373,11 @@ impl IngestService {
     async fn commit_group_optimistic(&self, jobs: &[Job]) -> anyhow::Result<Vec<IngestReport>> {
         let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
         let mut out = Vec::with_capacity(jobs.len());
+        let mut pending = Pending::default();
         for job in jobs {
-            out.push(self.store_job(&mut tx, job).await?);
+            out.push(self.store_job(&mut tx, job, &mut pending).await?);
         }
+        pending.flush(&mut tx).await?;
         tx.commit()
             .await
             .context("Failed to commit delivery events")?;
@@ -397,7 +399,12 @@ impl IngestService {
             if let Err(e) = sqlx::query("SAVEPOINT ingest_job").execute(&mut *tx).await {
                 return all_fail(format!("Failed to open a savepoint: {e}"));
             }
-            match self.store_job(&mut tx, job).await {
+            let mut pending = Pending::default();
+            let stored = match self.store_job(&mut tx, job, &mut pending).await {
+                Ok(report) => pending.flush(&mut tx).await.map(|()| report),
+                Err(e) => Err(e),
+            };
+            match stored {
                 Ok(report) => {
                     if let Err(e) = sqlx::query("RELEASE SAVEPOINT ingest_job")
                         .execute(&mut *tx)
@@ -433,11 +440,12 @@ impl IngestService {
         &self,
         conn: &mut sqlx::AnyConnection,
         job: &Job,
+        pending: &mut Pending,
     ) -> anyhow::Result<IngestReport> {
         let mut report = IngestReport::default();
         for e in &job.incoming {
             report.events.push(
-                self.store_one(conn, job.account_id, e, &job.raw, job.now)
+                self.store_one(conn, job.account_id, e, &job.raw, job.now, pending)
                     .await?,
             );
         }
@@ -508,6 +516,7 @@ impl IngestService {
         e: &Incoming,
         raw: &[u8],
         now: DateTime<Utc>,
+        pending: &mut Pending,
     ) -> anyhow::Result<EventOutcome> {
         let v = &e.verdict;
         let address = e
@@ -613,19 +622,15 @@ impl IngestService {
             )
             .log;
             if log != LogKind::NotLogged {
-                store::insert_log(
-                    conn,
-                    &NewLogEntry {
-                        account_id: Some(account_id),
-                        at: now,
-                        kind: log.as_str(),
-                        actor,
-                        subject,
-                        details: event_details,
-                        event_id: Some(event_id),
-                    },
-                )
-                .await?;
+                pending.logs.push(NewLogEntry {
+                    account_id: Some(account_id),
+                    at: now,
+                    kind: log.as_str(),
+                    actor,
+                    subject,
+                    details: event_details,
+                    event_id: Some(event_id),
+                });
             }
             return Ok(EventOutcome {
                 provider_event_id: e.provider_event_id.clone(),
@@ -637,8 +642,8 @@ impl IngestService {
         };
 
         let decision = policy::decide(v.category, AccountId(account_id), &address, now);
-        // Written together at the end: one statement instead of one per entry.
-        let mut logs = Vec::with_capacity(2);
+        // Logs and list removals are written for the whole group at its end (see `Pending`).
+        let logs = &mut pending.logs;
         if decision.log != LogKind::NotLogged {
             logs.push(NewLogEntry {
                 account_id: Some(account_id),
@@ -689,12 +694,14 @@ impl IngestService {
             )
             .await?;
         }
-        store::insert_logs(conn, &logs).await?;
         if v.category == Category::HardBounce {
-            crate::storage::campaigns::remove_address_from_lists(conn, address.as_str()).await?;
+            pending.unlisted.push(address.as_str().to_string());
         }
         if v.category == Category::IspBlock {
             if let Some(domain) = &domain {
+                // The alert reads and writes Org Logging itself: what came before it is
+                // written first, so the log keeps its order.
+                pending.flush(conn).await?;
                 self.domain_alert(conn, account_id, domain, now).await?;
             }
         }
@@ -930,6 +937,31 @@ impl IngestService {
                 return Ok(logged);
             }
         }
+    }
+}
+
+/// Writes a group of payloads leaves for the end of the group, one statement each instead of
+/// one per event: the Org Logging entries, and the hard-bounced addresses to take off every
+/// contact list. Nothing later in the group reads them back (domain alerts flush first).
+#[derive(Default)]
+struct Pending {
+    logs: Vec<NewLogEntry>,
+    unlisted: Vec<String>,
+}
+
+impl Pending {
+    async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> anyhow::Result<()> {
+        for chunk in self.logs.chunks(500) {
+            store::insert_logs(conn, chunk).await?;
+        }
+        self.logs.clear();
+        self.unlisted.sort_unstable();
+        self.unlisted.dedup();
+        for chunk in self.unlisted.chunks(500) {
+            crate::storage::campaigns::remove_addresses_from_lists(conn, chunk).await?;
+        }
+        self.unlisted.clear();
+        Ok(())
     }
 }
 

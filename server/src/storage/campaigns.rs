@@ -456,16 +456,27 @@ pub async fn remove_from_list(
 }
 
 /// A hard bounce takes the address off every list (of every account: the address is dead).
-pub async fn remove_address_from_lists(
+/// Several addresses in one statement.
+pub async fn remove_addresses_from_lists(
     conn: &mut AnyConnection,
-    address: &str,
+    addresses: &[String],
 ) -> anyhow::Result<u64> {
-    let done = sqlx::query(
-        "DELETE FROM contact_list_members WHERE contact_id IN (SELECT id FROM contacts WHERE email = $1)",
-    )
-    .bind(address)
-    .execute(conn)
-    .await
-    .context("Failed to take an address off lists")?;
+    if addresses.is_empty() {
+        return Ok(0);
+    }
+    let placeholders: Vec<String> = (1..=addresses.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "DELETE FROM contact_list_members WHERE contact_id IN \
+         (SELECT id FROM contacts WHERE email IN ({}))",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for a in addresses {
+        q = q.bind(a);
+    }
+    let done = q
+        .execute(conn)
+        .await
+        .context("Failed to take addresses off lists")?;
     Ok(done.rows_affected())
 }

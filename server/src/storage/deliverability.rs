@@ -262,7 +262,10 @@ pub async fn insert_event(
     .context("Failed to store a delivery event")
 }
 
-/// The outbound message an event is about: by the provider's id first, then by Message-ID.
+/// The outbound message an event is about: by the VERP return path it was sent with, then
+/// the provider's id, then the Message-ID (with or without angle brackets). One statement:
+/// each alternative probes its own index (SQLite's multi-index OR, PostgreSQL's BitmapOr)
+/// and the ORDER BY keeps that order of preference.
 pub async fn find_sent_message(
     conn: &mut AnyConnection,
     account_id: i64,
@@ -270,52 +273,29 @@ pub async fn find_sent_message(
     message_id_header: Option<&str>,
     return_path: Option<&str>,
 ) -> anyhow::Result<Option<i64>> {
-    if let Some(rp) = return_path.filter(|s| !s.is_empty()) {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM messages WHERE account_id = $1 AND return_path = $2 \
-             AND direction = 'outbound' ORDER BY id LIMIT 1",
-        )
-        .bind(account_id)
-        .bind(rp)
-        .fetch_optional(&mut *conn)
-        .await
-        .context("Failed to match an event by return path")?;
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    if let Some(pid) = provider_message_id.filter(|s| !s.is_empty()) {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM messages WHERE account_id = $1 AND provider_message_id = $2 \
-             AND direction = 'outbound' ORDER BY id LIMIT 1",
-        )
-        .bind(account_id)
-        .bind(pid)
-        .fetch_optional(&mut *conn)
-        .await
-        .context("Failed to match an event by provider message id")?;
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    let Some(mid) =
-        message_id_header.map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
-    else {
-        return Ok(None);
-    };
-    if mid.is_empty() {
+    let return_path = return_path.filter(|s| !s.is_empty());
+    let provider_message_id = provider_message_id.filter(|s| !s.is_empty());
+    let mid = message_id_header
+        .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
+        .filter(|m| !m.is_empty());
+    if return_path.is_none() && provider_message_id.is_none() && mid.is_none() {
         return Ok(None);
     }
     sqlx::query_scalar(
         "SELECT id FROM messages WHERE account_id = $1 AND direction = 'outbound' \
-         AND (message_id_header = $2 OR message_id_header = $3) ORDER BY id LIMIT 1",
+         AND (return_path = $2 OR provider_message_id = $3 OR message_id_header = $4 \
+              OR message_id_header = $5) \
+         ORDER BY CASE WHEN return_path = $2 THEN 0 WHEN provider_message_id = $3 THEN 1 ELSE 2 END, id \
+         LIMIT 1",
     )
     .bind(account_id)
+    .bind(return_path)
+    .bind(provider_message_id)
     .bind(mid)
-    .bind(format!("<{mid}>"))
+    .bind(mid.map(|m| format!("<{m}>")))
     .fetch_optional(conn)
     .await
-    .context("Failed to match an event by Message-ID")
+    .context("Failed to match an event to the message we sent")
 }
 
 pub async fn link_event_to_message(

@@ -1,0 +1,4 @@
+-- Raw non-delivery notices are matched to the message we sent by its VERP return path
+-- (bounces+token@sender-domain). Without an index that look-up read every outbound message
+-- of the account.
+CREATE INDEX messages_return_path ON messages (account_id, return_path);
