@@ -213,6 +213,19 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
         !gate(globex).await.unwrap().is_allowed(),
         "the global entry stays for others"
     );
+    // The batch gate reads the override too (it only skips that probe for accounts that
+    // have none), and Globex, which has none, stays blocked.
+    let list = vec![h.clone(), addr("other@example.com")];
+    let acme_batch = ingest
+        .gate_batch(acme, &list, MailKind::Bulk, later)
+        .await
+        .unwrap();
+    assert_eq!(acme_batch.allowed.len(), 2, "{:?}", acme_batch.suppressed);
+    let globex_batch = ingest
+        .gate_batch(globex, &list, MailKind::Bulk, later)
+        .await
+        .unwrap();
+    assert_eq!(globex_batch.allowed, vec![&list[1]]);
     assert_eq!(
         db.contact_status(acme, "h@example.com")
             .await

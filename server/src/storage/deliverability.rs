@@ -788,6 +788,16 @@ impl Db {
             .iter()
             .map(|r| suppression_from_row(r).map(|s| s.entry))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        // Most accounts never reactivated anyone: then there is nothing to probe.
+        let any_override: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM suppression_overrides WHERE account_id = $1 LIMIT 1")
+                .bind(account_id)
+                .fetch_optional(self.pool())
+                .await
+                .context("Failed to look for overrides")?;
+        if any_override.is_none() {
+            return Ok((entries, Vec::new()));
+        }
         let overrides = sqlx::query(&format!(
             "SELECT o.account_id AS account_id, o.address AS address, o.reason AS reason, \
              o.since AS since FROM {input} {join} suppression_overrides o ON o.address = g.value \

@@ -70,9 +70,11 @@ impl Db {
                 Box::pin(async move {
                     // WAL lets readers run beside the one writer; FULL keeps a commit durable
                     // across power loss; foreign keys are off by default in SQLite.
-                    // Reads through a memory map and a 16 MiB page cache: index probes (the
-                    // batch gate makes a million) stay off the read() syscall.
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16384;")
+                    // Reads through a memory map (up to SQLite's default ceiling of 2 GiB, so a
+                    // database of millions of suppressions is mapped whole; it is address
+                    // space, not memory) and a 16 MiB page cache: index probes (the batch gate
+                    // makes a million) stay off the read() syscall.
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -16384;")
                         .await?;
                     Ok(())
                 })
