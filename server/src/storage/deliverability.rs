@@ -764,6 +764,21 @@ impl Db {
         sorted.sort_unstable();
         sorted.dedup();
         let list = serde_json::to_string(&sorted).context("Failed to encode the recipients")?;
+        // One read transaction for the statements below. PostgreSQL plans the join as a hash
+        // join on the list: with the default 4 MB of work memory a million addresses spill
+        // into 16 batches, and parallel workers each parse the whole list again; given room
+        // for the table and one process it measured 3.3 s instead of 4.2 s.
+        let mut tx = self.pool().begin().await.context("Failed to begin")?;
+        if self.backend() == super::Backend::Postgres {
+            sqlx::query("SET LOCAL work_mem = '128MB'")
+                .execute(&mut *tx)
+                .await
+                .context("Failed to set work_mem")?;
+            sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+                .execute(&mut *tx)
+                .await
+                .context("Failed to turn off parallel workers")?;
+        }
         // The input drives the join (SQLite: CROSS JOIN keeps it the outer loop).
         let (input, join) = match self.backend() {
             super::Backend::Sqlite => ("json_each($1) AS g", "CROSS JOIN"),
@@ -782,7 +797,7 @@ impl Db {
             .bind(&list)
             .bind(account_id)
             .bind(to_ms(now))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *tx)
             .await
             .context("Failed to match recipients against suppressions")?
             .iter()
@@ -792,10 +807,11 @@ impl Db {
         let any_override: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM suppression_overrides WHERE account_id = $1 LIMIT 1")
                 .bind(account_id)
-                .fetch_optional(self.pool())
+                .fetch_optional(&mut *tx)
                 .await
                 .context("Failed to look for overrides")?;
         if any_override.is_none() {
+            tx.commit().await.context("Failed to end the gate's read")?;
             return Ok((entries, Vec::new()));
         }
         let overrides = sqlx::query(&format!(
@@ -805,12 +821,13 @@ impl Db {
         ))
         .bind(&list)
         .bind(account_id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *tx)
         .await
         .context("Failed to match recipients against overrides")?
         .iter()
         .map(override_from_row)
         .collect::<anyhow::Result<Vec<_>>>()?;
+        tx.commit().await.context("Failed to end the gate's read")?;
         Ok((entries, overrides))
     }
 
