@@ -38,7 +38,7 @@ fn event<'a>(account_id: i64, id: &'a str, category: &'a str) -> NewDeliveryEven
         evidence_source: "test",
         provider_message_id: None,
         message_id_header: None,
-        message_id: None,
+        return_path: None,
         occurred_at: t0(),
         received_at: t0(),
         raw: Some(b"{}"),
@@ -273,7 +273,7 @@ async fn the_sweeper_logs_each_release_once_even_when_run_twice(db: Db) {
         SuppressionKind::SoftBounce,
         Some(t0() + TimeDelta::days(14)),
     );
-    soft.event_id = ev;
+    soft.event_id = ev.map(|e| e.id);
     let id = store::insert_suppression(&mut conn, &soft).await.unwrap();
     let later = entry(
         "l@example.com",

@@ -545,12 +545,12 @@ impl IngestService {
             evidence_source: &v.evidence.source,
             provider_message_id: e.provider_message_id.as_deref(),
             message_id_header: e.message_id_header.as_deref(),
-            message_id: None,
+            return_path: e.return_path.as_deref(),
             occurred_at: e.occurred_at.unwrap_or(now),
             received_at: now,
             raw: Some(raw),
         };
-        let Some(event_id) = store::insert_event(conn, &event).await? else {
+        let Some(stored) = store::insert_event(conn, &event).await? else {
             return Ok(EventOutcome {
                 provider_event_id: e.provider_event_id.clone(),
                 category: v.category,
@@ -559,19 +559,8 @@ impl IngestService {
                 event_id: None,
             });
         };
-        // Written first so that the transaction takes SQLite's write lock at once (a read
-        // first could not upgrade under a concurrent writer); then matched to our message.
-        let message_id = store::find_sent_message(
-            conn,
-            account_id,
-            e.provider_message_id.as_deref(),
-            e.message_id_header.as_deref(),
-            e.return_path.as_deref(),
-        )
-        .await?;
-        if let Some(mid) = message_id {
-            store::link_event_to_message(conn, event_id, mid).await?;
-        }
+        // Matched to the message we sent in the same statement.
+        let (event_id, message_id) = (stored.id, stored.message_id);
         let actor = match e.provider {
             "smtp" | "api" => format!("send:{}", e.provider),
             "list-unsubscribe" => "recipient (List-Unsubscribe)".to_string(),

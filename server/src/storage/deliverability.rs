@@ -50,8 +50,9 @@ pub struct NewDeliveryEvent<'a> {
     pub evidence_source: &'a str,
     pub provider_message_id: Option<&'a str>,
     pub message_id_header: Option<&'a str>,
-    /// Our `messages.id`, when the event was matched to a message we sent.
-    pub message_id: Option<i64>,
+    /// The VERP return path the notice came back to, if any (matching, with the two ids
+    /// above, the event to the message we sent: see [`insert_event`]).
+    pub return_path: Option<&'a str>,
     pub occurred_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     /// The payload or raw notice, as received.
@@ -228,15 +229,24 @@ fn log_from_row(row: &AnyRow) -> anyhow::Result<LogEntry> {
 pub async fn insert_event(
     conn: &mut AnyConnection,
     e: &NewDeliveryEvent<'_>,
-) -> anyhow::Result<Option<i64>> {
-    sqlx::query_scalar(
+) -> anyhow::Result<Option<StoredEvent>> {
+    let return_path = e.return_path.filter(|s| !s.is_empty());
+    let provider_message_id = e.provider_message_id.filter(|s| !s.is_empty());
+    let mid = e
+        .message_id_header
+        .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
+        .filter(|m| !m.is_empty());
+    // The match is a sub-select of the insert: one statement, and the transaction's first
+    // statement is still a write (SQLite takes its write lock at once; a read first could
+    // not upgrade under a concurrent writer).
+    let row = sqlx::query(&format!(
         "INSERT INTO delivery_events (account_id, provider, provider_event_id, category, reason, \
          status, reply_code, recipient, recipient_domain, diagnostic, remote_mta, feedback_type, \
          evidence_rule, evidence_source, provider_message_id, message_id_header, message_id, \
          occurred_at, received_at, raw) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
-         ON CONFLICT (account_id, provider, provider_event_id) DO NOTHING RETURNING id",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ({SENT_MESSAGE}), $17, $18, $19) \
+         ON CONFLICT (account_id, provider, provider_event_id) DO NOTHING RETURNING id, message_id"
+    ))
     .bind(e.account_id)
     .bind(e.provider)
     .bind(e.provider_event_id)
@@ -253,64 +263,41 @@ pub async fn insert_event(
     .bind(e.evidence_source)
     .bind(e.provider_message_id)
     .bind(e.message_id_header)
-    .bind(e.message_id)
     .bind(to_ms(e.occurred_at))
     .bind(to_ms(e.received_at))
     .bind(e.raw.map(<[u8]>::to_vec))
-    .fetch_optional(conn)
-    .await
-    .context("Failed to store a delivery event")
-}
-
-/// The outbound message an event is about: by the VERP return path it was sent with, then
-/// the provider's id, then the Message-ID (with or without angle brackets). One statement:
-/// each alternative probes its own index (SQLite's multi-index OR, PostgreSQL's BitmapOr)
-/// and the ORDER BY keeps that order of preference.
-pub async fn find_sent_message(
-    conn: &mut AnyConnection,
-    account_id: i64,
-    provider_message_id: Option<&str>,
-    message_id_header: Option<&str>,
-    return_path: Option<&str>,
-) -> anyhow::Result<Option<i64>> {
-    let return_path = return_path.filter(|s| !s.is_empty());
-    let provider_message_id = provider_message_id.filter(|s| !s.is_empty());
-    let mid = message_id_header
-        .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
-        .filter(|m| !m.is_empty());
-    if return_path.is_none() && provider_message_id.is_none() && mid.is_none() {
-        return Ok(None);
-    }
-    sqlx::query_scalar(
-        "SELECT id FROM messages WHERE account_id = $1 AND direction = 'outbound' \
-         AND (return_path = $2 OR provider_message_id = $3 OR message_id_header = $4 \
-              OR message_id_header = $5) \
-         ORDER BY CASE WHEN return_path = $2 THEN 0 WHEN provider_message_id = $3 THEN 1 ELSE 2 END, id \
-         LIMIT 1",
-    )
-    .bind(account_id)
     .bind(return_path)
     .bind(provider_message_id)
     .bind(mid)
     .bind(mid.map(|m| format!("<{m}>")))
     .fetch_optional(conn)
     .await
-    .context("Failed to match an event to the message we sent")
+    .context("Failed to store a delivery event")?;
+    row.map(|r| {
+        Ok(StoredEvent {
+            id: col(&r, "id")?,
+            message_id: col(&r, "message_id")?,
+        })
+    })
+    .transpose()
 }
 
-pub async fn link_event_to_message(
-    conn: &mut AnyConnection,
-    event_id: i64,
-    message_id: i64,
-) -> anyhow::Result<()> {
-    sqlx::query("UPDATE delivery_events SET message_id = $1 WHERE id = $2")
-        .bind(message_id)
-        .bind(event_id)
-        .execute(conn)
-        .await
-        .context("Failed to link an event to its message")?;
-    Ok(())
+/// A delivery event just stored, and the message we sent that it was matched to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub message_id: Option<i64>,
 }
+
+/// The outbound message an event is about (`$1` the account): by the VERP return path it was
+/// sent with (`$20`), then the provider's id (`$21`), then the Message-ID with or without
+/// angle brackets (`$22`, `$23`). Each alternative probes its own index (SQLite's multi-index
+/// OR, PostgreSQL's BitmapOr); the ORDER BY keeps that order of preference.
+const SENT_MESSAGE: &str = "SELECT m.id FROM messages m WHERE m.account_id = $1 \
+     AND m.direction = 'outbound' AND (m.return_path = $20 OR m.provider_message_id = $21 \
+     OR m.message_id_header = $22 OR m.message_id_header = $23) \
+     ORDER BY CASE WHEN m.return_path = $20 THEN 0 WHEN m.provider_message_id = $21 THEN 1 ELSE 2 END, m.id \
+     LIMIT 1";
 
 /// "Accepted at T", unless the message already failed (a failure is the news that matters).
 pub async fn mark_message_accepted(
