@@ -8,6 +8,22 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spam")
 }
 
+/// The fixtures are all eval-split messages under their own names; listing them by absolute
+/// path in a new `labels.tsv` gives a tiny corpus whose split has both a train and an eval
+/// part. Returns its folder (under the temporary directory, named `name`-pid).
+fn fixture_corpus(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut labels = String::from("file\tlabel\tgroup\n");
+    for m in train_spam::read_labels(&fixtures()).unwrap() {
+        let label = if m.is_spam { "spam" } else { "ham" };
+        let path = fixtures().join(&m.file);
+        labels.push_str(&format!("{}\t{label}\t{}\n", path.display(), m.group));
+    }
+    std::fs::write(dir.join("labels.tsv"), labels).unwrap();
+    dir
+}
+
 #[test]
 fn score_prints_one_json_line_per_message() {
     let files = vec![
@@ -58,17 +74,7 @@ fn score_reports_a_missing_file() {
 
 #[test]
 fn train_spam_writes_a_loadable_model_and_reports_the_split() {
-    // The fixtures are all eval-split messages under their own names; listing them by
-    // absolute path gives a tiny corpus whose split has both a train and an eval part.
-    let dir = std::env::temp_dir().join(format!("dd-train-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut labels = String::from("file\tlabel\tgroup\n");
-    for m in train_spam::read_labels(&fixtures()).unwrap() {
-        let label = if m.is_spam { "spam" } else { "ham" };
-        let path = fixtures().join(&m.file);
-        labels.push_str(&format!("{}\t{label}\t{}\n", path.display(), m.group));
-    }
-    std::fs::write(dir.join("labels.tsv"), labels).unwrap();
+    let dir = fixture_corpus("dd-train");
     let model_path = dir.join("model.bin");
     let mut log = Vec::new();
     train_spam::run(&dir, &model_path, &mut log).unwrap();
@@ -102,16 +108,7 @@ fn train_spam_rejects_a_bad_label() {
 
 #[test]
 fn spam_cv_scores_every_train_message_once_by_a_model_that_did_not_see_it() {
-    // Same tiny corpus as above (fixtures listed by absolute path, so both splits occur).
-    let dir = std::env::temp_dir().join(format!("dd-cv-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut labels = String::from("file\tlabel\tgroup\n");
-    for m in train_spam::read_labels(&fixtures()).unwrap() {
-        let label = if m.is_spam { "spam" } else { "ham" };
-        let path = fixtures().join(&m.file);
-        labels.push_str(&format!("{}\t{label}\t{}\n", path.display(), m.group));
-    }
-    std::fs::write(dir.join("labels.tsv"), labels).unwrap();
+    let dir = fixture_corpus("dd-cv");
     let corpus = train_spam::read_labels(&dir).unwrap();
     let train: Vec<_> = corpus.iter().filter(|m| !m.is_eval()).collect();
     assert!(train.len() > 100 && train.len() < corpus.len());

@@ -929,9 +929,9 @@ impl IngestService {
     }
 }
 
-/// Writes a group of payloads leaves for the end of the group, one statement each instead of
-/// one per event: the Org Logging entries, and the hard-bounced addresses to take off every
-/// contact list. Nothing later in the group reads them back (domain alerts flush first).
+/// Writes deferred to the end of a commit group, one statement each instead of one per
+/// event: the Org Logging entries, and the hard-bounced addresses to take off every contact
+/// list. Nothing later in the group reads them back (domain alerts flush first).
 #[derive(Default)]
 struct Pending {
     logs: Vec<NewLogEntry>,

@@ -342,7 +342,7 @@ impl BayesModel {
                 hash: self.hashes[i],
                 spam: self.counts[i].0,
                 ham: self.counts[i].1,
-                weight: self.weights.get(i).copied().unwrap_or(0),
+                weight: self.weights[i],
             })
             .collect();
         encode(
@@ -358,8 +358,8 @@ impl BayesModel {
     /// A token's (spam, ham) counts and regression weight; `None` when the model lacks it.
     fn lookup(&self, token: TokenHash) -> Option<((u32, u32), f64)> {
         let &i = self.index.get(&token)?;
-        let w = self.weights.get(i as usize).copied().unwrap_or(0);
-        Some((self.counts[i as usize], w as f64 / WEIGHT_SCALE))
+        let i = i as usize;
+        Some((self.counts[i], self.weights[i] as f64 / WEIGHT_SCALE))
     }
 
     /// Spam probability of a message's tokens (sorted, unique), or `None` while the models
@@ -556,15 +556,6 @@ impl AccountModel {
     }
 }
 
-fn fnv32(bytes: &[u8]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in bytes {
-        h ^= b as u32;
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
-}
-
 fn put_varint(out: &mut Vec<u8>, mut v: u32) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -618,7 +609,7 @@ fn encode(
     if let Some(b) = bias {
         put_varint(&mut out, zigzag(b));
     }
-    let sum = fnv32(&out);
+    let sum = tokenizer::fnv1a(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     out
 }
@@ -672,7 +663,7 @@ fn decode(b: &[u8], magic: &[u8; 8], expected_version: u8) -> Result<Decoded, Mo
         return Err(ModelError::Truncated);
     }
     let (body, sum) = b.split_at(b.len() - 4);
-    if fnv32(body) != u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]) {
+    if tokenizer::fnv1a(body) != u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]) {
         return Err(ModelError::Corrupt("checksum mismatch"));
     }
     let mut r = Reader { b: body, pos: 9 };

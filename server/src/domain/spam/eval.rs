@@ -1,28 +1,20 @@
 //! The train/evaluation split and accuracy figures used by `deliverdesk train-spam`, the
 //! accuracy test and the benchmark. Pure: callers read the files.
 
+use super::tokenizer::fnv1a;
 use serde::Serialize;
 
 /// Every fifth message (by a hash of its corpus path, e.g. `spam/spam-2-00042-….eml`) is
 /// held out for evaluation: deterministic, independent of file order, about 80/20.
 pub fn is_eval(corpus_path: &str) -> bool {
-    path_hash(corpus_path).is_multiple_of(5)
+    fnv1a(corpus_path.as_bytes()).is_multiple_of(5)
 }
 
 /// The cross-validation fold (0..`folds`) of a train-split message: the same path hash as
 /// [`is_eval`], divided by 5 first so the folds do not depend on the eval split's residue.
 /// `folds` of 0 is treated as 1.
 pub fn cv_fold(corpus_path: &str, folds: u32) -> u32 {
-    (path_hash(corpus_path) / 5) % folds.max(1)
-}
-
-fn path_hash(corpus_path: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in corpus_path.as_bytes() {
-        h ^= b as u32;
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
+    (fnv1a(corpus_path.as_bytes()) / 5) % folds.max(1)
 }
 
 /// Counts of verdicts against labels, spam being the positive class.

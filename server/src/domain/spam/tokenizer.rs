@@ -25,6 +25,11 @@ pub fn hash_token(prefix: &str, text: &str) -> TokenHash {
 
 const FNV_OFFSET: u32 = 0x811c_9dc5;
 
+/// 32-bit FNV-1a of `bytes` (also the model file's checksum and the corpus split's hash).
+pub fn fnv1a(bytes: &[u8]) -> u32 {
+    fnv_feed(FNV_OFFSET, bytes)
+}
+
 /// Continues an FNV-1a hash over more bytes (FNV is a stream: feeding `a` then `b` equals
 /// hashing `a` followed by `b`).
 fn fnv_feed(mut h: u32, bytes: &[u8]) -> u32 {
