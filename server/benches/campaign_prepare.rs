@@ -62,20 +62,24 @@ async fn bench(label: &str, db: Db) {
         .chunks(500)
     {
         let mut sql = String::from(
-            "INSERT INTO suppressions (address, account_id, kind, reason, since) VALUES ",
+            "INSERT INTO suppressions (address, address_hash, account_id, kind, reason, since) \
+             VALUES ",
         );
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "(${}, NULL, 'hard_bounce', 'userunknown', 0)",
-                i + 1
+                "(${}, ${}, NULL, 'hard_bounce', 'userunknown', 0)",
+                2 * i + 1,
+                2 * i + 2
             ));
         }
         let mut q = sqlx::query(&sql);
         for a in chunk {
-            q = q.bind(a.as_str());
+            q = q
+                .bind(a.as_str())
+                .bind(server::domain::address::key_of(a.as_str()));
         }
         q.execute(&mut *tx).await.unwrap();
     }

@@ -903,6 +903,71 @@ async fn repeated_isp_blocks_from_one_domain_raise_one_alert_and_suppress_nobody
     );
 }
 
+async fn events_of_one_message_in_one_batch_end_as_they_would_one_by_one(db: Db) {
+    let app = setup(db, &["ann@example.com"], None, None).await;
+    let message = app
+        .outbound_message("ann@example.com", "<batch-1@acme.test>", None)
+        .await;
+    let event = |kind: &str, id: &str, ts: i64| {
+        let mut e = json!({
+            "email": "ann@example.com", "timestamp": ts, "smtp-id": "<batch-1@acme.test>",
+            "event": kind, "sg_event_id": id,
+        });
+        if kind == "bounce" {
+            e["type"] = json!("bounce");
+            e["status"] = json!("5.1.1");
+            e["reason"] =
+                json!("550 5.1.1 The email account that you tried to reach does not exist");
+        }
+        e
+    };
+    // Accepted, then bounced, then a late "delivered": a failure is the news that matters.
+    let batch = json!([
+        event("delivered", "d-1", 1_700_000_000),
+        event("bounce", "b-1", 1_700_000_060),
+        event("delivered", "d-2", 1_700_000_120),
+        event("bounce", "b-1", 1_700_000_060),
+    ]);
+    let r = app
+        .post("/webhooks/sendgrid", serde_json::to_vec(&batch).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let report: Value = r.json().await.unwrap();
+    let statuses: Vec<&str> = report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["processed", "processed", "processed", "duplicate"]
+    );
+    let d = app
+        .db
+        .message_delivery(app.acme, message)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status.as_deref(), Some("failed"));
+    assert_eq!(d.error.unwrap()["category"], "hard_bounce");
+    assert_eq!(
+        d.delivered_at.map(|t| t.timestamp()),
+        Some(1_700_000_000),
+        "the acceptance before the bounce is kept, the one after it is not"
+    );
+    let c = app
+        .db
+        .contact_status(app.acme, "ann@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.status, "hard_bounce");
+    let events = app.db.delivery_events(app.acme).await.unwrap();
+    assert_eq!(events.len(), 3);
+    assert!(events.iter().all(|e| e.message_id == Some(message)));
+}
+
 /// Bounded loopback load test of webhook ingest (at most ~20 s). Run with
 /// `cargo test -p deliverdesk --release --test http_webhooks load -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -974,3 +1039,4 @@ on_both_backends!(an_sns_subscription_confirmation_is_recorded_not_fetched);
 on_both_backends!(sns_is_refused_when_no_signing_certificate_is_configured);
 on_both_backends!(the_demo_data_gives_acme_a_working_webhook_credential);
 on_both_backends!(repeated_isp_blocks_from_one_domain_raise_one_alert_and_suppress_nobody);
+on_both_backends!(events_of_one_message_in_one_batch_end_as_they_would_one_by_one);

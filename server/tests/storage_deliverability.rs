@@ -455,3 +455,164 @@ async fn one_failing_payload_in_a_concurrent_group_fails_alone(db: Db) {
     assert_eq!(db.delivery_events(account).await.unwrap().len(), 23);
 }
 on_both_backends!(one_failing_payload_in_a_concurrent_group_fails_alone);
+
+async fn a_batch_of_events_stores_each_key_once(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    store::insert_event(&mut conn, &event(acme, "old", "hard_bounce"))
+        .await
+        .unwrap()
+        .unwrap();
+    let batch = [
+        event(acme, "a", "hard_bounce"),
+        event(acme, "old", "hard_bounce"),
+        event(acme, "b", "soft_bounce"),
+        event(acme, "a", "hard_bounce"),
+    ];
+    let stored = store::insert_events(&mut conn, &batch).await.unwrap();
+    let kept: Vec<bool> = stored.iter().map(Option::is_some).collect();
+    assert_eq!(
+        kept,
+        [true, false, true, false],
+        "stored before, or an earlier input with the same key: a duplicate"
+    );
+    assert_ne!(stored[0].unwrap().id, stored[2].unwrap().id);
+    drop(conn);
+    let categories: Vec<String> = db
+        .delivery_events(acme)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.category)
+        .collect();
+    assert_eq!(categories.len(), 3);
+    assert_eq!(
+        categories.iter().filter(|c| *c == "soft_bounce").count(),
+        1,
+        "each row keeps its own values"
+    );
+}
+on_both_backends!(a_batch_of_events_stores_each_key_once);
+
+async fn batched_contact_updates_apply_in_order_per_address(db: Db) {
+    use server::domain::suppression::ContactEffect;
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    for account in [acme, globex] {
+        for email in ["hard@example.com", "soft@example.com", "mine@example.com"] {
+            db.upsert_contact(account, email, None, t0()).await.unwrap();
+        }
+    }
+    let until = t0() + TimeDelta::days(14);
+    let update = |a: &str, scope, effect, event_id| store::ContactUpdate {
+        scope,
+        address: addr(a),
+        effect,
+        reason: Some("test".into()),
+        event_id: Some(event_id),
+    };
+    let mut conn = db.pool().acquire().await.unwrap();
+    store::apply_contact_effects(
+        &mut conn,
+        &[
+            // In one batch: a hard bounce, then a soft bounce of the same address (which must
+            // not replace the permanent badge) ...
+            update(
+                "hard@example.com",
+                Scope::Global,
+                ContactEffect::MarkHardBounce,
+                1,
+            ),
+            update(
+                "hard@example.com",
+                Scope::Global,
+                ContactEffect::MarkSoftBounceUntil(until),
+                2,
+            ),
+            // ... a soft bounce then nothing for another; an account-scoped removal.
+            update(
+                "soft@example.com",
+                Scope::Global,
+                ContactEffect::MarkSoftBounceUntil(until),
+                3,
+            ),
+            update(
+                "soft@example.com",
+                Scope::Global,
+                ContactEffect::Unchanged,
+                4,
+            ),
+            update(
+                "mine@example.com",
+                Scope::Account(AccountId(acme)),
+                ContactEffect::RemoveFromActive,
+                5,
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let status = |account, email: &'static str| {
+        let db = db.clone();
+        async move { db.contact_status(account, email).await.unwrap().unwrap() }
+    };
+    for account in [acme, globex] {
+        let hard = status(account, "hard@example.com").await;
+        assert_eq!(
+            (hard.status.as_str(), hard.event_id),
+            ("hard_bounce", Some(1))
+        );
+        let soft = status(account, "soft@example.com").await;
+        assert_eq!(soft.status, "soft_bounce");
+        assert_eq!((soft.until, soft.event_id), (Some(until), Some(3)));
+    }
+    assert_eq!(status(acme, "mine@example.com").await.status, "inactive");
+    assert_eq!(
+        status(globex, "mine@example.com").await.status,
+        "active",
+        "an account's update leaves other accounts' contacts alone"
+    );
+}
+on_both_backends!(batched_contact_updates_apply_in_order_per_address);
+
+async fn suppressions_stored_before_address_keys_are_keyed_on_start(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    let hard = entry(
+        "Old.Entry@Example.com",
+        Scope::Global,
+        SuppressionKind::HardBounce,
+        None,
+    );
+    store::insert_suppression(&mut conn, &hard).await.unwrap();
+    // As a row from before migration 0007 looks.
+    sqlx::query("UPDATE suppressions SET address_hash = NULL")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let ingest = IngestService::new(db.clone());
+    let list = [addr("old.entry@example.com"), addr("new@example.com")];
+    let allowed = |db: &IngestService| {
+        let db = db.clone();
+        let list = list.clone();
+        async move {
+            db.gate_batch(acme, &list, MailKind::Bulk, t0())
+                .await
+                .unwrap()
+                .allowed
+                .len()
+        }
+    };
+    assert_eq!(allowed(&ingest).await, 2, "an unkeyed entry is invisible");
+    assert_eq!(db.backfill_address_keys().await.unwrap(), 1);
+    assert_eq!(db.backfill_address_keys().await.unwrap(), 0, "once");
+    assert_eq!(allowed(&ingest).await, 1);
+    assert!(!ingest
+        .gate(acme, &list[0], MailKind::Transactional, t0())
+        .await
+        .unwrap()
+        .is_allowed());
+}
+on_both_backends!(suppressions_stored_before_address_keys_are_keyed_on_start);

@@ -372,12 +372,9 @@ impl IngestService {
 
     async fn commit_group_optimistic(&self, jobs: &[Job]) -> anyhow::Result<Vec<IngestReport>> {
         let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
-        let mut out = Vec::with_capacity(jobs.len());
-        let mut pending = Pending::default();
-        for job in jobs {
-            out.push(self.store_job(&mut tx, job, &mut pending).await?);
-        }
-        pending.flush(&mut tx).await?;
+        let out = self
+            .store_jobs(&mut tx, &jobs.iter().collect::<Vec<_>>())
+            .await?;
         tx.commit()
             .await
             .context("Failed to commit delivery events")?;
@@ -399,13 +396,9 @@ impl IngestService {
             if let Err(e) = sqlx::query("SAVEPOINT ingest_job").execute(&mut *tx).await {
                 return all_fail(format!("Failed to open a savepoint: {e}"));
             }
-            let mut pending = Pending::default();
-            let stored = match self.store_job(&mut tx, job, &mut pending).await {
-                Ok(report) => pending.flush(&mut tx).await.map(|()| report),
-                Err(e) => Err(e),
-            };
-            match stored {
-                Ok(report) => {
+            match self.store_jobs(&mut tx, &[job]).await {
+                Ok(mut reports) => {
+                    let report = reports.pop().unwrap_or_default();
                     if let Err(e) = sqlx::query("RELEASE SAVEPOINT ingest_job")
                         .execute(&mut *tx)
                         .await
@@ -436,22 +429,276 @@ impl IngestService {
         }
     }
 
-    async fn store_job(
+    /// Stores a group of payloads' events and acts on them with a few statements for the
+    /// whole group instead of a few per event (each statement is a round trip to the
+    /// database, and on SQLite a wake-up of its worker thread): the events in one insert,
+    /// then the message statuses, the suppressions, the contact badges, the Org Logging
+    /// entries and the list removals, each in one statement (per chunk of rows). The effects
+    /// are those of storing the events one after the other.
+    async fn store_jobs(
         &self,
         conn: &mut sqlx::AnyConnection,
-        job: &Job,
-        pending: &mut Pending,
-    ) -> anyhow::Result<IngestReport> {
-        let mut report = IngestReport::default();
-        for e in &job.incoming {
-            report.events.push(
-                self.store_one(conn, job.account_id, e, &job.raw, job.now, pending)
-                    .await?,
-            );
+        jobs: &[&Job],
+    ) -> anyhow::Result<Vec<IngestReport>> {
+        struct Item<'a> {
+            job: usize,
+            e: &'a Incoming,
+            address: Option<EmailAddress>,
+            domain: Option<Domain>,
+            status: Option<String>,
         }
-        Ok(report)
-    }
+        let items: Vec<Item> = jobs
+            .iter()
+            .enumerate()
+            .flat_map(|(job, j)| j.incoming.iter().map(move |e| (job, e)))
+            .map(|(job, e)| {
+                let address = e
+                    .recipient
+                    .as_deref()
+                    .and_then(|r| EmailAddress::parse(r).ok());
+                Item {
+                    job,
+                    e,
+                    domain: address.as_ref().map(EmailAddress::domain),
+                    address,
+                    status: e.verdict.status.as_ref().map(|s| s.to_string()),
+                }
+            })
+            .collect();
+        let events: Vec<NewDeliveryEvent> = items
+            .iter()
+            .map(|it| {
+                let (job, e, v) = (jobs[it.job], it.e, &it.e.verdict);
+                NewDeliveryEvent {
+                    account_id: job.account_id,
+                    provider: e.provider,
+                    provider_event_id: &e.provider_event_id,
+                    category: v.category.as_str(),
+                    reason: v.reason.as_str(),
+                    status: it.status.clone(),
+                    reply_code: v.reply_code.map(i64::from),
+                    recipient: it
+                        .address
+                        .as_ref()
+                        .map(EmailAddress::as_str)
+                        .or(e.recipient.as_deref()),
+                    recipient_domain: it.domain.as_ref().map(Domain::as_str),
+                    diagnostic: v.diagnostic.as_deref(),
+                    remote_mta: v.remote_mta.as_deref(),
+                    feedback_type: v.feedback_type.as_deref(),
+                    evidence_rule: &v.evidence.rule,
+                    evidence_source: &v.evidence.source,
+                    provider_message_id: e.provider_message_id.as_deref(),
+                    message_id_header: e.message_id_header.as_deref(),
+                    return_path: e.return_path.as_deref(),
+                    occurred_at: e.occurred_at.unwrap_or(job.now),
+                    received_at: job.now,
+                    raw: Some(&job.raw),
+                }
+            })
+            .collect();
+        // Matched to the message we sent in the same statement.
+        let stored = store::insert_events(conn, &events).await?;
+        drop(events);
 
+        let mut reports = vec![IngestReport::default(); jobs.len()];
+        // Per message, the outcome of its events in order: accepted at, failed with.
+        let mut messages: Vec<i64> = Vec::new();
+        let mut outcome: HashMap<i64, (Option<DateTime<Utc>>, Option<String>)> = HashMap::new();
+        let mut suppressions: Vec<crate::domain::suppression::Suppression> = Vec::new();
+        let mut contacts: Vec<store::ContactUpdate> = Vec::new();
+        let mut unlisted: Vec<String> = Vec::new();
+        let mut blocked_domains: Vec<(i64, Domain, DateTime<Utc>)> = Vec::new();
+        // Per stored event: its own log entry, and its suppression's (with the suppression's
+        // index in `suppressions`: the id is known once they are stored).
+        type EventLogs = (Option<NewLogEntry>, Option<(usize, NewLogEntry)>);
+        let mut logs: Vec<EventLogs> = Vec::new();
+        for (it, stored) in items.iter().zip(&stored) {
+            let (job, e, v) = (jobs[it.job], it.e, &it.e.verdict);
+            let (account_id, now) = (job.account_id, job.now);
+            let Some(stored) = stored else {
+                reports[it.job].events.push(EventOutcome {
+                    provider_event_id: e.provider_event_id.clone(),
+                    category: v.category,
+                    recipient: e.recipient.clone(),
+                    status: EventStatus::Duplicate,
+                    event_id: None,
+                });
+                continue;
+            };
+            let (event_id, message_id) = (stored.id, stored.message_id);
+            let actor = match e.provider {
+                "smtp" | "api" => format!("send:{}", e.provider),
+                "list-unsubscribe" => "recipient (List-Unsubscribe)".to_string(),
+                p => format!("webhook:{p}"),
+            };
+            let subject = it
+                .address
+                .as_ref()
+                .map(|a| a.as_str().to_string())
+                .or_else(|| e.recipient.clone())
+                .unwrap_or_else(|| "(unknown recipient)".to_string());
+            let event_details = json!({
+                "category": v.category,
+                "reason": v.reason.as_str(),
+                "status": it.status,
+                "code": v.reply_code,
+                "diagnostic": v.diagnostic,
+                "remote_mta": v.remote_mta,
+                "provider": e.provider,
+                "provider_event_id": e.provider_event_id,
+                "message_id": message_id,
+                "rule": v.evidence.rule,
+            });
+
+            // Delivery status of the message we sent: a failure is the news that matters,
+            // so an acceptance after it changes nothing.
+            if let Some(mid) = message_id {
+                let at = e.occurred_at.unwrap_or(now);
+                if v.category == Category::Delivered || v.category.is_failure() {
+                    let state = outcome.entry(mid).or_insert_with(|| {
+                        messages.push(mid);
+                        (None, None)
+                    });
+                    if v.category == Category::Delivered {
+                        if state.1.is_none() {
+                            state.0 = Some(at);
+                        }
+                    } else {
+                        let error = json!({
+                            "category": v.category,
+                            "reason": v.reason.as_str(),
+                            "status": it.status,
+                            "code": v.reply_code,
+                            "diagnostic": v.diagnostic,
+                            "at": at,
+                        });
+                        state.1 = Some(error.to_string());
+                    }
+                }
+            }
+            reports[it.job].events.push(EventOutcome {
+                provider_event_id: e.provider_event_id.clone(),
+                category: v.category,
+                recipient: it
+                    .address
+                    .as_ref()
+                    .map(|a| a.as_str().to_string())
+                    .or_else(|| e.recipient.clone()),
+                status: EventStatus::Processed,
+                event_id: Some(event_id),
+            });
+            // Nothing to suppress without an address; the event is still recorded and logged.
+            let placeholder;
+            let address = match &it.address {
+                Some(a) => a,
+                None => {
+                    placeholder = placeholder_address();
+                    &placeholder
+                }
+            };
+            let decision = policy::decide(v.category, AccountId(account_id), address, now);
+            let event_log = (decision.log != LogKind::NotLogged).then(|| NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: decision.log.as_str(),
+                actor: actor.clone(),
+                subject: subject.clone(),
+                details: event_details,
+                event_id: Some(event_id),
+            });
+            let Some(address) = &it.address else {
+                logs.push((event_log, None));
+                continue;
+            };
+            let mut suppression_log = None;
+            if let Some(new) = decision.suppression.clone() {
+                let entry = new.with_event(Some(event_id));
+                contacts.push(store::ContactUpdate {
+                    scope: entry.scope,
+                    address: address.clone(),
+                    effect: decision.contact,
+                    reason: Some(entry.reason.clone()),
+                    event_id: Some(event_id),
+                });
+                suppression_log = Some((
+                    suppressions.len(),
+                    NewLogEntry {
+                        account_id: Some(account_id),
+                        at: now,
+                        kind: LogKind::SuppressionAdded.as_str(),
+                        actor,
+                        subject,
+                        details: json!({
+                            "kind": entry.kind,
+                            "scope": entry.scope,
+                            "reason": entry.reason,
+                            "since": entry.since,
+                            "until": entry.until,
+                        }),
+                        event_id: Some(event_id),
+                    },
+                ));
+                suppressions.push(entry);
+            } else {
+                contacts.push(store::ContactUpdate {
+                    scope: Scope::Account(AccountId(account_id)),
+                    address: address.clone(),
+                    effect: decision.contact,
+                    reason: None,
+                    event_id: Some(event_id),
+                });
+            }
+            logs.push((event_log, suppression_log));
+            if v.category == Category::HardBounce {
+                unlisted.push(address.as_str().to_string());
+            }
+            if v.category == Category::IspBlock {
+                if let Some(domain) = &it.domain {
+                    match blocked_domains
+                        .iter_mut()
+                        .find(|(a, d, _)| *a == account_id && d == domain)
+                    {
+                        Some(seen) => seen.2 = seen.2.max(now),
+                        None => blocked_domains.push((account_id, domain.clone(), now)),
+                    }
+                }
+            }
+        }
+
+        let accepted: Vec<(i64, DateTime<Utc>)> = messages
+            .iter()
+            .filter_map(|m| Some((*m, outcome[m].0?)))
+            .collect();
+        let failed: Vec<(i64, String)> = messages
+            .iter()
+            .filter_map(|m| Some((*m, outcome[m].1.clone()?)))
+            .collect();
+        store::mark_messages(conn, &accepted, &failed).await?;
+        let suppression_ids = store::insert_suppressions(conn, &suppressions).await?;
+        store::apply_contact_effects(conn, &contacts).await?;
+        let mut entries = Vec::with_capacity(logs.len() * 2);
+        for (event_log, suppression_log) in logs {
+            entries.extend(event_log);
+            if let Some((i, mut entry)) = suppression_log {
+                entry.details["suppression_id"] = json!(suppression_ids[i]);
+                entries.push(entry);
+            }
+        }
+        for chunk in entries.chunks(500) {
+            store::insert_logs(conn, chunk).await?;
+        }
+        unlisted.sort_unstable();
+        unlisted.dedup();
+        for chunk in unlisted.chunks(500) {
+            crate::storage::campaigns::remove_addresses_from_lists(conn, chunk).await?;
+        }
+        // Repeated ISP blocks: checked once per domain, with every block of the group stored.
+        for (account_id, domain, now) in &blocked_domains {
+            self.domain_alert(conn, *account_id, domain, *now).await?;
+        }
+        Ok(reports)
+    }
     /// The account's running 30-day complaint rate; a rise to warning (≥ 0.1 %) or paused
     /// (≥ 0.3 %: bulk sending stops) is logged once.
     pub async fn check_complaint_rate(
@@ -507,200 +754,6 @@ impl IngestService {
             }
         }
         Ok(rates)
-    }
-
-    async fn store_one(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        account_id: i64,
-        e: &Incoming,
-        raw: &[u8],
-        now: DateTime<Utc>,
-        pending: &mut Pending,
-    ) -> anyhow::Result<EventOutcome> {
-        let v = &e.verdict;
-        let address = e
-            .recipient
-            .as_deref()
-            .and_then(|r| EmailAddress::parse(r).ok());
-        let domain = address.as_ref().map(EmailAddress::domain);
-        let status = v.status.as_ref().map(|s| s.to_string());
-        let event = NewDeliveryEvent {
-            account_id,
-            provider: e.provider,
-            provider_event_id: &e.provider_event_id,
-            category: v.category.as_str(),
-            reason: v.reason.as_str(),
-            status: status.clone(),
-            reply_code: v.reply_code.map(i64::from),
-            recipient: address
-                .as_ref()
-                .map(EmailAddress::as_str)
-                .or(e.recipient.as_deref()),
-            recipient_domain: domain.as_ref().map(Domain::as_str),
-            diagnostic: v.diagnostic.as_deref(),
-            remote_mta: v.remote_mta.as_deref(),
-            feedback_type: v.feedback_type.as_deref(),
-            evidence_rule: &v.evidence.rule,
-            evidence_source: &v.evidence.source,
-            provider_message_id: e.provider_message_id.as_deref(),
-            message_id_header: e.message_id_header.as_deref(),
-            return_path: e.return_path.as_deref(),
-            occurred_at: e.occurred_at.unwrap_or(now),
-            received_at: now,
-            raw: Some(raw),
-        };
-        let Some(stored) = store::insert_event(conn, &event).await? else {
-            return Ok(EventOutcome {
-                provider_event_id: e.provider_event_id.clone(),
-                category: v.category,
-                recipient: e.recipient.clone(),
-                status: EventStatus::Duplicate,
-                event_id: None,
-            });
-        };
-        // Matched to the message we sent in the same statement.
-        let (event_id, message_id) = (stored.id, stored.message_id);
-        let actor = match e.provider {
-            "smtp" | "api" => format!("send:{}", e.provider),
-            "list-unsubscribe" => "recipient (List-Unsubscribe)".to_string(),
-            p => format!("webhook:{p}"),
-        };
-        let subject = address
-            .as_ref()
-            .map(|a| a.as_str().to_string())
-            .or_else(|| e.recipient.clone())
-            .unwrap_or_else(|| "(unknown recipient)".to_string());
-        let event_details = json!({
-            "category": v.category,
-            "reason": v.reason.as_str(),
-            "status": status,
-            "code": v.reply_code,
-            "diagnostic": v.diagnostic,
-            "remote_mta": v.remote_mta,
-            "provider": e.provider,
-            "provider_event_id": e.provider_event_id,
-            "message_id": message_id,
-            "rule": v.evidence.rule,
-        });
-
-        // Delivery status of the message we sent.
-        if let Some(mid) = message_id {
-            if v.category == Category::Delivered {
-                store::mark_message_accepted(conn, mid, e.occurred_at.unwrap_or(now)).await?;
-            } else if v.category.is_failure() {
-                let error = json!({
-                    "category": v.category,
-                    "reason": v.reason.as_str(),
-                    "status": status,
-                    "code": v.reply_code,
-                    "diagnostic": v.diagnostic,
-                    "at": e.occurred_at.unwrap_or(now),
-                });
-                store::mark_message_failed(conn, mid, &error).await?;
-            }
-        }
-
-        let Some(address) = address else {
-            // Nothing to suppress without an address; the event is still recorded and logged.
-            let log = policy::decide(
-                v.category,
-                AccountId(account_id),
-                &placeholder_address(),
-                now,
-            )
-            .log;
-            if log != LogKind::NotLogged {
-                pending.logs.push(NewLogEntry {
-                    account_id: Some(account_id),
-                    at: now,
-                    kind: log.as_str(),
-                    actor,
-                    subject,
-                    details: event_details,
-                    event_id: Some(event_id),
-                });
-            }
-            return Ok(EventOutcome {
-                provider_event_id: e.provider_event_id.clone(),
-                category: v.category,
-                recipient: e.recipient.clone(),
-                status: EventStatus::Processed,
-                event_id: Some(event_id),
-            });
-        };
-
-        let decision = policy::decide(v.category, AccountId(account_id), &address, now);
-        // Logs and list removals are written for the whole group at its end (see `Pending`).
-        let logs = &mut pending.logs;
-        if decision.log != LogKind::NotLogged {
-            logs.push(NewLogEntry {
-                account_id: Some(account_id),
-                at: now,
-                kind: decision.log.as_str(),
-                actor: actor.clone(),
-                subject: subject.clone(),
-                details: event_details,
-                event_id: Some(event_id),
-            });
-        }
-        if let Some(new) = decision.suppression.clone() {
-            let entry = new.with_event(Some(event_id));
-            let suppression_id = store::insert_suppression(conn, &entry).await?;
-            store::apply_contact_effect(
-                conn,
-                entry.scope,
-                &address,
-                decision.contact,
-                Some(&entry.reason),
-                Some(event_id),
-            )
-            .await?;
-            logs.push(NewLogEntry {
-                account_id: Some(account_id),
-                at: now,
-                kind: LogKind::SuppressionAdded.as_str(),
-                actor: actor.clone(),
-                subject: subject.clone(),
-                details: json!({
-                    "suppression_id": suppression_id,
-                    "kind": entry.kind,
-                    "scope": entry.scope,
-                    "reason": entry.reason,
-                    "since": entry.since,
-                    "until": entry.until,
-                }),
-                event_id: Some(event_id),
-            });
-        } else {
-            store::apply_contact_effect(
-                conn,
-                Scope::Account(AccountId(account_id)),
-                &address,
-                decision.contact,
-                None,
-                Some(event_id),
-            )
-            .await?;
-        }
-        if v.category == Category::HardBounce {
-            pending.unlisted.push(address.as_str().to_string());
-        }
-        if v.category == Category::IspBlock {
-            if let Some(domain) = &domain {
-                // The alert reads and writes Org Logging itself: what came before it is
-                // written first, so the log keeps its order.
-                pending.flush(conn).await?;
-                self.domain_alert(conn, account_id, domain, now).await?;
-            }
-        }
-        Ok(EventOutcome {
-            provider_event_id: e.provider_event_id.clone(),
-            category: v.category,
-            recipient: Some(address.as_str().to_string()),
-            status: EventStatus::Processed,
-            event_id: Some(event_id),
-        })
     }
 
     /// Repeated ISP blocks from one recipient domain raise one Org Logging alert per burst.
@@ -926,31 +979,6 @@ impl IngestService {
                 return Ok(logged);
             }
         }
-    }
-}
-
-/// Writes deferred to the end of a commit group, one statement each instead of one per
-/// event: the Org Logging entries, and the hard-bounced addresses to take off every contact
-/// list. Nothing later in the group reads them back (domain alerts flush first).
-#[derive(Default)]
-struct Pending {
-    logs: Vec<NewLogEntry>,
-    unlisted: Vec<String>,
-}
-
-impl Pending {
-    async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> anyhow::Result<()> {
-        for chunk in self.logs.chunks(500) {
-            store::insert_logs(conn, chunk).await?;
-        }
-        self.logs.clear();
-        self.unlisted.sort_unstable();
-        self.unlisted.dedup();
-        for chunk in self.unlisted.chunks(500) {
-            crate::storage::campaigns::remove_addresses_from_lists(conn, chunk).await?;
-        }
-        self.unlisted.clear();
-        Ok(())
     }
 }
 

@@ -86,6 +86,13 @@ impl Db {
             .with_context(|| format!("Failed to connect to the {backend:?} database"))?;
         let db = Db { pool, backend };
         db.migrate().await?;
+        let keyed = db.backfill_address_keys().await?;
+        if keyed > 0 {
+            tracing::info!(
+                keyed,
+                "gave suppressions stored before 0007 their address keys"
+            );
+        }
         Ok(db)
     }
 
