@@ -1,6 +1,7 @@
 -- wrk script: Postmark hard-bounce webhooks, each a new event for a new address.
 -- scripts/load/webhooks.sh runs it against a server started with --demo.
 local counter = 0
+local run = os.time()
 local thread_id = 0
 local threads = {}
 
@@ -15,7 +16,8 @@ end
 
 request = function()
   counter = counter + 1
-  local id = string.format("%d%09d", thread_id + 1, counter)
+  -- Unique across runs too (a second run against the same server must not post duplicates).
+  local id = string.format("%d%05d%09d", thread_id + 1, run % 100000, counter)
   local body = string.format([[{"RecordType":"Bounce","ID":%s,"Type":"HardBounce","TypeCode":1,"Name":"Hard bounce","MessageID":"load-%s","Description":"The server was unable to deliver your message (ex: unknown user, mailbox not found).","Details":"smtp;550 5.1.1 The email account that you tried to reach does not exist.","Email":"load-%s@example.com","BouncedAt":"2026-11-23T09:00:00Z","Inactive":true,"CanActivate":true}]], id, id, id)
   return wrk.format("POST", "/webhooks/postmark", {
     ["Content-Type"] = "application/json",

@@ -616,3 +616,85 @@ async fn suppressions_stored_before_address_keys_are_keyed_on_start(db: Db) {
         .is_allowed());
 }
 on_both_backends!(suppressions_stored_before_address_keys_are_keyed_on_start);
+
+async fn a_burst_of_requests_with_one_credential_verifies_its_password_once(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let hash = server::services::auth::hash_password("hook-secret").unwrap();
+    db.create_webhook_credential(acme, "acme-hooks", &hash, None, None, t0())
+        .await
+        .unwrap();
+    let ingest = IngestService::new(db.clone());
+    let burst = |password: &'static str, n: usize| {
+        (0..n)
+            .map(|_| {
+                let ingest = ingest.clone();
+                tokio::spawn(async move {
+                    ingest
+                        .authenticate("acme-hooks", password)
+                        .await
+                        .unwrap()
+                        .map(|c| c.account_id)
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    for t in burst("hook-secret", 16) {
+        assert_eq!(t.await.unwrap(), Some(acme));
+    }
+    assert_eq!(
+        ingest.password_verifications(),
+        1,
+        "the other 15 waited for the first"
+    );
+    // A wrong password is never remembered: each attempt is checked (one after the other).
+    for t in burst("wrong", 3) {
+        assert_eq!(t.await.unwrap(), None);
+    }
+    assert_eq!(ingest.password_verifications(), 4);
+    assert_eq!(
+        ingest
+            .authenticate("acme-hooks", "hook-secret")
+            .await
+            .unwrap()
+            .map(|c| c.account_id),
+        Some(acme)
+    );
+    assert_eq!(ingest.password_verifications(), 4, "remembered");
+}
+on_both_backends!(a_burst_of_requests_with_one_credential_verifies_its_password_once);
+
+async fn a_new_webhook_secret_needs_a_new_verification(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let hash = server::services::auth::hash_password("old-secret").unwrap();
+    db.create_webhook_credential(acme, "acme-hooks", &hash, None, None, t0())
+        .await
+        .unwrap();
+    // Read on every request, as after the TTL.
+    let ingest = IngestService::new(db.clone()).with_credential_ttl(std::time::Duration::ZERO);
+    let account = |password: &'static str| {
+        let ingest = ingest.clone();
+        async move {
+            ingest
+                .authenticate("acme-hooks", password)
+                .await
+                .unwrap()
+                .map(|c| c.account_id)
+        }
+    };
+    assert_eq!(account("old-secret").await, Some(acme));
+    assert_eq!(account("old-secret").await, Some(acme));
+    assert_eq!(ingest.password_verifications(), 1);
+    let new = server::services::auth::hash_password("new-secret").unwrap();
+    sqlx::query("UPDATE webhook_credentials SET secret_hash = $1 WHERE username = 'acme-hooks'")
+        .bind(new)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        account("old-secret").await,
+        None,
+        "the remembered password was for the old secret"
+    );
+    assert_eq!(account("new-secret").await, Some(acme));
+}
+on_both_backends!(a_new_webhook_secret_needs_a_new_verification);
