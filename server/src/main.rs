@@ -7,6 +7,9 @@ use server::storage::{Db, DEFAULT_DATABASE_URL};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "deliverdesk",
