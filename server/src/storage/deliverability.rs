@@ -428,21 +428,30 @@ pub async fn mark_message_failed(
 
 /// Inserts a suppression entry; returns its id.
 pub async fn insert_suppression(conn: &mut AnyConnection, s: &Suppression) -> anyhow::Result<i64> {
-    sqlx::query_scalar(
+    let q = sqlx::query(
         "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id, \
          address_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(s.address.as_str())
-    .bind(scope_account(s.scope))
-    .bind(s.kind.as_str())
-    .bind(&s.reason)
-    .bind(to_ms(s.since))
-    .bind(s.until.map(to_ms))
-    .bind(s.event_id)
-    .bind(s.address.key_hash())
-    .fetch_one(conn)
-    .await
-    .context("Failed to store a suppression")
+    );
+    let row = bind_suppression(q, s)
+        .fetch_one(conn)
+        .await
+        .context("Failed to store a suppression")?;
+    col(&row, "id")
+}
+
+/// Binds one suppression row: address, account, kind, reason, since, until, event, key.
+fn bind_suppression<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    s: &'q Suppression,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(s.address.as_str())
+        .bind(scope_account(s.scope))
+        .bind(s.kind.as_str())
+        .bind(s.reason.as_str())
+        .bind(to_ms(s.since))
+        .bind(s.until.map(to_ms))
+        .bind(s.event_id)
+        .bind(s.address.key_hash())
 }
 
 /// Inserts suppression entries in as few statements as the parameter limits allow; returns
@@ -468,15 +477,7 @@ pub async fn insert_suppressions(
         );
         let mut q = sqlx::query(&sql);
         for s in chunk {
-            q = q
-                .bind(s.address.as_str())
-                .bind(scope_account(s.scope))
-                .bind(s.kind.as_str())
-                .bind(&s.reason)
-                .bind(to_ms(s.since))
-                .bind(s.until.map(to_ms))
-                .bind(s.event_id)
-                .bind(s.address.key_hash());
+            q = bind_suppression(q, s);
         }
         let ids: std::collections::HashMap<i64, i64> = q
             .fetch_all(&mut *conn)
