@@ -161,6 +161,15 @@ impl TestApp {
         )
     }
 
+    /// The delivery status of Acme's message `message`.
+    async fn delivery(&self, message: i64) -> server::storage::deliverability::MessageDelivery {
+        self.db
+            .message_delivery(self.acme, message)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     async fn outbound_message(&self, to: &str, message_id: &str, provider_id: Option<&str>) -> i64 {
         let now = Utc::now();
         let contact = self
@@ -258,12 +267,7 @@ async fn a_postmark_hard_bounce_suppresses_the_address_in_every_account_and_is_l
             .unwrap();
         assert_eq!(c.status, "hard_bounce", "account {account}");
     }
-    let delivery = app
-        .db
-        .message_delivery(app.acme, message)
-        .await
-        .unwrap()
-        .unwrap();
+    let delivery = app.delivery(message).await;
     assert_eq!(delivery.status.as_deref(), Some("failed"));
     let error = delivery.error.unwrap();
     assert_eq!(error["category"], "hard_bounce");
@@ -443,12 +447,7 @@ async fn a_raw_hard_bounce_blocks_the_address_for_every_account_and_keeps_the_co
         "hard_bounce",
         "the contact stays, marked"
     );
-    let delivery = app
-        .db
-        .message_delivery(app.acme, message)
-        .await
-        .unwrap()
-        .unwrap();
+    let delivery = app.delivery(message).await;
     assert_eq!(delivery.status.as_deref(), Some("failed"));
     assert_eq!(delivery.error.unwrap()["status"], "5.1.1");
 }
@@ -554,12 +553,7 @@ async fn a_delivery_event_marks_the_matched_message_accepted(db: Db) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let d = app
-        .db
-        .message_delivery(app.acme, message)
-        .await
-        .unwrap()
-        .unwrap();
+    let d = app.delivery(message).await;
     assert_eq!(d.status.as_deref(), Some("accepted"));
     assert!(d.delivered_at.is_some());
     assert_eq!(app.counts().await.1, 0);
@@ -943,12 +937,7 @@ async fn events_of_one_message_in_one_batch_end_as_they_would_one_by_one(db: Db)
         statuses,
         ["processed", "processed", "processed", "duplicate"]
     );
-    let d = app
-        .db
-        .message_delivery(app.acme, message)
-        .await
-        .unwrap()
-        .unwrap();
+    let d = app.delivery(message).await;
     assert_eq!(d.status.as_deref(), Some("failed"));
     assert_eq!(d.error.unwrap()["category"], "hard_bounce");
     assert_eq!(

@@ -597,7 +597,6 @@ impl IngestService {
 
         let mut reports = vec![IngestReport::default(); jobs.len()];
         // Per message, the outcome of its events in order: accepted at, failed with.
-        let mut messages: Vec<i64> = Vec::new();
         let mut outcome: HashMap<i64, (Option<DateTime<Utc>>, Option<String>)> = HashMap::new();
         let mut suppressions: Vec<crate::domain::suppression::Suppression> = Vec::new();
         let mut contacts: Vec<store::ContactUpdate> = Vec::new();
@@ -650,10 +649,7 @@ impl IngestService {
             if let Some(mid) = message_id {
                 let at = e.occurred_at.unwrap_or(now);
                 if v.category == Category::Delivered || v.category.is_failure() {
-                    let state = outcome.entry(mid).or_insert_with(|| {
-                        messages.push(mid);
-                        (None, None)
-                    });
+                    let state = outcome.entry(mid).or_default();
                     if v.category == Category::Delivered {
                         if state.1.is_none() {
                             state.0 = Some(at);
@@ -760,13 +756,13 @@ impl IngestService {
             }
         }
 
-        let accepted: Vec<(i64, DateTime<Utc>)> = messages
+        let accepted: Vec<(i64, DateTime<Utc>)> = outcome
             .iter()
-            .filter_map(|m| Some((*m, outcome[m].0?)))
+            .filter_map(|(m, (at, _))| Some((*m, (*at)?)))
             .collect();
-        let failed: Vec<(i64, String)> = messages
-            .iter()
-            .filter_map(|m| Some((*m, outcome[m].1.clone()?)))
+        let failed: Vec<(i64, String)> = outcome
+            .into_iter()
+            .filter_map(|(m, (_, error))| Some((m, error?)))
             .collect();
         store::mark_messages(conn, &accepted, &failed).await?;
         let suppression_ids = store::insert_suppressions(conn, &suppressions).await?;

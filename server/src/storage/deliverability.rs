@@ -355,31 +355,31 @@ pub async fn insert_events(
             .fetch_all(&mut *conn)
             .await
             .context("Failed to store delivery events")?;
-        // RETURNING promises no order: rows are matched to inputs by their unique key.
-        let mut stored: std::collections::HashMap<(i64, String, String), StoredEvent> = returned
-            .iter()
-            .map(|r| {
-                Ok((
-                    (
-                        col::<i64>(r, "account_id")?,
-                        col::<String>(r, "provider")?,
-                        col::<String>(r, "provider_event_id")?,
-                    ),
-                    StoredEvent {
-                        id: col(r, "id")?,
-                        message_id: col(r, "message_id")?,
-                    },
-                ))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        for e in chunk {
-            // `remove`: a later input with the same key is the duplicate.
-            out.push(stored.remove(&(
-                e.account_id,
-                e.provider.to_string(),
-                e.provider_event_id.to_string(),
-            )));
+        // RETURNING promises no order: rows are matched to inputs by their unique key. The
+        // first input with a key is the one stored; a later one is its duplicate.
+        let mut first: std::collections::HashMap<(i64, &str, &str), usize> =
+            std::collections::HashMap::with_capacity(chunk.len());
+        for (i, e) in chunk.iter().enumerate() {
+            first
+                .entry((e.account_id, e.provider, e.provider_event_id))
+                .or_insert(i);
         }
+        let mut stored = vec![None; chunk.len()];
+        for r in &returned {
+            let (account, provider, id): (i64, String, String) = (
+                col(r, "account_id")?,
+                col(r, "provider")?,
+                col(r, "provider_event_id")?,
+            );
+            let i = *first
+                .get(&(account, provider.as_str(), id.as_str()))
+                .context("a stored event matches no input")?;
+            stored[i] = Some(StoredEvent {
+                id: col(r, "id")?,
+                message_id: col(r, "message_id")?,
+            });
+        }
+        out.extend(stored);
     }
     Ok(out)
 }
@@ -397,33 +397,7 @@ pub async fn mark_message_accepted(
     message_id: i64,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE messages SET delivery_status = 'accepted', delivered_at = $1 \
-         WHERE id = $2 AND (delivery_status IS NULL OR delivery_status <> 'failed')",
-    )
-    .bind(to_ms(at))
-    .bind(message_id)
-    .execute(conn)
-    .await
-    .context("Failed to mark a message accepted")?;
-    Ok(())
-}
-
-/// "Failed": `error` is `{category, reason, status, code, diagnostic, at}`.
-pub async fn mark_message_failed(
-    conn: &mut AnyConnection,
-    message_id: i64,
-    error: &serde_json::Value,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE messages SET delivery_status = 'failed', delivery_error = $1 WHERE id = $2",
-    )
-    .bind(error.to_string())
-    .bind(message_id)
-    .execute(conn)
-    .await
-    .context("Failed to mark a message failed")?;
-    Ok(())
+    mark_messages(conn, &[(message_id, at)], &[]).await
 }
 
 /// Inserts a suppression entry; returns its id.
@@ -591,45 +565,18 @@ pub async fn apply_contact_effect(
     effect: ContactEffect,
     reason: Option<&str>,
     event_id: Option<i64>,
-) -> anyhow::Result<u64> {
-    if effect == ContactEffect::Unchanged {
-        return Ok(0);
-    }
-    let (status, until, keep_permanent) = contact_status_of(effect);
-    let (reason, event_id) = if effect == ContactEffect::MarkActive {
-        (None, None)
-    } else {
-        (reason, event_id)
-    };
-    let mut sql = String::from(
-        "UPDATE contacts SET status = $1, status_until = $2, status_reason = $3, \
-         status_event_id = $4 WHERE email = $5",
-    );
-    if keep_permanent {
-        sql.push_str(" AND status NOT IN ('hard_bounce', 'inactive')");
-    }
-    if effect == ContactEffect::MarkHardBounce {
-        // A contact an account removed stays removed.
-        sql.push_str(" AND status <> 'inactive'");
-    }
-    let account = scope_account(scope);
-    if account.is_some() {
-        sql.push_str(" AND account_id = $6");
-    }
-    let mut q = sqlx::query(&sql)
-        .bind(status)
-        .bind(until)
-        .bind(reason)
-        .bind(event_id)
-        .bind(address.as_str());
-    if let Some(a) = account {
-        q = q.bind(a);
-    }
-    let done = q
-        .execute(conn)
-        .await
-        .context("Failed to update contact status")?;
-    Ok(done.rows_affected())
+) -> anyhow::Result<()> {
+    apply_contact_effects(
+        conn,
+        &[ContactUpdate {
+            scope,
+            address: address.clone(),
+            effect,
+            reason: reason.map(str::to_string),
+            event_id,
+        }],
+    )
+    .await
 }
 
 /// One contact update of a batch: the rule's effect on the contacts with `address`, every
