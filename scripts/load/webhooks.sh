@@ -9,13 +9,23 @@ cd "$(dirname "$0")/../.."
 source scripts/env.sh
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
 dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill $pid 2>/dev/null || true; if [ -n "${KEEP_LOG:-}" ]; then cp "$dir/server.log" "$KEEP_LOG"; fi; rm -rf "$dir"' EXIT
 DATABASE_URL="sqlite://$dir/load.db" LEPTOS_SITE_ADDR=127.0.0.1:3290 DEMO_RELAY_ADDR=127.0.0.1:3291 \
-  RUST_LOG=warn "$CARGO_TARGET_DIR/release/deliverdesk" serve --demo > "$dir/server.log" 2>&1 &
+  RUST_LOG=${RUST_LOG:-warn} "$CARGO_TARGET_DIR/release/deliverdesk" serve --demo > "$dir/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:3290/healthz >/dev/null && break; sleep 0.2; done
-wrk -t2 -c64 -d20s --latency -s scripts/load/postmark-bounces.lua http://127.0.0.1:3290 | tee "$dir/wrk.txt"
+# CPU seconds (user + system) the server has used: /proc/PID/stat fields 14 and 15, in ticks.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+before=$(cpu $pid)
+/usr/bin/time -f "%U %S" -o "$dir/wrk.cpu" \
+  wrk -t2 -c64 -d20s --latency -s scripts/load/postmark-bounces.lua http://127.0.0.1:3290 | tee "$dir/wrk.txt"
+after=$(cpu $pid)
 kill $pid; wait $pid 2>/dev/null || true
 acked=$(awk '/requests in/ {print $1}' "$dir/wrk.txt")
 stored=$(sqlite3 "$dir/load.db" "SELECT COUNT(*) FROM delivery_events WHERE provider = 'postmark'" 2>/dev/null || echo "?")
 echo "acknowledged (wrk count, includes in-flight at the end): $acked; stored events: $stored"
+# Both share the machine's cores: the server's CPU time per event is the figure that does not
+# depend on how much of the machine the load generator took.
+awk -v b="$before" -v a="$after" -v n="$acked" -v w="$(cat "$dir/wrk.cpu")" 'BEGIN {
+  split(w, t, " ");
+  printf "CPU over the run: server %.1f s (%.0f us per event), wrk %.1f s\n", a - b, (a - b) * 1e6 / n, t[1] + t[2] }'
