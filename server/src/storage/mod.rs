@@ -73,8 +73,13 @@ impl Db {
                     // Reads through a memory map (up to SQLite's default ceiling of 2 GiB, so a
                     // database of millions of suppressions is mapped whole; it is address
                     // space, not memory) and a 16 MiB page cache: index probes (the batch gate
-                    // makes a million) stay off the read() syscall.
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -16384;")
+                    // makes a million) stay off the read() syscall. Statement journals (a
+                    // multi-row insert keeps one, to undo itself alone) in memory: past 64 KiB
+                    // SQLite spilled them to a temporary file, on every ingest group. A
+                    // checkpoint every 4,000 WAL pages (16 MiB) rather than 1,000: a page
+                    // written again and again (an index's upper levels, a table's last page)
+                    // is copied back once per checkpoint, so fewer copies in all.
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 4000;")
                         .await?;
                     Ok(())
                 })
