@@ -698,3 +698,215 @@ async fn a_new_webhook_secret_needs_a_new_verification(db: Db) {
     assert_eq!(account("new-secret").await, Some(acme));
 }
 on_both_backends!(a_new_webhook_secret_needs_a_new_verification);
+
+/// An outbound message of `account`, with the given Message-ID, return path and provider id.
+async fn outbound_message(
+    db: &Db,
+    account: i64,
+    message_id_header: &str,
+    return_path: Option<&str>,
+    provider_id: Option<&str>,
+) -> i64 {
+    use app::models::{ConversationStatus, Direction};
+    let contact = db
+        .upsert_contact(account, "rcpt@example.com", None, t0())
+        .await
+        .unwrap();
+    let conversation = db
+        .create_conversation(account, contact, "Hello", ConversationStatus::Open, t0())
+        .await
+        .unwrap();
+    let id = db
+        .add_message(&server::storage::NewMessage {
+            account_id: account,
+            conversation_id: conversation,
+            direction: Direction::Outbound,
+            from_addr: "support@acme.test",
+            to_addr: "rcpt@example.com",
+            subject: "Hello",
+            text_body: "Hi",
+            html_body: None,
+            raw_source: None,
+            message_id_header: Some(message_id_header),
+            created_at: t0(),
+            inbound_key: None,
+            spam_score: None,
+            spam_rules: None,
+        })
+        .await
+        .unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    if let Some(rp) = return_path {
+        // As sending records it (without a sender row, which the match does not read).
+        sqlx::query("UPDATE messages SET return_path = $1 WHERE id = $2")
+            .bind(rp)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    if provider_id.is_some() {
+        server::storage::outbound::record_attempt(&mut conn, id, provider_id, None)
+            .await
+            .unwrap();
+    }
+    id
+}
+
+async fn events_find_the_message_they_are_about(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    let by_path = outbound_message(&db, acme, "<a@acme.test>", Some("b+1@acme.test"), None).await;
+    let by_provider = outbound_message(&db, acme, "<b@acme.test>", None, Some("pm-1")).await;
+    let by_mid = outbound_message(&db, acme, "<c@acme.test>", None, None).await;
+    let by_mid_later = outbound_message(&db, acme, "<c@acme.test>", None, None).await;
+    assert!(by_mid < by_mid_later);
+    let other_account = outbound_message(&db, globex, "<d@acme.test>", None, Some("pm-2")).await;
+    let with = |id: &'static str,
+                return_path: Option<&'static str>,
+                provider: Option<&'static str>,
+                mid: Option<&'static str>| NewDeliveryEvent {
+        return_path,
+        provider_message_id: provider,
+        message_id_header: mid,
+        ..event(acme, id, "hard_bounce")
+    };
+    let batch = [
+        // Every alternative matches a different message: the return path wins, then the
+        // provider's id, then the Message-ID.
+        with(
+            "all",
+            Some("b+1@acme.test"),
+            Some("pm-1"),
+            Some("<c@acme.test>"),
+        ),
+        with(
+            "provider",
+            Some("b+9@acme.test"),
+            Some("pm-1"),
+            Some("<c@acme.test>"),
+        ),
+        // Two messages with one Message-ID: the older one; brackets or not.
+        with("mid", None, None, Some("<c@acme.test>")),
+        with("bare mid", None, None, Some(" c@acme.test ")),
+        with(
+            "none",
+            Some("b+9@acme.test"),
+            Some("pm-9"),
+            Some("<z@acme.test>"),
+        ),
+        with("empty", Some(""), Some(""), Some("<>")),
+        // Another account's message is never this account's.
+        with("other account", None, Some("pm-2"), Some("<d@acme.test>")),
+    ];
+    let mut conn = db.pool().acquire().await.unwrap();
+    let matched: Vec<Option<i64>> = store::insert_events(&mut conn, &batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.unwrap().message_id)
+        .collect();
+    assert_eq!(
+        matched,
+        [
+            Some(by_path),
+            Some(by_provider),
+            Some(by_mid),
+            Some(by_mid),
+            None,
+            None,
+            None
+        ]
+    );
+    assert_ne!(other_account, by_path);
+}
+on_both_backends!(events_find_the_message_they_are_about);
+
+async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    // Far more rows than any one statement held before (and a payload that is not UTF-8,
+    // with quotes and a backslash: it travels as hex).
+    let raw: Vec<u8> = vec![0xff, 0x00, b'"', b'\\', b'\n', 0xc3, 0x28];
+    let ids: Vec<String> = (0..700).map(|i| format!("e{i}")).collect();
+    let recipients: Vec<String> = (0..700).map(|i| format!("r{i}@example.com")).collect();
+    let batch: Vec<NewDeliveryEvent> = ids
+        .iter()
+        .zip(&recipients)
+        .map(|(id, r)| NewDeliveryEvent {
+            recipient: Some(r),
+            diagnostic: Some("550 \"quoted\" \\ ünïcode ✉"),
+            raw: Some(&raw),
+            ..event(acme, id, "hard_bounce")
+        })
+        .collect();
+    let mut conn = db.pool().acquire().await.unwrap();
+    let stored = store::insert_events(&mut conn, &batch).await.unwrap();
+    assert_eq!(stored.iter().filter(|s| s.is_some()).count(), 700);
+    let suppressions: Vec<Suppression> = stored
+        .iter()
+        .zip(&recipients)
+        .map(|(s, r)| Suppression {
+            event_id: Some(s.unwrap().id),
+            ..entry(r, Scope::Global, SuppressionKind::HardBounce, None)
+        })
+        .collect();
+    let suppression_ids = store::insert_suppressions(&mut conn, &suppressions)
+        .await
+        .unwrap();
+    assert_eq!(suppression_ids.len(), 700);
+    let entries: Vec<NewLogEntry> = recipients
+        .iter()
+        .enumerate()
+        .map(|(i, r)| NewLogEntry {
+            account_id: Some(acme),
+            at: t0(),
+            kind: "bounce",
+            actor: "webhook:postmark".into(),
+            subject: r.clone(),
+            details: json!({"n": i, "note": "\"quoted\" \\ ✉"}),
+            event_id: stored[i].map(|s| s.id),
+        })
+        .collect();
+    store::insert_logs(&mut conn, &entries).await.unwrap();
+    drop(conn);
+
+    let events = db.delivery_events(acme).await.unwrap();
+    assert_eq!(events.len(), 700);
+    assert!(events.iter().all(|e| e.raw.as_deref() == Some(&raw[..])));
+    assert_eq!(
+        events[0].diagnostic.as_deref(),
+        Some("550 \"quoted\" \\ ünïcode ✉")
+    );
+    for (s, id) in suppressions.iter().zip(&suppression_ids) {
+        let found =
+            store::suppressions_for(&mut db.pool().acquire().await.unwrap(), acme, &s.address)
+                .await
+                .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, *id, "ids come back in input order");
+        assert_eq!(found[0].entry.event_id, s.event_id);
+    }
+    // The log lists them in the order they were written.
+    let page = db
+        .org_log(
+            acme,
+            &LogFilter {
+                per_page: 500,
+                ..LogFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, 700);
+    let first = &page.entries[page.entries.len() - 1];
+    assert_eq!(first.details["note"], "\"quoted\" \\ ✉");
+    let order: Vec<i64> = page
+        .entries
+        .iter()
+        .map(|e| e.details["n"].as_i64().unwrap())
+        .collect();
+    let mut newest_first = order.clone();
+    newest_first.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(order, newest_first);
+}
+on_both_backends!(a_large_batch_is_stored_whole_with_its_raw_bytes);

@@ -23,6 +23,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use sqlx::pool::PoolConnection;
+use sqlx::Connection;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -98,6 +100,9 @@ struct Incoming {
 
 /// Payloads committed together at most (one transaction, one fsync).
 pub const MAX_GROUP: usize = 256;
+
+/// How long the ingest writer keeps its connection with nothing to write.
+const WRITER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One payload waiting for the group commit.
 struct Job {
@@ -425,9 +430,30 @@ impl IngestService {
         Ok(report)
     }
 
-    /// Takes whatever payloads are waiting (up to [`MAX_GROUP`]) and commits them together.
+    /// Takes whatever payloads are waiting (up to [`MAX_GROUP`]) and commits them together,
+    /// always on the same connection while it works: SQLite keeps a connection's page cache
+    /// from one of its transactions to the next only if no other connection wrote in between,
+    /// so a writer that took any connection of the pool read the indexes' pages afresh for
+    /// every group.
     async fn write_loop(self, mut rx: tokio::sync::mpsc::Receiver<Job>) {
-        while let Some(first) = rx.recv().await {
+        let mut conn: Option<PoolConnection<sqlx::Any>> = None;
+        loop {
+            // Idle for a second: the connection goes back to the pool (closing the pool waits
+            // for every connection to come back).
+            let first = match conn {
+                Some(_) => match tokio::time::timeout(WRITER_IDLE, rx.recv()).await {
+                    Ok(Some(job)) => job,
+                    Ok(None) => break,
+                    Err(_) => {
+                        conn = None;
+                        continue;
+                    }
+                },
+                None => match rx.recv().await {
+                    Some(job) => job,
+                    None => break,
+                },
+            };
             let mut jobs = vec![first];
             while jobs.len() < MAX_GROUP {
                 match rx.try_recv() {
@@ -435,7 +461,21 @@ impl IngestService {
                     Err(_) => break,
                 }
             }
-            let results = self.commit_group(&jobs).await;
+            let results = match &mut conn {
+                Some(c) => self.commit_group(c, &jobs).await,
+                None => match self.db.pool().acquire().await {
+                    Ok(c) => self.commit_group(conn.insert(c), &jobs).await,
+                    Err(e) => jobs
+                        .iter()
+                        .map(|_| Err(anyhow::anyhow!("Failed to reach the database: {e}")))
+                        .collect(),
+                },
+            };
+            // A group that failed as a whole may have lost its connection: the next one
+            // starts on a new one.
+            if results.iter().all(Result::is_err) {
+                conn = None;
+            }
             for (job, result) in jobs.into_iter().zip(results) {
                 let _ = job.reply.send(result);
             }
@@ -446,19 +486,27 @@ impl IngestService {
     /// written without savepoints (two statements fewer per payload); if one does fail, the
     /// group is rolled back and written again with a savepoint around each payload, so that
     /// only the bad one fails.
-    async fn commit_group(&self, jobs: &[Job]) -> Vec<anyhow::Result<IngestReport>> {
-        match self.commit_group_optimistic(jobs).await {
+    async fn commit_group(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        jobs: &[Job],
+    ) -> Vec<anyhow::Result<IngestReport>> {
+        match self.commit_group_optimistic(conn, jobs).await {
             Ok(reports) => reports.into_iter().map(Ok).collect(),
             Err(e) => {
                 tracing::debug!(error = %e, jobs = jobs.len(), "group failed; retrying with savepoints");
-                self.commit_group_isolated(jobs).await
+                self.commit_group_isolated(conn, jobs).await
             }
         }
     }
 
-    async fn commit_group_optimistic(&self, jobs: &[Job]) -> anyhow::Result<Vec<IngestReport>> {
+    async fn commit_group_optimistic(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        jobs: &[Job],
+    ) -> anyhow::Result<Vec<IngestReport>> {
         let started = std::time::Instant::now();
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = conn.begin().await.context("Failed to begin")?;
         let out = self
             .store_jobs(&mut tx, &jobs.iter().collect::<Vec<_>>())
             .await?;
@@ -475,13 +523,17 @@ impl IngestService {
         Ok(out)
     }
 
-    async fn commit_group_isolated(&self, jobs: &[Job]) -> Vec<anyhow::Result<IngestReport>> {
+    async fn commit_group_isolated(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        jobs: &[Job],
+    ) -> Vec<anyhow::Result<IngestReport>> {
         let all_fail = |why: String| {
             jobs.iter()
                 .map(|_| Err(anyhow::anyhow!("{why}")))
                 .collect::<Vec<_>>()
         };
-        let mut tx = match self.db.pool().begin().await {
+        let mut tx = match conn.begin().await {
             Ok(tx) => tx,
             Err(e) => return all_fail(format!("Failed to begin: {e}")),
         };
@@ -778,9 +830,7 @@ impl IngestService {
         store::insert_logs(conn, &entries).await?;
         unlisted.sort_unstable();
         unlisted.dedup();
-        for chunk in unlisted.chunks(store::MAX_PARAMS) {
-            crate::storage::campaigns::remove_addresses_from_lists(conn, chunk).await?;
-        }
+        crate::storage::campaigns::remove_addresses_from_lists(conn, &unlisted).await?;
         // Repeated ISP blocks: checked once per domain, with every block of the group stored.
         for (account_id, domain, now) in &blocked_domains {
             self.domain_alert(conn, *account_id, domain, *now).await?;

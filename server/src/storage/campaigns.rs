@@ -464,17 +464,18 @@ pub async fn remove_addresses_from_lists(
     if addresses.is_empty() {
         return Ok(0);
     }
-    let placeholders: Vec<String> = (1..=addresses.len()).map(|i| format!("${i}")).collect();
+    // The addresses as one JSON parameter: one value to bind, however many there are.
+    let list = if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+        "SELECT json_array_elements_text(CAST($1 AS json))"
+    } else {
+        "SELECT value FROM json_each($1)"
+    };
     let sql = format!(
         "DELETE FROM contact_list_members WHERE contact_id IN \
-         (SELECT id FROM contacts WHERE email IN ({}))",
-        placeholders.join(", ")
+         (SELECT id FROM contacts WHERE email IN ({list}))"
     );
-    let mut q = sqlx::query(&sql);
-    for a in addresses {
-        q = q.bind(a);
-    }
-    let done = q
+    let done = sqlx::query(&sql)
+        .bind(serde_json::to_string(addresses)?)
         .execute(conn)
         .await
         .context("Failed to take addresses off lists")?;

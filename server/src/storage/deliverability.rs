@@ -237,152 +237,233 @@ pub async fn insert_event(
         .flatten())
 }
 
-/// One row of the event insert; `$1`.. are renumbered per row (see [`rows_sql`]).
+/// The type of a column of a [`json_rows`] batch.
+#[derive(Clone, Copy)]
+enum Ty {
+    Int,
+    Text,
+}
+
+/// A statement's whole batch of rows as one bound parameter, `$1`: a JSON array of objects,
+/// read as the table `v` with these columns (SQLite's `json_each`, PostgreSQL's
+/// `json_to_recordset`). One value to bind instead of one per column and row (sqlx-sqlite
+/// finds each parameter by its name, and SQLite finds a name by walking the statement's
+/// list of them: the cost grows with the square of their number), and one statement per
+/// batch, however large, with the same text every time (prepared once per connection).
+fn json_rows(conn: &AnyConnection, columns: &[(&str, Ty)]) -> String {
+    let list = |f: &dyn Fn(&str, Ty) -> String| {
+        columns
+            .iter()
+            .map(|(c, t)| f(c, *t))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+        let cols = list(&|c, t| {
+            let ty = match t {
+                Ty::Int => "BIGINT",
+                Ty::Text => "TEXT",
+            };
+            format!("{c} {ty}")
+        });
+        format!("json_to_recordset(CAST($1 AS json)) AS v({cols})")
+    } else {
+        // `->>` gives a JSON number as an INTEGER, a string as TEXT, null as NULL. Each row
+        // is read out of the array once (MATERIALIZED): `json_each` turns an object back into
+        // text every time its `value` is read, once per column otherwise.
+        let cols = list(&|c, _| format!("r ->> '{c}' AS {c}"));
+        format!(
+            "(WITH j AS MATERIALIZED (SELECT value AS r FROM json_each($1)) \
+             SELECT {cols} FROM j) AS v"
+        )
+    }
+}
+
+/// The SQL that turns a [`json_rows`] text column of hex digits back into bytes.
+fn unhex(conn: &AnyConnection, column: &str) -> String {
+    if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+        format!("decode({column}, 'hex')")
+    } else {
+        format!("unhex({column})")
+    }
+}
+
+/// The rows as the JSON parameter of a [`json_rows`] statement.
+fn json_param<T: Serialize>(rows: &[T]) -> anyhow::Result<String> {
+    serde_json::to_string(rows).context("Failed to encode a batch of rows")
+}
+
+/// One event of [`insert_events`]' batch.
+#[derive(Serialize)]
+struct EventRow<'a> {
+    account_id: i64,
+    provider: &'a str,
+    provider_event_id: &'a str,
+    category: &'a str,
+    reason: &'a str,
+    status: Option<&'a str>,
+    reply_code: Option<i64>,
+    recipient: Option<&'a str>,
+    recipient_domain: Option<&'a str>,
+    diagnostic: Option<&'a str>,
+    remote_mta: Option<&'a str>,
+    feedback_type: Option<&'a str>,
+    evidence_rule: &'a str,
+    evidence_source: &'a str,
+    provider_message_id: Option<&'a str>,
+    message_id_header: Option<&'a str>,
+    occurred_at: i64,
+    received_at: i64,
+    /// Hex digits: a raw notice need not be UTF-8.
+    raw: Option<String>,
+    /// What the event is matched to the message we sent by (see [`insert_events`]).
+    return_path: Option<&'a str>,
+    match_provider_id: Option<&'a str>,
+    match_mid: Option<&'a str>,
+    match_mid_bracketed: Option<String>,
+}
+
+/// Stores delivery events in one statement. Returns, for each input in order, the stored
+/// event, or `None` for a duplicate: of an event stored before, or of an earlier input with
+/// the same key (the first one is stored).
 ///
 /// The match to the message we sent is a sub-select of the insert: one statement, and the
 /// transaction's first statement is still a write (SQLite takes its write lock at once; a
 /// read first could not upgrade under a concurrent writer).
 ///
 /// `message_id` is the outbound message the event is about: by the VERP return path it was
-/// sent with ($20), then the provider's id ($21), then the Message-ID with or without angle
-/// brackets ($22, $23). Each alternative probes its own index (SQLite's multi-index OR,
-/// PostgreSQL's BitmapOr); the ORDER BY keeps that order of preference.
-const EVENT_ROW: &str = "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-   (SELECT m.id FROM messages m WHERE m.account_id = $1 AND m.direction = 'outbound' \
-    AND (m.return_path = $20 OR m.provider_message_id = $21 \
-         OR m.message_id_header = $22 OR m.message_id_header = $23) \
-    ORDER BY CASE WHEN m.return_path = $20 THEN 0 \
-                  WHEN m.provider_message_id = $21 THEN 1 ELSE 2 END, m.id \
-    LIMIT 1), \
-   $17, $18, $19)";
-const EVENT_PARAMS: usize = 23;
-
-/// Bound parameters per multi-row statement at most. Far under both backends' limits, and
-/// small on purpose: sqlx-sqlite looks each parameter up by name, and SQLite finds a name by
-/// walking the statement's list of them, so binding costs grow with the square of their
-/// number (a 64-event insert with 1,472 parameters spent milliseconds on it alone).
-pub const MAX_PARAMS: usize = 192;
-
-/// Rows of `per_row` parameters per multi-row statement.
-pub const fn chunk_rows(per_row: usize) -> usize {
-    let n = MAX_PARAMS / per_row;
-    if n == 0 {
-        1
-    } else {
-        n
+/// sent with, then the provider's id, then the Message-ID with or without angle brackets
+/// (the first of these that matches; the oldest message if several do). Each alternative
+/// is a sub-select of its own on its own index.
+pub async fn insert_events(
+    conn: &mut AnyConnection,
+    events: &[NewDeliveryEvent<'_>],
+) -> anyhow::Result<Vec<Option<StoredEvent>>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
+    let rows: Vec<EventRow> = events
+        .iter()
+        .map(|e| {
+            let mid = e
+                .message_id_header
+                .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
+                .filter(|m| !m.is_empty());
+            EventRow {
+                account_id: e.account_id,
+                provider: e.provider,
+                provider_event_id: e.provider_event_id,
+                category: e.category,
+                reason: e.reason,
+                status: e.status.as_deref(),
+                reply_code: e.reply_code,
+                recipient: e.recipient,
+                recipient_domain: e.recipient_domain,
+                diagnostic: e.diagnostic,
+                remote_mta: e.remote_mta,
+                feedback_type: e.feedback_type,
+                evidence_rule: e.evidence_rule,
+                evidence_source: e.evidence_source,
+                provider_message_id: e.provider_message_id,
+                message_id_header: e.message_id_header,
+                occurred_at: to_ms(e.occurred_at),
+                received_at: to_ms(e.received_at),
+                raw: e.raw.map(hex::encode),
+                return_path: e.return_path.filter(|s| !s.is_empty()),
+                match_provider_id: e.provider_message_id.filter(|s| !s.is_empty()),
+                match_mid: mid,
+                match_mid_bracketed: mid.map(|m| format!("<{m}>")),
+            }
+        })
+        .collect();
+    use Ty::{Int, Text};
+    let table = json_rows(
+        conn,
+        &[
+            ("account_id", Int),
+            ("provider", Text),
+            ("provider_event_id", Text),
+            ("category", Text),
+            ("reason", Text),
+            ("status", Text),
+            ("reply_code", Int),
+            ("recipient", Text),
+            ("recipient_domain", Text),
+            ("diagnostic", Text),
+            ("remote_mta", Text),
+            ("feedback_type", Text),
+            ("evidence_rule", Text),
+            ("evidence_source", Text),
+            ("provider_message_id", Text),
+            ("message_id_header", Text),
+            ("occurred_at", Int),
+            ("received_at", Int),
+            ("raw", Text),
+            ("return_path", Text),
+            ("match_provider_id", Text),
+            ("match_mid", Text),
+            ("match_mid_bracketed", Text),
+        ],
+    );
+    // `WHERE true`: SQLite would otherwise read `ON CONFLICT` as a join constraint.
+    let sql = format!(
+        "INSERT INTO delivery_events (account_id, provider, provider_event_id, category, \
+         reason, status, reply_code, recipient, recipient_domain, diagnostic, remote_mta, \
+         feedback_type, evidence_rule, evidence_source, provider_message_id, \
+         message_id_header, message_id, occurred_at, received_at, raw) \
+         SELECT v.account_id, v.provider, v.provider_event_id, v.category, v.reason, v.status, \
+         v.reply_code, v.recipient, v.recipient_domain, v.diagnostic, v.remote_mta, \
+         v.feedback_type, v.evidence_rule, v.evidence_source, v.provider_message_id, \
+         v.message_id_header, \
+         COALESCE(\
+          (SELECT min(m.id) FROM messages m WHERE m.account_id = v.account_id \
+           AND m.return_path = v.return_path AND m.direction = 'outbound'), \
+          (SELECT min(m.id) FROM messages m WHERE m.account_id = v.account_id \
+           AND m.provider_message_id = v.match_provider_id AND m.direction = 'outbound'), \
+          (SELECT min(m.id) FROM messages m WHERE m.account_id = v.account_id \
+           AND m.message_id_header IN (v.match_mid, v.match_mid_bracketed) \
+           AND m.direction = 'outbound')), \
+         v.occurred_at, v.received_at, {raw} FROM {table} WHERE true \
+         ON CONFLICT (account_id, provider, provider_event_id) DO NOTHING \
+         RETURNING id, message_id, account_id, provider, provider_event_id",
+        raw = unhex(conn, "v.raw"),
+    );
+    let returned = sqlx::query(&sql)
+        .bind(json_param(&rows)?)
+        .fetch_all(&mut *conn)
+        .await
+        .context("Failed to store delivery events")?;
+    drop(rows);
+    // RETURNING promises no order: rows are matched to inputs by their unique key. The first
+    // input with a key is the one stored; a later one is its duplicate.
+    let mut first: std::collections::HashMap<(i64, &str, &str), usize> =
+        std::collections::HashMap::with_capacity(events.len());
+    for (i, e) in events.iter().enumerate() {
+        first
+            .entry((e.account_id, e.provider, e.provider_event_id))
+            .or_insert(i);
+    }
+    let mut stored = vec![None; events.len()];
+    for r in &returned {
+        let (account, provider, id): (i64, String, String) = (
+            col(r, "account_id")?,
+            col(r, "provider")?,
+            col(r, "provider_event_id")?,
+        );
+        let i = *first
+            .get(&(account, provider.as_str(), id.as_str()))
+            .context("a stored event matches no input")?;
+        stored[i] = Some(StoredEvent {
+            id: col(r, "id")?,
+            message_id: col(r, "message_id")?,
+        });
+    }
+    Ok(stored)
 }
 
 /// How many ranges of the recipient list the batch gate probes side by side: the machines
 /// this runs on have two cores or more.
 pub const GATE_PARTS: usize = 2;
-
-/// `n` copies of a row template whose placeholders are `$1..$per_row`, numbered on.
-fn rows_sql(template: &str, per_row: usize, n: usize) -> String {
-    let mut out = String::with_capacity((template.len() + 8) * n);
-    for i in 0..n {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        let mut rest = template;
-        while let Some(at) = rest.find('$') {
-            out.push_str(&rest[..at]);
-            let digits = rest[at + 1..]
-                .find(|c: char| !c.is_ascii_digit())
-                .map_or(rest.len() - at - 1, |d| d);
-            let k: usize = rest[at + 1..at + 1 + digits].parse().unwrap_or(0);
-            out.push('$');
-            out.push_str(&(k + i * per_row).to_string());
-            rest = &rest[at + 1 + digits..];
-        }
-        out.push_str(rest);
-    }
-    out
-}
-
-/// Stores delivery events in as few statements as the parameter limits allow. Returns, for
-/// each input in order, the stored event, or `None` for a duplicate: of an event stored
-/// before, or of an earlier input with the same key (the first one is stored).
-pub async fn insert_events(
-    conn: &mut AnyConnection,
-    events: &[NewDeliveryEvent<'_>],
-) -> anyhow::Result<Vec<Option<StoredEvent>>> {
-    let mut out = Vec::with_capacity(events.len());
-    for chunk in events.chunks(chunk_rows(EVENT_PARAMS)) {
-        let sql = format!(
-            "INSERT INTO delivery_events (account_id, provider, provider_event_id, category, \
-             reason, status, reply_code, recipient, recipient_domain, diagnostic, remote_mta, \
-             feedback_type, evidence_rule, evidence_source, provider_message_id, \
-             message_id_header, message_id, occurred_at, received_at, raw) VALUES {} \
-             ON CONFLICT (account_id, provider, provider_event_id) DO NOTHING \
-             RETURNING id, message_id, account_id, provider, provider_event_id",
-            rows_sql(EVENT_ROW, EVENT_PARAMS, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            let return_path = e.return_path.filter(|s| !s.is_empty());
-            let provider_message_id = e.provider_message_id.filter(|s| !s.is_empty());
-            let mid = e
-                .message_id_header
-                .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
-                .filter(|m| !m.is_empty());
-            q = q
-                .bind(e.account_id)
-                .bind(e.provider)
-                .bind(e.provider_event_id)
-                .bind(e.category)
-                .bind(e.reason)
-                .bind(e.status.as_deref())
-                .bind(e.reply_code)
-                .bind(e.recipient)
-                .bind(e.recipient_domain)
-                .bind(e.diagnostic)
-                .bind(e.remote_mta)
-                .bind(e.feedback_type)
-                .bind(e.evidence_rule)
-                .bind(e.evidence_source)
-                .bind(e.provider_message_id)
-                .bind(e.message_id_header)
-                .bind(to_ms(e.occurred_at))
-                .bind(to_ms(e.received_at))
-                .bind(e.raw.map(<[u8]>::to_vec))
-                .bind(return_path)
-                .bind(provider_message_id)
-                .bind(mid)
-                .bind(mid.map(|m| format!("<{m}>")));
-        }
-        let returned = q
-            .fetch_all(&mut *conn)
-            .await
-            .context("Failed to store delivery events")?;
-        // RETURNING promises no order: rows are matched to inputs by their unique key. The
-        // first input with a key is the one stored; a later one is its duplicate.
-        let mut first: std::collections::HashMap<(i64, &str, &str), usize> =
-            std::collections::HashMap::with_capacity(chunk.len());
-        for (i, e) in chunk.iter().enumerate() {
-            first
-                .entry((e.account_id, e.provider, e.provider_event_id))
-                .or_insert(i);
-        }
-        let mut stored = vec![None; chunk.len()];
-        for r in &returned {
-            let (account, provider, id): (i64, String, String) = (
-                col(r, "account_id")?,
-                col(r, "provider")?,
-                col(r, "provider_event_id")?,
-            );
-            let i = *first
-                .get(&(account, provider.as_str(), id.as_str()))
-                .context("a stored event matches no input")?;
-            stored[i] = Some(StoredEvent {
-                id: col(r, "id")?,
-                message_id: col(r, "message_id")?,
-            });
-        }
-        out.extend(stored);
-    }
-    Ok(out)
-}
 
 /// A delivery event just stored, and the message we sent that it was matched to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -428,9 +509,9 @@ fn bind_suppression<'q>(
         .bind(s.address.key_hash())
 }
 
-/// Inserts suppression entries in as few statements as the parameter limits allow; returns
-/// their ids in input order. Rows are matched back by `event_id`, so each entry must name
-/// a different event (as the ingest's do: one entry per event at most).
+/// Inserts suppression entries in one statement; returns their ids in input order. Rows are
+/// matched back by `event_id`, so each entry must name a different event (as the ingest's
+/// do: one entry per event at most).
 pub async fn insert_suppressions(
     conn: &mut AnyConnection,
     entries: &[Suppression],
@@ -442,33 +523,69 @@ pub async fn insert_suppressions(
             .all(|s| s.event_id.is_some_and(|e| seen.insert(e))),
         "a batch of suppressions needs one distinct event per entry"
     );
-    let mut out = Vec::with_capacity(entries.len());
-    for chunk in entries.chunks(chunk_rows(8)) {
-        let sql = format!(
-            "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id, \
-             address_hash) VALUES {} RETURNING id, event_id",
-            rows_sql("($1, $2, $3, $4, $5, $6, $7, $8)", 8, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for s in chunk {
-            q = bind_suppression(q, s);
-        }
-        let ids: std::collections::HashMap<i64, i64> = q
-            .fetch_all(&mut *conn)
-            .await
-            .context("Failed to store suppressions")?
-            .iter()
-            .map(|r| Ok((col::<i64>(r, "event_id")?, col::<i64>(r, "id")?)))
-            .collect::<anyhow::Result<_>>()?;
-        for s in chunk {
-            let event = s.event_id.unwrap_or_default();
-            out.push(
-                *ids.get(&event)
-                    .with_context(|| format!("no suppression came back for event {event}"))?,
-            );
-        }
+    if entries.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    #[derive(Serialize)]
+    struct Row<'a> {
+        address: &'a str,
+        account_id: Option<i64>,
+        kind: &'a str,
+        reason: &'a str,
+        since: i64,
+        until: Option<i64>,
+        event_id: Option<i64>,
+        address_hash: i64,
+    }
+    let rows: Vec<Row> = entries
+        .iter()
+        .map(|s| Row {
+            address: s.address.as_str(),
+            account_id: scope_account(s.scope),
+            kind: s.kind.as_str(),
+            reason: &s.reason,
+            since: to_ms(s.since),
+            until: s.until.map(to_ms),
+            event_id: s.event_id,
+            address_hash: s.address.key_hash(),
+        })
+        .collect();
+    use Ty::{Int, Text};
+    let sql = format!(
+        "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id, \
+         address_hash) SELECT v.address, v.account_id, v.kind, v.reason, v.since, v.until, \
+         v.event_id, v.address_hash FROM {} RETURNING id, event_id",
+        json_rows(
+            conn,
+            &[
+                ("address", Text),
+                ("account_id", Int),
+                ("kind", Text),
+                ("reason", Text),
+                ("since", Int),
+                ("until", Int),
+                ("event_id", Int),
+                ("address_hash", Int),
+            ]
+        )
+    );
+    let ids: std::collections::HashMap<i64, i64> = sqlx::query(&sql)
+        .bind(json_param(&rows)?)
+        .fetch_all(&mut *conn)
+        .await
+        .context("Failed to store suppressions")?
+        .iter()
+        .map(|r| Ok((col::<i64>(r, "event_id")?, col::<i64>(r, "id")?)))
+        .collect::<anyhow::Result<_>>()?;
+    entries
+        .iter()
+        .map(|s| {
+            let event = s.event_id.unwrap_or_default();
+            ids.get(&event)
+                .copied()
+                .with_context(|| format!("no suppression came back for event {event}"))
+        })
+        .collect()
 }
 
 /// Every entry (active or not) for `address` that concerns `account`: global ones and the
@@ -610,49 +727,70 @@ pub async fn apply_contact_effects(
         waves[*n].push(u);
         *n += 1;
     }
+    #[derive(Serialize)]
+    struct Row<'a> {
+        email: &'a str,
+        /// `None` = every account's contacts.
+        account_id: Option<i64>,
+        status: &'a str,
+        until_ms: Option<i64>,
+        reason: Option<&'a str>,
+        event_id: Option<i64>,
+        /// A temporary badge never replaces a permanent one.
+        keep_permanent: i64,
+        /// A contact an account removed stays removed.
+        hard: i64,
+    }
+    use Ty::{Int, Text};
+    let sql = format!(
+        "WITH v AS (SELECT * FROM {}) \
+         UPDATE contacts SET status = v.status, status_until = v.until_ms, \
+         status_reason = v.reason, status_event_id = v.event_id FROM v \
+         WHERE contacts.email = v.email \
+         AND (v.account_id IS NULL OR contacts.account_id = v.account_id) \
+         AND (v.keep_permanent = 0 OR contacts.status NOT IN ('hard_bounce', 'inactive')) \
+         AND (v.hard = 0 OR contacts.status <> 'inactive')",
+        json_rows(
+            conn,
+            &[
+                ("email", Text),
+                ("account_id", Int),
+                ("status", Text),
+                ("until_ms", Int),
+                ("reason", Text),
+                ("event_id", Int),
+                ("keep_permanent", Int),
+                ("hard", Int),
+            ]
+        )
+    );
     for wave in &waves {
-        for chunk in wave.chunks(chunk_rows(8)) {
-            // v: email, account (NULL = every account), status, until, reason, event,
-            // keep_permanent (a temporary badge never replaces a permanent one), hard (a
-            // contact an account removed stays removed).
-            let sql = format!(
-                "WITH v (email, account_id, status, until_ms, reason, event_id, keep_permanent, \
-                 hard) AS (VALUES {}) \
-                 UPDATE contacts SET status = v.status, status_until = v.until_ms, \
-                 status_reason = v.reason, status_event_id = v.event_id FROM v \
-                 WHERE contacts.email = v.email \
-                 AND (v.account_id IS NULL OR contacts.account_id = v.account_id) \
-                 AND (v.keep_permanent = 0 OR contacts.status NOT IN ('hard_bounce', 'inactive')) \
-                 AND (v.hard = 0 OR contacts.status <> 'inactive')",
-                rows_sql(
-                    "(CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS BIGINT), \
-                     CAST($5 AS TEXT), CAST($6 AS BIGINT), CAST($7 AS BIGINT), CAST($8 AS BIGINT))",
-                    8,
-                    chunk.len()
-                )
-            );
-            let mut q = sqlx::query(&sql);
-            for u in chunk {
-                let (status, until, keep_permanent) = contact_status_of(u.effect);
+        let rows: Vec<Row> = wave
+            .iter()
+            .map(|u| {
+                let (status, until_ms, keep_permanent) = contact_status_of(u.effect);
                 let (reason, event_id) = if u.effect == ContactEffect::MarkActive {
                     (None, None)
                 } else {
                     (u.reason.as_deref(), u.event_id)
                 };
-                q = q
-                    .bind(u.address.as_str())
-                    .bind(scope_account(u.scope))
-                    .bind(status)
-                    .bind(until)
-                    .bind(reason)
-                    .bind(event_id)
-                    .bind(i64::from(keep_permanent))
-                    .bind(i64::from(u.effect == ContactEffect::MarkHardBounce));
-            }
-            q.execute(&mut *conn)
-                .await
-                .context("Failed to update contact statuses")?;
-        }
+                Row {
+                    email: u.address.as_str(),
+                    account_id: scope_account(u.scope),
+                    status,
+                    until_ms,
+                    reason,
+                    event_id,
+                    keep_permanent: i64::from(keep_permanent),
+                    hard: i64::from(u.effect == ContactEffect::MarkHardBounce),
+                }
+            })
+            .collect();
+        sqlx::query(&sql)
+            .bind(json_param(&rows)?)
+            .execute(&mut *conn)
+            .await
+            .context("Failed to update contact statuses")?;
     }
     Ok(())
 }
@@ -676,34 +814,39 @@ pub async fn mark_messages(
     accepted: &[(i64, DateTime<Utc>)],
     failed: &[(i64, String)],
 ) -> anyhow::Result<()> {
-    for chunk in accepted.chunks(chunk_rows(2)) {
+    use Ty::{Int, Text};
+    if !accepted.is_empty() {
         let sql = format!(
-            "WITH v (id, at_ms) AS (VALUES {}) \
+            "WITH v AS (SELECT * FROM {}) \
              UPDATE messages SET delivery_status = 'accepted', delivered_at = v.at_ms FROM v \
              WHERE messages.id = v.id \
              AND (messages.delivery_status IS NULL OR messages.delivery_status <> 'failed')",
-            rows_sql("(CAST($1 AS BIGINT), CAST($2 AS BIGINT))", 2, chunk.len())
+            json_rows(conn, &[("id", Int), ("at_ms", Int)])
         );
-        let mut q = sqlx::query(&sql);
-        for (id, at) in chunk {
-            q = q.bind(*id).bind(to_ms(*at));
-        }
-        q.execute(&mut *conn)
+        let rows: Vec<serde_json::Value> = accepted
+            .iter()
+            .map(|(id, at)| serde_json::json!({"id": id, "at_ms": to_ms(*at)}))
+            .collect();
+        sqlx::query(&sql)
+            .bind(json_param(&rows)?)
+            .execute(&mut *conn)
             .await
             .context("Failed to mark messages accepted")?;
     }
-    for chunk in failed.chunks(chunk_rows(2)) {
+    if !failed.is_empty() {
         let sql = format!(
-            "WITH v (id, error) AS (VALUES {}) \
+            "WITH v AS (SELECT * FROM {}) \
              UPDATE messages SET delivery_status = 'failed', delivery_error = v.error FROM v \
              WHERE messages.id = v.id",
-            rows_sql("(CAST($1 AS BIGINT), CAST($2 AS TEXT))", 2, chunk.len())
+            json_rows(conn, &[("id", Int), ("error", Text)])
         );
-        let mut q = sqlx::query(&sql);
-        for (id, error) in chunk {
-            q = q.bind(*id).bind(error);
-        }
-        q.execute(&mut *conn)
+        let rows: Vec<serde_json::Value> = failed
+            .iter()
+            .map(|(id, error)| serde_json::json!({"id": id, "error": error}))
+            .collect();
+        sqlx::query(&sql)
+            .bind(json_param(&rows)?)
+            .execute(&mut *conn)
             .await
             .context("Failed to mark messages failed")?;
     }
@@ -727,29 +870,62 @@ pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Re
     .context("Failed to write an Org Logging entry")
 }
 
-/// Several Org Logging entries, in this order, in as few statements as [`MAX_PARAMS`] allows.
+/// Several Org Logging entries, in this order, in one statement.
 pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> anyhow::Result<()> {
-    for chunk in entries.chunks(chunk_rows(7)) {
-        let sql = format!(
-            "INSERT INTO org_log (account_id, logged_at, kind, actor, subject, details, event_id) \
-             VALUES {}",
-            rows_sql("($1, $2, $3, $4, $5, $6, $7)", 7, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            q = q
-                .bind(e.account_id)
-                .bind(to_ms(e.at))
-                .bind(e.kind)
-                .bind(&e.actor)
-                .bind(&e.subject)
-                .bind(e.details.to_string())
-                .bind(e.event_id);
-        }
-        q.execute(&mut *conn)
-            .await
-            .context("Failed to write Org Logging entries")?;
+    if entries.is_empty() {
+        return Ok(());
     }
+    #[derive(Serialize)]
+    struct Row<'a> {
+        account_id: Option<i64>,
+        logged_at: i64,
+        kind: &'a str,
+        actor: &'a str,
+        subject: &'a str,
+        /// The details' JSON text, as stored.
+        details: String,
+        event_id: Option<i64>,
+        n: usize,
+    }
+    let rows: Vec<Row> = entries
+        .iter()
+        .enumerate()
+        .map(|(n, e)| Row {
+            account_id: e.account_id,
+            logged_at: to_ms(e.at),
+            kind: e.kind,
+            actor: &e.actor,
+            subject: &e.subject,
+            details: e.details.to_string(),
+            event_id: e.event_id,
+            n,
+        })
+        .collect();
+    use Ty::{Int, Text};
+    // Ids in input order: the log lists entries of one moment by id.
+    let sql = format!(
+        "INSERT INTO org_log (account_id, logged_at, kind, actor, subject, details, event_id) \
+         SELECT v.account_id, v.logged_at, v.kind, v.actor, v.subject, v.details, v.event_id \
+         FROM {} ORDER BY v.n",
+        json_rows(
+            conn,
+            &[
+                ("account_id", Int),
+                ("logged_at", Int),
+                ("kind", Text),
+                ("actor", Text),
+                ("subject", Text),
+                ("details", Text),
+                ("event_id", Int),
+                ("n", Int),
+            ]
+        )
+    );
+    sqlx::query(&sql)
+        .bind(json_param(&rows)?)
+        .execute(&mut *conn)
+        .await
+        .context("Failed to write Org Logging entries")?;
     Ok(())
 }
 
@@ -1136,21 +1312,23 @@ impl Db {
                 return Ok(done);
             }
             let mut tx = self.pool().begin().await.context("Failed to begin")?;
-            for chunk in rows.chunks(chunk_rows(2)) {
-                let sql = format!(
-                    "WITH v (id, h) AS (VALUES {}) \
-                     UPDATE suppressions SET address_hash = v.h FROM v WHERE suppressions.id = v.id",
-                    rows_sql("(CAST($1 AS BIGINT), CAST($2 AS BIGINT))", 2, chunk.len())
-                );
-                let mut q = sqlx::query(&sql);
-                for (id, address) in chunk {
-                    // Stored addresses are stored normalised.
-                    q = q.bind(*id).bind(crate::domain::address::key_of(address));
-                }
-                q.execute(&mut *tx)
-                    .await
-                    .context("Failed to key suppressions")?;
-            }
+            let keyed: Vec<serde_json::Value> = rows
+                .iter()
+                // Stored addresses are stored normalised.
+                .map(|(id, address)| {
+                    serde_json::json!({"id": id, "h": crate::domain::address::key_of(address)})
+                })
+                .collect();
+            let sql = format!(
+                "WITH v AS (SELECT * FROM {}) \
+                 UPDATE suppressions SET address_hash = v.h FROM v WHERE suppressions.id = v.id",
+                json_rows(&tx, &[("id", Ty::Int), ("h", Ty::Int)])
+            );
+            sqlx::query(&sql)
+                .bind(json_param(&keyed)?)
+                .execute(&mut *tx)
+                .await
+                .context("Failed to key suppressions")?;
             tx.commit().await.context("Failed to commit keys")?;
             done += rows.len() as u64;
         }
