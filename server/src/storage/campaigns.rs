@@ -465,7 +465,7 @@ pub async fn remove_addresses_from_lists(
         return Ok(0);
     }
     // The addresses as one JSON parameter: one value to bind, however many there are.
-    let list = if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+    let list = if super::is_postgres(conn) {
         "SELECT json_array_elements_text(CAST($1 AS json))"
     } else {
         "SELECT value FROM json_each($1)"

@@ -225,7 +225,6 @@ fn log_from_row(row: &AnyRow) -> anyhow::Result<LogEntry> {
     })
 }
 
-/// Stores an event unless the same provider event is already stored; `None` = duplicate.
 /// Stores one delivery event; `None` when it was already stored (a provider retry).
 pub async fn insert_event(
     conn: &mut AnyConnection,
@@ -258,7 +257,7 @@ fn json_rows(conn: &AnyConnection, columns: &[(&str, Ty)]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+    if super::is_postgres(conn) {
         let cols = list(&|c, t| {
             let ty = match t {
                 Ty::Int => "BIGINT",
@@ -281,16 +280,40 @@ fn json_rows(conn: &AnyConnection, columns: &[(&str, Ty)]) -> String {
 
 /// The SQL that turns a [`json_rows`] text column of hex digits back into bytes.
 fn unhex(conn: &AnyConnection, column: &str) -> String {
-    if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+    if super::is_postgres(conn) {
         format!("decode({column}, 'hex')")
     } else {
         format!("unhex({column})")
     }
 }
 
-/// The rows as the JSON parameter of a [`json_rows`] statement.
-fn json_param<T: Serialize>(rows: &[T]) -> anyhow::Result<String> {
-    serde_json::to_string(rows).context("Failed to encode a batch of rows")
+/// Runs a [`json_rows`] statement with `rows` as its parameter.
+async fn execute_rows<T: Serialize>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    rows: &[T],
+    failed: &'static str,
+) -> anyhow::Result<()> {
+    sqlx::query(sql)
+        .bind(serde_json::to_string(rows).context("Failed to encode a batch of rows")?)
+        .execute(conn)
+        .await
+        .context(failed)?;
+    Ok(())
+}
+
+/// Runs a [`json_rows`] statement with `rows` as its parameter; returns what it returns.
+async fn fetch_rows<T: Serialize>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    rows: &[T],
+    failed: &'static str,
+) -> anyhow::Result<Vec<AnyRow>> {
+    sqlx::query(sql)
+        .bind(serde_json::to_string(rows).context("Failed to encode a batch of rows")?)
+        .fetch_all(conn)
+        .await
+        .context(failed)
 }
 
 /// One event of [`insert_events`]' batch.
@@ -428,11 +451,7 @@ pub async fn insert_events(
          RETURNING id, message_id, account_id, provider, provider_event_id",
         raw = unhex(conn, "v.raw"),
     );
-    let returned = sqlx::query(&sql)
-        .bind(json_param(&rows)?)
-        .fetch_all(&mut *conn)
-        .await
-        .context("Failed to store delivery events")?;
+    let returned = fetch_rows(&mut *conn, &sql, &rows, "Failed to store delivery events").await?;
     drop(rows);
     // RETURNING promises no order: rows are matched to inputs by their unique key. The first
     // input with a key is the one stored; a later one is its duplicate.
@@ -569,14 +588,12 @@ pub async fn insert_suppressions(
             ]
         )
     );
-    let ids: std::collections::HashMap<i64, i64> = sqlx::query(&sql)
-        .bind(json_param(&rows)?)
-        .fetch_all(&mut *conn)
-        .await
-        .context("Failed to store suppressions")?
-        .iter()
-        .map(|r| Ok((col::<i64>(r, "event_id")?, col::<i64>(r, "id")?)))
-        .collect::<anyhow::Result<_>>()?;
+    let ids: std::collections::HashMap<i64, i64> =
+        fetch_rows(&mut *conn, &sql, &rows, "Failed to store suppressions")
+            .await?
+            .iter()
+            .map(|r| Ok((col::<i64>(r, "event_id")?, col::<i64>(r, "id")?)))
+            .collect::<anyhow::Result<_>>()?;
     entries
         .iter()
         .map(|s| {
@@ -786,11 +803,7 @@ pub async fn apply_contact_effects(
                 }
             })
             .collect();
-        sqlx::query(&sql)
-            .bind(json_param(&rows)?)
-            .execute(&mut *conn)
-            .await
-            .context("Failed to update contact statuses")?;
+        execute_rows(&mut *conn, &sql, &rows, "Failed to update contact statuses").await?;
     }
     Ok(())
 }
@@ -827,11 +840,7 @@ pub async fn mark_messages(
             .iter()
             .map(|(id, at)| serde_json::json!({"id": id, "at_ms": to_ms(*at)}))
             .collect();
-        sqlx::query(&sql)
-            .bind(json_param(&rows)?)
-            .execute(&mut *conn)
-            .await
-            .context("Failed to mark messages accepted")?;
+        execute_rows(&mut *conn, &sql, &rows, "Failed to mark messages accepted").await?;
     }
     if !failed.is_empty() {
         let sql = format!(
@@ -844,11 +853,7 @@ pub async fn mark_messages(
             .iter()
             .map(|(id, error)| serde_json::json!({"id": id, "error": error}))
             .collect();
-        sqlx::query(&sql)
-            .bind(json_param(&rows)?)
-            .execute(&mut *conn)
-            .await
-            .context("Failed to mark messages failed")?;
+        execute_rows(&mut *conn, &sql, &rows, "Failed to mark messages failed").await?;
     }
     Ok(())
 }
@@ -921,11 +926,13 @@ pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> a
             ]
         )
     );
-    sqlx::query(&sql)
-        .bind(json_param(&rows)?)
-        .execute(&mut *conn)
-        .await
-        .context("Failed to write Org Logging entries")?;
+    execute_rows(
+        &mut *conn,
+        &sql,
+        &rows,
+        "Failed to write Org Logging entries",
+    )
+    .await?;
     Ok(())
 }
 
@@ -1324,11 +1331,7 @@ impl Db {
                  UPDATE suppressions SET address_hash = v.h FROM v WHERE suppressions.id = v.id",
                 json_rows(&tx, &[("id", Ty::Int), ("h", Ty::Int)])
             );
-            sqlx::query(&sql)
-                .bind(json_param(&keyed)?)
-                .execute(&mut *tx)
-                .await
-                .context("Failed to key suppressions")?;
+            execute_rows(&mut tx, &sql, &keyed, "Failed to key suppressions").await?;
             tx.commit().await.context("Failed to commit keys")?;
             done += rows.len() as u64;
         }

@@ -135,6 +135,11 @@ impl Db {
     }
 }
 
+/// Whether a connection is PostgreSQL's (the few statements written per backend ask).
+pub(crate) fn is_postgres(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME
+}
+
 /// Makes sure the SQLite file's folder exists and asks SQLite to create the file.
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
