@@ -4,13 +4,16 @@
 # connections posting distinct Postmark hard bounces, checks every acknowledged event was
 # stored, and prints events/s and latency.
 #   scripts/load/webhooks.sh            (after `cargo leptos build --release`)
+#   LOAD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<empty db> scripts/load/webhooks.sh
+#                                       the same against PostgreSQL (the database must be empty)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; if [ -n "${KEEP_LOG:-}" ]; then cp "$dir/server.log" "$KEEP_LOG"; fi; rm -rf "$dir"' EXIT
-DATABASE_URL="sqlite://$dir/load.db" LEPTOS_SITE_ADDR=127.0.0.1:3290 DEMO_RELAY_ADDR=127.0.0.1:3291 \
+url="${LOAD_DATABASE_URL:-sqlite://$dir/load.db}"
+DATABASE_URL="$url" LEPTOS_SITE_ADDR=127.0.0.1:3290 DEMO_RELAY_ADDR=127.0.0.1:3291 \
   RUST_LOG=${RUST_LOG:-warn} "$CARGO_TARGET_DIR/release/deliverdesk" serve --demo > "$dir/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:3290/healthz >/dev/null && break; sleep 0.2; done
@@ -22,10 +25,15 @@ before=$(cpu $pid)
 after=$(cpu $pid)
 kill $pid; wait $pid 2>/dev/null || true
 acked=$(awk '/requests in/ {print $1}' "$dir/wrk.txt")
-stored=$(sqlite3 "$dir/load.db" "SELECT COUNT(*) FROM delivery_events WHERE provider = 'postmark'" 2>/dev/null || echo "?")
+count="SELECT COUNT(*) FROM delivery_events WHERE provider = 'postmark'"
+case "$url" in
+  postgres*) stored=$(psql -Atc "$count" "$url" 2>/dev/null || echo "?") ;;
+  *) stored=$(sqlite3 "$dir/load.db" "$count" 2>/dev/null || echo "?") ;;
+esac
 echo "acknowledged (wrk count, includes in-flight at the end): $acked; stored events: $stored"
 # Both share the machine's cores: the server's CPU time per event is the figure that does not
-# depend on how much of the machine the load generator took.
+# depend on how much of the machine the load generator took (PostgreSQL's own processes are
+# not counted in it).
 awk -v b="$before" -v a="$after" -v n="$acked" -v w="$(cat "$dir/wrk.cpu")" 'BEGIN {
   split(w, t, " ");
   printf "CPU over the run: server %.1f s (%.0f us per event), wrk %.1f s\n", a - b, (a - b) * 1e6 / n, t[1] + t[2] }'
