@@ -27,7 +27,7 @@ fn event<'a>(account_id: i64, id: &'a str, category: &'a str) -> NewDeliveryEven
         provider_event_id: id,
         category,
         reason: "userunknown",
-        status: Some("5.1.1".into()),
+        status: Some("5.1.1"),
         reply_code: Some(550),
         recipient: Some("a@example.com"),
         recipient_domain: Some("example.com"),

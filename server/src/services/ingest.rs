@@ -507,9 +507,7 @@ impl IngestService {
     ) -> anyhow::Result<Vec<IngestReport>> {
         let started = std::time::Instant::now();
         let mut tx = conn.begin().await.context("Failed to begin")?;
-        let out = self
-            .store_jobs(&mut tx, &jobs.iter().collect::<Vec<_>>())
-            .await?;
+        let out = self.store_jobs(&mut tx, jobs).await?;
         let written = started.elapsed();
         tx.commit()
             .await
@@ -542,7 +540,7 @@ impl IngestService {
             if let Err(e) = sqlx::query("SAVEPOINT ingest_job").execute(&mut *tx).await {
                 return all_fail(format!("Failed to open a savepoint: {e}"));
             }
-            match self.store_jobs(&mut tx, &[job]).await {
+            match self.store_jobs(&mut tx, std::slice::from_ref(job)).await {
                 Ok(mut reports) => {
                     let report = reports.pop().unwrap_or_default();
                     if let Err(e) = sqlx::query("RELEASE SAVEPOINT ingest_job")
@@ -578,13 +576,13 @@ impl IngestService {
     /// Stores a group of payloads' events and acts on them with a few statements for the
     /// whole group instead of a few per event (each statement is a round trip to the
     /// database, and on SQLite a wake-up of its worker thread): the events in one insert,
-    /// then the message statuses, the suppressions, the contact badges, the Org Logging
-    /// entries and the list removals, each in one statement (per chunk of rows). The effects
-    /// are those of storing the events one after the other.
+    /// then the message statuses, the suppressions, the contact badges (one statement per
+    /// wave), the Org Logging entries and the list removals, each in one statement. The
+    /// effects are those of storing the events one after the other.
     async fn store_jobs(
         &self,
         conn: &mut sqlx::AnyConnection,
-        jobs: &[&Job],
+        jobs: &[Job],
     ) -> anyhow::Result<Vec<IngestReport>> {
         struct Item<'a> {
             job: usize,
@@ -614,14 +612,14 @@ impl IngestService {
         let events: Vec<NewDeliveryEvent> = items
             .iter()
             .map(|it| {
-                let (job, e, v) = (jobs[it.job], it.e, &it.e.verdict);
+                let (job, e, v) = (&jobs[it.job], it.e, &it.e.verdict);
                 NewDeliveryEvent {
                     account_id: job.account_id,
                     provider: e.provider,
                     provider_event_id: &e.provider_event_id,
                     category: v.category.as_str(),
                     reason: v.reason.as_str(),
-                    status: it.status.clone(),
+                    status: it.status.as_deref(),
                     reply_code: v.reply_code.map(i64::from),
                     recipient: it
                         .address
@@ -659,7 +657,7 @@ impl IngestService {
         type EventLogs = (Option<NewLogEntry>, Option<(usize, NewLogEntry)>);
         let mut logs: Vec<EventLogs> = Vec::new();
         for (it, stored) in items.iter().zip(&stored) {
-            let (job, e, v) = (jobs[it.job], it.e, &it.e.verdict);
+            let (job, e, v) = (&jobs[it.job], it.e, &it.e.verdict);
             let (account_id, now) = (job.account_id, job.now);
             let Some(stored) = stored else {
                 reports[it.job].events.push(EventOutcome {
@@ -740,57 +738,49 @@ impl IngestService {
                 }
             };
             let decision = policy::decide(v.category, AccountId(account_id), address, now);
-            let event_log = (decision.log != LogKind::NotLogged).then(|| NewLogEntry {
+            let log_entry = |kind: LogKind, details| NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: decision.log.as_str(),
+                kind: kind.as_str(),
                 actor: actor.clone(),
                 subject: subject.clone(),
-                details: event_details,
+                details,
                 event_id: Some(event_id),
-            });
+            };
+            let event_log = (decision.log != LogKind::NotLogged)
+                .then(|| log_entry(decision.log, event_details));
             let Some(address) = &it.address else {
                 logs.push((event_log, None));
                 continue;
             };
-            let mut suppression_log = None;
-            if let Some(new) = decision.suppression.clone() {
-                let entry = new.with_event(Some(event_id));
-                contacts.push(store::ContactUpdate {
-                    scope: entry.scope,
-                    address: address.clone(),
-                    effect: decision.contact,
-                    reason: Some(entry.reason.clone()),
-                    event_id: Some(event_id),
-                });
-                suppression_log = Some((
-                    suppressions.len(),
-                    NewLogEntry {
-                        account_id: Some(account_id),
-                        at: now,
-                        kind: LogKind::SuppressionAdded.as_str(),
-                        actor,
-                        subject,
-                        details: json!({
-                            "kind": entry.kind,
-                            "scope": entry.scope,
-                            "reason": entry.reason,
-                            "since": entry.since,
-                            "until": entry.until,
-                        }),
-                        event_id: Some(event_id),
-                    },
-                ));
+            let entry = decision
+                .suppression
+                .clone()
+                .map(|new| new.with_event(Some(event_id)));
+            // The contact badge follows the suppression's scope; without one, the account's.
+            contacts.push(store::ContactUpdate {
+                scope: entry
+                    .as_ref()
+                    .map_or(Scope::Account(AccountId(account_id)), |s| s.scope),
+                address: address.clone(),
+                effect: decision.contact,
+                reason: entry.as_ref().map(|s| s.reason.clone()),
+                event_id: Some(event_id),
+            });
+            let suppression_log = entry.map(|entry| {
+                let log = log_entry(
+                    LogKind::SuppressionAdded,
+                    json!({
+                        "kind": entry.kind,
+                        "scope": entry.scope,
+                        "reason": entry.reason,
+                        "since": entry.since,
+                        "until": entry.until,
+                    }),
+                );
                 suppressions.push(entry);
-            } else {
-                contacts.push(store::ContactUpdate {
-                    scope: Scope::Account(AccountId(account_id)),
-                    address: address.clone(),
-                    effect: decision.contact,
-                    reason: None,
-                    event_id: Some(event_id),
-                });
-            }
+                (suppressions.len() - 1, log)
+            });
             logs.push((event_log, suppression_log));
             if v.category == Category::HardBounce {
                 unlisted.push(address.as_str().to_string());

@@ -39,7 +39,7 @@ pub struct NewDeliveryEvent<'a> {
     pub provider_event_id: &'a str,
     pub category: &'a str,
     pub reason: &'a str,
-    pub status: Option<String>,
+    pub status: Option<&'a str>,
     pub reply_code: Option<i64>,
     pub recipient: Option<&'a str>,
     pub recipient_domain: Option<&'a str>,
@@ -378,7 +378,7 @@ pub async fn insert_events(
                 provider_event_id: e.provider_event_id,
                 category: e.category,
                 reason: e.reason,
-                status: e.status.as_deref(),
+                status: e.status,
                 reply_code: e.reply_code,
                 recipient: e.recipient,
                 recipient_domain: e.recipient_domain,
@@ -480,10 +480,6 @@ pub async fn insert_events(
     Ok(stored)
 }
 
-/// How many ranges of the recipient list the batch gate probes side by side: the machines
-/// this runs on have two cores or more.
-pub const GATE_PARTS: usize = 2;
-
 /// A delivery event just stored, and the message we sent that it was matched to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -502,30 +498,66 @@ pub async fn mark_message_accepted(
 
 /// Inserts a suppression entry; returns its id.
 pub async fn insert_suppression(conn: &mut AnyConnection, s: &Suppression) -> anyhow::Result<i64> {
-    let q = sqlx::query(
-        "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id, \
-         address_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    );
-    let row = bind_suppression(q, s)
-        .fetch_one(conn)
-        .await
-        .context("Failed to store a suppression")?;
-    col(&row, "id")
+    let sql = insert_suppressions_sql(conn);
+    let rows = fetch_rows(
+        conn,
+        &sql,
+        &[SuppressionRow::from(s)],
+        "Failed to store a suppression",
+    )
+    .await?;
+    col(rows.first().context("no suppression came back")?, "id")
 }
 
-/// Binds one suppression row: address, account, kind, reason, since, until, event, key.
-fn bind_suppression<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    s: &'q Suppression,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    q.bind(s.address.as_str())
-        .bind(scope_account(s.scope))
-        .bind(s.kind.as_str())
-        .bind(s.reason.as_str())
-        .bind(to_ms(s.since))
-        .bind(s.until.map(to_ms))
-        .bind(s.event_id)
-        .bind(s.address.key_hash())
+/// One row of a suppression insert.
+#[derive(Serialize)]
+struct SuppressionRow<'a> {
+    address: &'a str,
+    account_id: Option<i64>,
+    kind: &'a str,
+    reason: &'a str,
+    since: i64,
+    until: Option<i64>,
+    event_id: Option<i64>,
+    address_hash: i64,
+}
+
+impl<'a> From<&'a Suppression> for SuppressionRow<'a> {
+    fn from(s: &'a Suppression) -> Self {
+        SuppressionRow {
+            address: s.address.as_str(),
+            account_id: scope_account(s.scope),
+            kind: s.kind.as_str(),
+            reason: &s.reason,
+            since: to_ms(s.since),
+            until: s.until.map(to_ms),
+            event_id: s.event_id,
+            address_hash: s.address.key_hash(),
+        }
+    }
+}
+
+/// Inserts [`SuppressionRow`]s; returns each one's id and event.
+fn insert_suppressions_sql(conn: &AnyConnection) -> String {
+    use Ty::{Int, Text};
+    format!(
+        "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id, \
+         address_hash) SELECT v.address, v.account_id, v.kind, v.reason, v.since, v.until, \
+         v.event_id, v.address_hash FROM {} RETURNING id, event_id",
+        json_rows(
+            conn,
+            &[
+                ("address", Text),
+                ("account_id", Int),
+                ("kind", Text),
+                ("reason", Text),
+                ("since", Int),
+                ("until", Int),
+                ("event_id", Int),
+                ("address_hash", Int),
+            ]
+        )
+    )
 }
 
 /// Inserts suppression entries in one statement; returns their ids in input order. Rows are
@@ -545,49 +577,8 @@ pub async fn insert_suppressions(
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    #[derive(Serialize)]
-    struct Row<'a> {
-        address: &'a str,
-        account_id: Option<i64>,
-        kind: &'a str,
-        reason: &'a str,
-        since: i64,
-        until: Option<i64>,
-        event_id: Option<i64>,
-        address_hash: i64,
-    }
-    let rows: Vec<Row> = entries
-        .iter()
-        .map(|s| Row {
-            address: s.address.as_str(),
-            account_id: scope_account(s.scope),
-            kind: s.kind.as_str(),
-            reason: &s.reason,
-            since: to_ms(s.since),
-            until: s.until.map(to_ms),
-            event_id: s.event_id,
-            address_hash: s.address.key_hash(),
-        })
-        .collect();
-    use Ty::{Int, Text};
-    let sql = format!(
-        "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id, \
-         address_hash) SELECT v.address, v.account_id, v.kind, v.reason, v.since, v.until, \
-         v.event_id, v.address_hash FROM {} RETURNING id, event_id",
-        json_rows(
-            conn,
-            &[
-                ("address", Text),
-                ("account_id", Int),
-                ("kind", Text),
-                ("reason", Text),
-                ("since", Int),
-                ("until", Int),
-                ("event_id", Int),
-                ("address_hash", Int),
-            ]
-        )
-    );
+    let rows: Vec<SuppressionRow> = entries.iter().map(SuppressionRow::from).collect();
+    let sql = insert_suppressions_sql(conn);
     let ids: std::collections::HashMap<i64, i64> =
         fetch_rows(&mut *conn, &sql, &rows, "Failed to store suppressions")
             .await?
@@ -994,6 +985,10 @@ pub async fn claim_release(
     Ok(done.rows_affected() == 1)
 }
 
+/// How many ranges of the recipient list the batch gate probes side by side: the machines
+/// this runs on have two cores or more.
+pub const GATE_PARTS: usize = 2;
+
 impl Db {
     pub async fn create_webhook_credential(
         &self,
@@ -1183,10 +1178,25 @@ impl Db {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<Suppression>> {
         use std::fmt::Write;
-        let (open, close, input) = match self.backend() {
+        // The keys as an array literal read as a table, and the matches aggregated into one
+        // row back: a hundred thousand rows one by one cost more (each a hand-over from the
+        // driver, each value converted) than the probes that found them.
+        let (open, close, input, agg, close_agg) = match self.backend() {
             // CROSS JOIN keeps the input the outer loop.
-            super::Backend::Sqlite => ('[', ']', "json_each($1) AS g CROSS JOIN"),
-            super::Backend::Postgres => ('{', '}', "unnest(CAST($1 AS BIGINT[])) AS g(value) JOIN"),
+            super::Backend::Sqlite => (
+                '[',
+                ']',
+                "json_each($1) AS g CROSS JOIN",
+                "json_group_array(json_array(",
+                "))",
+            ),
+            super::Backend::Postgres => (
+                '{',
+                '}',
+                "unnest(CAST($1 AS BIGINT[])) AS g(value) JOIN",
+                "CAST(json_agg(json_build_array(",
+                ")) AS TEXT)",
+            ),
         };
         let mut list = String::with_capacity(keys.len() * 21 + 2);
         list.push(open);
@@ -1197,17 +1207,6 @@ impl Db {
             let _ = write!(list, "{k}");
         }
         list.push(close);
-        // One row back: the matches as one JSON array of arrays. A hundred thousand rows
-        // one by one cost more (each a hand-over from the driver, each value converted)
-        // than the probes that found them.
-        let agg = match self.backend() {
-            super::Backend::Sqlite => "json_group_array(json_array(",
-            super::Backend::Postgres => "CAST(json_agg(json_build_array(",
-        };
-        let close_agg = match self.backend() {
-            super::Backend::Sqlite => "))",
-            super::Backend::Postgres => ")) AS TEXT)",
-        };
         let sql = format!(
             "SELECT {agg}s.address, s.account_id, s.kind, s.reason, s.since, s.until, \
              s.event_id{close_agg} AS found FROM {input} suppressions s \
