@@ -327,11 +327,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     spawn_sweeper(state.webhooks.ingest.clone());
     spawn_retrier(
-        server::services::outbound::OutboundService::new(db.clone()),
-        server::services::campaigns::CampaignService::new(
-            db.clone(),
-            server::http::public_url(&state.leptos_options),
-        ),
+        state.desk.outbound().clone(),
+        state.desk.campaigns().clone(),
     );
     println!("Deliverdesk is running at http://{addr}");
     if args.demo {

@@ -1029,3 +1029,19 @@ on_both_backends!(sns_is_refused_when_no_signing_certificate_is_configured);
 on_both_backends!(the_demo_data_gives_acme_a_working_webhook_credential);
 on_both_backends!(repeated_isp_blocks_from_one_domain_raise_one_alert_and_suppress_nobody);
 on_both_backends!(events_of_one_message_in_one_batch_end_as_they_would_one_by_one);
+
+#[tokio::test]
+async fn the_app_builds_one_ingest_service_and_every_service_shares_it() {
+    // One group-commit writer and one credential cache per process: the writer's design
+    // assumes it is alone.
+    let db = common::sqlite_db().await;
+    let state = server::http::AppState::new(
+        db,
+        server::http::leptos_options("127.0.0.1:0".parse().unwrap()),
+    );
+    let one = &state.webhooks.ingest;
+    assert!(one.is_same(state.desk.ingest()));
+    assert!(one.is_same(state.desk.outbound().ingest()));
+    assert!(one.is_same(state.desk.campaigns().ingest()));
+    assert!(!one.is_same(&IngestService::new(state.db.clone())));
+}

@@ -64,7 +64,7 @@ async fn log_count(db: &Db, account: i64, kind: &str) -> i64 {
 async fn smtp_250_is_accepted_with_threading_headers_and_verp(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "maria@example.com").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     let now = Utc::now();
     out.reply(account, c, "A replacement ships tomorrow.", now)
         .await
@@ -130,7 +130,7 @@ on_both_backends!(smtp_250_is_accepted_with_threading_headers_and_verp);
 async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "nobody@example.com").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     let now = Utc::now();
     out.reply(account, c, "Hello?", now).await.unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -197,7 +197,7 @@ on_both_backends!(smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refu
 async fn smtp_452_is_retried_with_backoff_then_a_soft_bounce(db: Db) {
     let (_relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "full@example.com").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     let t0 = Utc::now();
     out.reply(account, c, "Hello", t0).await.unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -243,7 +243,7 @@ async fn a_reply_needs_a_sender_address_and_the_accounts_own_conversation() {
     let (_relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "maria@example.com").await;
     let other = db.create_account("Globex", Utc::now()).await.unwrap();
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     assert!(matches!(
         out.reply(other, c, "hi", Utc::now()).await,
         Err(ReplyError::NotFound)
@@ -297,7 +297,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
         server_token: "server-token".into(),
     };
     let (account, c) = setup(&db, transport, "maria@example.com").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     out.reply(account, c, "Your parcel left today.", Utc::now())
         .await
         .unwrap();
@@ -354,7 +354,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
         "maria@example.com",
     )
     .await;
-    OutboundService::new(db2.clone())
+    OutboundService::new(IngestService::new(db2.clone()))
         .reply(account2, c3, "Hello", Utc::now())
         .await
         .unwrap();
@@ -417,7 +417,7 @@ on_both_backends!(complaint_rate_rises_are_logged_once);
 async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
     let (_relay, port) = relay().await;
     let (account, first) = setup(&db, smtp(port), "ann@gmail.test").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     let now = Utc::now();
     out.reply(account, first, "Hello Ann", now).await.unwrap();
     for contact in ["bob@gmail.test", "Cleo@GMAIL.test", "dan@yahoo.test"] {

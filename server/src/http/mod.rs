@@ -33,10 +33,13 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, leptos_options: LeptosOptions) -> Self {
         let public = public_url(&leptos_options);
+        // The one ingest service of the process (one group-commit writer, one credential
+        // cache): every other service gets a clone of it.
+        let ingest = IngestService::new(db.clone());
         AppState {
             leptos_options,
-            desk: DeskService::new(db.clone(), public),
-            webhooks: webhooks::WebhookState::from_env(IngestService::new(db.clone())),
+            desk: DeskService::new(ingest.clone(), public),
+            webhooks: webhooks::WebhookState::from_env(ingest),
             inbound: InboundService::new(db.clone()),
             db,
         }

@@ -61,12 +61,19 @@ fn token() -> String {
 }
 
 impl CampaignService {
-    pub fn new(db: Db, public_url: impl Into<String>) -> Self {
+    /// Records send-time failures and checks the complaint rate through `ingest` (the
+    /// process's one ingest service: its database is this service's).
+    pub fn new(ingest: IngestService, public_url: impl Into<String>) -> Self {
         CampaignService {
-            ingest: IngestService::new(db.clone()),
-            db,
+            db: ingest.db().clone(),
+            ingest,
             public_url: public_url.into().trim_end_matches('/').to_string(),
         }
+    }
+
+    /// The ingest service this one records through.
+    pub fn ingest(&self) -> &IngestService {
+        &self.ingest
     }
 
     /// Creates a list from addresses separated by lines, commas or spaces; every address

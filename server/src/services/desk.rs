@@ -32,15 +32,32 @@ pub struct DeskService {
 }
 
 impl DeskService {
+    /// Built on the process's one `ingest` service (its database is the desk's);
     /// `public_url` is where links in mail (unsubscribe) point.
-    pub fn new(db: Db, public_url: String) -> Self {
+    pub fn new(ingest: IngestService, public_url: String) -> Self {
+        let db = ingest.db().clone();
         DeskService {
-            campaigns: CampaignService::new(db.clone(), public_url),
-            ingest: IngestService::new(db.clone()),
+            campaigns: CampaignService::new(ingest.clone(), public_url),
             filters: SpamFilters::new(db.clone()),
-            outbound: OutboundService::new(db.clone()),
+            outbound: OutboundService::new(ingest.clone()),
+            ingest,
             db,
         }
+    }
+
+    /// The process's ingest service, as the desk holds it.
+    pub fn ingest(&self) -> &IngestService {
+        &self.ingest
+    }
+
+    /// The outbound service (shares the desk's ingest), for the retrier.
+    pub fn outbound(&self) -> &OutboundService {
+        &self.outbound
+    }
+
+    /// The campaign service (shares the desk's ingest), for the retrier.
+    pub fn campaigns(&self) -> &CampaignService {
+        &self.campaigns
     }
 
     /// The user behind a session cookie's token, if the session is live.

@@ -168,6 +168,12 @@ impl IngestService {
         &self.db
     }
 
+    /// True when both handles are the same service (one writer, one credential cache): a
+    /// process builds one and passes clones.
+    pub fn is_same(&self, other: &IngestService) -> bool {
+        Arc::ptr_eq(&self.writer, &other.writer) && Arc::ptr_eq(&self.verified, &other.verified)
+    }
+
     /// Reads a verified credential again after `ttl` instead of [`CREDENTIAL_TTL`].
     pub fn with_credential_ttl(mut self, ttl: std::time::Duration) -> Self {
         self.credential_ttl = ttl;

@@ -99,11 +99,18 @@ fn suppressed(address: &EmailAddress, g: GateResult) -> ReplyError {
 }
 
 impl OutboundService {
-    pub fn new(db: Db) -> Self {
+    /// Records send-time failures through `ingest` (the process's one ingest service: its
+    /// database is this service's).
+    pub fn new(ingest: IngestService) -> Self {
         OutboundService {
-            ingest: IngestService::new(db.clone()),
-            db,
+            db: ingest.db().clone(),
+            ingest,
         }
+    }
+
+    /// The ingest service this one records through.
+    pub fn ingest(&self) -> &IngestService {
+        &self.ingest
     }
 
     /// Sends an agent's reply in a conversation. Returns the stored message's id; its delivery
