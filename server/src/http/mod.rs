@@ -45,6 +45,16 @@ impl AppState {
         }
     }
 
+    /// Senders that use the deployment's shared transport send through `shared` (the
+    /// operator's `serve --shared-relay` / `--shared-api-url`).
+    pub fn with_shared_transport(
+        mut self,
+        shared: Option<crate::services::transport::TransportConfig>,
+    ) -> Self {
+        self.desk = self.desk.with_shared_transport(shared.map(Arc::new));
+        self
+    }
+
     /// Replaces where SNS signing certificates come from (tests inject a local one).
     pub fn with_sns_certs(mut self, certs: Arc<dyn webhooks::SnsCertSource>) -> Self {
         self.webhooks.sns_certs = certs;

@@ -45,6 +45,16 @@ impl DeskService {
         }
     }
 
+    /// Mail of senders that use the deployment's shared transport goes through `shared`.
+    pub fn with_shared_transport(
+        mut self,
+        shared: Option<std::sync::Arc<TransportConfig>>,
+    ) -> Self {
+        self.outbound = self.outbound.with_shared_transport(shared.clone());
+        self.campaigns = self.campaigns.with_shared_transport(shared);
+        self
+    }
+
     /// The process's ingest service, as the desk holds it.
     pub fn ingest(&self) -> &IngestService {
         &self.ingest
@@ -104,7 +114,45 @@ fn sender_view(s: crate::storage::outbound::SenderAddress) -> SenderView {
             TransportConfig::Postmark { base_url, .. } => {
                 format!("Postmark-compatible API {base_url}")
             }
+            TransportConfig::Shared => "this deployment's shared transport".to_string(),
         },
+    }
+}
+
+/// The evidence behind a global entry, in a sentence an admin can check.
+fn global_evidence(g: &crate::storage::deliverability::GlobalEntry) -> String {
+    use crate::domain::suppression::scope_by_trust::{GlobalBasis, Provenance, QUORUM_WINDOW_DAYS};
+    let at = g
+        .received_at
+        .unwrap_or(g.since)
+        .format("%Y-%m-%d %H:%M UTC");
+    let answer = match (&g.status, g.reply_code) {
+        (Some(s), Some(c)) => format!("{c} {s}"),
+        (Some(s), None) => s.clone(),
+        (None, Some(c)) => c.to_string(),
+        (None, None) => "no status".to_string(),
+    };
+    let event = g
+        .event_id
+        .map(|e| format!(" (event #{e})"))
+        .unwrap_or_default();
+    match g.basis {
+        Some(GlobalBasis::Quorum { accounts }) => format!(
+            "Hard bounces for this address were reported by {accounts} different accounts \
+             within {QUORUM_WINDOW_DAYS} days; the latest said {answer} on {at}{event}."
+        ),
+        Some(GlobalBasis::SharedTransport) => match g.provenance {
+            Some(Provenance::VerpReturnPath) => format!(
+                "A bounce came back to the VERP return path of a message sent through our \
+                 shared transport: {answer} on {at}{event}."
+            ),
+            Some(Provenance::OperatorSigned) => format!(
+                "Our shared transport's provider reported {answer} in a signed event on \
+                 {at}{event}."
+            ),
+            _ => format!("Our shared transport was refused with {answer} on {at}{event}."),
+        },
+        None => format!("{} (since {at}){event}.", g.reason),
     }
 }
 
@@ -229,10 +277,30 @@ impl Backend for DeskService {
     }
 
     async fn list_contacts(&self, user: &CurrentUser) -> Result<Vec<ContactView>, ApiError> {
-        self.db
+        let mut contacts = self
+            .db
             .list_contacts(user.account_id)
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        // Entries for every account hold here too, though no event of this account marked
+        // the contact: each is shown with its basis and evidence.
+        let addresses: Vec<EmailAddress> = contacts
+            .iter()
+            .filter_map(|c| EmailAddress::parse(&c.email).ok())
+            .collect();
+        let global = self
+            .db
+            .global_entries(user.account_id, &addresses, Utc::now())
+            .await
+            .map_err(internal)?;
+        for c in &mut contacts {
+            // The latest entry for the address (they come oldest first).
+            if let Some(g) = global.iter().rev().find(|g| g.address == c.email) {
+                c.global = Some(g.basis.map_or_else(|| "global".to_string(), |b| b.label()));
+                c.global_evidence = Some(global_evidence(g));
+            }
+        }
+        Ok(contacts)
     }
 
     async fn reporting_summary(&self, user: &CurrentUser) -> Result<ReportingSummary, ApiError> {
@@ -499,9 +567,10 @@ impl Backend for DeskService {
                         .ok_or_else(|| invalid("Enter the API's server token.".into()))?,
                 }
             }
+            "shared" => TransportConfig::Shared,
             t => {
                 return Err(invalid(format!(
-                    "{t:?} is not a transport: smtp or postmark"
+                    "{t:?} is not a transport: smtp, postmark or shared"
                 )))
             }
         };
