@@ -300,6 +300,13 @@ pub struct ContactView {
     pub status_reason: Option<String>,
     pub status_event_id: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// An entry for every account that this account has not reactivated:
+    /// "global: confirmed by 2 accounts" or "global: bounced on our shared transport".
+    #[serde(default)]
+    pub global: Option<String>,
+    /// The global entry's evidence, in a sentence.
+    #[serde(default)]
+    pub global_evidence: Option<String>,
 }
 
 /// Reporting counts: spam conversations are kept out of them.
@@ -364,6 +371,7 @@ pub const LOG_KINDS: &[&str] = &[
     "suppression_added",
     "suppression_released",
     "suppression_reactivated",
+    "suppression_rescoped",
     "rate_warning",
     "bulk_paused",
     "domain_alert",

@@ -93,7 +93,7 @@ test('replying to a suppressed address shows why, and nothing is sent', async ({
   const before = await page.getByTestId('message').count();
   await reply(page, 'Did you get the quote?');
   const error = page.getByTestId('reply-error');
-  await expect(error).toContainText('tom.baker@example.org is suppressed (hard bounce) for every account');
+  await expect(error).toContainText('tom.baker@example.org is suppressed (hard bounce) for this account');
   await expect(error).toContainText('reactivate');
   await page.reload();
   await expect(page.getByTestId('message')).toHaveCount(before);
@@ -137,7 +137,7 @@ test('the complaint-rate chart renders on Apps > Channels > Email with the 0.1 %
 });
 
 test('a campaign skips suppressed contacts, reports the count, and hard bounces leave the list', async ({ page }) => {
-  // tom.baker@example.org hard-bounced in the first test of this file (suppressed everywhere).
+  // tom.baker@example.org hard-bounced in the first test of this file (suppressed in Acme).
   await login(page, 'admin@acme.test');
   await page.goto('/apps/campaigns');
   await hydrated(page);

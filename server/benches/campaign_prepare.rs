@@ -43,7 +43,7 @@ async fn bench(label: &str, db: Db) {
     let addresses: Vec<String> = (0..RECIPIENTS)
         .map(|i| format!("reader{i}@example{}.test", i % 97))
         .collect();
-    let svc = CampaignService::new(db.clone(), "http://bench.test");
+    let svc = CampaignService::new(IngestService::new(db.clone()), "http://bench.test");
     let t = Instant::now();
     let (list, n) = svc
         .create_list(account, "Everyone", &addresses.join("\n"), now)

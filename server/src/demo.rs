@@ -13,6 +13,11 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 pub const DEMO_WEBHOOK_ACCOUNT: &str = "Acme Support";
 pub const DEMO_WEBHOOK_USERNAME: &str = "acme-webhooks";
 pub const DEMO_WEBHOOK_PASSWORD: &str = "acme-demo-webhook-secret";
+/// Globex's webhook credential: a second account that reports bounces (issue 16: one
+/// account's word stays in that account; two accounts' make it global).
+pub const DEMO_GLOBEX_WEBHOOK_ACCOUNT: &str = "Globex Helpdesk";
+pub const DEMO_GLOBEX_WEBHOOK_USERNAME: &str = "globex-webhooks";
+pub const DEMO_GLOBEX_WEBHOOK_PASSWORD: &str = "globex-demo-webhook-secret";
 /// Acme's Mailgun webhook signing key (Mailgun events are signed with HMAC-SHA256 under it).
 pub const DEMO_MAILGUN_SIGNING_KEY: &str = "acme-demo-mailgun-signing-key";
 
@@ -135,6 +140,28 @@ pub async fn seed_if_empty(db: &Db, relay: std::net::SocketAddr) -> anyhow::Resu
         &auth::hash_password(DEMO_WEBHOOK_PASSWORD)?,
         Some(DEMO_MAILGUN_SIGNING_KEY),
         None,
+        now,
+    )
+    .await?;
+    db.create_webhook_credential(
+        accounts[DEMO_GLOBEX_WEBHOOK_ACCOUNT],
+        DEMO_GLOBEX_WEBHOOK_USERNAME,
+        &auth::hash_password(DEMO_GLOBEX_WEBHOOK_PASSWORD)?,
+        None,
+        None,
+        now,
+    )
+    .await?;
+    // Globex sends through the deployment's shared transport (the demo's operator shares
+    // its test relay): what that relay refuses is suppressed for every account.
+    db.add_sender(
+        &crate::storage::outbound::NewSender {
+            account_id: accounts["Globex Helpdesk"],
+            address: "help@globex.test",
+            name: Some("Globex Helpdesk"),
+            kind: "transactional",
+            transport: &crate::services::transport::TransportConfig::Shared,
+        },
         now,
     )
     .await?;

@@ -36,6 +36,23 @@ struct ServeArgs {
     /// inbound addresses only.
     #[arg(long, env = "SMTP_ADDR")]
     smtp: Option<SocketAddr>,
+    /// The deployment's shared SMTP relay (HOST:PORT): every account may choose it for a
+    /// sender address without seeing its settings; its refusals, and notices to its VERP
+    /// return paths, suppress an address for every account.
+    #[arg(long, env = "SHARED_RELAY")]
+    shared_relay: Option<String>,
+    /// none, starttls or tls.
+    #[arg(long, env = "SHARED_RELAY_SECURITY", default_value = "starttls")]
+    shared_relay_security: String,
+    /// USER:PASSWORD for the shared relay (better given in the environment).
+    #[arg(long, env = "SHARED_RELAY_LOGIN", hide_env_values = true)]
+    shared_relay_login: Option<String>,
+    /// Instead of a relay: the shared Postmark-compatible API's base URL.
+    #[arg(long, env = "SHARED_API_URL", conflicts_with = "shared_relay")]
+    shared_api_url: Option<String>,
+    /// The shared API's server token (better given in the environment).
+    #[arg(long, env = "SHARED_API_TOKEN", hide_env_values = true)]
+    shared_api_token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -258,6 +275,46 @@ fn main() -> anyhow::Result<()> {
 }
 
 impl ServeArgs {
+    /// The shared transport the operator configured, if any.
+    fn shared_transport(
+        &self,
+    ) -> anyhow::Result<Option<server::services::transport::TransportConfig>> {
+        use server::services::transport::{Security, TransportConfig};
+        if let Some(relay) = &self.shared_relay {
+            let (host, port) = relay
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+                .context("--shared-relay is HOST:PORT, e.g. smtp.example.net:587")?;
+            let security = Security::parse(&self.shared_relay_security)
+                .context("--shared-relay-security is none, starttls or tls")?;
+            let login = match &self.shared_relay_login {
+                None => None,
+                Some(l) => Some(
+                    l.split_once(':')
+                        .map(|(u, p)| (u.to_string(), p.to_string()))
+                        .context("--shared-relay-login is USER:PASSWORD")?,
+                ),
+            };
+            return Ok(Some(TransportConfig::Smtp {
+                host,
+                port,
+                security,
+                login,
+            }));
+        }
+        if let Some(url) = &self.shared_api_url {
+            let token = self
+                .shared_api_token
+                .clone()
+                .context("--shared-api-url needs --shared-api-token (or SHARED_API_TOKEN)")?;
+            return Ok(Some(TransportConfig::Postmark {
+                base_url: url.clone(),
+                server_token: token,
+            }));
+        }
+        Ok(None)
+    }
+
     /// `deliverdesk` with no command behaves as `deliverdesk serve` with its defaults.
     fn parse_from_env() -> anyhow::Result<Self> {
         #[derive(Parser)]
@@ -284,6 +341,7 @@ fn init_tracing() {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut shared = args.shared_transport()?;
     let db = Db::connect(&args.database_url).await?;
     let mut seeded = false;
     let mut relay = None;
@@ -304,6 +362,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     std::future::pending(),
                 ));
                 relay = Some(relay_addr);
+                // The demo's operator shares its test relay unless told otherwise.
+                if shared.is_none() {
+                    shared = Some(server::services::transport::TransportConfig::Smtp {
+                        host: relay_addr.ip().to_string(),
+                        port: relay_addr.port(),
+                        security: server::services::transport::Security::None,
+                        login: None,
+                    });
+                }
             }
             Err(e) => tracing::warn!(%relay_addr, error = %e, "demo relay not started"),
         }
@@ -312,7 +379,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("Failed to listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
-    let mut state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr));
+    if let Some(s) = &shared {
+        tracing::info!(transport = %s.accepted_by(), "shared transport configured");
+    }
+    let mut state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr))
+        .with_shared_transport(shared);
     // DKIM / SPF / DMARC checked here with the system resolver unless MAIL_AUTH=off; without
     // DNS the trusted Authentication-Results header is used as before.
     match std::env::var("MAIL_AUTH").as_deref() {
@@ -327,11 +398,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     spawn_sweeper(state.webhooks.ingest.clone());
     spawn_retrier(
-        server::services::outbound::OutboundService::new(db.clone()),
-        server::services::campaigns::CampaignService::new(
-            db.clone(),
-            server::http::public_url(&state.leptos_options),
-        ),
+        state.desk.outbound().clone(),
+        state.desk.campaigns().clone(),
     );
     println!("Deliverdesk is running at http://{addr}");
     if args.demo {
@@ -348,6 +416,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             server::demo::DEMO_WEBHOOK_ACCOUNT,
             server::demo::DEMO_WEBHOOK_USERNAME,
             server::demo::DEMO_WEBHOOK_PASSWORD
+        );
+        println!(
+            "Webhook credential for {} (HTTP Basic): {}:{}",
+            server::demo::DEMO_GLOBEX_WEBHOOK_ACCOUNT,
+            server::demo::DEMO_GLOBEX_WEBHOOK_USERNAME,
+            server::demo::DEMO_GLOBEX_WEBHOOK_PASSWORD
         );
         let inbound: Vec<&str> = server::demo::DEMO_INBOUND_ADDRESSES
             .iter()

@@ -65,7 +65,7 @@ async fn campaign_story(db: Db) {
     let account = db.create_account("Acme", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
     let transactional = sender(&db, account, "support@acme.test", "transactional", port).await;
-    let svc = CampaignService::new(db.clone(), "http://desk.example");
+    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
 
     assert!(matches!(
         svc.create_list(account, "Bad", "a@example.com, not-an-address", now).await,
@@ -205,7 +205,7 @@ async fn guardrail_refuses_bulk_at_the_pause_rate(db: Db) {
     let now = Utc::now();
     let account = db.create_account("Acme", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(db.clone(), "http://desk.example");
+    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
         .create_list(account, "L", "a@example.com", now)
         .await
@@ -242,7 +242,7 @@ async fn unsubscribe_links_work_over_http() {
     let now = Utc::now();
     let account = db.create_account("Acme Support", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(db.clone(), "http://desk.example");
+    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
         .create_list(account, "L", "reader@example.com", now)
         .await
@@ -305,7 +305,7 @@ async fn a_4xx_defers_the_recipient_then_becomes_a_soft_bounce(db: Db) {
     let t0 = Utc::now();
     let account = db.create_account("Acme", t0).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(db.clone(), "http://desk.example");
+    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
         .create_list(account, "L", "ok@example.com full@example.com", t0)
         .await

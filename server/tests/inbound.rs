@@ -368,7 +368,10 @@ async fn mark_as_spam_and_not_spam_train_the_account(db: Db) {
     .unwrap();
     assert_eq!((model.spam_messages(), model.ham_messages()), (1, 0));
     assert_eq!(
-        db.domain_history("promo.example").await.unwrap().spam_flags,
+        db.domain_history(acme, "promo.example")
+            .await
+            .unwrap()
+            .spam_flags,
         1
     );
     assert_eq!(log_kinds(&db, acme, "marked_spam").await.len(), 1);

@@ -64,7 +64,7 @@ async fn log_count(db: &Db, account: i64, kind: &str) -> i64 {
 async fn smtp_250_is_accepted_with_threading_headers_and_verp(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "maria@example.com").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     let now = Utc::now();
     out.reply(account, c, "A replacement ships tomorrow.", now)
         .await
@@ -130,7 +130,7 @@ on_both_backends!(smtp_250_is_accepted_with_threading_headers_and_verp);
 async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "nobody@example.com").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     let now = Utc::now();
     out.reply(account, c, "Hello?", now).await.unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -168,7 +168,8 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
     match err {
         ReplyError::Suppressed { kind, scope, .. } => {
             assert_eq!(kind, "hard bounce");
-            assert_eq!(scope, "for every account");
+            // Our own relay's word: it holds in this account (issue 16).
+            assert_eq!(scope, "for this account");
         }
         other => panic!("{other:?}"),
     }
@@ -197,7 +198,7 @@ on_both_backends!(smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refu
 async fn smtp_452_is_retried_with_backoff_then_a_soft_bounce(db: Db) {
     let (_relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "full@example.com").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     let t0 = Utc::now();
     out.reply(account, c, "Hello", t0).await.unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -243,7 +244,7 @@ async fn a_reply_needs_a_sender_address_and_the_accounts_own_conversation() {
     let (_relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "maria@example.com").await;
     let other = db.create_account("Globex", Utc::now()).await.unwrap();
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     assert!(matches!(
         out.reply(other, c, "hi", Utc::now()).await,
         Err(ReplyError::NotFound)
@@ -297,7 +298,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
         server_token: "server-token".into(),
     };
     let (account, c) = setup(&db, transport, "maria@example.com").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     out.reply(account, c, "Your parcel left today.", Utc::now())
         .await
         .unwrap();
@@ -354,7 +355,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
         "maria@example.com",
     )
     .await;
-    OutboundService::new(db2.clone())
+    OutboundService::new(IngestService::new(db2.clone()))
         .reply(account2, c3, "Hello", Utc::now())
         .await
         .unwrap();
@@ -417,7 +418,7 @@ on_both_backends!(complaint_rate_rises_are_logged_once);
 async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
     let (_relay, port) = relay().await;
     let (account, first) = setup(&db, smtp(port), "ann@gmail.test").await;
-    let out = OutboundService::new(db.clone());
+    let out = OutboundService::new(IngestService::new(db.clone()));
     let now = Utc::now();
     out.reply(account, first, "Hello Ann", now).await.unwrap();
     for contact in ["bob@gmail.test", "Cleo@GMAIL.test", "dan@yahoo.test"] {
@@ -445,3 +446,79 @@ async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
     assert!(counts.iter().all(|c| c.day == today));
 }
 on_both_backends!(complaint_rates_are_counted_per_recipient_domain);
+
+async fn a_550_from_the_shared_transport_suppresses_the_address_for_every_account(db: Db) {
+    // The operator's relay, shared by every account; Acme's sender uses it without its
+    // settings (issue 16).
+    let (relay, port) = relay().await;
+    let (account, c) = setup(&db, TransportConfig::Shared, "nobody@example.com").await;
+    let out = OutboundService::new(IngestService::new(db.clone()))
+        .with_shared_transport(Some(Arc::new(smtp(port))));
+    let now = Utc::now();
+    out.reply(account, c, "Hello?", now).await.unwrap();
+    assert!(relay.accepted().is_empty());
+    let d = last_delivery(&db, account, c).await;
+    assert_eq!(d.state, "failed");
+    // The shared transport's own answer: every account's gate refuses, with its basis.
+    let other = db.create_account("Globex", now).await.unwrap();
+    let address = EmailAddress::parse("nobody@example.com").unwrap();
+    match IngestService::new(db.clone())
+        .gate(other, &address, MailKind::Transactional, now)
+        .await
+        .unwrap()
+    {
+        GateResult::Suppressed { reason, .. } => assert!(
+            reason.starts_with("global: bounced on our shared transport"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Globex's contacts and log are untouched.
+    assert_eq!(log_count(&db, other, "bounce").await, 0);
+    // A reply from Acme is refused with the basis in the message the agent reads.
+    let msg = out
+        .reply(account, c, "Hello again?", now + Duration::minutes(1))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("for every account")
+            && msg.contains("global: bounced on our shared transport"),
+        "{msg}"
+    );
+}
+on_both_backends!(a_550_from_the_shared_transport_suppresses_the_address_for_every_account);
+
+async fn the_shared_transport_hides_its_relay_from_the_account(db: Db) {
+    let (relay, port) = relay().await;
+    let (account, c) = setup(&db, TransportConfig::Shared, "maria@example.com").await;
+    let out = OutboundService::new(IngestService::new(db.clone()))
+        .with_shared_transport(Some(Arc::new(smtp(port))));
+    out.reply(account, c, "Hello!", Utc::now()).await.unwrap();
+    let d = last_delivery(&db, account, c).await;
+    assert_eq!(d.state, "accepted");
+    assert_eq!(d.accepted_by.as_deref(), Some("our shared transport"));
+    let sent = relay.accepted();
+    assert_eq!(sent.len(), 1);
+    // The envelope's VERP token is not the Message-ID's: only the envelope carries it.
+    let envelope = &sent[0].0;
+    let token = envelope
+        .mail_from
+        .strip_prefix("bounces+")
+        .and_then(|s| s.split('@').next())
+        .unwrap()
+        .to_string();
+    let raw = String::from_utf8_lossy(&sent[0].1).to_string();
+    assert!(
+        !raw.contains(&token),
+        "the VERP token is not in the message"
+    );
+    // Without a configured shared transport, nothing goes out (tried again later).
+    let (account2, c2) = setup(&db, TransportConfig::Shared, "maria@example.com").await;
+    let none = OutboundService::new(IngestService::new(db.clone()));
+    none.reply(account2, c2, "Hello?", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(last_delivery(&db, account2, c2).await.state, "deferred");
+}
+on_both_backends!(the_shared_transport_hides_its_relay_from_the_account);

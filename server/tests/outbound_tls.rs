@@ -175,7 +175,7 @@ async fn a_reply_through_a_starttls_relay_is_accepted(db: Db) {
         "maria@example.com",
     )
     .await;
-    OutboundService::new(db.clone())
+    OutboundService::new(IngestService::new(db.clone()))
         .reply(account, c, "It ships tomorrow.", Utc::now())
         .await
         .unwrap();
@@ -194,7 +194,7 @@ async fn a_wrong_relay_password_defers_the_reply_and_suppresses_nobody(db: Db) {
     )
     .await;
     let now = Utc::now();
-    OutboundService::new(db.clone())
+    OutboundService::new(IngestService::new(db.clone()))
         .reply(account, c, "It ships tomorrow.", now)
         .await
         .unwrap();

@@ -5,6 +5,7 @@ mod common;
 use chrono::{TimeDelta, TimeZone, Utc};
 use serde_json::json;
 use server::domain::address::EmailAddress;
+use server::domain::suppression::scope_by_trust::{GlobalBasis, Provenance, TransportKind};
 use server::domain::suppression::{
     AccountId, GateResult, LogKind, MailKind, Scope, Suppression, SuppressionKind,
 };
@@ -39,6 +40,7 @@ fn event<'a>(account_id: i64, id: &'a str, category: &'a str) -> NewDeliveryEven
         provider_message_id: None,
         message_id_header: None,
         return_path: None,
+        provenance: Provenance::AccountReported,
         occurred_at: t0(),
         received_at: t0(),
         raw: Some(b"{}"),
@@ -850,9 +852,14 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
             ..entry(r, Scope::Global, SuppressionKind::HardBounce, None)
         })
         .collect();
-    let suppression_ids = store::insert_suppressions(&mut conn, &suppressions)
-        .await
-        .unwrap();
+    let new: Vec<store::NewEntry> = suppressions
+        .iter()
+        .map(|s| store::NewEntry {
+            entry: s.clone(),
+            basis: Some(GlobalBasis::Quorum { accounts: 2 }),
+        })
+        .collect();
+    let suppression_ids = store::insert_suppressions(&mut conn, &new).await.unwrap();
     assert_eq!(suppression_ids.len(), 700);
     let entries: Vec<NewLogEntry> = recipients
         .iter()
@@ -910,3 +917,503 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
     assert_eq!(order, newest_first);
 }
 on_both_backends!(a_large_batch_is_stored_whole_with_its_raw_bytes);
+
+// --- Tenant trust (issue 16): one account's word stays in that account. ---
+
+/// A Postmark bounce webhook payload (`HardBounce` TypeCode 1, `SoftBounce` TypeCode 4096).
+fn postmark_bounce_json(id: u32, email: &str, hard: bool) -> serde_json::Value {
+    let (ty, code, details) = if hard {
+        (
+            "HardBounce",
+            1,
+            "smtp;550 5.1.1 The email account does not exist.",
+        )
+    } else {
+        ("SoftBounce", 4096, "smtp;452 4.2.2 Mailbox full")
+    };
+    json!({
+        "RecordType": "Bounce", "ID": id, "Type": ty, "TypeCode": code,
+        "Name": ty, "MessageID": format!("made-up-{id}"), "Email": email,
+        "Description": "bounce", "Details": details,
+        "BouncedAt": "2026-03-01T11:59:00Z", "Inactive": hard, "CanActivate": true,
+    })
+}
+
+/// Posts `body` as `account`'s Postmark webhook, through `ingest`.
+async fn post_postmark(
+    ingest: &IngestService,
+    account: i64,
+    body: serde_json::Value,
+    now: chrono::DateTime<Utc>,
+) {
+    let events = server::domain::bounce::classify_esp(
+        server::domain::bounce::Provider::Postmark,
+        body.to_string().as_bytes(),
+    )
+    .unwrap();
+    let report = ingest
+        .ingest_esp(
+            account,
+            server::domain::bounce::Provider::Postmark,
+            &events,
+            body.to_string().as_bytes(),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.processed(), 1, "{report:?}");
+}
+
+/// An RFC 3464 hard bounce for `rcpt`, addressed to `to` (a VERP return path, or not).
+fn hard_bounce_ndn(rcpt: &str, to: &str) -> Vec<u8> {
+    format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\n\
+         To: {to}\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <ndn-{rcpt}-{to}@mx.example.net>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\
+         \r\n\
+         --b1\r\n\
+         Content-Type: text/plain\r\n\
+         \r\n\
+         The message could not be delivered.\r\n\
+         --b1\r\n\
+         Content-Type: message/delivery-status\r\n\
+         \r\n\
+         Reporting-MTA: dns; mx.example.net\r\n\
+         \r\n\
+         Final-Recipient: rfc822; {rcpt}\r\n\
+         Action: failed\r\n\
+         Status: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown\r\n\
+         \r\n\
+         --b1--\r\n"
+    )
+    .into_bytes()
+}
+
+/// An account with a contact for `email` on a list; returns (account, list).
+async fn account_with_listed_contact(db: &Db, name: &str, email: &str) -> (i64, i64) {
+    let account = db.create_account(name, t0()).await.unwrap();
+    let contact = db
+        .upsert_contact(account, email, Some("Ana Silva"), t0())
+        .await
+        .unwrap();
+    let list = db
+        .create_list(account, "Customers", t0())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = db.pool().begin().await.unwrap();
+    server::storage::campaigns::add_members(&mut tx, list, &[contact], t0())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (account, list)
+}
+
+async fn gate(ingest: &IngestService, account: i64, email: &str) -> GateResult {
+    ingest
+        .gate(account, &addr(email), MailKind::Transactional, t0())
+        .await
+        .unwrap()
+}
+
+fn scope_of(g: &GateResult) -> Option<Scope> {
+    match g {
+        GateResult::Allowed => None,
+        GateResult::Suppressed { scope, .. } => Some(*scope),
+    }
+}
+
+async fn log_total(db: &Db, account: i64) -> i64 {
+    db.org_log(account, &LogFilter::default())
+        .await
+        .unwrap()
+        .total
+}
+
+async fn a_forged_hard_bounce_reaches_no_other_account(db: Db) {
+    let ana = "ana.silva@example.com";
+    let (acme, acme_list) = account_with_listed_contact(&db, "Acme", ana).await;
+    let (globex, globex_list) = account_with_listed_contact(&db, "Globex", ana).await;
+    let ingest = IngestService::new(db.clone());
+    // Globex's word three ways: its webhook with a made-up MessageID, a raw notice it posts,
+    // and its own relay answering 550 at send time.
+    post_postmark(&ingest, globex, postmark_bounce_json(1, ana, true), t0()).await;
+    ingest
+        .ingest_raw(globex, &hard_bounce_ndn(ana, "bounces@globex.test"), t0())
+        .await
+        .unwrap();
+    let mut verdict =
+        server::domain::bounce::classify_smtp_reply(550, Some("5.1.1"), "5.1.1 no such user", ana);
+    verdict.recipient = Some(ana.to_string());
+    ingest
+        .record_send_failure(
+            globex,
+            "smtp",
+            TransportKind::Account,
+            "send:1:1".into(),
+            None,
+            &verdict,
+            t0(),
+        )
+        .await
+        .unwrap();
+
+    // Acme: its gate, its contact, its list and its log are untouched.
+    assert_eq!(gate(&ingest, acme, ana).await, GateResult::Allowed);
+    assert_eq!(
+        db.contact_status(acme, ana).await.unwrap().unwrap().status,
+        "active"
+    );
+    assert_eq!(
+        db.list_members(acme, acme_list)
+            .await
+            .unwrap()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(log_total(&db, acme).await, 0);
+    assert!(db
+        .global_entries(acme, &[addr(ana)], t0())
+        .await
+        .unwrap()
+        .is_empty());
+    // Globex: all of it, in Globex.
+    let g = gate(&ingest, globex, ana).await;
+    assert_eq!(scope_of(&g), Some(Scope::Account(AccountId(globex))));
+    assert_eq!(
+        db.contact_status(globex, ana)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "hard_bounce"
+    );
+    assert!(db
+        .list_members(globex, globex_list)
+        .await
+        .unwrap()
+        .unwrap()
+        .is_empty());
+    assert!(log_total(&db, globex).await > 0);
+    // One account, three reports: still one account.
+    let third = db.create_account("Initech", t0()).await.unwrap();
+    assert_eq!(gate(&ingest, third, ana).await, GateResult::Allowed);
+    // Each event says how we know it: only Globex's word.
+    let provenance: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT provenance FROM delivery_events ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        provenance,
+        [
+            Some("account_reported".to_string()),
+            Some("account_reported".to_string()),
+            Some("transport_reply".to_string())
+        ]
+    );
+}
+on_both_backends!(a_forged_hard_bounce_reaches_no_other_account);
+
+async fn hard_bounces_from_two_accounts_make_an_address_global(db: Db) {
+    let ana = "ana.silva@example.com";
+    let (acme, acme_list) = account_with_listed_contact(&db, "Acme", ana).await;
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    let initech = db.create_account("Initech", t0()).await.unwrap();
+    let hooli = db.create_account("Hooli", t0()).await.unwrap();
+    let ingest = IngestService::new(db.clone());
+    post_postmark(&ingest, globex, postmark_bounce_json(1, ana, true), t0()).await;
+    assert_eq!(gate(&ingest, acme, ana).await, GateResult::Allowed);
+    post_postmark(
+        &ingest,
+        initech,
+        postmark_bounce_json(2, ana, true),
+        t0() + TimeDelta::days(3),
+    )
+    .await;
+
+    // Enforced for every account, by the gate, with the reason the reply form shows.
+    for account in [acme, hooli] {
+        match gate(&ingest, account, ana).await {
+            GateResult::Suppressed {
+                scope,
+                reason,
+                kind,
+                ..
+            } => {
+                assert_eq!(scope, Scope::Global);
+                assert_eq!(kind, SuppressionKind::HardBounce);
+                assert!(
+                    reason.starts_with("global: confirmed by 2 accounts"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Acme's own rows change only through Acme's events.
+    assert_eq!(
+        db.contact_status(acme, ana).await.unwrap().unwrap().status,
+        "active"
+    );
+    assert_eq!(
+        db.list_members(acme, acme_list)
+            .await
+            .unwrap()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(log_total(&db, acme).await, 0);
+    // Acme's admin sees it with its basis and evidence.
+    let seen = db.global_entries(acme, &[addr(ana)], t0()).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].basis, Some(GlobalBasis::Quorum { accounts: 2 }));
+    assert_eq!(seen[0].status.as_deref(), Some("5.1.1"));
+    // Logged, with the evidence, in the log of the account whose event completed it.
+    let added = db
+        .org_log(
+            initech,
+            &LogFilter {
+                kind: Some("suppression_added".into()),
+                ..LogFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    let global: Vec<_> = added
+        .entries
+        .iter()
+        .filter(|e| e.details["scope"] == "global")
+        .collect();
+    assert_eq!(global.len(), 1);
+    assert_eq!(global[0].details["evidence"]["basis"]["basis"], "quorum");
+    assert_eq!(global[0].details["evidence"]["basis"]["accounts"], 2);
+
+    // Acme reactivates it for Acme only.
+    ingest
+        .reactivate(
+            acme,
+            "admin@acme.test",
+            ana,
+            "She wrote to us yesterday",
+            t0() + TimeDelta::days(3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(gate(&ingest, acme, ana).await, GateResult::Allowed);
+    assert!(db
+        .global_entries(acme, &[addr(ana)], t0())
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        scope_of(&gate(&ingest, hooli, ana).await),
+        Some(Scope::Global)
+    );
+    assert!(gate(&ingest, globex, ana).await != GateResult::Allowed);
+
+    // Reports older than 90 days do not count.
+    let old = "old@example.com";
+    post_postmark(&ingest, globex, postmark_bounce_json(3, old, true), t0()).await;
+    post_postmark(
+        &ingest,
+        initech,
+        postmark_bounce_json(4, old, true),
+        t0() + TimeDelta::days(90),
+    )
+    .await;
+    let later = t0() + TimeDelta::days(90);
+    assert_eq!(
+        hooli_gate_at(&ingest, hooli, old, later).await,
+        GateResult::Allowed
+    );
+}
+on_both_backends!(hard_bounces_from_two_accounts_make_an_address_global);
+
+async fn hooli_gate_at(
+    ingest: &IngestService,
+    account: i64,
+    email: &str,
+    now: chrono::DateTime<Utc>,
+) -> GateResult {
+    ingest
+        .gate(account, &addr(email), MailKind::Transactional, now)
+        .await
+        .unwrap()
+}
+
+async fn a_bounce_on_the_shared_transport_is_global_at_once(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    let ingest = IngestService::new(db.clone());
+    // Two messages of Acme's: one sent through the shared transport, one through Acme's own
+    // relay (as sending records them, without a sender row, which the match does not read).
+    let shared = outbound_message(&db, acme, "<s@acme.test>", None, None).await;
+    let own = outbound_message(&db, acme, "<o@acme.test>", None, None).await;
+    let mut conn = db.pool().acquire().await.unwrap();
+    for (id, rp, via_shared) in [
+        (shared, "bounces+s1@acme.test", 1_i64),
+        (own, "bounces+o1@acme.test", 0),
+    ] {
+        sqlx::query("UPDATE messages SET return_path = $1, shared_transport = $2 WHERE id = $3")
+            .bind(rp)
+            .bind(via_shared)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    drop(conn);
+
+    // An NDN to the VERP return path of the shared-transport message: global at once.
+    ingest
+        .ingest_raw(
+            acme,
+            &hard_bounce_ndn("gone@example.com", "bounces+s1@acme.test"),
+            t0(),
+        )
+        .await
+        .unwrap();
+    match gate(&ingest, globex, "gone@example.com").await {
+        GateResult::Suppressed { scope, reason, .. } => {
+            assert_eq!(scope, Scope::Global);
+            assert!(
+                reason.starts_with("global: bounced on our shared transport"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let seen = db
+        .global_entries(globex, &[addr("gone@example.com")], t0())
+        .await
+        .unwrap();
+    assert_eq!(seen[0].basis, Some(GlobalBasis::SharedTransport));
+    assert_eq!(seen[0].provenance, Some(Provenance::VerpReturnPath));
+    // The same notice for the message sent through Acme's own relay stays in Acme.
+    ingest
+        .ingest_raw(
+            acme,
+            &hard_bounce_ndn("gone2@example.com", "bounces+o1@acme.test"),
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        gate(&ingest, globex, "gone2@example.com").await,
+        GateResult::Allowed
+    );
+    assert_eq!(
+        scope_of(&gate(&ingest, acme, "gone2@example.com").await),
+        Some(Scope::Account(AccountId(acme)))
+    );
+    // The shared transport's own 550 at send time: global too; the account's relay's: not.
+    for (email, transport, expected) in [
+        (
+            "refused@example.com",
+            TransportKind::Shared,
+            Some(Scope::Global),
+        ),
+        ("refused2@example.com", TransportKind::Account, None),
+    ] {
+        let mut verdict = server::domain::bounce::classify_smtp_reply(
+            550,
+            Some("5.1.1"),
+            "5.1.1 no such user",
+            email,
+        );
+        verdict.recipient = Some(email.to_string());
+        ingest
+            .record_send_failure(
+                acme,
+                "smtp",
+                transport,
+                format!("send:{email}"),
+                None,
+                &verdict,
+                t0(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            scope_of(&gate(&ingest, globex, email).await),
+            expected,
+            "{email}"
+        );
+    }
+    let provenance: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT provenance FROM delivery_events ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(provenance[0].as_deref(), Some("verp_return_path"));
+    assert_eq!(provenance[1].as_deref(), Some("verp_return_path"));
+}
+on_both_backends!(a_bounce_on_the_shared_transport_is_global_at_once);
+
+async fn a_soft_bounce_stays_in_its_account(db: Db) {
+    let full = "full@example.com";
+    let (acme, _) = account_with_listed_contact(&db, "Acme", full).await;
+    let (globex, _) = account_with_listed_contact(&db, "Globex", full).await;
+    let ingest = IngestService::new(db.clone());
+    post_postmark(&ingest, globex, postmark_bounce_json(1, full, false), t0()).await;
+    match gate(&ingest, globex, full).await {
+        GateResult::Suppressed {
+            scope, until, kind, ..
+        } => {
+            assert_eq!(scope, Scope::Account(AccountId(globex)));
+            assert_eq!(kind, SuppressionKind::SoftBounce);
+            assert_eq!(until, Some(t0() + TimeDelta::days(14)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(gate(&ingest, acme, full).await, GateResult::Allowed);
+    assert_eq!(
+        db.contact_status(acme, full).await.unwrap().unwrap().status,
+        "active"
+    );
+    // Even reported by a second account, a soft bounce is no quorum.
+    post_postmark(&ingest, acme, postmark_bounce_json(2, full, false), t0()).await;
+    let third = db.create_account("Initech", t0()).await.unwrap();
+    assert_eq!(gate(&ingest, third, full).await, GateResult::Allowed);
+}
+on_both_backends!(a_soft_bounce_stays_in_its_account);
+
+async fn a_hundred_spam_clicks_by_one_account_are_one_vote(db: Db) {
+    use server::services::spam_filters::SpamFilters;
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    let conversation = common::conversation(&db, acme, "deals@promo.example").await;
+    let filters = SpamFilters::new(db.clone());
+    for _ in 0..100 {
+        filters
+            .mark_spam(acme, "agent@acme.test", conversation, t0())
+            .await
+            .unwrap();
+    }
+    // For everyone else: Acme counts once.
+    let shared = db.domain_history(globex, "promo.example").await.unwrap();
+    assert_eq!(shared.spam_flags + shared.blocks + shared.complaints, 1);
+    // For Acme itself: its one conversation and its one block.
+    let own = db.domain_history(acme, "promo.example").await.unwrap();
+    assert_eq!((own.spam_flags, own.blocks), (1, 1));
+    // "Not spam" on the same conversation replaces Acme's vote: no bad vote left.
+    filters
+        .not_spam(acme, "agent@acme.test", conversation, true, t0())
+        .await
+        .unwrap();
+    let own = db.domain_history(acme, "promo.example").await.unwrap();
+    assert_eq!(
+        (own.spam_flags, own.clean_conversations, own.blocks),
+        (0, 1, 1)
+    );
+    let shared = db.domain_history(globex, "promo.example").await.unwrap();
+    assert_eq!(shared.spam_flags + shared.blocks, 0);
+}
+on_both_backends!(a_hundred_spam_clicks_by_one_account_are_one_vote);

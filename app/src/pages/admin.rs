@@ -115,6 +115,29 @@ pub fn EmailChannelPage() -> impl IntoView {
     }
 }
 
+/// How far one account's bounces reach (issue 16), for the admin, in one paragraph.
+#[component]
+fn SuppressionPolicy() -> impl IntoView {
+    view! {
+        <h3>"Who can suppress an address"</h3>
+        <p class="muted small" data-testid="suppression-policy">
+            "A bounce, complaint or unsubscribe reported for this account (by its webhooks, a \
+             bounce notice it posts, or its own relay or API at send time) suppresses the \
+             address in this account only: a hard bounce until you reactivate it, a soft \
+             bounce for 14 days, an automatic complaint for 14 days, a manual complaint for \
+             good. It never changes another account's contacts, lists or log. An address is \
+             suppressed for every account only on evidence no single account controls: our \
+             shared transport refused it, or a bounce came back to the return path of a \
+             message sent through it (\"global: bounced on our shared transport\"), or at \
+             least two different accounts reported a hard bounce for it within 90 days \
+             (\"global: confirmed by N accounts\"). Contacts shows such an entry with its \
+             evidence, and reactivating it lifts it for this account only. Spam reputation \
+             works the same way: your agents' flags count fully for you, while each other \
+             account counts once, however often it clicks."
+        </p>
+    }
+}
+
 /// The running 30-day complaint rate, its daily chart (SVG) with the 0.1 % line, and the
 /// bounce and complaint counts behind it.
 #[component]
@@ -294,6 +317,7 @@ fn SendersPanel(senders: Vec<SenderView>, add: ServerAction<AddSender>) -> impl 
                         <select name="form[transport]">
                             <option value="smtp">"SMTP relay"</option>
                             <option value="postmark">"Postmark-compatible API"</option>
+                            <option value="shared">"this deployment's shared transport"</option>
                         </select>
                     </label>
                     <label>"SMTP host" <input type="text" name="form[smtp_host]" /></label>
@@ -313,6 +337,7 @@ fn SendersPanel(senders: Vec<SenderView>, add: ServerAction<AddSender>) -> impl 
                     <button type="submit">"Add sender"</button>
                 </ActionForm>
             </details>
+            <SuppressionPolicy />
             {move || {
                 add.value()
                     .get()

@@ -77,7 +77,8 @@ fn ContactRow(
 ) -> impl IntoView {
     let asking = RwSignal::new(false);
     let label = status_label(&c);
-    let suppressed = c.status != "active";
+    // Marked by this account's own events, or held by an entry for every account.
+    let suppressed = c.status != "active" || c.global.is_some();
     let email = StoredValue::new(c.email.clone());
     view! {
         <tr data-testid="contact-row" data-email=c.email.clone()>
@@ -88,9 +89,22 @@ fn ContactRow(
                     {label}
                 </span>
                 {c
+                    .global
+                    .clone()
+                    .map(|g| {
+                        view! {
+                            <div data-testid="contact-global">
+                                <span class="badge contact-global">{g}</span>
+                            </div>
+                            <div class="muted small" data-testid="contact-global-evidence">
+                                {c.global_evidence.clone().unwrap_or_default()}
+                            </div>
+                        }
+                    })}
+                {c
                     .status_reason
                     .clone()
-                    .filter(|_| suppressed)
+                    .filter(|_| c.status != "active")
                     .map(|r| {
                         let event = c.status_event_id.map(|id| format!(" (event #{id})")).unwrap_or_default();
                         view! { <div class="muted small">{r} {event}</div> }

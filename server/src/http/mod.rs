@@ -33,13 +33,26 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, leptos_options: LeptosOptions) -> Self {
         let public = public_url(&leptos_options);
+        // The one ingest service of the process (one group-commit writer, one credential
+        // cache): every other service gets a clone of it.
+        let ingest = IngestService::new(db.clone());
         AppState {
             leptos_options,
-            desk: DeskService::new(db.clone(), public),
-            webhooks: webhooks::WebhookState::from_env(IngestService::new(db.clone())),
+            desk: DeskService::new(ingest.clone(), public),
+            webhooks: webhooks::WebhookState::from_env(ingest),
             inbound: InboundService::new(db.clone()),
             db,
         }
+    }
+
+    /// Senders that use the deployment's shared transport send through `shared` (the
+    /// operator's `serve --shared-relay` / `--shared-api-url`).
+    pub fn with_shared_transport(
+        mut self,
+        shared: Option<crate::services::transport::TransportConfig>,
+    ) -> Self {
+        self.desk = self.desk.with_shared_transport(shared.map(Arc::new));
+        self
     }
 
     /// Replaces where SNS signing certificates come from (tests inject a local one).

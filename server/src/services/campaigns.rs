@@ -52,6 +52,8 @@ pub struct CampaignService {
     ingest: IngestService,
     /// Where the unsubscribe links point (`PUBLIC_URL`).
     public_url: String,
+    /// The deployment's shared transport, when its operator configured one.
+    shared: Option<std::sync::Arc<TransportConfig>>,
 }
 
 fn token() -> String {
@@ -61,12 +63,29 @@ fn token() -> String {
 }
 
 impl CampaignService {
-    pub fn new(db: Db, public_url: impl Into<String>) -> Self {
+    /// The ingest service this one records through.
+    pub fn ingest(&self) -> &IngestService {
+        &self.ingest
+    }
+
+    /// Records send-time failures and checks the complaint rate through `ingest` (the
+    /// process's one ingest service: its database is this service's).
+    pub fn new(ingest: IngestService, public_url: impl Into<String>) -> Self {
         CampaignService {
-            ingest: IngestService::new(db.clone()),
-            db,
+            db: ingest.db().clone(),
+            ingest,
             public_url: public_url.into().trim_end_matches('/').to_string(),
+            shared: None,
         }
+    }
+
+    /// Sends the mail of senders that use the deployment's shared transport through `shared`.
+    pub fn with_shared_transport(
+        mut self,
+        shared: Option<std::sync::Arc<TransportConfig>>,
+    ) -> Self {
+        self.shared = shared;
+        self
     }
 
     /// Creates a list from addresses separated by lines, commas or spaces; every address
@@ -314,7 +333,14 @@ impl CampaignService {
             &message_id,
             &unsubscribe,
         )?;
-        let attempt = transport::send(transport_config, &return_path, &r.address, &raw).await;
+        let attempt = transport::send_via(
+            transport_config,
+            self.shared.as_deref(),
+            &return_path,
+            &r.address,
+            &raw,
+        )
+        .await;
         let (code, enhanced, text, _) = attempt.into_parts();
         let class = ReplyClass::of(code);
         let verdict = classify_smtp_reply(code, enhanced.as_deref(), &text, &r.address);
@@ -353,6 +379,7 @@ impl CampaignService {
                 .record_send_failure(
                     account_id,
                     transport_config.provider(),
+                    transport_config.kind(),
                     format!("campaign:{}:{}", campaign.id, r.id),
                     None,
                     &verdict,

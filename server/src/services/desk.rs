@@ -32,15 +32,42 @@ pub struct DeskService {
 }
 
 impl DeskService {
+    /// Built on the process's one `ingest` service (its database is the desk's);
     /// `public_url` is where links in mail (unsubscribe) point.
-    pub fn new(db: Db, public_url: String) -> Self {
+    pub fn new(ingest: IngestService, public_url: String) -> Self {
+        let db = ingest.db().clone();
         DeskService {
-            campaigns: CampaignService::new(db.clone(), public_url),
-            ingest: IngestService::new(db.clone()),
+            campaigns: CampaignService::new(ingest.clone(), public_url),
             filters: SpamFilters::new(db.clone()),
-            outbound: OutboundService::new(db.clone()),
+            outbound: OutboundService::new(ingest.clone()),
+            ingest,
             db,
         }
+    }
+
+    /// Mail of senders that use the deployment's shared transport goes through `shared`.
+    pub fn with_shared_transport(
+        mut self,
+        shared: Option<std::sync::Arc<TransportConfig>>,
+    ) -> Self {
+        self.outbound = self.outbound.with_shared_transport(shared.clone());
+        self.campaigns = self.campaigns.with_shared_transport(shared);
+        self
+    }
+
+    /// The process's ingest service, as the desk holds it.
+    pub fn ingest(&self) -> &IngestService {
+        &self.ingest
+    }
+
+    /// The outbound service (shares the desk's ingest), for the retrier.
+    pub fn outbound(&self) -> &OutboundService {
+        &self.outbound
+    }
+
+    /// The campaign service (shares the desk's ingest), for the retrier.
+    pub fn campaigns(&self) -> &CampaignService {
+        &self.campaigns
     }
 
     /// The user behind a session cookie's token, if the session is live.
@@ -87,7 +114,45 @@ fn sender_view(s: crate::storage::outbound::SenderAddress) -> SenderView {
             TransportConfig::Postmark { base_url, .. } => {
                 format!("Postmark-compatible API {base_url}")
             }
+            TransportConfig::Shared => "this deployment's shared transport".to_string(),
         },
+    }
+}
+
+/// The evidence behind a global entry, in a sentence an admin can check.
+fn global_evidence(g: &crate::storage::deliverability::GlobalEntry) -> String {
+    use crate::domain::suppression::scope_by_trust::{GlobalBasis, Provenance, QUORUM_WINDOW_DAYS};
+    let at = g
+        .received_at
+        .unwrap_or(g.since)
+        .format("%Y-%m-%d %H:%M UTC");
+    let answer = match (&g.status, g.reply_code) {
+        (Some(s), Some(c)) => format!("{c} {s}"),
+        (Some(s), None) => s.clone(),
+        (None, Some(c)) => c.to_string(),
+        (None, None) => "no status".to_string(),
+    };
+    let event = g
+        .event_id
+        .map(|e| format!(" (event #{e})"))
+        .unwrap_or_default();
+    match g.basis {
+        Some(GlobalBasis::Quorum { accounts }) => format!(
+            "Hard bounces for this address were reported by {accounts} different accounts \
+             within {QUORUM_WINDOW_DAYS} days; the latest said {answer} on {at}{event}."
+        ),
+        Some(GlobalBasis::SharedTransport) => match g.provenance {
+            Some(Provenance::VerpReturnPath) => format!(
+                "A bounce came back to the VERP return path of a message sent through our \
+                 shared transport: {answer} on {at}{event}."
+            ),
+            Some(Provenance::OperatorSigned) => format!(
+                "Our shared transport's provider reported {answer} in a signed event on \
+                 {at}{event}."
+            ),
+            _ => format!("Our shared transport was refused with {answer} on {at}{event}."),
+        },
+        None => format!("{} (since {at}){event}.", g.reason),
     }
 }
 
@@ -212,10 +277,30 @@ impl Backend for DeskService {
     }
 
     async fn list_contacts(&self, user: &CurrentUser) -> Result<Vec<ContactView>, ApiError> {
-        self.db
+        let mut contacts = self
+            .db
             .list_contacts(user.account_id)
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        // Entries for every account hold here too, though no event of this account marked
+        // the contact: each is shown with its basis and evidence.
+        let addresses: Vec<EmailAddress> = contacts
+            .iter()
+            .filter_map(|c| EmailAddress::parse(&c.email).ok())
+            .collect();
+        let global = self
+            .db
+            .global_entries(user.account_id, &addresses, Utc::now())
+            .await
+            .map_err(internal)?;
+        for c in &mut contacts {
+            // The latest entry for the address (they come oldest first).
+            if let Some(g) = global.iter().rev().find(|g| g.address == c.email) {
+                c.global = Some(g.basis.map_or_else(|| "global".to_string(), |b| b.label()));
+                c.global_evidence = Some(global_evidence(g));
+            }
+        }
+        Ok(contacts)
     }
 
     async fn reporting_summary(&self, user: &CurrentUser) -> Result<ReportingSummary, ApiError> {
@@ -482,9 +567,10 @@ impl Backend for DeskService {
                         .ok_or_else(|| invalid("Enter the API's server token.".into()))?,
                 }
             }
+            "shared" => TransportConfig::Shared,
             t => {
                 return Err(invalid(format!(
-                    "{t:?} is not a transport: smtp or postmark"
+                    "{t:?} is not a transport: smtp, postmark or shared"
                 )))
             }
         };

@@ -251,7 +251,10 @@ impl InboundService {
             .block_match(account_id, &BlockEntry::candidates(&p.from))
             .await?;
         let threshold = self.db.spam_threshold(account_id).await?;
-        let reputation = self.db.domain_history(p.from.domain().as_str()).await?;
+        let reputation = self
+            .db
+            .domain_history(account_id, p.from.domain().as_str())
+            .await?;
         let account_model = self.account_model(account_id).await?;
         let verified = match &self.authenticator {
             Some(authenticator) => {

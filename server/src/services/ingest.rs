@@ -11,6 +11,9 @@ use crate::domain::bounce::{self, EspEvent, Provider, Verdict};
 use crate::domain::category::Category;
 use crate::domain::suppression::domain_alert::{self, Alert, AlertRule, IspBlockEvent};
 use crate::domain::suppression::reactivation::{self, ReactivationError};
+use crate::domain::suppression::scope_by_trust::{
+    self, Evidence, Provenance, Reach, TransportKind,
+};
 use crate::domain::suppression::{
     complaint_rate, gate, policy, sweep, AccountId, GateResult, LogKind, MailKind, Scope,
     SuppressionIndex,
@@ -96,6 +99,10 @@ struct Incoming {
     /// The address the notice was sent to: our VERP return path names the message.
     return_path: Option<String>,
     occurred_at: Option<DateTime<Utc>>,
+    /// How we know it, before any match to a message we sent.
+    provenance: Provenance,
+    /// The transport that answered, for a send-time reply (a notice's is found by its match).
+    transport: Option<TransportKind>,
 }
 
 /// Payloads committed together at most (one transaction, one fsync).
@@ -166,6 +173,12 @@ impl IngestService {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// True when both handles are the same service (one writer, one credential cache): a
+    /// process builds one and passes clones.
+    pub fn is_same(&self, other: &IngestService) -> bool {
+        Arc::ptr_eq(&self.writer, &other.writer) && Arc::ptr_eq(&self.verified, &other.verified)
     }
 
     /// Reads a verified credential again after `ttl` instead of [`CREDENTIAL_TTL`].
@@ -282,6 +295,8 @@ impl IngestService {
                 message_id_header: e.message_id_header.clone(),
                 return_path: None,
                 occurred_at: e.occurred_at,
+                provenance: Provenance::AccountReported,
+                transport: None,
             })
             .collect();
         self.store(account_id, incoming, payload, now).await
@@ -319,6 +334,8 @@ impl IngestService {
                     .or_else(|| classification.original_message_id.clone()),
                 return_path: return_path.clone(),
                 occurred_at: None,
+                provenance: Provenance::AccountReported,
+                transport: None,
             })
             .collect();
         Ok(self.store(account_id, incoming, raw, now).await?)
@@ -327,10 +344,14 @@ impl IngestService {
     /// Records a refusal at send time (a 5xx, or a 4xx after the last retry) like a bounce of
     /// the same classification: event, suppression, contact badge, Org Logging, and the
     /// message marked failed. `event_key` makes it idempotent (message id + attempt).
+    /// `transport` is the kind of transport that answered: the shared one's answer is
+    /// evidence for every account ([`scope_by_trust`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_send_failure(
         &self,
         account_id: i64,
         provider: &'static str,
+        transport: TransportKind,
         event_key: String,
         message_id_header: Option<&str>,
         verdict: &Verdict,
@@ -346,6 +367,8 @@ impl IngestService {
             message_id_header: message_id_header.map(str::to_string),
             return_path: None,
             occurred_at: Some(now),
+            provenance: Provenance::TransportReply,
+            transport: Some(transport),
         }];
         self.store(account_id, incoming, raw.as_bytes(), now).await
     }
@@ -376,6 +399,8 @@ impl IngestService {
             message_id_header: None,
             return_path: None,
             occurred_at: Some(now),
+            provenance: Provenance::UnsubscribeLink,
+            transport: None,
         }];
         self.store(account_id, incoming, b"List-Unsubscribe=One-Click", now)
             .await
@@ -635,6 +660,7 @@ impl IngestService {
                     provider_message_id: e.provider_message_id.as_deref(),
                     message_id_header: e.message_id_header.as_deref(),
                     return_path: e.return_path.as_deref(),
+                    provenance: e.provenance,
                     occurred_at: e.occurred_at.unwrap_or(job.now),
                     received_at: job.now,
                     raw: Some(&job.raw),
@@ -645,18 +671,63 @@ impl IngestService {
         let stored = store::insert_events(conn, &events).await?;
         drop(events);
 
+        // How each stored event is known (a match to a message we sent outranks an
+        // account's word), and the transport of that message.
+        let trust: Vec<Option<(Provenance, Option<TransportKind>)>> = items
+            .iter()
+            .zip(&stored)
+            .map(|(it, stored)| {
+                let stored = stored.as_ref()?;
+                let e = it.e;
+                let provenance = match (e.provenance, stored.matched) {
+                    (Provenance::AccountReported, Some((by, _))) => by,
+                    (claimed, _) => claimed,
+                };
+                Some((provenance, e.transport.or(stored.matched.map(|m| m.1))))
+            })
+            .collect();
+        let stronger: Vec<(i64, Provenance)> = items
+            .iter()
+            .zip(&stored)
+            .zip(&trust)
+            .filter_map(|((it, stored), trust)| {
+                let (stored, (provenance, _)) = (stored.as_ref()?, (*trust)?);
+                (provenance != it.e.provenance).then_some((stored.id, provenance))
+            })
+            .collect();
+        store::set_provenance(conn, &stronger).await?;
+        // The accounts that reported a hard bounce for each address of the group's hard
+        // bounces (theirs included): one read for the group, none without a hard bounce.
+        let hard: Vec<&str> = items
+            .iter()
+            .zip(&stored)
+            .filter(|(it, stored)| {
+                stored.is_some() && it.e.verdict.category == Category::HardBounce
+            })
+            .filter_map(|(it, _)| it.address.as_ref().map(EmailAddress::as_str))
+            .collect();
+        let hard_reports = match jobs.iter().map(|j| j.now).min() {
+            Some(earliest) if !hard.is_empty() => {
+                let after = earliest
+                    .checked_sub_signed(scope_by_trust::quorum_window())
+                    .unwrap_or(DateTime::<Utc>::MIN_UTC);
+                store::hard_bounce_reports(conn, &hard, after).await?
+            }
+            _ => HashMap::new(),
+        };
+
         let mut reports = vec![IngestReport::default(); jobs.len()];
         // Per message, the outcome of its events in order: accepted at, failed with.
         let mut outcome: HashMap<i64, (Option<DateTime<Utc>>, Option<String>)> = HashMap::new();
-        let mut suppressions: Vec<crate::domain::suppression::Suppression> = Vec::new();
+        let mut suppressions: Vec<store::NewEntry> = Vec::new();
         let mut contacts: Vec<store::ContactUpdate> = Vec::new();
-        let mut unlisted: Vec<String> = Vec::new();
+        let mut unlisted: Vec<(i64, String)> = Vec::new();
         let mut blocked_domains: Vec<(i64, Domain, DateTime<Utc>)> = Vec::new();
-        // Per stored event: its own log entry, and its suppression's (with the suppression's
-        // index in `suppressions`: the id is known once they are stored).
-        type EventLogs = (Option<NewLogEntry>, Option<(usize, NewLogEntry)>);
+        // Per stored event: its own log entry, and its suppressions' (with each one's index
+        // in `suppressions`: the id is known once they are stored).
+        type EventLogs = (Option<NewLogEntry>, Vec<(usize, NewLogEntry)>);
         let mut logs: Vec<EventLogs> = Vec::new();
-        for (it, stored) in items.iter().zip(&stored) {
+        for ((it, stored), trust) in items.iter().zip(&stored).zip(&trust) {
             let (job, e, v) = (&jobs[it.job], it.e, &it.e.verdict);
             let (account_id, now) = (job.account_id, job.now);
             let Some(stored) = stored else {
@@ -692,6 +763,7 @@ impl IngestService {
                 "provider_event_id": e.provider_event_id,
                 "message_id": message_id,
                 "rule": v.evidence.rule,
+                "provenance": trust.map(|t| t.0),
             });
 
             // Delivery status of the message we sent: a failure is the news that matters,
@@ -750,40 +822,86 @@ impl IngestService {
             let event_log = (decision.log != LogKind::NotLogged)
                 .then(|| log_entry(decision.log, event_details));
             let Some(address) = &it.address else {
-                logs.push((event_log, None));
+                logs.push((event_log, Vec::new()));
                 continue;
             };
             let entry = decision
                 .suppression
                 .clone()
                 .map(|new| new.with_event(Some(event_id)));
-            // The contact badge follows the suppression's scope; without one, the account's.
+            // The event acts in its own account: the contact, the lists and the log entries
+            // are the reporting account's, whatever the entry's reach.
             contacts.push(store::ContactUpdate {
-                scope: entry
-                    .as_ref()
-                    .map_or(Scope::Account(AccountId(account_id)), |s| s.scope),
+                scope: Scope::Account(AccountId(account_id)),
                 address: address.clone(),
                 effect: decision.contact,
                 reason: entry.as_ref().map(|s| s.reason.clone()),
                 event_id: Some(event_id),
             });
-            let suppression_log = entry.map(|entry| {
-                let log = log_entry(
-                    LogKind::SuppressionAdded,
-                    json!({
+            let (provenance, transport) = trust.unwrap_or((e.provenance, e.transport));
+            let reach = scope_by_trust::decide(
+                Evidence {
+                    category: v.category,
+                    provenance,
+                    transport,
+                },
+                hard_reports
+                    .get(address.as_str())
+                    .map_or(&[][..], Vec::as_slice),
+                now,
+            );
+            let mut suppression_logs = Vec::new();
+            if let Some(entry) = entry {
+                let global = match reach {
+                    Reach::Global(basis) => Some((
+                        basis,
+                        crate::domain::suppression::Suppression {
+                            scope: Scope::Global,
+                            reason: format!("{} — {}", basis.label(), entry.reason),
+                            ..entry.clone()
+                        },
+                    )),
+                    Reach::Account => None,
+                };
+                let added = |entry: &crate::domain::suppression::Suppression,
+                             extra: Option<serde_json::Map<String, serde_json::Value>>| {
+                    let mut details = json!({
                         "kind": entry.kind,
                         "scope": entry.scope,
                         "reason": entry.reason,
                         "since": entry.since,
                         "until": entry.until,
-                    }),
-                );
-                suppressions.push(entry);
-                (suppressions.len() - 1, log)
-            });
-            logs.push((event_log, suppression_log));
+                    });
+                    if let (Some(d), Some(extra)) = (details.as_object_mut(), extra) {
+                        d.extend(extra);
+                    }
+                    log_entry(LogKind::SuppressionAdded, details)
+                };
+                suppression_logs.push((suppressions.len(), added(&entry, None)));
+                suppressions.push(store::NewEntry { entry, basis: None });
+                if let Some((basis, global)) = global {
+                    // Why it holds for every account, with the evidence.
+                    let evidence = json!({
+                        "basis": basis,
+                        "label": basis.label(),
+                        "provenance": provenance,
+                        "transport": transport,
+                        "message_id": message_id,
+                        "status": it.status,
+                        "code": v.reply_code,
+                        "diagnostic": v.diagnostic,
+                    });
+                    let extra = serde_json::Map::from_iter([("evidence".to_string(), evidence)]);
+                    suppression_logs.push((suppressions.len(), added(&global, Some(extra))));
+                    suppressions.push(store::NewEntry {
+                        entry: global,
+                        basis: Some(basis),
+                    });
+                }
+            }
+            logs.push((event_log, suppression_logs));
             if v.category == Category::HardBounce {
-                unlisted.push(address.as_str().to_string());
+                unlisted.push((account_id, address.as_str().to_string()));
             }
             if v.category == Category::IspBlock {
                 if let Some(domain) = &it.domain {
@@ -810,9 +928,9 @@ impl IngestService {
         let suppression_ids = store::insert_suppressions(conn, &suppressions).await?;
         store::apply_contact_effects(conn, &contacts).await?;
         let mut entries = Vec::with_capacity(logs.len() * 2);
-        for (event_log, suppression_log) in logs {
+        for (event_log, suppression_logs) in logs {
             entries.extend(event_log);
-            if let Some((i, mut entry)) = suppression_log {
+            for (i, mut entry) in suppression_logs {
                 entry.details["suppression_id"] = json!(suppression_ids[i]);
                 entries.push(entry);
             }

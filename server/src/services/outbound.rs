@@ -6,7 +6,7 @@
 //! - 4xx or no answer: retried on the backoff schedule, then a soft bounce.
 
 use super::ingest::IngestService;
-use super::transport::{self};
+use super::transport::{self, TransportConfig};
 use crate::domain::address::EmailAddress;
 use crate::domain::bounce::classify_smtp_reply;
 use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
@@ -52,6 +52,8 @@ pub enum ReplyError {
 pub struct OutboundService {
     db: Db,
     ingest: IngestService,
+    /// The deployment's shared transport, when its operator configured one.
+    shared: Option<std::sync::Arc<TransportConfig>>,
 }
 
 fn random_token() -> String {
@@ -99,11 +101,28 @@ fn suppressed(address: &EmailAddress, g: GateResult) -> ReplyError {
 }
 
 impl OutboundService {
-    pub fn new(db: Db) -> Self {
+    /// The ingest service this one records through.
+    pub fn ingest(&self) -> &IngestService {
+        &self.ingest
+    }
+
+    /// Records send-time failures through `ingest` (the process's one ingest service: its
+    /// database is this service's).
+    pub fn new(ingest: IngestService) -> Self {
         OutboundService {
-            ingest: IngestService::new(db.clone()),
-            db,
+            db: ingest.db().clone(),
+            ingest,
+            shared: None,
         }
+    }
+
+    /// Sends the mail of senders that use the deployment's shared transport through `shared`.
+    pub fn with_shared_transport(
+        mut self,
+        shared: Option<std::sync::Arc<TransportConfig>>,
+    ) -> Self {
+        self.shared = shared;
+        self
     }
 
     /// Sends an agent's reply in a conversation. Returns the stored message's id; its delivery
@@ -156,8 +175,9 @@ impl OutboundService {
         let token = random_token();
         let message_id = format!("{token}@{sender_domain}");
         // VERP: the bounce address names the message, so even an NDN that quotes nothing
-        // still finds it.
-        let return_path = format!("bounces+{token}@{sender_domain}");
+        // still finds it. Its token is not the Message-ID's: on the shared transport only
+        // the envelope carries it, so a notice that names it came back through that envelope.
+        let return_path = format!("bounces+{}@{sender_domain}", random_token());
         let subject = if detail.summary.subject.to_lowercase().starts_with("re:") {
             detail.summary.subject.clone()
         } else {
@@ -199,7 +219,8 @@ impl OutboundService {
         )
         .await?
         .context("an outbound message has no inbound key")?;
-        store::set_outbound(&mut tx, id, sender.id, &return_path).await?;
+        let shared = sender.transport == TransportConfig::Shared;
+        store::set_outbound(&mut tx, id, sender.id, &return_path, shared).await?;
         tx.commit().await.context("Failed to commit a reply")?;
 
         let pending = self
@@ -235,7 +256,14 @@ impl OutboundService {
         sender: &SenderAddress,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let result = transport::send(&sender.transport, &p.return_path, &p.to_addr, &p.raw).await;
+        let result = transport::send_via(
+            &sender.transport,
+            self.shared.as_deref(),
+            &p.return_path,
+            &p.to_addr,
+            &p.raw,
+        )
+        .await;
         let provider = sender.transport.provider();
         let (code, enhanced, text, provider_id) = result.into_parts();
         tracing::info!(message_id = p.message_id, code, %text, "send attempt");
@@ -294,6 +322,7 @@ impl OutboundService {
                 .record_send_failure(
                     p.account_id,
                     provider,
+                    sender.transport.kind(),
                     format!("send:{}:{}", p.message_id, p.attempts + 1),
                     p.message_id_header.as_deref(),
                     &verdict,

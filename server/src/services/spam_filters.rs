@@ -6,7 +6,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::inbound::BlockEntry;
 use crate::domain::spam::{AccountModel, Threshold};
 use crate::storage::deliverability::{insert_log, NewLogEntry};
-use crate::storage::inbound::{self as store, BlockRow, DomainCounter};
+use crate::storage::inbound::{self as store, BlockRow, DomainVote};
 use crate::storage::Db;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -83,11 +83,12 @@ impl SpamFilters {
             blocked_now = store::insert_block(&mut tx, account_id, &entry, actor, &reason, now)
                 .await?
                 .is_some();
+            // Votes, not clicks: marking the conversation again changes nothing.
             let domain = address.domain();
-            store::bump_domain(&mut tx, domain.as_str(), DomainCounter::SpamFlags, now).await?;
-            if blocked_now {
-                store::bump_domain(&mut tx, domain.as_str(), DomainCounter::Blocks, now).await?;
-            }
+            let spam = DomainVote::Spam { conversation_id };
+            store::vote_domain(&mut tx, account_id, domain.as_str(), spam, now).await?;
+            store::vote_domain(&mut tx, account_id, domain.as_str(), DomainVote::Block, now)
+                .await?;
         }
         let trained = train(&mut tx, account_id, conversation_id, true, now).await?;
         insert_log(
@@ -150,10 +151,11 @@ impl SpamFilters {
             if unblock {
                 unblocked = store::delete_block(&mut tx, account_id, address.as_str()).await?;
             }
-            store::bump_domain(
+            store::vote_domain(
                 &mut tx,
+                account_id,
                 address.domain().as_str(),
-                DomainCounter::CleanConversations,
+                DomainVote::Clean { conversation_id },
                 now,
             )
             .await?;
@@ -221,7 +223,7 @@ impl SpamFilters {
             BlockEntry::Address(a) => a.domain().as_str().to_string(),
             BlockEntry::Domain(d) => d.as_str().to_string(),
         };
-        store::bump_domain(&mut tx, &domain, DomainCounter::Blocks, now).await?;
+        store::vote_domain(&mut tx, account_id, &domain, DomainVote::Block, now).await?;
         insert_log(
             &mut tx,
             &NewLogEntry {

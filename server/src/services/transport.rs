@@ -3,6 +3,7 @@
 //! gave, or a connection failure (treated like a 4xx: tried again later).
 
 use crate::domain::bounce::EnhancedStatus;
+use crate::domain::suppression::scope_by_trust::TransportKind;
 use serde::Serialize;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -54,6 +55,11 @@ pub enum TransportConfig {
         base_url: String,
         server_token: String,
     },
+    /// The deployment's shared transport: a relay or API its operator configured for every
+    /// account (`serve --shared-relay` / `--shared-api-url`). An account may send through it
+    /// but never sees its settings or the envelope; its answers and the notices to its VERP
+    /// return paths are evidence for every account (issue 16).
+    Shared,
 }
 
 impl TransportConfig {
@@ -62,15 +68,41 @@ impl TransportConfig {
         match self {
             TransportConfig::Smtp { .. } => "smtp",
             TransportConfig::Postmark { .. } => "api",
+            TransportConfig::Shared => "shared",
         }
     }
 
-    /// Who accepts the message when this transport says 2xx, for the timeline.
+    /// Who accepts the message when this transport says 2xx, for the timeline (the shared
+    /// transport's host is the operator's business).
     pub fn accepted_by(&self) -> String {
         match self {
             TransportConfig::Smtp { host, port, .. } => format!("relay {host}:{port}"),
             TransportConfig::Postmark { base_url, .. } => format!("API {base_url}"),
+            TransportConfig::Shared => "our shared transport".to_string(),
         }
+    }
+
+    /// Whose transport this is, for [`scope_by_trust`](crate::domain::suppression::scope_by_trust).
+    pub fn kind(&self) -> TransportKind {
+        match self {
+            TransportConfig::Shared => TransportKind::Shared,
+            _ => TransportKind::Account,
+        }
+    }
+}
+
+/// Sends through `config`, or through the deployment's `shared` transport when `config` is
+/// [`TransportConfig::Shared`] (no shared transport configured: no answer, tried again later).
+pub async fn send_via(
+    config: &TransportConfig,
+    shared: Option<&TransportConfig>,
+    mail_from: &str,
+    to: &str,
+    raw: &[u8],
+) -> Attempt {
+    match (config, shared) {
+        (TransportConfig::Shared, Some(s)) => send(s, mail_from, to, raw).await,
+        (c, _) => send(c, mail_from, to, raw).await,
     }
 }
 
@@ -165,6 +197,9 @@ pub async fn send(config: &TransportConfig, mail_from: &str, to: &str, raw: &[u8
             base_url,
             server_token,
         } => postmark(base_url, server_token, raw).await,
+        TransportConfig::Shared => Attempt::Unreachable(
+            "this deployment has no shared transport configured (serve --shared-relay)".into(),
+        ),
     }
 }
 

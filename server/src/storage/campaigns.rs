@@ -455,24 +455,27 @@ pub async fn remove_from_list(
     Ok(())
 }
 
-/// A hard bounce takes the address off every list (of every account: the address is dead).
-/// Several addresses in one statement.
+/// A hard bounce takes the address off the lists of the account that reported it (another
+/// account's lists change only through its own events). Several (account, address) pairs in
+/// one statement.
 pub async fn remove_addresses_from_lists(
     conn: &mut AnyConnection,
-    addresses: &[String],
+    addresses: &[(i64, String)],
 ) -> anyhow::Result<u64> {
     if addresses.is_empty() {
         return Ok(0);
     }
-    // The addresses as one JSON parameter: one value to bind, however many there are.
-    let list = if super::is_postgres(conn) {
-        "SELECT json_array_elements_text(CAST($1 AS json))"
+    // (account, address) pairs as one JSON parameter: one value to bind, however many.
+    let pairs = if super::is_postgres(conn) {
+        "SELECT CAST(p ->> 0 AS BIGINT) AS account_id, p ->> 1 AS email \
+         FROM json_array_elements(CAST($1 AS json)) AS p"
     } else {
-        "SELECT value FROM json_each($1)"
+        "SELECT value ->> 0 AS account_id, value ->> 1 AS email FROM json_each($1)"
     };
     let sql = format!(
         "DELETE FROM contact_list_members WHERE contact_id IN \
-         (SELECT id FROM contacts WHERE email IN ({list}))"
+         (SELECT c.id FROM contacts c JOIN ({pairs}) AS v \
+          ON c.account_id = v.account_id AND c.email = v.email)"
     );
     let done = sqlx::query(&sql)
         .bind(serde_json::to_string(addresses)?)

@@ -379,6 +379,8 @@ impl Db {
                 status_reason: col(r, "status_reason")?,
                 status_event_id: col(r, "status_event_id")?,
                 created_at: from_ms(col(r, "created_at")?),
+                global: None,
+                global_evidence: None,
             })
         })
         .collect()

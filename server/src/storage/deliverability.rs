@@ -6,6 +6,7 @@
 
 use super::{col, from_ms, to_ms, Db};
 use crate::domain::address::EmailAddress;
+use crate::domain::suppression::scope_by_trust::{GlobalBasis, Provenance, TransportKind};
 use crate::domain::suppression::{
     AccountId, ContactEffect, Override, Scope, Suppression, SuppressionKind,
 };
@@ -51,8 +52,12 @@ pub struct NewDeliveryEvent<'a> {
     pub provider_message_id: Option<&'a str>,
     pub message_id_header: Option<&'a str>,
     /// The VERP return path the notice came back to, if any (matching, with the two ids
-    /// above, the event to the message we sent: see [`insert_event`]).
+    /// above, the event to the message we sent: see [`insert_event`]). Stored as evidence.
     pub return_path: Option<&'a str>,
+    /// How we know what the event says, before it is matched to a message we sent (a
+    /// match by VERP, provider id or Message-ID is a stronger provenance, set by the insert
+    /// when the claim is only the account's word).
+    pub provenance: Provenance,
     pub occurred_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     /// The payload or raw notice, as received.
@@ -78,6 +83,23 @@ pub struct DeliveryEvent {
     pub received_at: DateTime<Utc>,
     #[serde(skip)]
     pub raw: Option<Vec<u8>>,
+}
+
+/// A global entry an account has not reactivated, with its evidence (the Contacts page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GlobalEntry {
+    pub address: String,
+    pub reason: String,
+    /// `None` for an entry from before bases were recorded.
+    pub basis: Option<GlobalBasis>,
+    pub since: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    /// The event that made it global, and what it said.
+    pub event_id: Option<i64>,
+    pub status: Option<String>,
+    pub reply_code: Option<i64>,
+    pub provenance: Option<Provenance>,
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 /// A suppression row with its storage identity.
@@ -339,6 +361,7 @@ struct EventRow<'a> {
     received_at: i64,
     /// Hex digits: a raw notice need not be UTF-8.
     raw: Option<String>,
+    provenance: &'static str,
     /// What the event is matched to the message we sent by (see [`insert_events`]).
     return_path: Option<&'a str>,
     match_provider_id: Option<&'a str>,
@@ -392,6 +415,7 @@ pub async fn insert_events(
                 occurred_at: to_ms(e.occurred_at),
                 received_at: to_ms(e.received_at),
                 raw: e.raw.map(hex::encode),
+                provenance: e.provenance.as_str(),
                 return_path: e.return_path.filter(|s| !s.is_empty()),
                 match_provider_id: e.provider_message_id.filter(|s| !s.is_empty()),
                 match_mid: mid,
@@ -422,6 +446,7 @@ pub async fn insert_events(
             ("occurred_at", Int),
             ("received_at", Int),
             ("raw", Text),
+            ("provenance", Text),
             ("return_path", Text),
             ("match_provider_id", Text),
             ("match_mid", Text),
@@ -433,7 +458,7 @@ pub async fn insert_events(
         "INSERT INTO delivery_events (account_id, provider, provider_event_id, category, \
          reason, status, reply_code, recipient, recipient_domain, diagnostic, remote_mta, \
          feedback_type, evidence_rule, evidence_source, provider_message_id, \
-         message_id_header, message_id, occurred_at, received_at, raw) \
+         message_id_header, message_id, occurred_at, received_at, raw, provenance, return_path) \
          SELECT v.account_id, v.provider, v.provider_event_id, v.category, v.reason, v.status, \
          v.reply_code, v.recipient, v.recipient_domain, v.diagnostic, v.remote_mta, \
          v.feedback_type, v.evidence_rule, v.evidence_source, v.provider_message_id, \
@@ -446,9 +471,13 @@ pub async fn insert_events(
           (SELECT min(m.id) FROM messages m WHERE m.account_id = v.account_id \
            AND m.message_id_header IN (v.match_mid, v.match_mid_bracketed) \
            AND m.direction = 'outbound')), \
-         v.occurred_at, v.received_at, {raw} FROM {table} WHERE true \
+         v.occurred_at, v.received_at, {raw}, v.provenance, v.return_path FROM {table} WHERE true \
          ON CONFLICT (account_id, provider, provider_event_id) DO NOTHING \
-         RETURNING id, message_id, account_id, provider, provider_event_id",
+         RETURNING id, message_id, account_id, provider, provider_event_id, \
+         (SELECT CASE WHEN m.return_path = delivery_events.return_path THEN 'v' \
+           WHEN m.provider_message_id = delivery_events.provider_message_id THEN 'p' ELSE 'm' END \
+           || CASE WHEN m.shared_transport = 1 THEN 's' ELSE 'a' END \
+          FROM messages m WHERE m.id = delivery_events.message_id) AS matched",
         raw = unhex(conn, "v.raw"),
     );
     let returned = fetch_rows(&mut *conn, &sql, &rows, "Failed to store delivery events").await?;
@@ -472,9 +501,23 @@ pub async fn insert_events(
         let i = *first
             .get(&(account, provider.as_str(), id.as_str()))
             .context("a stored event matches no input")?;
+        let matched: Option<String> = col(r, "matched")?;
+        let matched = matched.as_deref().map(|m| {
+            let by = match m.as_bytes().first() {
+                Some(b'v') => Provenance::VerpReturnPath,
+                Some(b'p') => Provenance::ProviderMessageId,
+                _ => Provenance::MessageId,
+            };
+            let transport = match m.as_bytes().get(1) {
+                Some(b's') => TransportKind::Shared,
+                _ => TransportKind::Account,
+            };
+            (by, transport)
+        });
         stored[i] = Some(StoredEvent {
             id: col(r, "id")?,
             message_id: col(r, "message_id")?,
+            matched,
         });
     }
     Ok(stored)
@@ -485,6 +528,81 @@ pub async fn insert_events(
 pub struct StoredEvent {
     pub id: i64,
     pub message_id: Option<i64>,
+    /// How it matched the message (VERP return path, provider id or Message-ID), and which
+    /// transport that message went out through; `None` when it matched none.
+    pub matched: Option<(Provenance, TransportKind)>,
+}
+
+/// Records the provenance of events whose match to a message we sent is stronger evidence
+/// than what they were stored with (one statement for the batch).
+pub async fn set_provenance(
+    conn: &mut AnyConnection,
+    events: &[(i64, Provenance)],
+) -> anyhow::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    #[derive(Serialize)]
+    struct Row {
+        id: i64,
+        provenance: &'static str,
+    }
+    let rows: Vec<Row> = events
+        .iter()
+        .map(|(id, p)| Row {
+            id: *id,
+            provenance: p.as_str(),
+        })
+        .collect();
+    let sql = format!(
+        "WITH v AS (SELECT * FROM {}) \
+         UPDATE delivery_events SET provenance = v.provenance FROM v WHERE delivery_events.id = v.id",
+        json_rows(conn, &[("id", Ty::Int), ("provenance", Ty::Text)])
+    );
+    execute_rows(conn, &sql, &rows, "Failed to record event provenance").await
+}
+
+/// The hard bounces stored for each of `addresses` received after `after`: (account, when),
+/// for the quorum of [`scope_by_trust`](crate::domain::suppression::scope_by_trust). One
+/// statement for the batch.
+pub async fn hard_bounce_reports(
+    conn: &mut AnyConnection,
+    addresses: &[&str],
+    after: DateTime<Utc>,
+) -> anyhow::Result<std::collections::HashMap<String, Vec<(AccountId, DateTime<Utc>)>>> {
+    let mut out: std::collections::HashMap<String, Vec<(AccountId, DateTime<Utc>)>> =
+        std::collections::HashMap::new();
+    if addresses.is_empty() {
+        return Ok(out);
+    }
+    #[derive(Serialize)]
+    struct Row<'a> {
+        address: &'a str,
+    }
+    let rows: Vec<Row> = addresses.iter().map(|a| Row { address: a }).collect();
+    // Per account its latest report: enough for a count of accounts in a window.
+    let sql = format!(
+        "SELECT e.recipient AS recipient, e.account_id AS account_id, \
+         max(e.received_at) AS at FROM {} JOIN delivery_events e ON e.recipient = v.address \
+         WHERE e.category = 'hard_bounce' AND e.received_at > $2 \
+         GROUP BY e.recipient, e.account_id",
+        json_rows(conn, &[("address", Ty::Text)])
+    );
+    let found = sqlx::query(&sql)
+        .bind(serde_json::to_string(&rows).context("Failed to encode a batch of rows")?)
+        .bind(to_ms(after))
+        .fetch_all(conn)
+        .await
+        .context("Failed to count the accounts reporting hard bounces")?;
+    for r in &found {
+        let recipient: String = col(r, "recipient")?;
+        let account: i64 = col(r, "account_id")?;
+        let at: i64 = col(r, "at")?;
+        out.entry(recipient)
+            .or_default()
+            .push((AccountId(account), from_ms(at)));
+    }
+    Ok(out)
 }
 
 /// "Accepted at T", unless the message already failed (a failure is the news that matters).
@@ -498,15 +616,31 @@ pub async fn mark_message_accepted(
 
 /// Inserts a suppression entry; returns its id.
 pub async fn insert_suppression(conn: &mut AnyConnection, s: &Suppression) -> anyhow::Result<i64> {
+    insert_suppression_with_basis(conn, s, None).await
+}
+
+/// Inserts a suppression entry, global on `basis` when given; returns its id.
+pub async fn insert_suppression_with_basis(
+    conn: &mut AnyConnection,
+    s: &Suppression,
+    basis: Option<GlobalBasis>,
+) -> anyhow::Result<i64> {
     let sql = insert_suppressions_sql(conn);
     let rows = fetch_rows(
         conn,
         &sql,
-        &[SuppressionRow::from(s)],
+        &[SuppressionRow::new(s, basis)],
         "Failed to store a suppression",
     )
     .await?;
     col(rows.first().context("no suppression came back")?, "id")
+}
+
+/// A suppression to insert, and why it is global (`None` for an account entry).
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub entry: Suppression,
+    pub basis: Option<GlobalBasis>,
 }
 
 /// One row of a suppression insert.
@@ -520,10 +654,12 @@ struct SuppressionRow<'a> {
     until: Option<i64>,
     event_id: Option<i64>,
     address_hash: i64,
+    basis: Option<&'static str>,
+    confirmations: Option<i64>,
 }
 
-impl<'a> From<&'a Suppression> for SuppressionRow<'a> {
-    fn from(s: &'a Suppression) -> Self {
+impl<'a> SuppressionRow<'a> {
+    fn new(s: &'a Suppression, basis: Option<GlobalBasis>) -> Self {
         SuppressionRow {
             address: s.address.as_str(),
             account_id: scope_account(s.scope),
@@ -533,6 +669,11 @@ impl<'a> From<&'a Suppression> for SuppressionRow<'a> {
             until: s.until.map(to_ms),
             event_id: s.event_id,
             address_hash: s.address.key_hash(),
+            basis: basis.map(GlobalBasis::as_str),
+            confirmations: match basis {
+                Some(GlobalBasis::Quorum { accounts }) => Some(i64::from(accounts)),
+                _ => None,
+            },
         }
     }
 }
@@ -542,8 +683,9 @@ fn insert_suppressions_sql(conn: &AnyConnection) -> String {
     use Ty::{Int, Text};
     format!(
         "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id, \
-         address_hash) SELECT v.address, v.account_id, v.kind, v.reason, v.since, v.until, \
-         v.event_id, v.address_hash FROM {} RETURNING id, event_id",
+         address_hash, basis, confirmations) SELECT v.address, v.account_id, v.kind, v.reason, \
+         v.since, v.until, v.event_id, v.address_hash, v.basis, v.confirmations FROM {} \
+         RETURNING id, event_id, account_id",
         json_rows(
             conn,
             &[
@@ -555,41 +697,55 @@ fn insert_suppressions_sql(conn: &AnyConnection) -> String {
                 ("until", Int),
                 ("event_id", Int),
                 ("address_hash", Int),
+                ("basis", Text),
+                ("confirmations", Int),
             ]
         )
     )
 }
 
 /// Inserts suppression entries in one statement; returns their ids in input order. Rows are
-/// matched back by `event_id`, so each entry must name a different event (as the ingest's
-/// do: one entry per event at most).
+/// matched back by event and scope, so each entry must name an event, and one event at most
+/// one entry per scope (as the ingest's do: the reporting account's, and a global one).
 pub async fn insert_suppressions(
     conn: &mut AnyConnection,
-    entries: &[Suppression],
+    entries: &[NewEntry],
 ) -> anyhow::Result<Vec<i64>> {
     let mut seen = std::collections::HashSet::new();
     anyhow::ensure!(
-        entries
-            .iter()
-            .all(|s| s.event_id.is_some_and(|e| seen.insert(e))),
-        "a batch of suppressions needs one distinct event per entry"
+        entries.iter().all(|s| s
+            .entry
+            .event_id
+            .is_some_and(|e| seen.insert((e, scope_account(s.entry.scope))))),
+        "a batch of suppressions needs one distinct event per entry and scope"
     );
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<SuppressionRow> = entries.iter().map(SuppressionRow::from).collect();
+    let rows: Vec<SuppressionRow> = entries
+        .iter()
+        .map(|s| SuppressionRow::new(&s.entry, s.basis))
+        .collect();
     let sql = insert_suppressions_sql(conn);
-    let ids: std::collections::HashMap<i64, i64> =
+    let ids: std::collections::HashMap<(i64, Option<i64>), i64> =
         fetch_rows(&mut *conn, &sql, &rows, "Failed to store suppressions")
             .await?
             .iter()
-            .map(|r| Ok((col::<i64>(r, "event_id")?, col::<i64>(r, "id")?)))
+            .map(|r| {
+                Ok((
+                    (
+                        col::<i64>(r, "event_id")?,
+                        col::<Option<i64>>(r, "account_id")?,
+                    ),
+                    col::<i64>(r, "id")?,
+                ))
+            })
             .collect::<anyhow::Result<_>>()?;
     entries
         .iter()
         .map(|s| {
-            let event = s.event_id.unwrap_or_default();
-            ids.get(&event)
+            let event = s.entry.event_id.unwrap_or_default();
+            ids.get(&(event, scope_account(s.entry.scope)))
                 .copied()
                 .with_context(|| format!("no suppression came back for event {event}"))
         })
@@ -1334,6 +1490,75 @@ impl Db {
             tx.commit().await.context("Failed to commit keys")?;
             done += rows.len() as u64;
         }
+    }
+
+    /// The active global entries for any of `addresses` that `account_id` has not
+    /// reactivated, oldest first, with their basis and source event (the evidence).
+    pub async fn global_entries(
+        &self,
+        account_id: i64,
+        addresses: &[EmailAddress],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<GlobalEntry>> {
+        if addresses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keys: Vec<i64> = addresses.iter().map(EmailAddress::key_hash).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let input = match self.backend() {
+            super::Backend::Sqlite => "SELECT value FROM json_each($1)",
+            super::Backend::Postgres => {
+                "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST($1 AS json))"
+            }
+        };
+        let sql = format!(
+            "SELECT s.address AS address, s.reason AS reason, s.basis AS basis, \
+             s.confirmations AS confirmations, s.since AS since, s.until AS until, \
+             s.event_id AS event_id, e.status AS status, e.reply_code AS reply_code, \
+             e.provenance AS provenance, e.received_at AS received_at \
+             FROM suppressions s LEFT JOIN delivery_events e ON e.id = s.event_id \
+             WHERE s.address_hash IN ({input}) AND s.account_id IS NULL \
+             AND (s.until IS NULL OR s.until > $3) \
+             AND NOT EXISTS (SELECT 1 FROM suppression_overrides o WHERE o.account_id = $2 \
+               AND o.address = s.address AND o.since >= s.since) \
+             ORDER BY s.since, s.id"
+        );
+        let wanted: std::collections::HashSet<&str> =
+            addresses.iter().map(EmailAddress::as_str).collect();
+        sqlx::query(&sql)
+            .bind(serde_json::to_string(&keys).context("Failed to encode address keys")?)
+            .bind(account_id)
+            .bind(to_ms(now))
+            .fetch_all(self.pool())
+            .await
+            .context("Failed to read global suppressions")?
+            .iter()
+            .map(|r| {
+                let basis: Option<String> = col(r, "basis")?;
+                let provenance: Option<String> = col(r, "provenance")?;
+                let until: Option<i64> = col(r, "until")?;
+                let received: Option<i64> = col(r, "received_at")?;
+                Ok(GlobalEntry {
+                    address: col(r, "address")?,
+                    reason: col(r, "reason")?,
+                    basis: basis.as_deref().and_then(|b| {
+                        GlobalBasis::from_parts(b, col(r, "confirmations").ok().flatten())
+                    }),
+                    since: from_ms(col(r, "since")?),
+                    until: until.map(from_ms),
+                    event_id: col(r, "event_id")?,
+                    status: col(r, "status")?,
+                    reply_code: col(r, "reply_code")?,
+                    provenance: provenance.as_deref().and_then(Provenance::parse),
+                    received_at: received.map(from_ms),
+                })
+            })
+            .filter(|e: &anyhow::Result<GlobalEntry>| {
+                e.as_ref()
+                    .map_or(true, |e| wanted.contains(e.address.as_str()))
+            })
+            .collect()
     }
 
     /// The account's Org Logging entries, newest first, filtered and paginated.

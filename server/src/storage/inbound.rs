@@ -18,22 +18,27 @@ pub struct BlockRow {
     pub added_at: DateTime<Utc>,
 }
 
-/// The columns of `sender_domain_history` that events count up.
+/// An agent's vote about a sending domain: one per (account, conversation) for spam / not
+/// spam (a later flag replaces an earlier one), one per (account, domain) for a block
+/// ([`shared_history`](crate::domain::spam::shared_history)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DomainCounter {
-    SpamFlags,
-    Blocks,
-    Complaints,
-    CleanConversations,
+pub enum DomainVote {
+    Spam { conversation_id: i64 },
+    Clean { conversation_id: i64 },
+    Block,
 }
 
-impl DomainCounter {
-    fn column(self) -> &'static str {
+impl DomainVote {
+    /// (ballot, vote) as stored.
+    fn columns(self) -> (String, &'static str) {
         match self {
-            DomainCounter::SpamFlags => "spam_flags",
-            DomainCounter::Blocks => "blocks",
-            DomainCounter::Complaints => "complaints",
-            DomainCounter::CleanConversations => "clean_conversations",
+            DomainVote::Spam { conversation_id } => {
+                (format!("conversation:{conversation_id}"), "spam")
+            }
+            DomainVote::Clean { conversation_id } => {
+                (format!("conversation:{conversation_id}"), "clean")
+            }
+            DomainVote::Block => ("block".to_string(), "block"),
         }
     }
 }
@@ -211,28 +216,49 @@ impl Db {
             .context("Failed to read the account's spam model")
     }
 
-    /// This deployment's history with `domain` (all zero when it has none).
-    pub async fn domain_history(&self, domain: &str) -> anyhow::Result<DomainHistory> {
-        let row = sqlx::query(
-            "SELECT spam_flags, blocks, complaints, clean_conversations \
-             FROM sender_domain_history WHERE domain = $1",
+    /// The history `account_id` scores `domain` with: its own votes in full, every other
+    /// account's once ([`shared_history`](crate::domain::spam::shared_history)).
+    pub async fn domain_history(
+        &self,
+        account_id: i64,
+        domain: &str,
+    ) -> anyhow::Result<DomainHistory> {
+        let votes = self.domain_votes(domain).await?;
+        Ok(crate::domain::spam::shared_history::history_for(
+            crate::domain::suppression::AccountId(account_id),
+            &votes,
+        ))
+    }
+
+    /// Every account's votes about `domain`, counted per account.
+    pub async fn domain_votes(
+        &self,
+        domain: &str,
+    ) -> anyhow::Result<Vec<crate::domain::spam::shared_history::AccountVotes>> {
+        let rows = sqlx::query(
+            "SELECT account_id, \
+             SUM(CASE WHEN vote = 'spam' THEN 1 ELSE 0 END) AS spam, \
+             SUM(CASE WHEN vote = 'clean' THEN 1 ELSE 0 END) AS clean, \
+             SUM(CASE WHEN vote = 'block' THEN 1 ELSE 0 END) AS blocks \
+             FROM domain_votes WHERE domain = $1 GROUP BY account_id ORDER BY account_id",
         )
-        .bind(domain)
-        .fetch_optional(self.pool())
+        .bind(domain.to_lowercase())
+        .fetch_all(self.pool())
         .await
-        .context("Failed to read a domain's history")?;
-        let Some(r) = row else {
-            return Ok(DomainHistory::default());
-        };
-        let n = |c: &str| -> anyhow::Result<u32> {
-            Ok(col::<i64>(&r, c)?.clamp(0, u32::MAX as i64) as u32)
-        };
-        Ok(DomainHistory {
-            spam_flags: n("spam_flags")?,
-            blocks: n("blocks")?,
-            complaints: n("complaints")?,
-            clean_conversations: n("clean_conversations")?,
-        })
+        .context("Failed to read a domain's votes")?;
+        rows.iter()
+            .map(|r| {
+                let n = |c: &str| -> anyhow::Result<u32> {
+                    Ok(col::<i64>(r, c)?.clamp(0, u32::MAX as i64) as u32)
+                };
+                Ok(crate::domain::spam::shared_history::AccountVotes {
+                    account: crate::domain::suppression::AccountId(col(r, "account_id")?),
+                    spam: n("spam")?,
+                    clean: n("clean")?,
+                    blocks: n("blocks")?,
+                })
+            })
+            .collect()
     }
 }
 
@@ -275,22 +301,29 @@ pub async fn delete_block(
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn bump_domain(
+/// Records the account's vote about `domain`; voting again on the same ballot replaces the
+/// vote (a hundred clicks are one vote).
+pub async fn vote_domain(
     conn: &mut AnyConnection,
+    account_id: i64,
     domain: &str,
-    counter: DomainCounter,
+    vote: DomainVote,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let c = counter.column();
-    sqlx::query(&format!(
-        "INSERT INTO sender_domain_history (domain, {c}, updated_at) VALUES ($1, 1, $2) \
-         ON CONFLICT (domain) DO UPDATE SET {c} = sender_domain_history.{c} + 1, updated_at = $2"
-    ))
-    .bind(domain)
+    let (ballot, vote) = vote.columns();
+    sqlx::query(
+        "INSERT INTO domain_votes (account_id, domain, ballot, vote, updated_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, domain, ballot) \
+         DO UPDATE SET vote = excluded.vote, updated_at = excluded.updated_at",
+    )
+    .bind(account_id)
+    .bind(domain.to_lowercase())
+    .bind(ballot)
+    .bind(vote)
     .bind(to_ms(now))
     .execute(conn)
     .await
-    .context("Failed to count a domain event")?;
+    .context("Failed to record a vote about a domain")?;
     Ok(())
 }
 

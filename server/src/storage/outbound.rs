@@ -60,11 +60,14 @@ pub struct DomainDayCount {
 }
 
 const SENDER_COLUMNS: &str = "id, account_id, address, name, kind, transport, smtp_host, \
-    smtp_port, smtp_security, smtp_username, smtp_password, api_url, api_token";
+    smtp_port, smtp_security, smtp_username, smtp_password, api_url, api_token, shared";
 
 fn sender_from_row(r: &AnyRow) -> anyhow::Result<SenderAddress> {
     let transport: String = col(r, "transport")?;
+    let shared: i64 = col(r, "shared")?;
     let config = match transport.as_str() {
+        // The deployment's shared transport: its settings are the operator's, not stored here.
+        _ if shared != 0 => TransportConfig::Shared,
         "smtp" => {
             let security: Option<String> = col(r, "smtp_security")?;
             let user: Option<String> = col(r, "smtp_username")?;
@@ -133,11 +136,14 @@ impl Db {
                 Some(base_url.clone()),
                 Some(server_token.clone()),
             ),
+            // The transport column allows 'smtp' and 'postmark' only; `shared` says which.
+            TransportConfig::Shared => ("smtp", None, None, None, None, None, None, None),
         };
+        let shared = i64::from(*s.transport == TransportConfig::Shared);
         sqlx::query_scalar(
             "INSERT INTO sender_addresses (account_id, address, name, kind, transport, smtp_host, \
-             smtp_port, smtp_security, smtp_username, smtp_password, api_url, api_token, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             smtp_port, smtp_security, smtp_username, smtp_password, api_url, api_token, created_at, \
+             shared) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (account_id, address) DO NOTHING RETURNING id",
         )
         .bind(s.account_id)
@@ -153,6 +159,7 @@ impl Db {
         .bind(url)
         .bind(token)
         .bind(to_ms(now))
+        .bind(shared)
         .fetch_optional(self.pool())
         .await
         .context("Failed to add a sender address")
@@ -468,18 +475,22 @@ impl Db {
 }
 
 /// Records an outbound message's sending details right after it is stored.
+/// `shared`: it goes out through the deployment's shared transport.
 pub async fn set_outbound(
     conn: &mut AnyConnection,
     message_id: i64,
     sender_id: i64,
     return_path: &str,
+    shared: bool,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE messages SET sender_id = $1, return_path = $2, delivery_status = 'pending' WHERE id = $3",
+        "UPDATE messages SET sender_id = $1, return_path = $2, delivery_status = 'pending', \
+         shared_transport = $4 WHERE id = $3",
     )
     .bind(sender_id)
     .bind(return_path)
     .bind(message_id)
+    .bind(i64::from(shared))
     .execute(conn)
     .await
     .context("Failed to record an outbound message")?;

@@ -35,11 +35,12 @@ pub async fn postgres_db() -> Option<Db> {
         return None;
     };
     sqlx::any::install_default_drivers();
-    let name = unique("dd_test");
+    let prefix = test_db_prefix(&base);
+    let name = unique(&prefix);
     let admin = sqlx::AnyPool::connect(&base)
         .await
         .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={base} is set but unreachable: {e}"));
-    drop_stale_test_databases(&admin).await;
+    drop_stale_test_databases(&admin, &prefix).await;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&admin)
         .await
@@ -53,16 +54,35 @@ pub async fn postgres_db() -> Option<Db> {
     )
 }
 
+/// The test databases' name prefix: `dd_` and the name of `TEST_DATABASE_URL`'s database, so
+/// runs against different base databases (several checkouts on one server) leave each
+/// other's databases alone.
+fn test_db_prefix(base: &str) -> String {
+    let name: String = base
+        .rsplit('/')
+        .next()
+        .unwrap_or("test")
+        .split('?')
+        .next()
+        .unwrap_or("test")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    format!("dd_{}", if name.is_empty() { "test" } else { &name })
+}
+
 /// Test databases of earlier test processes are dropped once per process, so runs don't pile
 /// them up. (Test binaries run one after another, so no other live process owns them.)
-async fn drop_stale_test_databases(admin: &sqlx::AnyPool) {
+async fn drop_stale_test_databases(admin: &sqlx::AnyPool, prefix: &str) {
     static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     ONCE.get_or_init(|| async {
-        let mine = format!("dd_test_{}_%", std::process::id());
+        let mine = format!("{prefix}_{}_%", std::process::id());
         let stale: Vec<String> = sqlx::query_scalar(
-            "SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE 'dd\\_test\\_%' AND datname NOT LIKE $1",
+            "SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE $2 AND datname NOT LIKE $1",
         )
         .bind(mine)
+        .bind(format!("{}\\_%", prefix.replace('_', "\\_")))
         .fetch_all(admin)
         .await
         .unwrap_or_default();

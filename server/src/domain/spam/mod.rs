@@ -6,7 +6,8 @@
 //! - a statistical token classifier ([`bayes`]) shipped as a compact pretrained model and
 //!   overlaid per account with what agents flagged, reported as `BAYES_00` … `BAYES_99` bands;
 //! - sending-domain reputation ([`reputation`]): this deployment's own history for the sender's
-//!   domain plus the upstream `Authentication-Results` ([`auth_results`], RFC 8601).
+//!   domain (agents' votes, each other account counted once: [`shared_history`]) plus the
+//!   upstream `Authentication-Results` ([`auth_results`], RFC 8601).
 //!
 //! Upstream `X-Spam-*` headers are never read: collectors add stale verdicts to old mail.
 //! No IO happens here; malformed input is data, never a panic.
@@ -19,6 +20,7 @@ pub mod reputation;
 pub mod rules;
 pub mod score;
 pub mod scorer;
+pub mod shared_history;
 pub mod threshold;
 pub mod tokenizer;
 

@@ -1,9 +1,10 @@
 //! Hard bounce: the address does not exist or will never accept mail.
 //!
-//! Effect: the address goes on the **global** exclusion list (every account), **permanent until
-//! reactivated**; the contact stays, marked "hard bounce". Global because a non-existent mailbox
-//! is a fact about the address, not about the sender; mailing it again from any account hurts
-//! the shared sending reputation.
+//! Effect: the address is excluded **in the reporting account**, **permanent until
+//! reactivated**; the contact stays, marked "hard bounce". A non-existent mailbox is a fact
+//! about the address, but one account's word is not proof of it: the entry reaches every
+//! account only by [`scope_by_trust`](super::scope_by_trust) (our shared transport's own
+//! answer, or hard bounces from several accounts).
 
 use chrono::{DateTime, Utc};
 
@@ -14,12 +15,12 @@ use crate::domain::address::EmailAddress;
 
 pub const REASON: &str = "hard bounce: the address does not exist or refuses all mail";
 
-/// The sending account does not matter: the entry is global.
-pub fn decide(_account: AccountId, address: &EmailAddress, now: DateTime<Utc>) -> Decision {
+/// The entry holds in the account that reported the bounce.
+pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) -> Decision {
     Decision {
         suppression: Some(NewSuppression {
             address: address.clone(),
-            scope: Scope::Global,
+            scope: Scope::Account(account),
             kind: SuppressionKind::HardBounce,
             reason: REASON.to_string(),
             since: now,
@@ -37,7 +38,7 @@ mod tests {
     use crate::domain::suppression::test_support::*;
 
     #[test]
-    fn a_hard_bounce_suppresses_the_address_globally_and_for_good_whichever_account_sent() {
+    fn a_hard_bounce_suppresses_the_address_for_good_in_the_account_that_reported_it() {
         for (account, address) in [
             (ACME, "gone@example.com"),
             (GLOBEX, "Gone@Example.com"),
@@ -45,7 +46,7 @@ mod tests {
         ] {
             let d = decide(account, &addr(address), t0());
             let s = d.suppression.clone().expect("a hard bounce suppresses");
-            assert_eq!(s.scope, Scope::Global, "{address}");
+            assert_eq!(s.scope, Scope::Account(account), "{address}");
             assert_eq!(s.kind, SuppressionKind::HardBounce);
             assert_eq!(s.until, None, "permanent until reactivated");
             assert_eq!(s.since, t0());

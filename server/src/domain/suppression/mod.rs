@@ -5,8 +5,9 @@
 //!
 //! | event | file | effect |
 //! |---|---|---|
-//! | hard bounce | [`hard_bounce`] | global, permanent until reactivated; contact marked |
-//! | soft bounce | [`soft_bounce`] | global, 14 days, released by itself |
+//! | hard bounce | [`hard_bounce`] | this account, permanent until reactivated; contact marked |
+//! | soft bounce | [`soft_bounce`] | this account, 14 days, released by itself |
+//! | bounce on our shared transport, or hard bounces from 2 accounts | [`scope_by_trust`] | also global |
 //! | automatic spam complaint | [`auto_complaint`] | this account, 14 days; contact stays active |
 //! | manual spam complaint | [`manual_complaint`] | this account, for good; contact inactive |
 //! | ISP block | [`isp_block`] | no suppression; counted per recipient domain ([`domain_alert`]) |
@@ -36,6 +37,7 @@ pub mod isp_block;
 pub mod manual_complaint;
 pub mod policy;
 pub mod reactivation;
+pub mod scope_by_trust;
 pub mod send_time_5xx;
 pub mod soft_bounce;
 pub mod sweep;
@@ -54,7 +56,8 @@ pub struct AccountId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
-    /// Every account: the address itself is bad (it does not exist, the mailbox is full).
+    /// Every account: the address itself is bad (it does not exist, the mailbox is full), on
+    /// evidence no single account controls ([`scope_by_trust`]).
     Global,
     /// One account only: the recipient objected to this sender.
     Account(AccountId),
@@ -74,9 +77,9 @@ impl Scope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SuppressionKind {
-    /// Global, permanent until reactivated ([`hard_bounce`]).
+    /// Permanent until reactivated ([`hard_bounce`]); global by [`scope_by_trust`].
     HardBounce,
-    /// Global, 14 days ([`soft_bounce`]).
+    /// 14 days ([`soft_bounce`]); global by [`scope_by_trust`].
     SoftBounce,
     /// One account, 14 days ([`auto_complaint`]).
     SpamComplaintAuto,
@@ -186,8 +189,8 @@ impl NewSuppression {
     }
 }
 
-/// What happens to the contact record(s) with that address. For a global suppression this is
-/// every account's contact with the address; for an account suppression, that account's.
+/// What happens to the reporting account's contact with that address (another account's
+/// contacts change only through that account's own events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContactEffect {

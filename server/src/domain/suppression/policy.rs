@@ -47,12 +47,12 @@ mod tests {
         let table: [Row; 10] = [
             (
                 Category::HardBounce,
-                Some((SuppressionKind::HardBounce, Scope::Global)),
+                Some((SuppressionKind::HardBounce, Scope::Account(ACME))),
                 LogKind::Bounce,
             ),
             (
                 Category::SoftBounce,
-                Some((SuppressionKind::SoftBounce, Scope::Global)),
+                Some((SuppressionKind::SoftBounce, Scope::Account(ACME))),
                 LogKind::Bounce,
             ),
             (Category::IspBlock, None, LogKind::IspBlock),

@@ -137,6 +137,17 @@ mod tests {
             .collect()
     }
 
+    /// The same rows made global (as `scope_by_trust` does on a quorum or on our shared
+    /// transport's evidence).
+    fn global(rows: Vec<Suppression>) -> Vec<Suppression> {
+        rows.into_iter()
+            .map(|s| Suppression {
+                scope: Scope::Global,
+                ..s
+            })
+            .collect()
+    }
+
     #[test]
     fn reactivation_needs_a_reason_and_something_to_reactivate() {
         let a = addr("x@example.com");
@@ -186,7 +197,7 @@ mod tests {
     #[test]
     fn reactivating_a_global_hard_bounce_overrides_it_for_that_account_only() {
         let a = addr("typo@example.com");
-        let rows = rows_after(&[(Category::HardBounce, GLOBEX)], &a);
+        let rows = global(rows_after(&[(Category::HardBounce, GLOBEX)], &a));
         let now = t0() + TimeDelta::hours(1);
         let r = reactivate(ACME, &a, "  address confirmed by phone ", &rows, &[], now).unwrap();
         assert!(r.end.is_empty(), "the global entry stays");
@@ -258,7 +269,7 @@ mod tests {
     #[test]
     fn reactivating_twice_finds_nothing_left_but_a_new_bounce_can_be_reactivated_again() {
         let a = addr("twice@example.com");
-        let mut rows = rows_after(&[(Category::HardBounce, GLOBEX)], &a);
+        let mut rows = global(rows_after(&[(Category::HardBounce, GLOBEX)], &a));
         let first = reactivate(ACME, &a, "confirmed", &rows, &[], t0()).unwrap();
         let overrides = vec![first.create_override.unwrap()];
         // (who asks, expected)
@@ -284,9 +295,10 @@ mod tests {
     }
 
     fn hard_bounce_row(a: &EmailAddress, at: DateTime<Utc>) -> Suppression {
-        policy::decide(Category::HardBounce, GLOBEX, a, at)
+        let row = policy::decide(Category::HardBounce, GLOBEX, a, at)
             .suppression
             .unwrap()
-            .with_event(None)
+            .with_event(None);
+        global(vec![row]).remove(0)
     }
 }

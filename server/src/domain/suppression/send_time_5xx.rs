@@ -157,8 +157,10 @@ mod tests {
                 assert_eq!(d.retry, Retry::Never, "{code} {category} is never retried");
             }
         }
-        let global = decide(550, Category::HardBounce, 0, ACME, &a, t0());
-        assert_eq!(global.suppression.unwrap().scope, Scope::Global);
+        // In the sending account; whether it also goes global is scope_by_trust's call
+        // (the transport that answered).
+        let hard = decide(550, Category::HardBounce, 0, ACME, &a, t0());
+        assert_eq!(hard.suppression.unwrap().scope, Scope::Account(ACME));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! the gate compares `until` with now. Convention: the entry holds over `[now, now + 14 days)`,
 //! so at exactly `now + 14 days` the address may be mailed again.
 //!
-//! Scope is global: the mailbox's state is the recipient's, whichever account writes to it.
+//! Scope: the reporting account; every account only when our shared transport saw it
+//! ([`scope_by_trust`](super::scope_by_trust)).
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -22,12 +23,12 @@ pub fn duration() -> TimeDelta {
     TimeDelta::days(SOFT_BOUNCE_DAYS)
 }
 
-pub fn decide(_account: AccountId, address: &EmailAddress, now: DateTime<Utc>) -> Decision {
+pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) -> Decision {
     let until = add(now, duration());
     Decision {
         suppression: Some(NewSuppression {
             address: address.clone(),
-            scope: Scope::Global,
+            scope: Scope::Account(account),
             kind: SuppressionKind::SoftBounce,
             reason: REASON.to_string(),
             since: now,
@@ -54,7 +55,7 @@ mod tests {
             .with_event(Some(9));
         let until = t0() + TimeDelta::days(14);
         assert_eq!(s.until, Some(until));
-        assert_eq!(s.scope, Scope::Global);
+        assert_eq!(s.scope, Scope::Account(ACME));
         assert_eq!(d.contact, ContactEffect::MarkSoftBounceUntil(until));
         // (offset from the bounce, still excluded?)
         let table = [
