@@ -24,10 +24,13 @@ use tokio::time::timeout;
 
 mod auth;
 mod command;
+pub mod data;
+mod limits;
 mod line;
 mod reply;
 mod session;
 mod stream;
+use limits::Limits;
 use session::Session;
 use stream::Stream;
 
@@ -77,6 +80,14 @@ pub struct SmtpConfig {
     pub max_recipients: usize,
     /// How long to wait for each command (or line of a message); then 421 4.4.2 and close.
     pub idle_timeout: Duration,
+    /// How long the data of one DATA command may take in all; then 421 4.4.2 and close.
+    pub data_timeout: Duration,
+    /// How long one connection may last in all; then 421 4.4.2 and close.
+    pub session_timeout: Duration,
+    /// Sessions open at once; a connection past that is answered 421 4.7.0 and closed.
+    pub max_sessions: usize,
+    /// Sessions open at once from one client IP address; past that, 421 4.7.0.
+    pub max_sessions_per_ip: usize,
     /// The certificate to offer: STARTTLS is advertised when set (or, with `implicit_tls`, every
     /// connection starts with the TLS handshake).
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -94,6 +105,12 @@ impl Default for SmtpConfig {
             max_message_bytes: 10 * 1024 * 1024,
             max_recipients: 100,
             idle_timeout: Duration::from_secs(5 * 60),
+            // RFC 5321 §4.5.3.2.6 waits 10 minutes for the end of data; a whole session of
+            // several messages gets three times that.
+            data_timeout: Duration::from_secs(10 * 60),
+            session_timeout: Duration::from_secs(30 * 60),
+            max_sessions: 200,
+            max_sessions_per_ip: 10,
             tls: None,
             implicit_tls: false,
             login: None,
@@ -123,6 +140,13 @@ pub fn tls_config(
     Ok(Arc::new(config))
 }
 
+/// Parses one command line (its line ending included) as a session does: `Ok` with the
+/// command's debug form, or the reply a client would get. For the fuzz target.
+#[doc(hidden)]
+pub fn parse_command(line: &[u8]) -> Result<String, Reply> {
+    command::Command::parse(line).map(|command| format!("{command:?}"))
+}
+
 /// Accept connections until `shutdown` resolves; each connection in its own task.
 ///
 /// Connections already open when `shutdown` resolves are left to finish on their own.
@@ -133,6 +157,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let config = Arc::new(config);
+    let limits = Limits::new(config.max_sessions, config.max_sessions_per_ip);
     tracing::debug!(addr = %listener.local_addr()?, "smtp server listening");
     tokio::pin!(shutdown);
     loop {
@@ -142,9 +167,19 @@ pub async fn serve(
                 return Ok(());
             }
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    tokio::spawn(handle_connection(stream, peer, config.clone(), sink.clone()));
-                }
+                Ok((stream, peer)) => match limits.open(peer.ip()) {
+                    Ok(slot) => {
+                        let (config, sink) = (config.clone(), sink.clone());
+                        tokio::spawn(async move {
+                            handle_connection(stream, peer, config, sink).await;
+                            drop(slot);
+                        });
+                    }
+                    Err(full) => {
+                        tracing::info!(%peer, ?full, "smtp connection refused: too many sessions");
+                        tokio::spawn(turn_away(stream, config.implicit_tls));
+                    }
+                },
                 Err(error) => {
                     // Mostly transient (aborted handshakes, out of file descriptors): back off.
                     tracing::warn!(%error, "smtp accept failed");
@@ -153,6 +188,21 @@ pub async fn serve(
             },
         }
     }
+}
+
+/// Answers 421 (RFC 5321 §3.8) to a connection over the session caps, and closes it. Under
+/// implicit TLS no reply can be read before the handshake, so it is only closed.
+async fn turn_away(mut stream: TcpStream, implicit_tls: bool) {
+    use tokio::io::AsyncWriteExt;
+    if !implicit_tls {
+        let reply = Reply::new(421, Some("4.7.0"), "too many connections, try again later");
+        let _ = timeout(
+            Duration::from_secs(5),
+            stream.write_all(reply.to_wire().as_bytes()),
+        )
+        .await;
+    }
+    let _ = stream.shutdown().await;
 }
 
 /// Runs one session to its end and logs how it ended.

@@ -5,13 +5,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::time::timeout;
+use tokio::time::{timeout, timeout_at, Instant};
 
 use super::command::Command;
+use super::data::{self, Cut, Data};
 use super::line::{read_line, Line};
 use super::reply::{bad_sequence, too_large};
 use super::stream::Stream;
 use super::{Envelope, MailSink, Reply, SmtpConfig, MAX_COMMAND_LINE, MAX_PROTOCOL_ERRORS};
+
+const IDLE: &str = "idle timeout, closing connection";
+const TOO_SLOW: &str = "time limit reached, closing connection";
 
 /// The transaction between MAIL and the end of DATA (or RSET).
 pub(super) struct Transaction {
@@ -30,6 +34,8 @@ pub(super) struct Session {
     /// AUTH succeeded on this connection (only meaningful when a login is configured).
     pub(super) authenticated: bool,
     protocol_errors: u32,
+    /// The session ends (421) at this point, whatever it is doing.
+    deadline: Instant,
 }
 
 impl Session {
@@ -39,6 +45,7 @@ impl Session {
         config: Arc<SmtpConfig>,
         sink: Arc<dyn MailSink>,
     ) -> Self {
+        let config_session_timeout = config.session_timeout;
         Session {
             io,
             peer,
@@ -48,6 +55,7 @@ impl Session {
             transaction: None,
             authenticated: false,
             protocol_errors: 0,
+            deadline: Instant::now() + config_session_timeout,
         }
     }
 
@@ -225,8 +233,28 @@ impl Session {
         };
         let go_ahead = Reply::new(354, None, "end data with <CR><LF>.<CR><LF>");
         self.send(&go_ahead).await?;
-        let Some(data) = self.read_message().await? else {
-            return Ok(too_large(self.config.max_message_bytes));
+        let deadline = (Instant::now() + self.config.data_timeout).min(self.deadline);
+        let received = data::receive(
+            &mut self.io,
+            self.config.max_message_bytes,
+            self.config.idle_timeout,
+            deadline,
+        )
+        .await?;
+        let data = match received {
+            Ok(Data::Message(data)) => data,
+            Ok(Data::TooLarge) => return Ok(too_large(self.config.max_message_bytes)),
+            Ok(Data::BareLineEnding) => {
+                tracing::info!(peer = %self.peer, "smtp message refused: bare CR or LF in DATA");
+                return Ok(Reply::new(
+                    554,
+                    Some("5.6.0"),
+                    "bare CR or LF in message data: lines must end in CRLF (RFC 5321 2.3.8)",
+                ));
+            }
+            Err(Cut::Eof) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Err(Cut::Idle) => return Err(self.time_out(IDLE).await),
+            Err(Cut::Deadline) => return Err(self.time_out(TOO_SLOW).await),
         };
         let envelope = Envelope {
             peer: self.peer,
@@ -239,73 +267,27 @@ impl Session {
         Ok(reply)
     }
 
-    /// Reads the message up to its lone "." line, undoing dot-stuffing and turning bare LF line
-    /// endings into CRLF. Returns `None` when it is larger than `max_message_bytes`: past that
-    /// point only the first bytes of each line are kept, to spot the end.
-    async fn read_message(&mut self) -> io::Result<Option<Vec<u8>>> {
-        let max = self.config.max_message_bytes;
-        let mut data = Vec::new();
-        let mut too_large = false;
-        loop {
-            let start = data.len();
-            // Room for what is left of the budget, plus ".\r\n" to tell the end from an overflow.
-            let limit = if too_large {
-                3
-            } else {
-                max.saturating_sub(start) + 3
-            };
-            match self.read_line_timed(&mut data, limit).await? {
-                Line::Eof => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Line::Truncated => {
-                    too_large = true;
-                    data.clear();
-                    continue;
-                }
-                Line::Complete => {}
-            }
-            let line = &data[start..];
-            if line == b".\r\n" || line == b".\n" {
-                data.truncate(start);
-                break;
-            }
-            if too_large {
-                data.clear();
-                continue;
-            }
-            if line.starts_with(b".") {
-                data.remove(start);
-            }
-            let line = &data[start..];
-            if line.ends_with(b"\n") && !line.ends_with(b"\r\n") {
-                data.reserve_exact(1);
-                data.insert(data.len() - 1, b'\r');
-            }
-            if data.len() > max {
-                too_large = true;
-                data.clear();
-            }
-        }
-        Ok((!too_large).then_some(data))
-    }
-
-    /// [`read_line`] within the idle timeout; on timeout, sends 421 and fails with `TimedOut`.
+    /// [`read_line`] within the idle timeout and the session's deadline; past either, sends
+    /// 421 and fails with `TimedOut`.
     pub(super) async fn read_line_timed(
         &mut self,
         buf: &mut Vec<u8>,
         limit: usize,
     ) -> io::Result<Line> {
-        match timeout(
-            self.config.idle_timeout,
-            read_line(&mut self.io, buf, limit),
-        )
-        .await
-        {
+        let idle = Instant::now() + self.config.idle_timeout;
+        match timeout_at(idle.min(self.deadline), read_line(&mut self.io, buf, limit)).await {
             Ok(result) => result,
-            Err(_) => {
-                let reply = Reply::new(421, Some("4.4.2"), "idle timeout, closing connection");
-                self.send(&reply).await?;
-                Err(io::ErrorKind::TimedOut.into())
-            }
+            Err(_) if idle < self.deadline => Err(self.time_out(IDLE).await),
+            Err(_) => Err(self.time_out(TOO_SLOW).await),
+        }
+    }
+
+    /// Sends 421 with `why` and returns the error that ends the session.
+    async fn time_out(&mut self, why: &str) -> io::Error {
+        let reply = Reply::new(421, Some("4.4.2"), why);
+        match self.send(&reply).await {
+            Ok(()) => io::ErrorKind::TimedOut.into(),
+            Err(e) => e,
         }
     }
 
