@@ -264,6 +264,8 @@ pub struct EmailChannelView {
     /// The spam threshold; 0 = filtering off.
     pub spam_threshold: f64,
     pub inbound_addresses: Vec<String>,
+    /// Authserv-ids whose `Authentication-Results` are read on mail posted over HTTP.
+    pub trusted_authserv_ids: Vec<String>,
     pub senders: Vec<SenderView>,
     pub rate: RateView,
 }

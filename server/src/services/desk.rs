@@ -406,7 +406,27 @@ impl Backend for DeskService {
                 .inbound_addresses(admin.account_id)
                 .await
                 .map_err(internal)?,
+            trusted_authserv_ids: self
+                .db
+                .trusted_authserv_ids(admin.account_id)
+                .await
+                .map_err(internal)?,
         })
+    }
+
+    async fn set_trusted_authserv_ids(
+        &self,
+        admin: &CurrentUser,
+        value: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        admin_only(admin)?;
+        let ids = crate::domain::spam::auth_results::parse_authserv_ids(value)
+            .map_err(ApiError::Invalid)?;
+        self.db
+            .set_trusted_authserv_ids(admin.account_id, &ids)
+            .await
+            .map_err(internal)?;
+        Ok(ids)
     }
 
     async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError> {
