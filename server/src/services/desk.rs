@@ -4,6 +4,7 @@ use super::auth;
 use super::campaigns::{CampaignError, CampaignService};
 use super::ingest::{IngestService, ReactivateError};
 use super::outbound::{OutboundService, ReplyError};
+use super::sanitize::without_remote_images;
 use super::search::SearchQuery;
 use super::spam_filters::{FilterError, SpamFilters};
 use super::transport::{Security, TransportConfig};
@@ -200,6 +201,11 @@ impl Backend for DeskService {
             .await
             .map_err(internal)?
             .ok_or(ApiError::NotFound)?;
+        for m in &mut detail.messages {
+            if let Some(blocked) = m.html_body.as_deref().and_then(without_remote_images) {
+                m.remote_images_html = m.html_body.replace(blocked);
+            }
+        }
         if let Ok(sender) = EmailAddress::parse(&detail.summary.contact_email) {
             detail.sender_blocked_by = self
                 .db
