@@ -142,6 +142,12 @@ pub async fn set_spam_threshold(value: String) -> Result<f64, ApiError> {
     respond(backend()?.set_spam_threshold(&admin, &value).await)
 }
 
+#[server(endpoint = "admin/trusted-authserv-ids")]
+pub async fn set_trusted_authserv_ids(value: String) -> Result<Vec<String>, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.set_trusted_authserv_ids(&admin, &value).await)
+}
+
 #[server(endpoint = "conversation/reply")]
 pub async fn send_reply(id: i64, text: String) -> Result<i64, ApiError> {
     let user = require_user().await?;

@@ -67,6 +67,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn remove_block(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError>;
     async fn email_channel(&self, admin: &CurrentUser) -> Result<EmailChannelView, ApiError>;
     async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError>;
+    /// Replaces the trusted authserv-ids with those in `value`; returns them as stored.
+    async fn set_trusted_authserv_ids(
+        &self,
+        admin: &CurrentUser,
+        value: &str,
+    ) -> Result<Vec<String>, ApiError>;
     /// Sends an agent's reply; the gate may refuse it with the reason.
     async fn send_reply(
         &self,

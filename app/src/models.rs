@@ -124,8 +124,13 @@ pub struct MessageView {
     pub to_addr: String,
     pub subject: String,
     pub text_body: String,
-    /// Already sanitized on the server before it was stored; safe to render as HTML.
+    /// Already sanitized on the server before it was stored; safe to render as HTML. Remote
+    /// images are taken out when shown to an agent (see `remote_images_html`).
     pub html_body: Option<String>,
+    /// The HTML with its remote images, when it has any: shown only when the agent asks
+    /// (a tracking pixel would tell the sender who read it, when, and from where).
+    #[serde(default)]
+    pub remote_images_html: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Inbound messages: the spam score and why (rules highest first).
     pub spam_score: Option<f64>,
@@ -264,6 +269,8 @@ pub struct EmailChannelView {
     /// The spam threshold; 0 = filtering off.
     pub spam_threshold: f64,
     pub inbound_addresses: Vec<String>,
+    /// Authserv-ids whose `Authentication-Results` are read on mail posted over HTTP.
+    pub trusted_authserv_ids: Vec<String>,
     pub senders: Vec<SenderView>,
     pub rate: RateView,
 }

@@ -114,6 +114,10 @@ enum Command {
         /// SendGrid's verification key (base64 DER or PEM), to check its ECDSA signature.
         #[arg(long)]
         sendgrid_public_key: Option<String>,
+        /// The SNS topic ARN the account's SES notifications are published to; SES
+        /// notifications from any other topic (or all, when unset) are refused.
+        #[arg(long)]
+        sns_topic_arn: Option<String>,
     },
     /// Spam-score messages (files or folders of .eml): one JSON line per message.
     Score {
@@ -223,6 +227,7 @@ fn main() -> anyhow::Result<()> {
             username,
             mailgun_signing_key,
             sendgrid_public_key,
+            sns_topic_arn,
         }) => runtime.block_on(async {
             let db = Db::connect(&database_url).await?;
             server::cli::admin::webhook_credential(
@@ -233,7 +238,12 @@ fn main() -> anyhow::Result<()> {
                 sendgrid_public_key.as_deref(),
                 &mut std::io::stdout().lock(),
             )
-            .await
+            .await?;
+            if let Some(arn) = sns_topic_arn {
+                server::cli::admin::sns_topic(&db, &username, &arn, &mut std::io::stdout().lock())
+                    .await?;
+            }
+            Ok(())
         }),
         Some(Command::ClassifyBounce { paths }) => {
             server::cli::classify_bounce::run(&paths, &mut std::io::stdout().lock())
@@ -384,8 +394,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let mut state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr))
         .with_shared_transport(shared);
-    // DKIM / SPF / DMARC checked here with the system resolver unless MAIL_AUTH=off; without
-    // DNS the trusted Authentication-Results header is used as before.
+    // DKIM / SPF / DMARC checked here with the system resolver unless MAIL_AUTH=off. Without
+    // it, SMTP mail has no authentication result at all, and HTTP mail only its trusted
+    // forwarder's Authentication-Results (per account).
     match std::env::var("MAIL_AUTH").as_deref() {
         Ok("off") => tracing::info!("mail authentication: off (MAIL_AUTH=off)"),
         _ => match server::services::mail_auth::MailAuthenticator::system() {

@@ -49,6 +49,17 @@ async fn hard_bounce(db: &Db, account: i64, address: &str) {
         .unwrap();
 }
 
+/// The token in a sent message's List-Unsubscribe link.
+fn unsubscribe_token(message: &str) -> String {
+    message
+        .split("/unsubscribe/")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(32)
+        .collect()
+}
+
 async fn members(db: &Db, account: i64, list: i64) -> Vec<String> {
     db.list_members(account, list)
         .await
@@ -238,7 +249,7 @@ on_both_backends!(guardrail_refuses_bulk_at_the_pause_rate);
 #[tokio::test]
 async fn unsubscribe_links_work_over_http() {
     let db = common::sqlite_db().await;
-    let (_relay, port) = relay().await;
+    let (relay, port) = relay().await;
     let now = Utc::now();
     let account = db.create_account("Acme Support", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
@@ -251,13 +262,9 @@ async fn unsubscribe_links_work_over_http() {
         .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
         .await
         .unwrap();
-    let token: String = sqlx::query_scalar(
-        "SELECT unsubscribe_token FROM campaign_recipients WHERE campaign_id = $1",
-    )
-    .bind(p.campaign_id)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
+    svc.run(p.campaign_id, now).await.unwrap();
+    let sent = relay.accepted();
+    let token = unsubscribe_token(&String::from_utf8_lossy(&sent[0].1));
     let base = common::spawn_app(db.clone()).await;
     let client = reqwest::Client::new();
     let page = client
@@ -350,3 +357,92 @@ async fn a_4xx_defers_the_recipient_then_becomes_a_soft_bounce(db: Db) {
     );
 }
 on_both_backends!(a_4xx_defers_the_recipient_then_becomes_a_soft_bounce);
+
+/// The unsubscribe token is in the link only: neither the Message-ID nor the VERP return path
+/// (which travel in forwarded mail, bounces and logs) gives it away, and the database holds
+/// only its hash.
+async fn unsubscribe_tokens_are_kept_out_of_headers_and_stored_hashed(db: Db) {
+    let (relay, port) = relay().await;
+    let now = Utc::now();
+    let account = db.create_account("Acme Support", now).await.unwrap();
+    let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
+    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let (list, _) = svc
+        .create_list(account, "L", "reader@example.com", now)
+        .await
+        .unwrap();
+    let p = svc
+        .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
+        .await
+        .unwrap();
+    svc.run(p.campaign_id, now).await.unwrap();
+    let sent = relay.accepted();
+    let (envelope, data) = &sent[0];
+    let text = String::from_utf8_lossy(data).to_string();
+    let token = unsubscribe_token(&text);
+    assert_eq!(token.len(), 32);
+    let message = mail_parser::MessageParser::default().parse(data).unwrap();
+    let message_id = message.message_id().unwrap();
+    assert!(!message_id.contains(&token), "{message_id} names {token}");
+    assert!(
+        !envelope.mail_from.contains(&token),
+        "{}",
+        envelope.mail_from
+    );
+    let stored: String = sqlx::query_scalar(
+        "SELECT unsubscribe_token FROM campaign_recipients WHERE campaign_id = $1",
+    )
+    .bind(p.campaign_id)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_ne!(stored, token);
+    assert_eq!(stored, server::storage::campaigns::hash_token(&token));
+    // What is in the headers unsubscribes nobody; the token does.
+    let key = message_id.split('@').next().unwrap();
+    assert!(db.token_owner(key).await.unwrap().is_none());
+    let owner = db.token_owner(&token).await.unwrap().unwrap();
+    assert_eq!(owner.address, "reader@example.com");
+}
+on_both_backends!(unsubscribe_tokens_are_kept_out_of_headers_and_stored_hashed);
+
+/// Tokens stored in the clear before migration 0010 are hashed when the server starts, and
+/// the links already sent keep working.
+async fn tokens_from_before_the_migration_are_hashed_and_still_work(db: Db) {
+    let (_relay, port) = relay().await;
+    let now = Utc::now();
+    let account = db.create_account("Acme Support", now).await.unwrap();
+    let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
+    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let (list, _) = svc
+        .create_list(account, "L", "reader@example.com", now)
+        .await
+        .unwrap();
+    let p = svc
+        .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
+        .await
+        .unwrap();
+    // As an old release left it: the token in the clear.
+    let legacy = "0123456789abcdef0123456789abcdef";
+    sqlx::query("UPDATE campaign_recipients SET unsubscribe_token = $1 WHERE campaign_id = $2")
+        .bind(legacy)
+        .bind(p.campaign_id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(db.hash_legacy_unsubscribe_tokens().await.unwrap(), 1);
+    assert_eq!(db.hash_legacy_unsubscribe_tokens().await.unwrap(), 0);
+    let stored: String = sqlx::query_scalar(
+        "SELECT unsubscribe_token FROM campaign_recipients WHERE campaign_id = $1",
+    )
+    .bind(p.campaign_id)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(stored.len(), 64);
+    assert_eq!(
+        db.token_owner(legacy).await.unwrap().unwrap().address,
+        "reader@example.com"
+    );
+}
+on_both_backends!(tokens_from_before_the_migration_are_hashed_and_still_work);

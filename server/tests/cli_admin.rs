@@ -97,4 +97,29 @@ async fn an_account_its_users_and_a_webhook_credential_can_be_created() {
     )
     .await
     .is_err());
+
+    // The SNS topic SES notifications must come from.
+    assert!(cred.sns_topic_arn.is_none());
+    let arn = "arn:aws:sns:eu-west-1:123456789012:ses-events";
+    server::cli::admin::sns_topic(&db, "initech-hooks", arn, &mut Vec::new())
+        .await
+        .unwrap();
+    let stored = db
+        .webhook_credential("initech-hooks")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.sns_topic_arn.as_deref(), Some(arn));
+    for (user, bad) in [
+        ("initech-hooks", "ses-events"),
+        ("initech-hooks", "arn:aws:sns:eu-west-1:ses events"),
+        ("nobody-hooks", arn),
+    ] {
+        assert!(
+            server::cli::admin::sns_topic(&db, user, bad, &mut Vec::new())
+                .await
+                .is_err(),
+            "{user} {bad}"
+        );
+    }
 }

@@ -21,6 +21,8 @@ use std::sync::Arc;
 const USER: &str = "acme-hooks";
 const PASSWORD: &str = "a-long-webhook-secret";
 const MAILGUN_KEY: &str = "key-mailgun-test";
+/// The SNS topic Acme's SES notifications come from (the fixtures' topic).
+const SNS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:ses-notifications";
 
 struct TestApp {
     base: String,
@@ -50,6 +52,7 @@ async fn setup(
     )
     .await
     .unwrap();
+    assert!(db.set_sns_topic_arn(USER, Some(SNS_TOPIC)).await.unwrap());
     for a in addresses {
         db.upsert_contact(acme, a, None, now).await.unwrap();
         db.upsert_contact(globex, a, None, now).await.unwrap();
@@ -571,11 +574,17 @@ async fn a_delivery_event_marks_the_matched_message_accepted(db: Db) {
     assert_eq!(app.counts().await.1, 0);
 }
 
-/// The fixture with its signature recomputed under `key`.
+/// The fixture signed now under `key`.
 fn mailgun_signed(path: &str, key: &str) -> Vec<u8> {
+    mailgun_signed_at(path, key, Utc::now())
+}
+
+/// The fixture with its timestamp set to `at` and its signature recomputed under `key`.
+fn mailgun_signed_at(path: &str, key: &str, at: chrono::DateTime<Utc>) -> Vec<u8> {
     use hmac::{Hmac, Mac};
     let mut v: Value = serde_json::from_slice(&fixture(path)).unwrap();
-    let ts = v["signature"]["timestamp"].as_str().unwrap().to_string();
+    v["signature"]["timestamp"] = json!(at.timestamp().to_string());
+    let ts = at.timestamp().to_string();
     let token = v["signature"]["token"].as_str().unwrap().to_string();
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
     mac.update(ts.as_bytes());
@@ -622,8 +631,16 @@ fn sendgrid_public_key_b64() -> String {
 }
 
 fn sendgrid_headers(body: &[u8], key: &p256::ecdsa::SigningKey) -> Vec<(&'static str, String)> {
+    sendgrid_headers_at(body, key, Utc::now())
+}
+
+fn sendgrid_headers_at(
+    body: &[u8],
+    key: &p256::ecdsa::SigningKey,
+    at: chrono::DateTime<Utc>,
+) -> Vec<(&'static str, String)> {
     use p256::ecdsa::signature::Signer;
-    let ts = "1700000000".to_string();
+    let ts = at.timestamp().to_string();
     let mut msg = ts.as_bytes().to_vec();
     msg.extend_from_slice(body);
     let sig: p256::ecdsa::Signature = key.sign(&msg);
@@ -747,6 +764,13 @@ mod sns {
 
     /// Signs an SNS envelope the way SNS does (canonical string, SHA1 or SHA256 with RSA).
     pub fn sign(envelope: &mut Value, key: &rsa::RsaPrivateKey, version: &str) {
+        let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        sign_at(envelope, key, version, &now)
+    }
+
+    /// Signs with `Timestamp` set to `timestamp`.
+    pub fn sign_at(envelope: &mut Value, key: &rsa::RsaPrivateKey, version: &str, timestamp: &str) {
+        envelope["Timestamp"] = json!(timestamp);
         envelope["SignatureVersion"] = json!(version);
         envelope["Signature"] = json!("unsigned");
         envelope["SigningCertURL"] =
@@ -815,7 +839,7 @@ async fn an_sns_subscription_confirmation_is_recorded_not_fetched(db: Db) {
         "Type": "SubscriptionConfirmation",
         "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
         "Token": "2336412f37",
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses",
+        "TopicArn": SNS_TOPIC,
         "Message": "You have chosen to subscribe to the topic arn:aws:sns:us-east-1:123456789012:ses.",
         "SubscribeURL": subscribe_url,
         "Timestamp": "2026-11-23T06:00:00.000Z",
@@ -840,6 +864,106 @@ async fn an_sns_subscription_confirmation_is_recorded_not_fetched(db: Db) {
     assert_eq!(log.entries[0].kind, SNS_SUBSCRIPTION_LOG_KIND);
     assert_eq!(log.entries[0].details["subscribe_url"], subscribe_url);
 }
+
+async fn a_replayed_or_stale_mailgun_request_is_refused(db: Db) {
+    let app = setup(db, &["alice@example.com"], None, None).await;
+    let now = Utc::now();
+    let stale = mailgun_signed_at("mailgun/001.json", MAILGUN_KEY, now - TimeDelta::minutes(6));
+    let r = app.post("/webhooks/mailgun", stale).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "replayed");
+    let future = mailgun_signed_at("mailgun/001.json", MAILGUN_KEY, now + TimeDelta::hours(1));
+    let r = app.post("/webhooks/mailgun", future).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.counts().await, (0, 0, 0));
+
+    let fresh = mailgun_signed_at("mailgun/001.json", MAILGUN_KEY, now);
+    let r = app.post("/webhooks/mailgun", fresh.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let stored = app.counts().await;
+    // The very same signed request, again, within the window.
+    let r = app.post("/webhooks/mailgun", fresh).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "replayed");
+    assert_eq!(app.counts().await, stored);
+    // Another delivery (its own token) goes through.
+    let r = app
+        .post(
+            "/webhooks/mailgun",
+            mailgun_signed("mailgun/002.json", MAILGUN_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+on_both_backends!(a_replayed_or_stale_mailgun_request_is_refused);
+
+async fn a_stale_sendgrid_signature_is_refused(db: Db) {
+    let app = setup(
+        db,
+        &["example@test.com"],
+        Some(&sendgrid_public_key_b64()),
+        None,
+    )
+    .await;
+    let body = fixture("sendgrid/001.json");
+    let old = sendgrid_headers_at(&body, &sendgrid_key(), Utc::now() - TimeDelta::minutes(10));
+    let r = app
+        .post_as("/webhooks/sendgrid", body, Some((USER, PASSWORD)), &old)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "replayed");
+    assert_eq!(app.counts().await, (0, 0, 0));
+}
+on_both_backends!(a_stale_sendgrid_signature_is_refused);
+
+async fn sns_takes_only_the_accounts_topic_and_fresh_messages(db: Db) {
+    let cert = sns::certificate();
+    let app = setup(db, &["jane@example.com"], None, Some(cert.pem.clone())).await;
+    let mut fresh: Value = serde_json::from_slice(&fixture("ses/001.json")).unwrap();
+    sns::sign(&mut fresh, &cert.key, "1");
+
+    // No topic set: SES notifications are refused until an operator sets one.
+    app.db.set_sns_topic_arn(USER, None).await.unwrap();
+    let r = app
+        .post("/webhooks/ses", serde_json::to_vec(&fresh).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    app.db
+        .set_sns_topic_arn(USER, Some(SNS_TOPIC))
+        .await
+        .unwrap();
+    // The verified credential is reused for a moment before it is read again.
+    tokio::time::sleep(
+        server::services::ingest::CREDENTIAL_TTL + std::time::Duration::from_millis(200),
+    )
+    .await;
+
+    // Validly signed by SNS, but published to someone else's topic.
+    let mut other: Value = serde_json::from_slice(&fixture("ses/001.json")).unwrap();
+    other["TopicArn"] = json!("arn:aws:sns:us-east-1:999999999999:attacker");
+    sns::sign(&mut other, &cert.key, "1");
+    let r = app
+        .post("/webhooks/ses", serde_json::to_vec(&other).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // The account's topic, but published two hours ago.
+    let mut old: Value = serde_json::from_slice(&fixture("ses/001.json")).unwrap();
+    let two_hours_ago =
+        (Utc::now() - TimeDelta::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    sns::sign_at(&mut old, &cert.key, "1", &two_hours_ago);
+    let r = app
+        .post("/webhooks/ses", serde_json::to_vec(&old).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.counts().await, (0, 0, 0));
+
+    let r = app
+        .post("/webhooks/ses", serde_json::to_vec(&fresh).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+on_both_backends!(sns_takes_only_the_accounts_topic_and_fresh_messages);
 
 async fn sns_is_refused_when_no_signing_certificate_is_configured(db: Db) {
     let app = setup(db, &[], None, None).await;

@@ -705,3 +705,40 @@ async fn smtp_session_delivers_and_unknown_recipients_are_refused() {
         "{err}"
     );
 }
+
+/// A tracking pixel in mail HTML is not loaded when an agent opens the conversation: the HTML
+/// shown has no remote image source; the version with images comes only on request.
+async fn remote_images_are_held_back_until_the_agent_asks(db: Db) {
+    use app::backend::Backend;
+    let (acme, _) = accounts(&db).await;
+    let html = "From: Shop <news@shop.test>\r\nTo: support@acme.test\r\nSubject: Your order\r\n\
+        Message-ID: <pixel-1@shop.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+        <p>Thanks!</p><img src=\"https://track.shop.test/open.gif?r=42\" width=\"1\" height=\"1\">\
+        <img src=\"https://cdn.shop.test/logo.png\" alt=\"Shop logo\">\r\n";
+    let got = InboundService::new(db.clone())
+        .receive(acme, &raw(html.as_bytes()), Utc::now())
+        .await
+        .unwrap();
+    let agent = app::models::CurrentUser {
+        id: 1,
+        account_id: acme,
+        account_name: "Acme".into(),
+        email: "agent@acme.test".into(),
+        name: "Agent".into(),
+        role: app::models::Role::Agent,
+    };
+    let desk = server::services::desk::DeskService::new(db.clone(), "http://desk.test".into());
+    let detail = desk
+        .get_conversation(&agent, got.conversation_id)
+        .await
+        .unwrap();
+    let m = &detail.messages[0];
+    let shown = m.html_body.clone().unwrap();
+    assert!(shown.contains("<p>Thanks!</p>"), "{shown}");
+    assert!(shown.contains("Shop logo"), "{shown}");
+    assert!(!shown.contains("track.shop.test"), "{shown}");
+    assert!(!shown.contains("cdn.shop.test"), "{shown}");
+    let on_request = m.remote_images_html.clone().expect("images on request");
+    assert!(on_request.contains("https://track.shop.test/open.gif"));
+}
+on_both_backends!(remote_images_are_held_back_until_the_agent_asks);

@@ -134,10 +134,14 @@ async fn forged_pass_headers_lose_to_our_own_check(db: Db) {
     };
     let raw: &'static [u8] = Box::leak(forged().into_boxed_str()).as_bytes();
 
-    // Taking the header on trust: the forger's DMARC pass counts in their favour.
-    let trusting = InboundService::new(db.clone());
-    let before = trusting.receive(account, &mail(raw), now).await.unwrap();
-    assert!(hit_names(&before.rules).contains(&"DMARC_PASS".to_string()));
+    // Received over SMTP, the sender's own "everything passed" header is never read, even
+    // without a check of our own.
+    let unchecked = InboundService::new(db.clone());
+    let before = unchecked.receive(account, &mail(raw), now).await.unwrap();
+    let names = hit_names(&before.rules);
+    assert!(!names.contains(&"DMARC_PASS".to_string()), "{names:?}");
+    assert!(!names.contains(&"DKIM_VALID".to_string()), "{names:?}");
+    assert!(!names.contains(&"SPF_PASS".to_string()), "{names:?}");
 
     // Checking ourselves: no signature, unlisted server, p=reject: DMARC fails.
     let other = db.create_account("Globex", now).await.unwrap();
@@ -156,3 +160,104 @@ async fn forged_pass_headers_lose_to_our_own_check(db: Db) {
     );
 }
 on_both_backends!(forged_pass_headers_lose_to_our_own_check);
+
+/// A DNS server that never answers: every lookup times out.
+async fn silent_nameserver() -> (tokio::net::UdpSocket, std::net::SocketAddr) {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
+}
+
+#[tokio::test]
+async fn a_dns_timeout_is_no_result_never_the_senders_own_pass() {
+    let db = common::sqlite_db().await;
+    let now = chrono::Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    let (_socket, dns) = silent_nameserver().await;
+    let authenticator = MailAuthenticator::with_nameserver(dns)
+        .unwrap()
+        .with_deadline(std::time::Duration::from_millis(300));
+    // Signed, so DKIM has a key to look up, and carrying a forged "pass" header.
+    let (signed_raw, _) = signed(&forged()[forged().find("From:").unwrap()..]);
+    let raw = format!(
+        "Authentication-Results: mx.acme.test; spf=pass smtp.mailfrom=shop.test; dkim=pass header.d=shop.test; dmarc=pass header.from=shop.test\r\n{signed_raw}"
+    );
+    let started = std::time::Instant::now();
+    let received = InboundService::new(db.clone())
+        .with_authenticator(authenticator)
+        .receive(
+            account,
+            &InboundMail {
+                raw: raw.as_bytes(),
+                source: "smtp",
+                provider_id: None,
+                client: Some(client("192.0.2.10")),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let names = hit_names(&received.rules);
+    for pass in ["DMARC_PASS", "DKIM_VALID", "SPF_PASS"] {
+        assert!(!names.contains(&pass.to_string()), "{names:?}");
+    }
+}
+
+/// Mail that a forwarder posts over HTTP: its verdict counts only when the account listed its
+/// authserv-id, and then only the topmost header with that id.
+async fn http_mail_trusts_only_the_listed_forwarder(db: Db) {
+    let now = chrono::Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    let inbound = InboundService::new(db.clone());
+    let over_http = |raw: &'static [u8]| InboundMail {
+        raw,
+        source: "raw",
+        provider_id: None,
+        client: None,
+    };
+    let message = |n: u32, headers: &str| -> &'static [u8] {
+        let raw = format!(
+            "{headers}{}",
+            MESSAGE.replace("order-1042@", &format!("order-{n}@"))
+        );
+        Box::leak(raw.into_boxed_str()).as_bytes()
+    };
+    let pass = "Authentication-Results: mx.forwarder.test; spf=pass smtp.mailfrom=shop.test; dkim=pass header.d=shop.test; dmarc=pass header.from=shop.test\r\n";
+
+    // Nothing listed (the default): no header is read.
+    assert!(db.trusted_authserv_ids(account).await.unwrap().is_empty());
+    let got = inbound
+        .receive(account, &over_http(message(1, pass)), now)
+        .await
+        .unwrap();
+    assert!(!hit_names(&got.rules).contains(&"DMARC_PASS".to_string()));
+
+    db.set_trusted_authserv_ids(account, &["mx.forwarder.test".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(
+        db.trusted_authserv_ids(account).await.unwrap(),
+        ["mx.forwarder.test"]
+    );
+    let got = inbound
+        .receive(account, &over_http(message(2, pass)), now)
+        .await
+        .unwrap();
+    assert!(hit_names(&got.rules).contains(&"DMARC_PASS".to_string()));
+
+    // A header with another id above it is not the forwarder's, and below the forwarder's
+    // own header, a forged one with its id is never reached.
+    let forged_below = format!(
+        "Authentication-Results: evil.test; dmarc=pass\r\n\
+         Authentication-Results: mx.forwarder.test; dmarc=fail header.from=shop.test\r\n{pass}"
+    );
+    let got = inbound
+        .receive(account, &over_http(message(3, &forged_below)), now)
+        .await
+        .unwrap();
+    let names = hit_names(&got.rules);
+    assert!(names.contains(&"DMARC_FAIL".to_string()), "{names:?}");
+    assert!(!names.contains(&"DMARC_PASS".to_string()), "{names:?}");
+}
+on_both_backends!(http_mail_trusts_only_the_listed_forwarder);

@@ -522,3 +522,72 @@ async fn the_shared_transport_hides_its_relay_from_the_account(db: Db) {
     assert_eq!(last_delivery(&db, account2, c2).await.state, "deferred");
 }
 on_both_backends!(the_shared_transport_hides_its_relay_from_the_account);
+/// A contact whose display name (taken from their own From) is `spy@evil.test, Jane`.
+async fn contact_with_a_hostile_name(db: &Db, transport: TransportConfig) -> (i64, i64) {
+    let account = common::account_with_sender(db, transport).await;
+    db.upsert_contact(
+        account,
+        "jane@example.com",
+        Some("spy@evil.test, Jane"),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    (account, conversation(db, account, "jane@example.com").await)
+}
+
+/// Every address a `To:` value names, as a mail reader parses it.
+fn to_addresses(to: &str) -> Vec<String> {
+    let raw = format!("To: {to}\r\n\r\n");
+    let parsed = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    parsed
+        .to()
+        .map(|a| {
+            a.iter()
+                .filter_map(|a| a.address().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_display_name_with_a_comma_adds_no_recipient_through_the_api() {
+    let db = common::sqlite_db().await;
+    let (url, seen) = postmark_stub().await;
+    let transport = TransportConfig::Postmark {
+        base_url: url,
+        server_token: "server-token".into(),
+    };
+    let (account, c) = contact_with_a_hostile_name(&db, transport).await;
+    OutboundService::new(IngestService::new(db.clone()))
+        .reply(account, c, "Hello", Utc::now())
+        .await
+        .unwrap();
+    let body = seen.lock().unwrap().last().cloned().unwrap();
+    let to = body["To"].as_str().unwrap();
+    assert_eq!(to_addresses(to), ["jane@example.com"], "To: {to}");
+}
+
+#[tokio::test]
+async fn a_display_name_with_a_comma_adds_no_recipient_over_smtp() {
+    let db = common::sqlite_db().await;
+    let (relay, port) = relay().await;
+    let (account, c) = contact_with_a_hostile_name(&db, smtp(port)).await;
+    OutboundService::new(IngestService::new(db.clone()))
+        .reply(account, c, "Hello", Utc::now())
+        .await
+        .unwrap();
+    let sent = relay.accepted();
+    let (envelope, data) = &sent[0];
+    assert_eq!(envelope.rcpt_to, ["jane@example.com"]);
+    let message = mail_parser::MessageParser::default().parse(data).unwrap();
+    let to: Vec<_> = message
+        .to()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.address())
+        .collect();
+    assert_eq!(to, ["jane@example.com"]);
+}

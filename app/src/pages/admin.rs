@@ -4,7 +4,7 @@
 use super::ErrorNote;
 use crate::api::{
     get_account_overview, get_block_list, get_email_channel, get_org_log, AddBlock, AddSender,
-    RemoveBlock, SetSpamThreshold,
+    RemoveBlock, SetSpamThreshold, SetTrustedAuthservIds,
 };
 use crate::models::{BlockEntryView, LogQuery, RateView, SenderView, LOG_KINDS};
 use leptos::prelude::*;
@@ -36,8 +36,15 @@ fn AccountBox() -> impl IntoView {
 pub fn EmailChannelPage() -> impl IntoView {
     let save = ServerAction::<SetSpamThreshold>::new();
     let add_sender = ServerAction::<AddSender>::new();
+    let save_trusted = ServerAction::<SetTrustedAuthservIds>::new();
     let channel = Resource::new(
-        move || (save.version().get(), add_sender.version().get()),
+        move || {
+            (
+                save.version().get(),
+                add_sender.version().get(),
+                save_trusted.version().get(),
+            )
+        },
         |_| get_email_channel(),
     );
     view! {
@@ -108,6 +115,50 @@ pub fn EmailChannelPage() -> impl IntoView {
                 Some(Ok(v)) => {
                     view! { <p class="saved" role="status">"Saved: threshold " {format_threshold(v)}</p> }
                         .into_any()
+                }
+                None => ().into_any(),
+            }}
+        </section>
+        <section class="panel" data-testid="trusted-authserv">
+            <h2>"Trusted forwarders"</h2>
+            <p class="muted small">
+                "Mail posted to the inbound API by a forwarder (Postmark, a relay of your own) may                  carry the forwarder's Authentication-Results. Only the topmost such header whose                  authserv-id is listed here is read; with none listed, none is. Mail received over                  SMTP is always checked here instead. One authserv-id per line, e.g. mx.google.com."
+            </p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match channel.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(c) => {
+                            let current = c.trusted_authserv_ids.join("\n");
+                            view! {
+                                <ActionForm action=save_trusted attr:class="settings-form">
+                                    <label>
+                                        "Trusted authserv-ids"
+                                        <textarea
+                                            name="value"
+                                            rows="3"
+                                            data-testid="trusted-authserv-input"
+                                        >
+                                            {current}
+                                        </textarea>
+                                    </label>
+                                    <button type="submit">"Save"</button>
+                                </ActionForm>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            {move || match save_trusted.value().get() {
+                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                Some(Ok(ids)) => {
+                    let text = if ids.is_empty() {
+                        "Saved: no forwarder is trusted".to_string()
+                    } else {
+                        format!("Saved: trusting {}", ids.join(", "))
+                    };
+                    view! { <p class="saved" role="status">{text}</p> }.into_any()
                 }
                 None => ().into_any(),
             }}

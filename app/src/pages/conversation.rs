@@ -292,6 +292,30 @@ fn DeliveryLine(d: DeliveryView) -> impl IntoView {
     view
 }
 
+/// Mail HTML whose remote images are held back until the agent clicks "Load images".
+#[component]
+fn HtmlWithHeldImages(html: String, with_images: String) -> impl IntoView {
+    let (shown, show) = signal(false);
+    view! {
+        <Show when=move || !shown.get()>
+            <p class="muted small remote-images" data-testid="remote-images-blocked">
+                "Remote images are not loaded: they can tell the sender who read this and when. "
+                <button type="button" data-testid="load-images" on:click=move |_| show.set(true)>
+                    "Load images"
+                </button>
+            </p>
+        </Show>
+        {
+            let html = html.clone();
+            let with_images = with_images.clone();
+            move || {
+                let body = if shown.get() { with_images.clone() } else { html.clone() };
+                view! { <div class="message-body html" inner_html=body></div> }
+            }
+        }
+    }
+}
+
 #[component]
 fn MessageItem(m: MessageView) -> impl IntoView {
     let class = match m.direction {
@@ -331,9 +355,10 @@ fn MessageItem(m: MessageView) -> impl IntoView {
                 <time class="muted">{fmt_time(&m.created_at)}</time>
                 {score}
             </div>
-            {match m.html_body {
-                Some(html) => view! { <div class="message-body html" inner_html=html></div> }.into_any(),
-                None => view! { <pre class="message-body text">{m.text_body}</pre> }.into_any(),
+            {match (m.html_body, m.remote_images_html) {
+                (Some(html), Some(with_images)) => view! { <HtmlWithHeldImages html with_images /> }.into_any(),
+                (Some(html), None) => view! { <div class="message-body html" inner_html=html></div> }.into_any(),
+                (None, _) => view! { <pre class="message-body text">{m.text_body}</pre> }.into_any(),
             }}
             {delivery}
         </li>

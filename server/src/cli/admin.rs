@@ -104,3 +104,28 @@ pub async fn webhook_credential(
     writeln!(out, "e.g. curl -u {username}:{secret} … /webhooks/postmark")?;
     Ok(())
 }
+
+/// Sets the SNS topic whose SES notifications the credential `username` takes.
+pub async fn sns_topic(
+    db: &Db,
+    username: &str,
+    arn: &str,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let arn = arn.trim();
+    anyhow::ensure!(
+        arn.starts_with("arn:")
+            && arn.split(':').count() == 6
+            && !arn.contains(char::is_whitespace),
+        "{arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)"
+    );
+    anyhow::ensure!(
+        db.set_sns_topic_arn(username.trim(), Some(arn)).await?,
+        "no webhook credential named {username:?}"
+    );
+    writeln!(
+        out,
+        "SES notifications for {username} are taken from {arn} only"
+    )?;
+    Ok(())
+}

@@ -132,6 +132,34 @@ pub fn key_of(normalised: &str) -> i64 {
     (h ^ (h >> 31)) as i64
 }
 
+/// `name <address>` for a header or an API's address field, the name as an RFC 5322 §3.2.4
+/// quoted-string (backslash and quote escaped, line breaks and other controls dropped), so a
+/// name such as `spy@evil.test, Jane` stays one display name instead of adding a recipient.
+/// Without a usable name, the bare address.
+pub fn mailbox(name: Option<&str>, address: &str) -> String {
+    let name: String = name
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let name = name.trim();
+    if name.is_empty() {
+        return address.to_string();
+    }
+    let mut out = String::with_capacity(name.len() + address.len() + 6);
+    out.push('"');
+    for c in name.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push_str("\" <");
+    out.push_str(address);
+    out.push('>');
+    out
+}
+
 macro_rules! string_newtype_impls {
     ($t:ty) => {
         impl AsRef<str> for $t {
@@ -162,6 +190,30 @@ string_newtype_impls!(Domain);
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn mailbox_quotes_the_display_name_so_it_cannot_add_recipients() {
+        assert_eq!(mailbox(None, "a@b.test"), "a@b.test");
+        assert_eq!(mailbox(Some("  "), "a@b.test"), "a@b.test");
+        assert_eq!(
+            mailbox(Some("Jane Doe"), "a@b.test"),
+            "\"Jane Doe\" <a@b.test>"
+        );
+        let hostile = mailbox(Some("spy@evil.test, Jane"), "a@b.test");
+        assert_eq!(hostile, "\"spy@evil.test, Jane\" <a@b.test>");
+        let raw = format!("To: {hostile}\r\n\r\n");
+        let parsed = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .unwrap();
+        let to: Vec<_> = parsed.to().unwrap().iter().collect();
+        assert_eq!(to.len(), 1);
+        assert_eq!(to[0].address(), Some("a@b.test"));
+        assert_eq!(to[0].name(), Some("spy@evil.test, Jane"));
+        assert_eq!(
+            mailbox(Some("a \"q\" \\ b\r\nBcc: x@y"), "a@b.test"),
+            "\"a \\\"q\\\" \\\\ bBcc: x@y\" <a@b.test>"
+        );
+    }
+
     use super::*;
 
     /// `key_hash("jane.doe@example.com")`, computed by a separate Python implementation of

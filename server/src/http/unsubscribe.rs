@@ -91,7 +91,13 @@ async fn one_click(State(state): State<AppState>, Path(token): Path<String>) -> 
     match state
         .webhooks
         .ingest
-        .record_unsubscribe(owner.account_id, &owner.address, &token, Utc::now())
+        // The event is keyed by the token's hash: the token itself is stored nowhere.
+        .record_unsubscribe(
+            owner.account_id,
+            &owner.address,
+            &crate::storage::campaigns::hash_token(&token),
+            Utc::now(),
+        )
         .await
     {
         Ok(_) => html(

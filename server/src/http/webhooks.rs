@@ -4,9 +4,12 @@
 //! Every request carries the account's webhook credential (HTTP Basic); without it the answer
 //! is 401 and nothing is stored. The provider's own signature is checked on top where the
 //! provider signs (SNS: RSA over an X.509 certificate; SendGrid: ECDSA P-256 when a key is
-//! configured; Mailgun: HMAC-SHA256). The answer is 2xx only after the events are committed.
+//! configured; Mailgun: HMAC-SHA256), and so is its timestamp (a replay of an old signed
+//! request is refused; a Mailgun token is taken once), and for SNS the topic the account set.
+//! The answer is 2xx only after the events are committed.
 
 use super::AppState;
+use crate::domain::bounce::esp::freshness::{self, Freshness};
 use crate::domain::bounce::{self, Provider};
 use crate::services::ingest::{IngestReport, IngestService, RawError};
 use crate::storage::deliverability::{self as store, WebhookCredential};
@@ -100,6 +103,12 @@ pub enum WebhookError {
     Unauthorized(&'static str),
     #[error("signature check failed: {0}")]
     BadSignature(String),
+    /// Signed, but stale or seen before: a replay.
+    #[error("refused as a replay: {0}")]
+    Replayed(String),
+    /// Signed, but for a topic the account did not name.
+    #[error("{0}")]
+    WrongTopic(String),
     #[error("{0}")]
     Malformed(String),
     #[error("body larger than {limit} bytes")]
@@ -115,9 +124,10 @@ pub enum WebhookError {
 impl WebhookError {
     fn status(&self) -> StatusCode {
         match self {
-            WebhookError::Unauthorized(_) | WebhookError::BadSignature(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            WebhookError::Unauthorized(_)
+            | WebhookError::BadSignature(_)
+            | WebhookError::Replayed(_) => StatusCode::UNAUTHORIZED,
+            WebhookError::WrongTopic(_) => StatusCode::FORBIDDEN,
             WebhookError::Malformed(_) => StatusCode::BAD_REQUEST,
             WebhookError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             WebhookError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -130,6 +140,8 @@ impl WebhookError {
         match self {
             WebhookError::Unauthorized(_) => "unauthorized",
             WebhookError::BadSignature(_) => "bad_signature",
+            WebhookError::Replayed(_) => "replayed",
+            WebhookError::WrongTopic(_) => "wrong_topic",
             WebhookError::Malformed(_) => "malformed",
             WebhookError::TooLarge { .. } => "too_large",
             WebhookError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -289,6 +301,9 @@ async fn sendgrid(
             .ok_or_else(|| WebhookError::BadSignature("timestamp header missing".into()))?;
         signatures::verify_sendgrid(key, signature, timestamp, &payload)
             .map_err(WebhookError::BadSignature)?;
+        Freshness::of_unix(timestamp, Utc::now(), freshness::SIGNED_POST_MAX_AGE)
+            .check()
+            .map_err(|e| WebhookError::Replayed(e.into()))?;
     }
     ingest_json(&state, cred.account_id, Provider::Sendgrid, &payload).await
 }
@@ -326,7 +341,25 @@ async fn mailgun(
     };
     signatures::verify_mailgun(key, &timestamp, &token, &signature)
         .map_err(WebhookError::BadSignature)?;
-    ingest_json(&state, cred.account_id, Provider::Mailgun, &payload).await
+    let now = Utc::now();
+    Freshness::of_unix(&timestamp, now, freshness::SIGNED_POST_MAX_AGE)
+        .check()
+        .map_err(|e| WebhookError::Replayed(e.into()))?;
+    // Within the window the same signed request could be sent again: each token is taken once.
+    let forget_before = now - freshness::SIGNED_POST_MAX_AGE - freshness::MAX_CLOCK_SKEW;
+    let provider = Provider::Mailgun.as_str();
+    if !state
+        .db
+        .claim_webhook_token(cred.account_id, provider, &token, now, forget_before)
+        .await?
+    {
+        return Err(WebhookError::Replayed("token already used".into()));
+    }
+    let answer = ingest_json(&state, cred.account_id, Provider::Mailgun, &payload).await;
+    if answer.is_err() {
+        state.db.release_webhook_token(provider, &token).await?;
+    }
+    answer
 }
 
 #[tracing::instrument(skip_all)]
@@ -351,6 +384,26 @@ async fn ses(
             ))
         })?;
     message.verify(&pem).map_err(WebhookError::BadSignature)?;
+    // Anyone can publish a signed notification to a topic of their own: only the account's.
+    match cred.sns_topic_arn.as_deref() {
+        None => {
+            return Err(WebhookError::NotConfigured(
+                "no SNS topic is configured for this account's webhook credential \
+                 (webhook-credential --sns-topic-arn)"
+                    .into(),
+            ))
+        }
+        Some(topic) if topic != message.topic_arn => {
+            return Err(WebhookError::WrongTopic(format!(
+                "SNS topic {} is not this account's",
+                message.topic_arn
+            )))
+        }
+        Some(_) => {}
+    }
+    Freshness::of_rfc3339(&message.timestamp, Utc::now(), freshness::SNS_MAX_AGE)
+        .check()
+        .map_err(|e| WebhookError::Replayed(e.into()))?;
     match message.kind.as_str() {
         "SubscriptionConfirmation" | "UnsubscribeConfirmation" => {
             let mut tx = state.db.pool().begin().await.map_err(anyhow::Error::from)?;

@@ -1,7 +1,8 @@
 //! Campaigns: one message to a contact list through a bulk sender address.
 //!
-//! Preparing removes suppressed addresses first (counted and shown) and queues the rest with
-//! a per-recipient unsubscribe token; sending runs in the background, one recipient at a time,
+//! Preparing removes suppressed addresses first (counted and shown) and queues the rest, each
+//! with a random message key (its Message-ID and VERP address); sending issues each recipient
+//! an unsubscribe token (stored hashed) and runs in the background, one recipient at a time,
 //! with `List-Unsubscribe` + one-click `List-Unsubscribe-Post` (RFC 8058). A hard bounce takes
 //! the address off the list (the contact stays, marked). The complaint-rate guardrail pauses
 //! the campaign when the account's running 30-day rate reaches 0.3 %.
@@ -194,7 +195,7 @@ impl CampaignService {
                 address: a.as_str().to_string(),
                 status: "queued",
                 detail: None,
-                token: token(),
+                message_key: token(),
             });
         }
         let queued = rows.len();
@@ -208,7 +209,7 @@ impl CampaignService {
                 address: a.as_str().to_string(),
                 status: "skipped",
                 detail: Some(detail),
-                token: token(),
+                message_key: token(),
             });
         }
         let skipped = gate.suppressed.len();
@@ -322,9 +323,15 @@ impl CampaignService {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let domain = from.rsplit_once('@').map(|(_, d)| d).unwrap_or("localhost");
-        let message_id = format!("{}@{domain}", r.token);
-        let return_path = format!("bounces+{}@{domain}", r.token);
-        let unsubscribe = format!("{}/unsubscribe/{}", self.public_url, r.token);
+        // The message is named by its own key; the unsubscribe token appears only in the
+        // link (headers travel further: forwarded mail, bounces, logs).
+        let message_id = format!("{}@{domain}", r.message_key);
+        let return_path = format!("bounces+{}@{domain}", r.message_key);
+        let unsubscribe_token = token();
+        self.db
+            .issue_unsubscribe_token(r.id, &unsubscribe_token)
+            .await?;
+        let unsubscribe = format!("{}/unsubscribe/{unsubscribe_token}", self.public_url);
         let raw = build(
             from,
             from_name,

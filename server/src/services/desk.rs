@@ -4,6 +4,7 @@ use super::auth;
 use super::campaigns::{CampaignError, CampaignService};
 use super::ingest::{IngestService, ReactivateError};
 use super::outbound::{OutboundService, ReplyError};
+use super::sanitize::without_remote_images;
 use super::search::SearchQuery;
 use super::spam_filters::{FilterError, SpamFilters};
 use super::transport::{Security, TransportConfig};
@@ -265,6 +266,11 @@ impl Backend for DeskService {
             .await
             .map_err(internal)?
             .ok_or(ApiError::NotFound)?;
+        for m in &mut detail.messages {
+            if let Some(blocked) = m.html_body.as_deref().and_then(without_remote_images) {
+                m.remote_images_html = m.html_body.replace(blocked);
+            }
+        }
         if let Ok(sender) = EmailAddress::parse(&detail.summary.contact_email) {
             detail.sender_blocked_by = self
                 .db
@@ -491,7 +497,27 @@ impl Backend for DeskService {
                 .inbound_addresses(admin.account_id)
                 .await
                 .map_err(internal)?,
+            trusted_authserv_ids: self
+                .db
+                .trusted_authserv_ids(admin.account_id)
+                .await
+                .map_err(internal)?,
         })
+    }
+
+    async fn set_trusted_authserv_ids(
+        &self,
+        admin: &CurrentUser,
+        value: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        admin_only(admin)?;
+        let ids = crate::domain::spam::auth_results::parse_authserv_ids(value)
+            .map_err(ApiError::Invalid)?;
+        self.db
+            .set_trusted_authserv_ids(admin.account_id, &ids)
+            .await
+            .map_err(internal)?;
+        Ok(ids)
     }
 
     async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError> {

@@ -5,7 +5,7 @@
 use crate::domain::address::EmailAddress;
 use crate::domain::inbound::{self, BlockEntry, InboundAction, SpamReason};
 use crate::domain::spam::message::MailView;
-use crate::domain::spam::{AccountModel, BayesModel, RuleHit, ScoreContext, Scorer};
+use crate::domain::spam::{AccountModel, AuthSummary, BayesModel, RuleHit, ScoreContext, Scorer};
 use crate::services::mail_auth::{Client, MailAuthenticator, SpfSource};
 use crate::services::sanitize::sanitize_html;
 use crate::storage::deliverability::{insert_log, NewLogEntry};
@@ -256,20 +256,30 @@ impl InboundService {
             .domain_history(account_id, p.from.domain().as_str())
             .await?;
         let account_model = self.account_model(account_id).await?;
-        let verified = match &self.authenticator {
-            Some(authenticator) => {
-                // The header is only read (one more parse) when SPF cannot be checked here.
-                let upstream;
-                let spf = match &mail.client {
-                    Some(client) => SpfSource::Client(client),
-                    None => {
-                        upstream = self.scorer.upstream_auth(mail.raw);
-                        SpfSource::Upstream(&upstream)
-                    }
-                };
-                authenticator.verify(mail.raw, spf).await
+        let auth = match &mail.client {
+            // Received over SMTP: every header is the sender's own words, Authentication-Results
+            // included. Only our own check counts; without one (or past its deadline) there
+            // is no result.
+            Some(client) => match &self.authenticator {
+                Some(authenticator) => authenticator
+                    .verify(mail.raw, SpfSource::Client(client))
+                    .await
+                    .unwrap_or_default(),
+                None => AuthSummary::default(),
+            },
+            // Over HTTP from a forwarder: its topmost header, if the account listed its
+            // authserv-id; our own DKIM and DMARC on top when we can check.
+            None => {
+                let trusted = self.db.trusted_authserv_ids(account_id).await?;
+                let upstream = AuthSummary::from_trusted(&MailView::parse(mail.raw), &trusted);
+                match &self.authenticator {
+                    Some(authenticator) => authenticator
+                        .verify(mail.raw, SpfSource::Upstream(&upstream))
+                        .await
+                        .unwrap_or(upstream),
+                    None => upstream,
+                }
             }
-            None => None,
         };
         let report = {
             let ctx = ScoreContext {
@@ -277,8 +287,7 @@ impl InboundService {
                 reputation,
                 account_model: account_model.as_ref(),
             };
-            self.scorer
-                .score_with_auth(mail.raw, &ctx, verified.as_ref())
+            self.scorer.score_with_auth(mail.raw, &ctx, Some(&auth))
         };
         let score = report.score.points();
 

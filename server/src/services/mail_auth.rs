@@ -5,11 +5,11 @@
 //! DNS comes from a [`Zone`] first. A zone is either authoritative (every name it does not hold
 //! does not exist: tests, and deployments without DNS that still want to pin a few records) or
 //! a pass-through in front of the system resolver. Either way the whole check has a deadline;
-//! past it the message is scored on what its headers say, as before.
+//! past it there is no result: a DNS timeout never counts as a pass.
 //!
 //! SPF needs the connecting client (IP, HELO, MAIL FROM), which only the SMTP listener knows.
-//! For mail handed over by HTTP, the trusted upstream header's SPF verdict is kept ([`SpfSource`]) and DMARC is
-//! evaluated on it together with our own DKIM result.
+//! For mail handed over by HTTP, the SPF verdict of the upstream header the account trusts is
+//! kept ([`SpfSource`]) and DMARC is evaluated on it together with our own DKIM result.
 
 use crate::domain::spam::auth_results::{AuthResult, AuthSummary};
 use mail_auth::common::parse::TxtRecordParser;
@@ -185,6 +185,33 @@ impl MailAuthenticator {
         })
     }
 
+    /// Asks only the DNS server at `addr` (a local caching resolver, say), one try of at most
+    /// 2 s per lookup.
+    pub fn with_nameserver(addr: std::net::SocketAddr) -> anyhow::Result<Self> {
+        use mail_auth::hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+        let mut server = NameServerConfig::udp(addr.ip());
+        for connection in &mut server.connections {
+            connection.port = addr.port();
+        }
+        let mut opts = ResolverOpts::default();
+        opts.timeout = Duration::from_secs(2);
+        opts.attempts = 1;
+        let resolver =
+            MessageAuthenticator::new(ResolverConfig::from_parts(None, vec![], vec![server]), opts)
+                .map_err(|e| anyhow::anyhow!("DNS resolver: {e}"))?;
+        Ok(MailAuthenticator {
+            resolver,
+            zone: Arc::new(Zone::default()),
+            deadline: DEFAULT_DEADLINE,
+        })
+    }
+
+    /// The whole check must finish within `deadline` (default [`DEFAULT_DEADLINE`]).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
     /// Only the records of `zone`; nothing is looked up anywhere else.
     pub fn offline(zone: Zone) -> anyhow::Result<Self> {
         use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
@@ -207,7 +234,8 @@ impl MailAuthenticator {
     }
 
     /// What DKIM, SPF and DMARC say about `raw`, with SPF from `spf`. `None` when the message
-    /// cannot be read or the deadline passed: score on the headers then.
+    /// cannot be read or the deadline passed: no result, never a pass (and for mail received
+    /// over SMTP, never the message's own `Authentication-Results` instead).
     pub async fn verify(&self, raw: &[u8], spf: SpfSource<'_>) -> Option<AuthSummary> {
         match tokio::time::timeout(self.deadline, self.verify_now(raw, spf)).await {
             Ok(summary) => summary,

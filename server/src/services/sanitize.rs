@@ -11,9 +11,56 @@ pub fn sanitize_html(html: &str) -> String {
         .to_string()
 }
 
+/// Whether a URL would be fetched from another host (`http:`, `https:`, `//host`).
+fn is_remote(url: &str) -> bool {
+    let url = url.trim_start().to_ascii_lowercase();
+    url.starts_with("http:") || url.starts_with("https:") || url.starts_with("//")
+}
+
+/// Mail HTML as shown before an agent asks for images: remote image sources removed, so
+/// opening a message tells no tracking pixel who read it, when, or from which address. `None`
+/// when the HTML has no remote image (nothing to hold back).
+///
+/// Applied when a message is shown, not when it is stored, so messages stored earlier are
+/// covered too; the HTML is already sanitized, this only takes away.
+pub fn without_remote_images(html: &str) -> Option<String> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let found = Arc::new(AtomicBool::new(false));
+    let seen = found.clone();
+    let blocked = ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .set_tag_attribute_value("a", "target", "_blank")
+        .attribute_filter(move |element, attribute, value| {
+            if element == "img" && matches!(attribute, "src" | "srcset") && is_remote(value) {
+                seen.store(true, Ordering::Relaxed);
+                return None;
+            }
+            Some(value.into())
+        })
+        .clean(html)
+        .to_string();
+    found.load(Ordering::Relaxed).then_some(blocked)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_images_are_held_back_until_asked_for() {
+        let html = sanitize_html(
+            r#"<p>Hi</p><img src="https://track.test/p.gif?u=1" width="1"><img src="//cdn.test/a.png" alt="logo"><img src="cid:part1" alt="inline"><a href="https://shop.test">shop</a>"#,
+        );
+        let blocked = without_remote_images(&html).expect("remote images found");
+        assert!(!blocked.contains("track.test"), "{blocked}");
+        assert!(!blocked.contains("cdn.test"), "{blocked}");
+        assert!(blocked.contains(r#"alt="logo""#), "{blocked}");
+        assert!(blocked.contains(r#"href="https://shop.test""#), "{blocked}");
+        assert!(blocked.contains("<p>Hi</p>"));
+        assert_eq!(without_remote_images("<p>no images</p>"), None);
+        assert_eq!(without_remote_images(r#"<img src="cid:x">"#), None);
+    }
 
     #[test]
     fn scripts_and_event_handlers_are_removed() {

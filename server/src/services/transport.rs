@@ -2,6 +2,7 @@
 //! HTTP API. Each attempt ends in one [`Attempt`]: the reply code and text the other side
 //! gave, or a connection failure (treated like a 4xx: tried again later).
 
+use crate::domain::address::mailbox;
 use crate::domain::bounce::EnhancedStatus;
 use crate::domain::suppression::scope_by_trust::TransportKind;
 use serde::Serialize;
@@ -275,13 +276,11 @@ async fn postmark(base_url: &str, server_token: &str, raw: &[u8]) -> Attempt {
     let Some(message) = mail_parser::MessageParser::default().parse(raw) else {
         return Attempt::reply(554, "5.6.0 the message could not be read back for the API");
     };
+    // One mailbox each, its display name quoted: the name is the contact's own (from their
+    // From), and unquoted a comma in it would add a recipient the gate never saw.
     let addr = |a: Option<&mail_parser::Address>| {
         a.and_then(|a| a.first())
-            .map(|a| match (a.name(), a.address()) {
-                (Some(n), Some(e)) => format!("{n} <{e}>"),
-                (_, Some(e)) => e.to_string(),
-                _ => String::new(),
-            })
+            .and_then(|a| a.address().map(|e| mailbox(a.name(), e)))
             .unwrap_or_default()
     };
     let mut headers = Vec::new();

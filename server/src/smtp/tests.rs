@@ -72,6 +72,10 @@ async fn start(config: SmtpConfig) -> TestServer {
     }
 }
 
+async fn connect_raw(addr: SocketAddr) -> Client {
+    Client::raw(addr).await
+}
+
 /// A raw SMTP client that reads replies line by line.
 struct Client {
     reader: BufReader<OwnedReadHalf>,
@@ -79,6 +83,15 @@ struct Client {
 }
 
 impl Client {
+    /// Connects without reading the greeting.
+    async fn raw(addr: SocketAddr) -> Self {
+        let (read, writer) = TcpStream::connect(addr).await.unwrap().into_split();
+        Self {
+            reader: BufReader::new(read),
+            writer,
+        }
+    }
+
     /// Connects and checks the 220 greeting.
     async fn connect(addr: SocketAddr) -> Self {
         let (read, writer) = TcpStream::connect(addr).await.unwrap().into_split();
@@ -291,7 +304,7 @@ async fn message_at_the_size_limit_is_accepted() {
 }
 
 #[tokio::test]
-async fn pipelined_transaction_with_dot_stuffing_and_bare_lf() {
+async fn pipelined_transaction_with_dot_stuffing() {
     let server = start(SmtpConfig::default()).await;
     let mut client = Client::ready(server.addr).await;
     client
@@ -309,7 +322,7 @@ async fn pipelined_transaction_with_dot_stuffing_and_bare_lf() {
     assert_eq!(client.reply().await.0, 250);
     assert_eq!(client.reply().await.0, 354);
     client
-        .send(b"Subject: dots\r\n\r\n..one dot\r\n...two dots\r\n..\r\nbare lf\n.\n")
+        .send(b"Subject: dots\r\n\r\n..one dot\r\n...two dots\r\n..\r\nlast\r\n.\r\n")
         .await;
     assert_eq!(client.reply().await.0, 250);
     assert_eq!(client.cmd("QUIT").await.0, 221);
@@ -320,8 +333,134 @@ async fn pipelined_transaction_with_dot_stuffing_and_bare_lf() {
     assert_eq!(envelope.rcpt_to, ["one@inbound.test", "two@inbound.test"]);
     assert_eq!(
         data,
-        b"Subject: dots\r\n\r\n.one dot\r\n..two dots\r\n.\r\nbare lf\r\n"
+        b"Subject: dots\r\n\r\n.one dot\r\n..two dots\r\n.\r\nlast\r\n"
     );
+}
+
+/// SMTP smuggling: a second message hidden behind `LF . LF` (or `LF . CRLF`, `CR . CR`) inside
+/// the first one's data must neither end the data nor be stored; the message carrying it is
+/// refused with 5xx, and the session goes on in step with the client.
+#[tokio::test]
+async fn smuggled_message_behind_a_bare_newline_dot_is_refused_not_stored() {
+    for end in ["\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r\n"] {
+        let server = start(SmtpConfig::default()).await;
+        let mut client = Client::ready(server.addr).await;
+        assert_eq!(client.cmd("MAIL FROM:<a@example.org>").await.0, 250);
+        assert_eq!(client.cmd("RCPT TO:<one@inbound.test>").await.0, 250);
+        assert_eq!(client.cmd("DATA").await.0, 354);
+        let smuggled = format!(
+            "Subject: hello\r\n\r\nhi{end}MAIL FROM:<ceo@acme.test>\r\n\
+             RCPT TO:<two@inbound.test>\r\nDATA\r\nFrom: ceo@acme.test\r\n\r\n\
+             wire the money\r\n.\r\n"
+        );
+        client.send(smuggled.as_bytes()).await;
+        let (code, text) = client.reply().await;
+        assert_eq!(code, 554, "{end:?}: {text}");
+        assert!(text.starts_with("5.6.0 bare CR or LF"), "{text}");
+        // Nothing further was read as commands: the next reply is to NOOP.
+        assert_eq!(client.cmd("NOOP").await.0, 250, "{end:?}");
+        assert!(
+            server.sink.messages().is_empty(),
+            "{end:?}: something was stored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bare_lf_anywhere_in_the_data_refuses_the_message() {
+    let server = start(SmtpConfig::default()).await;
+    let mut client = Client::ready(server.addr).await;
+    assert_eq!(client.cmd("MAIL FROM:<a@example.org>").await.0, 250);
+    assert_eq!(client.cmd("RCPT TO:<one@inbound.test>").await.0, 250);
+    assert_eq!(client.cmd("DATA").await.0, 354);
+    client
+        .send(b"Subject: x\r\n\r\nbare lf\nhere\r\n.\r\n")
+        .await;
+    assert_eq!(client.reply().await.0, 554);
+    // The transaction is over; a clean one goes through.
+    assert_eq!(client.cmd("MAIL FROM:<a@example.org>").await.0, 250);
+    assert_eq!(client.cmd("RCPT TO:<one@inbound.test>").await.0, 250);
+    assert_eq!(client.cmd("DATA").await.0, 354);
+    client.send(b"Subject: x\r\n\r\nfine\r\n.\r\n").await;
+    assert_eq!(client.reply().await.0, 250);
+    let messages = server.sink.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].1, b"Subject: x\r\n\r\nfine\r\n");
+}
+
+#[tokio::test]
+async fn sessions_are_capped_in_all_and_per_client_address() {
+    let server = start(SmtpConfig {
+        max_sessions_per_ip: 2,
+        ..SmtpConfig::default()
+    })
+    .await;
+    let first = Client::ready(server.addr).await;
+    let _second = Client::ready(server.addr).await;
+    let mut third = connect_raw(server.addr).await;
+    let (code, text) = third.reply().await;
+    assert_eq!(
+        (code, text.as_str()),
+        (421, "4.7.0 too many connections, try again later")
+    );
+    third.expect_closed().await;
+    // A place is given back when a session ends.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Client::ready(server.addr).await;
+
+    let server = start(SmtpConfig {
+        max_sessions: 1,
+        ..SmtpConfig::default()
+    })
+    .await;
+    let _only = Client::ready(server.addr).await;
+    let mut next = connect_raw(server.addr).await;
+    assert_eq!(next.reply().await.0, 421);
+}
+
+#[tokio::test]
+async fn data_and_the_whole_session_have_deadlines() {
+    // A client that trickles its data, a line well within the idle timeout each time.
+    let server = start(SmtpConfig {
+        data_timeout: Duration::from_millis(300),
+        ..SmtpConfig::default()
+    })
+    .await;
+    let mut client = Client::ready(server.addr).await;
+    assert_eq!(client.cmd("MAIL FROM:<a@example.org>").await.0, 250);
+    assert_eq!(client.cmd("RCPT TO:<one@inbound.test>").await.0, 250);
+    assert_eq!(client.cmd("DATA").await.0, 354);
+    for _ in 0..5 {
+        // The server may have hung up already: what it said is read below.
+        let _ = client.writer.write_all(b"x\r\n").await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (code, text) = client.reply().await;
+    assert_eq!(
+        (code, text.as_str()),
+        (421, "4.4.2 time limit reached, closing connection")
+    );
+    client.expect_closed().await;
+    assert!(server.sink.messages().is_empty());
+
+    // A client that keeps the session alive with NOOPs.
+    let server = start(SmtpConfig {
+        session_timeout: Duration::from_millis(300),
+        ..SmtpConfig::default()
+    })
+    .await;
+    let mut client = Client::ready(server.addr).await;
+    let code = loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = client.writer.write_all(b"NOOP\r\n").await;
+        let (code, _) = client.reply().await;
+        if code != 250 {
+            break code;
+        }
+    };
+    assert_eq!(code, 421);
+    client.expect_closed().await;
 }
 
 #[tokio::test]

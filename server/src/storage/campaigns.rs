@@ -41,7 +41,9 @@ pub struct NewRecipient {
     /// `queued` or `skipped`.
     pub status: &'static str,
     pub detail: Option<String>,
-    pub token: String,
+    /// The random key naming this recipient's message (Message-ID, VERP return path). Not a
+    /// secret: the unsubscribe token is another one, issued when the message is sent.
+    pub message_key: String,
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +51,8 @@ pub struct QueuedRecipient {
     pub id: i64,
     pub contact_id: i64,
     pub address: String,
-    pub token: String,
+    /// See [`NewRecipient::message_key`].
+    pub message_key: String,
     /// Attempts made before this one.
     pub attempts: i64,
 }
@@ -61,6 +64,13 @@ pub struct TokenOwner {
     pub account_name: String,
     pub address: String,
     pub campaign_id: i64,
+}
+
+/// What is stored of an unsubscribe token: SHA-256, hex. The token has 128 random bits, so a
+/// plain hash (no salt, no stretching) cannot be reversed; a database leak unsubscribes nobody.
+pub fn hash_token(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Db {
@@ -189,7 +199,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<QueuedRecipient>> {
         let rows = sqlx::query(
-            "SELECT id, contact_id, address, unsubscribe_token, attempts FROM campaign_recipients \
+            "SELECT id, contact_id, address, message_key, attempts FROM campaign_recipients \
              WHERE campaign_id = $1 AND status = 'queued' \
              AND (next_attempt_at IS NULL OR next_attempt_at <= $3) ORDER BY id LIMIT $2",
         )
@@ -205,13 +215,55 @@ impl Db {
                     id: col(r, "id")?,
                     contact_id: col(r, "contact_id")?,
                     address: col(r, "address")?,
-                    token: col(r, "unsubscribe_token")?,
+                    message_key: col(r, "message_key")?,
                     attempts: col(r, "attempts")?,
                 })
             })
             .collect()
     }
 
+    /// Issues `token` as the recipient's unsubscribe token: only its hash is kept (the token
+    /// itself goes out in the message), and any token issued before stops working.
+    pub async fn issue_unsubscribe_token(
+        &self,
+        recipient_id: i64,
+        token: &str,
+    ) -> anyhow::Result<()> {
+        sqlx::query("UPDATE campaign_recipients SET unsubscribe_token = $1 WHERE id = $2")
+            .bind(hash_token(token))
+            .bind(recipient_id)
+            .execute(self.pool())
+            .await
+            .context("Failed to issue an unsubscribe token")?;
+        Ok(())
+    }
+
+    /// Hashes the unsubscribe tokens stored in the clear before migration 0010 (32 hex digits;
+    /// a hash has 64). Returns how many.
+    pub async fn hash_legacy_unsubscribe_tokens(&self) -> anyhow::Result<u64> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, unsubscribe_token FROM campaign_recipients \
+             WHERE length(unsubscribe_token) = 32",
+        )
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to read unhashed unsubscribe tokens")?;
+        let mut tx = self.pool().begin().await.context("Failed to begin")?;
+        for (id, token) in &rows {
+            sqlx::query("UPDATE campaign_recipients SET unsubscribe_token = $1 WHERE id = $2")
+                .bind(hash_token(token))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .context("Failed to hash an unsubscribe token")?;
+        }
+        tx.commit()
+            .await
+            .context("Failed to commit hashed tokens")?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Whose unsubscribe token `token` is (compared by hash).
     pub async fn token_owner(&self, token: &str) -> anyhow::Result<Option<TokenOwner>> {
         let row = sqlx::query(
             "SELECT c.account_id AS account_id, a.name AS account_name, r.address AS address, \
@@ -219,7 +271,7 @@ impl Db {
              JOIN campaigns c ON c.id = r.campaign_id JOIN accounts a ON a.id = c.account_id \
              WHERE r.unsubscribe_token = $1",
         )
-        .bind(token)
+        .bind(hash_token(token))
         .fetch_optional(self.pool())
         .await
         .context("Failed to look up an unsubscribe token")?;
@@ -355,20 +407,21 @@ pub async fn insert_recipients(
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from(
             "INSERT INTO campaign_recipients (campaign_id, contact_id, address, status, detail, \
-             unsubscribe_token) VALUES ",
+             message_key, unsubscribe_token) VALUES ",
         );
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push(',');
             }
-            let b = i * 5 + 2;
+            let b = i * 6 + 2;
             sql.push_str(&format!(
-                "($1, ${}, ${}, ${}, ${}, ${})",
+                "($1, ${}, ${}, ${}, ${}, ${}, ${})",
                 b,
                 b + 1,
                 b + 2,
                 b + 3,
-                b + 4
+                b + 4,
+                b + 5
             ));
         }
         let mut q = sqlx::query(&sql).bind(campaign_id);
@@ -378,7 +431,9 @@ pub async fn insert_recipients(
                 .bind(&r.address)
                 .bind(r.status)
                 .bind(&r.detail)
-                .bind(&r.token);
+                .bind(&r.message_key)
+                // Unique, and never the hash of any token: no link works until one is issued.
+                .bind(format!("unissued:{}", r.message_key));
         }
         q.execute(&mut *conn)
             .await

@@ -340,6 +340,7 @@ impl Db {
                 subject: col(r, "subject")?,
                 text_body: col(r, "text_body")?,
                 html_body: col(r, "html_body")?,
+                remote_images_html: None,
                 created_at: from_ms(col(r, "created_at")?),
                 spam_score: col::<Option<i64>>(r, "spam_score_centi")?.map(|c| c as f64 / 100.0),
                 spam_rules: col::<Option<String>>(r, "spam_rules")?

@@ -28,6 +28,9 @@ pub struct WebhookCredential {
     /// SendGrid's verification key (base64 DER SubjectPublicKeyInfo, P-256); `None` = the
     /// signature is not checked (the Basic credential still is).
     pub sendgrid_public_key: Option<String>,
+    /// The SNS topic (`arn:aws:sns:…`) the account's SES notifications come from; `None` =
+    /// SES notifications refused.
+    pub sns_topic_arn: Option<String>,
 }
 
 /// One delivery event to store (a provider event or one recipient of a raw notice).
@@ -1176,8 +1179,8 @@ impl Db {
         username: &str,
     ) -> anyhow::Result<Option<WebhookCredential>> {
         let row = sqlx::query(
-            "SELECT account_id, username, secret_hash, mailgun_signing_key, sendgrid_public_key \
-             FROM webhook_credentials WHERE username = $1",
+            "SELECT account_id, username, secret_hash, mailgun_signing_key, sendgrid_public_key, \
+             sns_topic_arn FROM webhook_credentials WHERE username = $1",
         )
         .bind(username)
         .fetch_optional(self.pool())
@@ -1190,9 +1193,68 @@ impl Db {
                 secret_hash: col(&r, "secret_hash")?,
                 mailgun_signing_key: col(&r, "mailgun_signing_key")?,
                 sendgrid_public_key: col(&r, "sendgrid_public_key")?,
+                sns_topic_arn: col(&r, "sns_topic_arn")?,
             })
         })
         .transpose()
+    }
+
+    /// Sets the SNS topic of the credential `username`; false when there is no such credential.
+    pub async fn set_sns_topic_arn(
+        &self,
+        username: &str,
+        arn: Option<&str>,
+    ) -> anyhow::Result<bool> {
+        let done =
+            sqlx::query("UPDATE webhook_credentials SET sns_topic_arn = $1 WHERE username = $2")
+                .bind(arn)
+                .bind(username)
+                .execute(self.pool())
+                .await
+                .context("Failed to set the SNS topic")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Claims the token of a signed webhook delivery: true the first time, false when it was
+    /// taken before (a replay). Tokens seen before `forget_before` (older than any timestamp
+    /// still accepted) are forgotten first.
+    pub async fn claim_webhook_token(
+        &self,
+        account_id: i64,
+        provider: &str,
+        token: &str,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        sqlx::query("DELETE FROM webhook_replays WHERE seen_at < $1")
+            .bind(to_ms(forget_before))
+            .execute(self.pool())
+            .await
+            .context("Failed to forget old webhook tokens")?;
+        let done = sqlx::query(
+            "INSERT INTO webhook_replays (provider, token, account_id, seen_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (provider, token) DO NOTHING",
+        )
+        .bind(provider)
+        .bind(token)
+        .bind(account_id)
+        .bind(to_ms(now))
+        .execute(self.pool())
+        .await
+        .context("Failed to remember a webhook token")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a claimed token back (its delivery could not be stored: the provider's retry
+    /// must get through).
+    pub async fn release_webhook_token(&self, provider: &str, token: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM webhook_replays WHERE provider = $1 AND token = $2")
+            .bind(provider)
+            .bind(token)
+            .execute(self.pool())
+            .await
+            .context("Failed to release a webhook token")?;
+        Ok(())
     }
 
     /// The account's delivery events, oldest first (for tests and the event details).

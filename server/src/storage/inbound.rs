@@ -132,6 +132,33 @@ impl Db {
         Ok(before)
     }
 
+    /// The authserv-ids whose `Authentication-Results` the account trusts on mail that comes
+    /// over HTTP (see `AuthSummary::from_trusted`); empty trusts none.
+    pub async fn trusted_authserv_ids(&self, account_id: i64) -> anyhow::Result<Vec<String>> {
+        let text: String =
+            sqlx::query_scalar("SELECT trusted_authserv_ids FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_one(self.pool())
+                .await
+                .context("Failed to read the trusted authserv-ids")?;
+        Ok(text.lines().map(str::to_string).collect())
+    }
+
+    /// Replaces the trusted authserv-ids (already checked by the caller).
+    pub async fn set_trusted_authserv_ids(
+        &self,
+        account_id: i64,
+        ids: &[String],
+    ) -> anyhow::Result<()> {
+        sqlx::query("UPDATE accounts SET trusted_authserv_ids = $1 WHERE id = $2")
+            .bind(ids.join("\n"))
+            .bind(account_id)
+            .execute(self.pool())
+            .await
+            .context("Failed to set the trusted authserv-ids")?;
+        Ok(())
+    }
+
     pub async fn block_list(&self, account_id: i64) -> anyhow::Result<Vec<BlockRow>> {
         let rows = sqlx::query(
             "SELECT id, kind, value, added_by, reason, added_at FROM block_list \

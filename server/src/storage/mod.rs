@@ -91,6 +91,10 @@ impl Db {
             .with_context(|| format!("Failed to connect to the {backend:?} database"))?;
         let db = Db { pool, backend };
         db.migrate().await?;
+        let hashed = db.hash_legacy_unsubscribe_tokens().await?;
+        if hashed > 0 {
+            tracing::info!(hashed, "hashed unsubscribe tokens stored before 0010");
+        }
         let keyed = db.backfill_address_keys().await?;
         if keyed > 0 {
             tracing::info!(

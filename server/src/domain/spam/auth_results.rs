@@ -96,6 +96,27 @@ impl AuthSummary {
         summary
     }
 
+    /// What a forwarder said, for mail that came over HTTP: the topmost header whose
+    /// authserv-id is one the account listed (RFC 8601 §5: the nearest hop; further down, the
+    /// sender could have written it). No listed id trusts nothing.
+    pub fn from_trusted(view: &MailView, trusted: &[String]) -> AuthSummary {
+        let mut summary = AuthSummary::default();
+        if let Some(h) = view
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "authentication-results")
+            .filter_map(|(_, v)| parse_header(v))
+            .find(|h| {
+                trusted
+                    .iter()
+                    .any(|t| h.authserv_id.eq_ignore_ascii_case(t))
+            })
+        {
+            summary.add(&h);
+        }
+        summary
+    }
+
     fn add(&mut self, header: &AuthResultsHeader) {
         for r in &header.results {
             let Some(result) = r.result else { continue };
@@ -134,6 +155,40 @@ impl AuthSummary {
             || (self.spf == Some(AuthResult::Pass)
                 && self.spf_domain.as_deref().is_some_and(aligned))
     }
+}
+
+/// How many authserv-ids an account may list.
+pub const MAX_TRUSTED_AUTHSERV_IDS: usize = 20;
+
+/// An admin's list of trusted authserv-ids (one per line, or separated by commas or spaces),
+/// lower-cased, without duplicates. An authserv-id is a host name in practice (RFC 8601 §2.5):
+/// letters, digits, `.`, `-` and `_`, at most 253 characters.
+pub fn parse_authserv_ids(input: &str) -> Result<Vec<String>, String> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in input.split(|c: char| c == ',' || c.is_whitespace()) {
+        if id.is_empty() {
+            continue;
+        }
+        let ok = id.len() <= 253
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if !ok {
+            return Err(format!(
+                "{id:?} is not an authserv-id (a host name such as mx.example.com)"
+            ));
+        }
+        let id = id.to_ascii_lowercase();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.len() > MAX_TRUSTED_AUTHSERV_IDS {
+        return Err(format!(
+            "at most {MAX_TRUSTED_AUTHSERV_IDS} authserv-ids can be trusted"
+        ));
+    }
+    Ok(ids)
 }
 
 /// Parses one header value; `None` when it has no authserv-id.
@@ -230,6 +285,44 @@ fn split_outside_quotes(s: &str, sep: char) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authserv_id_lists_are_parsed_or_refused() {
+        assert_eq!(parse_authserv_ids("").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_authserv_ids(" MX.Google.com,\nmx.forwarder.test  mx.google.com ").unwrap(),
+            ["mx.google.com", "mx.forwarder.test"]
+        );
+        assert!(parse_authserv_ids("mx.example.com; dmarc=pass").is_err());
+        assert!(parse_authserv_ids("<script>").is_err());
+        let many = (0..21)
+            .map(|i| format!("mx{i}.test"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(parse_authserv_ids(&many).is_err());
+    }
+
+    #[test]
+    fn only_the_topmost_header_of_a_listed_authserv_id_is_trusted() {
+        let raw = b"Authentication-Results: evil.test; dmarc=pass; dkim=pass header.d=bank.test\r\n\
+            Authentication-Results: mx.forwarder.test; spf=fail smtp.mailfrom=bank.test; dmarc=fail\r\n\
+            Authentication-Results: mx.forwarder.test; dmarc=pass\r\n\
+            From: a@bank.test\r\n\r\nhi";
+        let view = MailView::parse(raw);
+        assert_eq!(
+            AuthSummary::from_trusted(&view, &[]),
+            AuthSummary::default()
+        );
+        let none = ["other.test".to_string()];
+        assert_eq!(
+            AuthSummary::from_trusted(&view, &none),
+            AuthSummary::default()
+        );
+        let s = AuthSummary::from_trusted(&view, &["MX.Forwarder.test".to_string()]);
+        assert_eq!(s.dmarc, Some(AuthResult::Fail));
+        assert_eq!(s.spf, Some(AuthResult::Fail));
+        assert!(s.dkim_pass_domains.is_empty());
+    }
 
     #[test]
     fn parses_the_rfc_8601_appendix_example() {

@@ -2,6 +2,7 @@
 //! notices. One file per provider; each reads `serde_json::Value` so that unknown or added
 //! fields never break it, and refuses only payloads it cannot make sense of at all.
 
+pub mod freshness;
 pub mod mailgun;
 pub mod postmark;
 pub mod sendgrid;
