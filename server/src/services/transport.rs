@@ -152,31 +152,57 @@ impl Attempt {
     }
 }
 
-/// Sends `raw` (a complete RFC 5322 message) from `mail_from` (the envelope sender) to `to`.
+/// Sends `raw` (a complete RFC 5322 message) from `mail_from` (the envelope sender) to `to`,
+/// connecting only where the process's [`egress`](super::egress::egress) policy allows.
 pub async fn send(config: &TransportConfig, mail_from: &str, to: &str, raw: &[u8]) -> Attempt {
+    send_under(&super::egress::egress(), config, mail_from, to, raw).await
+}
+
+/// [`send`] under an explicit outbound policy.
+pub async fn send_under(
+    policy: &super::egress::Egress,
+    config: &TransportConfig,
+    mail_from: &str,
+    to: &str,
+    raw: &[u8],
+) -> Attempt {
     match config {
         TransportConfig::Smtp {
             host,
             port,
             security,
             login,
-        } => smtp(host, *port, *security, login.as_ref(), mail_from, to, raw).await,
+        } => {
+            // Connect to an address that was checked, not to the name (which could resolve
+            // elsewhere a moment later); TLS still verifies the name.
+            let addr = match policy.resolve(host, *port).await {
+                Ok(addrs) => addrs[0],
+                Err(why) => return Attempt::Unreachable(why),
+            };
+            let relay = Relay {
+                host,
+                addr,
+                security: *security,
+                login: login.as_ref(),
+            };
+            smtp(relay, mail_from, to, raw).await
+        }
         TransportConfig::Postmark {
             base_url,
             server_token,
-        } => postmark(base_url, server_token, raw).await,
+        } => postmark(policy, base_url, server_token, raw).await,
     }
 }
 
-async fn smtp(
-    host: &str,
-    port: u16,
+/// Where an SMTP attempt goes: the relay's name (for TLS and messages) and the checked address.
+struct Relay<'a> {
+    host: &'a str,
+    addr: std::net::SocketAddr,
     security: Security,
-    login: Option<&(String, String)>,
-    mail_from: &str,
-    to: &str,
-    raw: &[u8],
-) -> Attempt {
+    login: Option<&'a (String, String)>,
+}
+
+async fn smtp(relay: Relay<'_>, mail_from: &str, to: &str, raw: &[u8]) -> Attempt {
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::transport::smtp::client::Tls;
     use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -187,6 +213,13 @@ async fn smtp(
             format!("5.1.3 invalid address {to:?} or {mail_from:?}"),
         );
     };
+    let Relay {
+        host,
+        addr,
+        security,
+        login,
+    } = relay;
+    let port = addr.port();
     let envelope = match lettre::address::Envelope::new(Some(from), vec![rcpt]) {
         Ok(e) => e,
         Err(e) => return Attempt::reply(553, format!("5.1.3 {e}")),
@@ -199,10 +232,11 @@ async fn smtp(
             Err(e) => return Attempt::Unreachable(format!("TLS setup for {host}: {e}")),
         },
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(port)
-        .tls(tls)
-        .timeout(Some(SEND_TIMEOUT));
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+            .port(port)
+            .tls(tls)
+            .timeout(Some(SEND_TIMEOUT));
     if let Some((user, password)) = login {
         builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
     }
@@ -236,7 +270,15 @@ async fn smtp(
 
 /// Postmark's `POST /email`: the message's own fields as JSON, answered with an `ErrorCode`
 /// (0 = accepted) and the provider's `MessageID`.
-async fn postmark(base_url: &str, server_token: &str, raw: &[u8]) -> Attempt {
+async fn postmark(
+    policy: &super::egress::Egress,
+    base_url: &str,
+    server_token: &str,
+    raw: &[u8],
+) -> Attempt {
+    if let Err(why) = super::egress::check_api_url(policy, base_url) {
+        return Attempt::Unreachable(why);
+    }
     let Some(message) = mail_parser::MessageParser::default().parse(raw) else {
         return Attempt::reply(554, "5.6.0 the message could not be read back for the API");
     };
@@ -263,7 +305,15 @@ async fn postmark(base_url: &str, server_token: &str, raw: &[u8]) -> Attempt {
         "Headers": headers,
         "MessageStream": "outbound",
     });
-    let client = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
+    let client = match reqwest::Client::builder()
+        .timeout(SEND_TIMEOUT)
+        // A redirect could lead anywhere, a private address included.
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(super::egress::EgressResolver(
+            policy.clone(),
+        )))
+        .build()
+    {
         Ok(c) => c,
         Err(e) => return Attempt::Unreachable(format!("HTTP client: {e}")),
     };
