@@ -9,11 +9,18 @@ use crate::backend::{backend, require_admin, require_user, respond};
 
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ApiError> {
-    use crate::backend::SESSION_COOKIE;
-    let outcome = respond(backend()?.login(&email, &password).await)?;
+    use crate::backend::{session, SESSION_COOKIE};
+    let session = session().await?;
+    let outcome = respond(backend()?.login(&email, &password, session.client_ip).await)?;
     let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-        outcome.token, outcome.max_age_secs
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        outcome.token,
+        outcome.max_age_secs,
+        if session.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
     );
     let resp = expect_context::<leptos_axum::ResponseOptions>();
     if let Ok(v) = http::HeaderValue::from_str(&cookie) {
@@ -26,16 +33,79 @@ pub async fn login(email: String, password: String) -> Result<(), ApiError> {
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), ApiError> {
     use crate::backend::{session, SESSION_COOKIE};
-    if let Some(token) = session().await?.token {
-        respond(backend()?.logout(&token).await)?;
+    let session = session().await?;
+    if let Some(token) = &session.token {
+        respond(backend()?.logout(token).await)?;
     }
     let resp = expect_context::<leptos_axum::ResponseOptions>();
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let cookie = format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if session.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
     if let Ok(v) = http::HeaderValue::from_str(&cookie) {
         resp.append_header(http::header::SET_COOKIE, v);
     }
     leptos_axum::redirect("/login");
     Ok(())
+}
+
+/// Ends every session of the signed-in user, this one included.
+#[server(endpoint = "logout-everywhere")]
+pub async fn logout_everywhere() -> Result<(), ApiError> {
+    use crate::backend::{session, SESSION_COOKIE};
+    let user = require_user().await?;
+    respond(backend()?.logout_everywhere(&user).await)?;
+    let secure = session().await?.secure_cookies;
+    let resp = expect_context::<leptos_axum::ResponseOptions>();
+    let cookie = format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&cookie) {
+        resp.append_header(http::header::SET_COOKIE, v);
+    }
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(endpoint = "change-password")]
+pub async fn change_password(current: String, new: String) -> Result<(), ApiError> {
+    use crate::backend::session;
+    let user = require_user().await?;
+    let session = session().await?;
+    let token = session.token.unwrap_or_default();
+    respond(
+        backend()?
+            .change_password(&user, &token, &current, &new, session.client_ip)
+            .await,
+    )
+}
+
+#[server(endpoint = "admin/users")]
+pub async fn list_users() -> Result<Vec<UserView>, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.list_users(&admin).await)
+}
+
+/// A new random password for a user of the admin's account, shown once.
+#[server(endpoint = "admin/reset-password")]
+pub async fn reset_password(user_id: i64) -> Result<String, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.reset_password(&admin, user_id).await)
+}
+
+#[server(endpoint = "admin/user-disabled")]
+pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), ApiError> {
+    let admin = require_admin().await?;
+    respond(
+        backend()?
+            .set_user_disabled(&admin, user_id, disabled)
+            .await,
+    )
 }
 
 #[server(endpoint = "me")]

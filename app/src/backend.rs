@@ -12,6 +12,10 @@ use std::sync::Arc;
 pub struct AuthSession {
     pub user: Option<CurrentUser>,
     pub token: Option<String>,
+    /// The client's address (the peer, or the proxy's `X-Forwarded-For` when trusted).
+    pub client_ip: Option<std::net::IpAddr>,
+    /// Cookies get `Secure` (the site is served over https).
+    pub secure_cookies: bool,
 }
 
 pub const SESSION_COOKIE: &str = "dd_session";
@@ -25,8 +29,37 @@ pub struct LoginOutcome {
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
-    async fn login(&self, email: &str, password: &str) -> Result<LoginOutcome, ApiError>;
+    /// Checks the password (refused with 429 after too many failures for this email or IP).
+    async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<LoginOutcome, ApiError>;
     async fn logout(&self, token: &str) -> Result<(), ApiError>;
+    /// Ends every session of the user (this one included).
+    async fn logout_everywhere(&self, user: &CurrentUser) -> Result<(), ApiError>;
+    /// Changes the user's own password (the current one is checked); their other sessions end.
+    async fn change_password(
+        &self,
+        user: &CurrentUser,
+        token: &str,
+        current: &str,
+        new: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<(), ApiError>;
+    /// The users of the admin's account.
+    async fn list_users(&self, admin: &CurrentUser) -> Result<Vec<UserView>, ApiError>;
+    /// Gives a user of the admin's account a new random password (returned once) and ends
+    /// their sessions.
+    async fn reset_password(&self, admin: &CurrentUser, user_id: i64) -> Result<String, ApiError>;
+    /// Disables (no sign-in, sessions ended) or enables a user of the admin's account.
+    async fn set_user_disabled(
+        &self,
+        admin: &CurrentUser,
+        user_id: i64,
+        disabled: bool,
+    ) -> Result<(), ApiError>;
     async fn list_conversations(
         &self,
         user: &CurrentUser,
@@ -106,6 +139,9 @@ pub fn fail(e: ApiError) -> ApiError {
     if let Some(resp) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(code) = http::StatusCode::from_u16(e.status()) {
             resp.set_status(code);
+        }
+        if let ApiError::TooManyRequests(secs) = &e {
+            resp.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*secs));
         }
     }
     e

@@ -15,6 +15,9 @@ pub enum ApiError {
     /// Bad input, with a message meant for the person who typed it.
     #[error("{0}")]
     Invalid(String),
+    /// Too many failed attempts: try again after this many seconds (HTTP 429, `Retry-After`).
+    #[error("Too many failed attempts. Try again in {} minute(s).", .0.div_ceil(60))]
+    TooManyRequests(u64),
     #[error("Something went wrong on the server: {0}")]
     Internal(String),
     #[error("Request failed: {0}")]
@@ -28,6 +31,7 @@ impl ApiError {
             ApiError::Forbidden => 403,
             ApiError::NotFound => 404,
             ApiError::Invalid(_) => 422,
+            ApiError::TooManyRequests(_) => 429,
             ApiError::Internal(_) | ApiError::ServerFn(_) => 500,
         }
     }

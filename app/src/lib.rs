@@ -66,6 +66,8 @@ pub fn App() -> impl IntoView {
                         view=SpamFiltersPage
                     />
                     <Route path=path!("org-logging") view=OrgLoggingPage />
+                    <Route path=path!("settings/administration/users") view=UsersPage />
+                    <Route path=path!("account") view=YourAccountPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -275,6 +275,16 @@ pub struct EmailChannelView {
     pub rate: RateView,
 }
 
+/// A user of the account, as the admin's Users page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
 /// An admin's new sender address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewSenderForm {

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod secrets;
 pub mod services;
 pub mod smtp;
 pub mod storage;

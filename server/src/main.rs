@@ -53,6 +53,15 @@ struct ServeArgs {
     /// The shared API's server token (better given in the environment).
     #[arg(long, env = "SHARED_API_TOKEN", hide_env_values = true)]
     shared_api_token: Option<String>,
+    /// Let senders use relays and API URLs on loopback, private, link-local and other
+    /// non-public addresses (and plain-http API URLs). Off: an admin cannot make the server
+    /// connect into its own network.
+    #[arg(long, env = "ALLOW_PRIVATE_RELAYS")]
+    allow_private_relays: bool,
+    /// Where the key that seals relay passwords and API tokens is kept when `SECRETS_KEY` is
+    /// not set; created (mode 0600) on first start. Keep it apart from database backups.
+    #[arg(long, env = "SECRETS_KEY_FILE", default_value = "data/secrets.key")]
+    secrets_key_file: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -352,9 +361,24 @@ fn init_tracing() {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut shared = args.shared_transport()?;
-    let db = Db::connect(&args.database_url).await?;
+    let secrets = server::secrets::SecretBox::from_env_or_file(&args.secrets_key_file)?;
+    tracing::info!(key_id = secrets.key_id(), "secrets at rest: sealed");
+    let db = Db::connect(&args.database_url).await?.with_secrets(secrets);
+    match db.seal_secrets().await? {
+        0 => {}
+        n => tracing::info!(
+            sealed = n,
+            "sealed stored secrets (plaintext or an old key)"
+        ),
+    }
     let mut seeded = false;
     let mut relay = None;
+    let mut egress = if args.allow_private_relays {
+        tracing::warn!("senders may use private and loopback addresses (--allow-private-relays)");
+        server::services::egress::Egress::allow_private()
+    } else {
+        server::services::egress::Egress::public_only()
+    };
     if args.demo {
         // The demo's test relay: Acme's sender address sends through it.
         let relay_addr: SocketAddr = std::env::var("DEMO_RELAY_ADDR")
@@ -362,6 +386,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .parse()
             .context("DEMO_RELAY_ADDR is not an address like 127.0.0.1:2526")?;
         seeded = server::demo::seed_if_empty(&db, relay_addr).await?;
+        // The demo's own relay is on loopback: allowed, that address only.
+        egress = egress.allowing(relay_addr);
         match tokio::net::TcpListener::bind(relay_addr).await {
             Ok(l) => {
                 let sink = std::sync::Arc::new(server::smtp::rule_relay::RuleRelay::new());
@@ -385,6 +411,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(%relay_addr, error = %e, "demo relay not started"),
         }
     }
+    server::services::egress::set_egress(egress);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("Failed to listen on {}", args.addr))?;
@@ -408,6 +435,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
     }
     spawn_sweeper(state.webhooks.ingest.clone());
+    spawn_session_sweeper(state.desk.clone());
     spawn_retrier(
         state.desk.outbound().clone(),
         state.desk.campaigns().clone(),
@@ -504,6 +532,22 @@ fn spawn_sweeper(ingest: server::services::ingest::IngestService) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(released = n, "suppressions released"),
                 Err(e) => tracing::warn!(error = ?e, "suppression sweep failed"),
+            }
+        }
+    });
+}
+
+/// Deletes expired and idle sessions every ten minutes (they are refused anyway; this keeps
+/// the table small).
+fn spawn_session_sweeper(desk: server::services::desk::DeskService) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            match desk.sweep_sessions(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "dead sessions deleted"),
+                Err(e) => tracing::warn!(error = ?e, "session sweep failed"),
             }
         }
     });

@@ -286,6 +286,7 @@ async fn postmark_stub() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    common::allow_private_egress();
     (format!("http://{addr}"), seen)
 }
 

@@ -69,17 +69,25 @@ async fn accounts_users_and_sessions(db: Db) {
         .await
         .unwrap();
     assert_eq!(
-        db.session_user("tokenhash", now).await.unwrap().unwrap().id,
+        db.session_user("tokenhash", now, now - Duration::hours(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
         user
     );
     // Expired sessions are not sessions.
     assert!(db
-        .session_user("tokenhash", now + Duration::days(2))
+        .session_user("tokenhash", now + Duration::days(2), now)
         .await
         .unwrap()
         .is_none());
     db.delete_session("tokenhash").await.unwrap();
-    assert!(db.session_user("tokenhash", now).await.unwrap().is_none());
+    assert!(db
+        .session_user("tokenhash", now, now - Duration::hours(1))
+        .await
+        .unwrap()
+        .is_none());
 }
 on_both_backends!(accounts_users_and_sessions);
 

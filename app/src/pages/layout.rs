@@ -60,6 +60,11 @@ pub fn Layout() -> impl IntoView {
                                         </A>
                                     </li>
                                     <li>
+                                        <A href="/settings/administration/users">
+                                            "Administration › Users"
+                                        </A>
+                                    </li>
+                                    <li>
                                         <A href="/org-logging">"Org Logging"</A>
                                     </li>
                                 </ul>
@@ -79,6 +84,7 @@ pub fn Layout() -> impl IntoView {
                         }
                     })}
                 </Transition>
+                <a class="your-account" href="/account">"Your account"</a>
                 <ActionForm action=logout attr:class="logout">
                     <button type="submit">"Log out"</button>
                 </ActionForm>

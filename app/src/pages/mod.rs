@@ -6,6 +6,7 @@ mod conversations;
 mod layout;
 mod login;
 mod reporting;
+mod users;
 
 pub use admin::*;
 pub use campaigns::*;
@@ -15,6 +16,7 @@ pub use conversations::*;
 pub use layout::*;
 pub use login::*;
 pub use reporting::*;
+pub use users::*;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;

@@ -2,6 +2,7 @@
 //! that resolves the cookie once per request and refuses what the user may not see.
 
 pub mod inbound;
+pub mod security;
 mod session;
 pub mod unsubscribe;
 pub mod webhooks;
@@ -28,16 +29,26 @@ pub struct AppState {
     pub desk: DeskService,
     pub webhooks: webhooks::WebhookState,
     pub inbound: InboundService,
+    /// Security settings of the HTTP side (origin, https, timeouts, limits).
+    pub http: security::HttpConfig,
+    /// Requests being handled; at most `http.max_in_flight`.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// HTTP Basic failures (webhooks, raw bounces, inbound) per IP and per username.
+    pub basic_throttle: crate::services::throttle::Throttle,
 }
 
 impl AppState {
     pub fn new(db: Db, leptos_options: LeptosOptions) -> Self {
         let public = public_url(&leptos_options);
+        let http = security::HttpConfig::from_env(&public);
         // The one ingest service of the process (one group-commit writer, one credential
         // cache): every other service gets a clone of it.
         let ingest = IngestService::new(db.clone());
         AppState {
             leptos_options,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(http.max_in_flight)),
+            http,
+            basic_throttle: Default::default(),
             desk: DeskService::new(ingest.clone(), public),
             webhooks: webhooks::WebhookState::from_env(ingest),
             inbound: InboundService::new(db.clone()),
@@ -52,6 +63,19 @@ impl AppState {
         shared: Option<crate::services::transport::TransportConfig>,
     ) -> Self {
         self.desk = self.desk.with_shared_transport(shared.map(Arc::new));
+        self
+    }
+
+    /// Replaces the HTTP security settings (tests: https, small limits).
+    pub fn with_http_config(mut self, http: security::HttpConfig) -> Self {
+        self.in_flight = Arc::new(tokio::sync::Semaphore::new(http.max_in_flight));
+        self.http = http;
+        self
+    }
+
+    /// Replaces the HTTP Basic brute-force limits.
+    pub fn with_basic_throttle(mut self, throttle: crate::services::throttle::Throttle) -> Self {
+        self.basic_throttle = throttle;
         self
     }
 
@@ -80,17 +104,34 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(backend.clone()),
+            move || {
+                provide_context(backend.clone());
+                security::provide_csp_nonce();
+            },
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(fallback())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::session_layer,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::edge_layer,
+        ))
         .with_state(state)
+}
+
+/// Static files, and the not-found page (rendered with this response's CSP nonce).
+fn fallback() -> impl Fn(
+    axum::http::Uri,
+    State<AppState>,
+    axum::extract::Request,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>
+       + Clone
+       + Send
+       + 'static {
+    leptos_axum::file_and_error_handler_with_context(security::provide_csp_nonce, app::shell)
 }
 
 /// 200 after a database round trip; 503 when the database does not answer.
@@ -112,15 +153,73 @@ async fn healthz(State(db): State<Db>) -> impl IntoResponse {
     }
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves until `shutdown` resolves, then finishes in-flight requests. Each connection gets
+/// `http.header_read_timeout` to send a request's headers (a slow client does not hold a
+/// connection forever) and at most `http.max_connections` are open at once.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::Service;
+
+    let header_timeout = state.http.header_read_timeout;
+    let connections = Arc::new(tokio::sync::Semaphore::new(state.http.max_connections));
+    let app = router(state);
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            p = connections.clone().acquire_owned() => p?,
+            _ = shutdown.as_mut() => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.as_mut() => break,
+        };
+        while tasks.try_join_next().is_some() {}
+        let app = app.clone();
+        let mut closed = closed.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            let service =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(remote));
+                    app.clone().call(req)
+                });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                    return;
+                }
+                _ = closed.wait_for(|c| *c) => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = conn.await;
+        });
+    }
+    let _ = closing.send(true);
+    drop(listener);
+    while tasks.join_next().await.is_some() {}
     Ok(())
 }
 

@@ -66,7 +66,16 @@ pub async fn session_layer(
             _ => {}
         }
     }
-    req.extensions_mut().insert(AuthSession { user, token });
+    let client_ip = req
+        .extensions()
+        .get::<super::security::ClientIp>()
+        .and_then(|c| c.0);
+    req.extensions_mut().insert(AuthSession {
+        user,
+        token,
+        client_ip,
+        secure_cookies: state.http.https,
+    });
     next.run(req).await
 }
 

@@ -23,6 +23,12 @@ use chrono::{Duration, NaiveDate, Utc};
 /// How long a session cookie lives.
 pub const SESSION_DAYS: i64 = 14;
 
+/// A session not used for this long ends (sign in again).
+pub const SESSION_IDLE_HOURS: i64 = 12;
+
+/// The shortest password a user may choose.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
 #[derive(Clone)]
 pub struct DeskService {
     db: Db,
@@ -30,6 +36,8 @@ pub struct DeskService {
     filters: SpamFilters,
     outbound: OutboundService,
     campaigns: CampaignService,
+    /// Failed sign-ins per email and per client IP.
+    throttle: super::throttle::Throttle,
 }
 
 impl DeskService {
@@ -41,6 +49,7 @@ impl DeskService {
             campaigns: CampaignService::new(ingest.clone(), public_url),
             filters: SpamFilters::new(db.clone()),
             outbound: OutboundService::new(ingest.clone()),
+            throttle: Default::default(),
             ingest,
             db,
         }
@@ -73,8 +82,20 @@ impl DeskService {
 
     /// The user behind a session cookie's token, if the session is live.
     pub async fn user_for_token(&self, token: &str) -> anyhow::Result<Option<CurrentUser>> {
+        let now = Utc::now();
         self.db
-            .session_user(&auth::token_hash(token), Utc::now())
+            .session_user(
+                &auth::token_hash(token),
+                now,
+                now - Duration::hours(SESSION_IDLE_HOURS),
+            )
+            .await
+    }
+
+    /// Deletes expired and idle sessions; returns how many.
+    pub async fn sweep_sessions(&self, now: chrono::DateTime<Utc>) -> anyhow::Result<u64> {
+        self.db
+            .delete_dead_sessions(now, now - Duration::hours(SESSION_IDLE_HOURS))
             .await
     }
 }
@@ -184,27 +205,34 @@ fn internal(e: anyhow::Error) -> ApiError {
 
 #[async_trait::async_trait]
 impl Backend for DeskService {
-    async fn login(&self, email: &str, password: &str) -> Result<LoginOutcome, ApiError> {
+    async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<LoginOutcome, ApiError> {
         let wrong = || ApiError::Invalid("Wrong email or password.".into());
         if email.trim().is_empty() || password.is_empty() {
             return Err(ApiError::Invalid("Enter your email and password.".into()));
         }
+        if let Err(blocked) = self.throttle.check(client_ip, email) {
+            tracing::warn!(?client_ip, "sign-in refused: too many failures");
+            return Err(ApiError::TooManyRequests(blocked.retry_after_secs()));
+        }
         let creds = self.db.user_credentials(email).await.map_err(internal)?;
-        let Some(creds) = creds else {
-            // Spend the same time as a real check so response time does not reveal accounts.
-            let _ = tokio::task::spawn_blocking(|| {
-                auth::verify_password("x", "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$dGVzdA")
-            })
-            .await;
+        // An unknown email is checked against a real hash too: the answer takes as long.
+        let ok = auth::check_password(password, creds.as_ref().map(|c| c.password_hash.as_str()))
+            .await
+            .map_err(internal)?;
+        let Some(creds) = creds.filter(|_| ok) else {
+            self.throttle.failed(client_ip, email);
             return Err(wrong());
         };
-        let password = password.to_string();
-        let hash = creds.password_hash.clone();
-        let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-            .await
-            .map_err(|e| internal(e.into()))?;
-        if !ok {
-            return Err(wrong());
+        self.throttle.succeeded(email);
+        if creds.disabled {
+            return Err(ApiError::Invalid(
+                "This user is disabled. Ask an admin of your account.".into(),
+            ));
         }
         let token = auth::new_token();
         let now = Utc::now();
@@ -234,6 +262,142 @@ impl Backend for DeskService {
             .delete_session(&auth::token_hash(token))
             .await
             .map_err(internal)
+    }
+
+    async fn logout_everywhere(&self, user: &CurrentUser) -> Result<(), ApiError> {
+        let ended = self
+            .db
+            .delete_user_sessions(user.id, None)
+            .await
+            .map_err(internal)?;
+        tracing::info!(user_id = user.id, ended, "signed out everywhere");
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        user: &CurrentUser,
+        token: &str,
+        current: &str,
+        new: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<(), ApiError> {
+        if new.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(ApiError::Invalid(format!(
+                "The new password needs at least {MIN_PASSWORD_CHARS} characters."
+            )));
+        }
+        if new == current {
+            return Err(ApiError::Invalid(
+                "The new password is the same as the current one.".into(),
+            ));
+        }
+        // The current password is guessed under the same limits as a sign-in.
+        if let Err(blocked) = self.throttle.check(client_ip, &user.email) {
+            return Err(ApiError::TooManyRequests(blocked.retry_after_secs()));
+        }
+        let creds = self
+            .db
+            .user_credentials(&user.email)
+            .await
+            .map_err(internal)?
+            .ok_or(ApiError::Unauthorized)?;
+        let ok = auth::check_password(current, Some(&creds.password_hash))
+            .await
+            .map_err(internal)?;
+        if !ok {
+            self.throttle.failed(client_ip, &user.email);
+            return Err(ApiError::Invalid("The current password is wrong.".into()));
+        }
+        self.throttle.succeeded(&user.email);
+        let hash = auth::hash_password(new).map_err(internal)?;
+        if !self
+            .db
+            .set_password_hash(user.account_id, user.id, &hash)
+            .await
+            .map_err(internal)?
+        {
+            return Err(ApiError::NotFound);
+        }
+        // Whoever else holds a session (the reason to change it, often) is signed out.
+        self.db
+            .delete_user_sessions(user.id, Some(&auth::token_hash(token)))
+            .await
+            .map_err(internal)?;
+        tracing::info!(user_id = user.id, "password changed");
+        Ok(())
+    }
+
+    async fn list_users(&self, admin: &CurrentUser) -> Result<Vec<UserView>, ApiError> {
+        admin_only(admin)?;
+        Ok(self
+            .db
+            .list_users(admin.account_id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|r| UserView {
+                id: r.user.id,
+                email: r.user.email,
+                name: r.user.name,
+                role: r.user.role,
+                disabled: r.disabled,
+            })
+            .collect())
+    }
+
+    async fn reset_password(&self, admin: &CurrentUser, user_id: i64) -> Result<String, ApiError> {
+        admin_only(admin)?;
+        let password = auth::new_token()[..20].to_string();
+        let hash = auth::hash_password(&password).map_err(internal)?;
+        // Scoped to the admin's account: another account's user is "not found".
+        if !self
+            .db
+            .set_password_hash(admin.account_id, user_id, &hash)
+            .await
+            .map_err(internal)?
+        {
+            return Err(ApiError::NotFound);
+        }
+        self.db
+            .delete_user_sessions(user_id, None)
+            .await
+            .map_err(internal)?;
+        tracing::info!(admin_id = admin.id, user_id, "password reset by an admin");
+        Ok(password)
+    }
+
+    async fn set_user_disabled(
+        &self,
+        admin: &CurrentUser,
+        user_id: i64,
+        disabled: bool,
+    ) -> Result<(), ApiError> {
+        admin_only(admin)?;
+        if disabled && user_id == admin.id {
+            return Err(ApiError::Invalid("You cannot disable yourself.".into()));
+        }
+        if !self
+            .db
+            .set_user_disabled(admin.account_id, user_id, disabled, Utc::now())
+            .await
+            .map_err(internal)?
+        {
+            return Err(ApiError::NotFound);
+        }
+        if disabled {
+            self.db
+                .delete_user_sessions(user_id, None)
+                .await
+                .map_err(internal)?;
+        }
+        tracing::info!(
+            admin_id = admin.id,
+            user_id,
+            disabled,
+            "user disabled or enabled"
+        );
+        Ok(())
     }
 
     async fn list_conversations(
@@ -574,6 +738,9 @@ impl Backend for DeskService {
                 let security =
                     Security::parse(text(&form.smtp_security).as_deref().unwrap_or("starttls"))
                         .ok_or_else(|| invalid("Security is none, starttls or tls.".into()))?;
+                // Names are checked again on what they resolve to, at each connection.
+                super::egress::check_relay_host(&super::egress::egress(), &host, port)
+                    .map_err(invalid)?;
                 TransportConfig::Smtp {
                     host,
                     port,
@@ -584,9 +751,8 @@ impl Backend for DeskService {
             "postmark" => {
                 let base_url =
                     text(&form.api_url).unwrap_or_else(|| "https://api.postmarkapp.com".into());
-                if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-                    return Err(invalid("The API URL starts with https://".into()));
-                }
+                super::egress::check_api_url(&super::egress::egress(), &base_url)
+                    .map_err(invalid)?;
                 TransportConfig::Postmark {
                     base_url,
                     server_token: text(&form.api_token)

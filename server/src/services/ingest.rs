@@ -18,7 +18,6 @@ use crate::domain::suppression::{
     complaint_rate, gate, policy, sweep, AccountId, GateResult, LogKind, MailKind, Scope,
     SuppressionIndex,
 };
-use crate::services::auth::verify_password;
 use crate::storage::deliverability::{self as store, NewDeliveryEvent, NewLogEntry};
 use crate::storage::Db;
 use anyhow::Context;
@@ -215,6 +214,8 @@ impl IngestService {
             if let Ok(mut m) = self.verified.lock() {
                 m.remove(username);
             }
+            // As long as a wrong password: the time does not tell which usernames exist.
+            crate::services::auth::check_password(password, None).await?;
             return Ok(None);
         };
         // This password verified against this very secret before (a new secret needs a new
@@ -248,11 +249,9 @@ impl IngestService {
         if remember() {
             return Ok(Some(cred));
         }
-        let hash = cred.secret_hash.clone();
-        let password = password.to_string();
         self.verifications
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        let ok = crate::services::auth::check_password(password, Some(&cred.secret_hash))
             .await
             .context("Failed to verify a webhook password");
         if let Ok(mut m) = self.verifying.lock() {

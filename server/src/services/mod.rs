@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod campaigns;
 pub mod desk;
+pub mod egress;
 pub mod inbound;
 pub mod inbound_smtp;
 pub mod ingest;
@@ -12,4 +13,5 @@ pub mod outbound;
 pub mod sanitize;
 pub mod search;
 pub mod spam_filters;
+pub mod throttle;
 pub mod transport;

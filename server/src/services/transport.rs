@@ -102,7 +102,11 @@ pub async fn send_via(
     raw: &[u8],
 ) -> Attempt {
     match (config, shared) {
-        (TransportConfig::Shared, Some(s)) => send(s, mail_from, to, raw).await,
+        // The operator set the shared transport (serve options), not an account: the private
+        // address check guards against accounts, so it does not apply here.
+        (TransportConfig::Shared, Some(s)) => {
+            send_under(&super::egress::Egress::allow_private(), s, mail_from, to, raw).await
+        }
         (c, _) => send(c, mail_from, to, raw).await,
     }
 }
@@ -185,34 +189,60 @@ impl Attempt {
     }
 }
 
-/// Sends `raw` (a complete RFC 5322 message) from `mail_from` (the envelope sender) to `to`.
+/// Sends `raw` (a complete RFC 5322 message) from `mail_from` (the envelope sender) to `to`,
+/// connecting only where the process's [`egress`](super::egress::egress) policy allows.
 pub async fn send(config: &TransportConfig, mail_from: &str, to: &str, raw: &[u8]) -> Attempt {
+    send_under(&super::egress::egress(), config, mail_from, to, raw).await
+}
+
+/// [`send`] under an explicit outbound policy.
+pub async fn send_under(
+    policy: &super::egress::Egress,
+    config: &TransportConfig,
+    mail_from: &str,
+    to: &str,
+    raw: &[u8],
+) -> Attempt {
     match config {
         TransportConfig::Smtp {
             host,
             port,
             security,
             login,
-        } => smtp(host, *port, *security, login.as_ref(), mail_from, to, raw).await,
+        } => {
+            // Connect to an address that was checked, not to the name (which could resolve
+            // elsewhere a moment later); TLS still verifies the name.
+            let addr = match policy.resolve(host, *port).await {
+                Ok(addrs) => addrs[0],
+                Err(why) => return Attempt::Unreachable(why),
+            };
+            let relay = Relay {
+                host,
+                addr,
+                security: *security,
+                login: login.as_ref(),
+            };
+            smtp(relay, mail_from, to, raw).await
+        }
         TransportConfig::Postmark {
             base_url,
             server_token,
-        } => postmark(base_url, server_token, raw).await,
+        } => postmark(policy, base_url, server_token, raw).await,
         TransportConfig::Shared => Attempt::Unreachable(
             "this deployment has no shared transport configured (serve --shared-relay)".into(),
         ),
     }
 }
 
-async fn smtp(
-    host: &str,
-    port: u16,
+/// Where an SMTP attempt goes: the relay's name (for TLS and messages) and the checked address.
+struct Relay<'a> {
+    host: &'a str,
+    addr: std::net::SocketAddr,
     security: Security,
-    login: Option<&(String, String)>,
-    mail_from: &str,
-    to: &str,
-    raw: &[u8],
-) -> Attempt {
+    login: Option<&'a (String, String)>,
+}
+
+async fn smtp(relay: Relay<'_>, mail_from: &str, to: &str, raw: &[u8]) -> Attempt {
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::transport::smtp::client::Tls;
     use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -223,6 +253,13 @@ async fn smtp(
             format!("5.1.3 invalid address {to:?} or {mail_from:?}"),
         );
     };
+    let Relay {
+        host,
+        addr,
+        security,
+        login,
+    } = relay;
+    let port = addr.port();
     let envelope = match lettre::address::Envelope::new(Some(from), vec![rcpt]) {
         Ok(e) => e,
         Err(e) => return Attempt::reply(553, format!("5.1.3 {e}")),
@@ -235,10 +272,11 @@ async fn smtp(
             Err(e) => return Attempt::Unreachable(format!("TLS setup for {host}: {e}")),
         },
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(port)
-        .tls(tls)
-        .timeout(Some(SEND_TIMEOUT));
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+            .port(port)
+            .tls(tls)
+            .timeout(Some(SEND_TIMEOUT));
     if let Some((user, password)) = login {
         builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
     }
@@ -272,7 +310,15 @@ async fn smtp(
 
 /// Postmark's `POST /email`: the message's own fields as JSON, answered with an `ErrorCode`
 /// (0 = accepted) and the provider's `MessageID`.
-async fn postmark(base_url: &str, server_token: &str, raw: &[u8]) -> Attempt {
+async fn postmark(
+    policy: &super::egress::Egress,
+    base_url: &str,
+    server_token: &str,
+    raw: &[u8],
+) -> Attempt {
+    if let Err(why) = super::egress::check_api_url(policy, base_url) {
+        return Attempt::Unreachable(why);
+    }
     let Some(message) = mail_parser::MessageParser::default().parse(raw) else {
         return Attempt::reply(554, "5.6.0 the message could not be read back for the API");
     };
@@ -297,7 +343,15 @@ async fn postmark(base_url: &str, server_token: &str, raw: &[u8]) -> Attempt {
         "Headers": headers,
         "MessageStream": "outbound",
     });
-    let client = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
+    let client = match reqwest::Client::builder()
+        .timeout(SEND_TIMEOUT)
+        // A redirect could lead anywhere, a private address included.
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(super::egress::EgressResolver(
+            policy.clone(),
+        )))
+        .build()
+    {
         Ok(c) => c,
         Err(e) => return Attempt::Unreachable(format!("HTTP client: {e}")),
     };

@@ -98,7 +98,13 @@ impl Session {
 
     /// Carries out one command and returns its reply.
     async fn execute(&mut self, command: Command) -> io::Result<Reply> {
-        tracing::debug!(peer = %self.peer, ?command, "smtp command");
+        match &command {
+            // An AUTH response is the credential itself (base64 is no disguise): never logged.
+            Command::Auth { mechanism, .. } => {
+                tracing::debug!(peer = %self.peer, %mechanism, "smtp command AUTH (response not logged)")
+            }
+            _ => tracing::debug!(peer = %self.peer, ?command, "smtp command"),
+        }
         let host = &self.config.hostname;
         Ok(match command {
             Command::Helo(name) => {

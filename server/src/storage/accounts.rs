@@ -9,6 +9,14 @@ use chrono::{DateTime, Utc};
 pub struct UserCredentials {
     pub user: CurrentUser,
     pub password_hash: String,
+    /// An admin disabled this user: no sign-in.
+    pub disabled: bool,
+}
+
+/// A user as the account's admin sees them.
+pub struct UserRow {
+    pub user: CurrentUser,
+    pub disabled: bool,
 }
 
 const USER_COLUMNS: &str = "u.id AS id, u.account_id AS account_id, a.name AS account_name, \
@@ -69,7 +77,8 @@ impl Db {
 
     pub async fn user_credentials(&self, email: &str) -> anyhow::Result<Option<UserCredentials>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, u.password_hash AS password_hash \
+            "SELECT {USER_COLUMNS}, u.password_hash AS password_hash, \
+             CASE WHEN u.disabled_at IS NULL THEN 0 ELSE 1 END AS disabled \
              FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.email = $1"
         );
         let row = sqlx::query(&sql)
@@ -81,6 +90,7 @@ impl Db {
             Ok(UserCredentials {
                 user: user_from_row(&r)?,
                 password_hash: col(&r, "password_hash")?,
+                disabled: col::<i32>(&r, "disabled")? != 0,
             })
         })
         .transpose()
@@ -102,7 +112,8 @@ impl Db {
         expires_at: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $3)",
         )
         .bind(token_hash)
         .bind(user_id)
@@ -114,22 +125,136 @@ impl Db {
         Ok(())
     }
 
+    /// The user of a live session: not expired, used since `idle_since`, its user not
+    /// disabled. Marks the session used at `now` (at most once a minute: one write per minute
+    /// of activity, not per request).
     pub async fn session_user(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
     ) -> anyhow::Result<Option<CurrentUser>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
-             JOIN accounts a ON a.id = u.account_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+            "SELECT {USER_COLUMNS}, s.last_seen_at AS last_seen_at FROM sessions s \
+             JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 \
+             AND u.disabled_at IS NULL"
         );
         let row = sqlx::query(&sql)
             .bind(token_hash)
             .bind(to_ms(now))
+            .bind(to_ms(idle_since))
             .fetch_optional(self.pool())
             .await
             .context("Failed to look up a session")?;
-        row.as_ref().map(user_from_row).transpose()
+        let Some(row) = row else { return Ok(None) };
+        let last_seen: i64 = col(&row, "last_seen_at")?;
+        if to_ms(now) - last_seen >= 60_000 {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(to_ms(now))
+                .bind(token_hash)
+                .execute(self.pool())
+                .await
+                .context("Failed to mark a session used")?;
+        }
+        user_from_row(&row).map(Some)
+    }
+
+    /// Deletes the sessions that expired or were not used since `idle_since`.
+    pub async fn delete_dead_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> anyhow::Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                .bind(to_ms(now))
+                .bind(to_ms(idle_since))
+                .execute(self.pool())
+                .await
+                .context("Failed to delete dead sessions")?
+                .rows_affected(),
+        )
+    }
+
+    /// Ends every session of a user, except the one with `keep` (its token hash).
+    pub async fn delete_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+    ) -> anyhow::Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id)
+                .bind(keep.unwrap_or(""))
+                .execute(self.pool())
+                .await
+                .context("Failed to end a user's sessions")?
+                .rows_affected(),
+        )
+    }
+
+    /// The users of an account, by email.
+    pub async fn list_users(&self, account_id: i64) -> anyhow::Result<Vec<UserRow>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, CASE WHEN u.disabled_at IS NULL THEN 0 ELSE 1 END AS disabled \
+             FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.account_id = $1 \
+             ORDER BY u.email"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account_id)
+            .fetch_all(self.pool())
+            .await
+            .context("Failed to list users")?;
+        rows.iter()
+            .map(|r| {
+                Ok(UserRow {
+                    user: user_from_row(r)?,
+                    disabled: col::<i32>(r, "disabled")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Sets a user's password hash; false when the user is not in this account.
+    pub async fn set_password_hash(
+        &self,
+        account_id: i64,
+        user_id: i64,
+        password_hash: &str,
+    ) -> anyhow::Result<bool> {
+        Ok(
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND account_id = $3")
+                .bind(password_hash)
+                .bind(user_id)
+                .bind(account_id)
+                .execute(self.pool())
+                .await
+                .context("Failed to set a password")?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    /// Disables (or enables again) a user; false when the user is not in this account.
+    pub async fn set_user_disabled(
+        &self,
+        account_id: i64,
+        user_id: i64,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        Ok(
+            sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND account_id = $3")
+                .bind(disabled.then(|| to_ms(now)))
+                .bind(user_id)
+                .bind(account_id)
+                .execute(self.pool())
+                .await
+                .context("Failed to disable a user")?
+                .rows_affected()
+                == 1,
+        )
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {

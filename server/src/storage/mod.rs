@@ -35,6 +35,8 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Seals relay passwords and API tokens; without it they are stored as given.
+    secrets: Option<std::sync::Arc<crate::secrets::SecretBox>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -46,6 +48,37 @@ impl std::fmt::Debug for Db {
 }
 
 impl Db {
+    /// Seals secrets (relay passwords, API tokens) with `secrets` from now on, and opens them.
+    /// [`Db::seal_secrets`] seals those stored before.
+    pub fn with_secrets(mut self, secrets: crate::secrets::SecretBox) -> Db {
+        self.secrets = Some(std::sync::Arc::new(secrets));
+        self
+    }
+
+    /// A secret as stored: sealed when there is a key.
+    pub(crate) fn seal(&self, purpose: &str, plaintext: Option<String>) -> Option<String> {
+        match &self.secrets {
+            Some(s) => plaintext.map(|p| s.seal(purpose, &p)),
+            None => plaintext,
+        }
+    }
+
+    /// A stored secret's plaintext.
+    pub(crate) fn open(
+        &self,
+        purpose: &str,
+        stored: Option<String>,
+    ) -> anyhow::Result<Option<String>> {
+        match (&self.secrets, stored) {
+            (_, None) => Ok(None),
+            (Some(s), Some(v)) => s.open(purpose, &v).map(Some),
+            (None, Some(v)) if v.starts_with("enc:v1:") => anyhow::bail!(
+                "a stored secret is encrypted and no key was given (SECRETS_KEY or the key file)"
+            ),
+            (None, Some(v)) => Ok(Some(v)),
+        }
+    }
+
     /// Connects, creating the SQLite file (and its folder) if missing, and migrates.
     #[tracing::instrument(skip(url))]
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
@@ -55,8 +88,13 @@ impl Db {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres: (got {url:?})");
+            anyhow::bail!(
+                "DATABASE_URL must start with sqlite: or postgres: (got {:?})",
+                redact_url(url)
+            );
         };
+        // Errors from the driver may quote the URL: its password never reaches a log.
+        let scrub = |e: sqlx::Error| anyhow::anyhow!("{}", scrub_secret(&e.to_string(), url));
         let url = match backend {
             Backend::Sqlite => prepare_sqlite_url(url)?,
             Backend::Postgres => url.to_string(),
@@ -88,8 +126,18 @@ impl Db {
         let pool = options
             .connect(&url)
             .await
-            .with_context(|| format!("Failed to connect to the {backend:?} database"))?;
-        let db = Db { pool, backend };
+            .map_err(scrub)
+            .with_context(|| {
+                format!(
+                    "Failed to connect to the {backend:?} database {}",
+                    redact_url(&url)
+                )
+            })?;
+        let db = Db {
+            pool,
+            backend,
+            secrets: None,
+        };
         db.migrate().await?;
         let hashed = db.hash_legacy_unsubscribe_tokens().await?;
         if hashed > 0 {
@@ -145,6 +193,63 @@ pub(crate) fn is_postgres(conn: &sqlx::AnyConnection) -> bool {
 }
 
 /// Makes sure the SQLite file's folder exists and asks SQLite to create the file.
+/// The password in a database URL, if it has one (`scheme://user:password@host/…`, or a
+/// `password=` parameter).
+fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map(|(_, r)| r)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        if let Some((_, password)) = userinfo.split_once(':') {
+            if !password.is_empty() {
+                return Some(password);
+            }
+        }
+    }
+    let query = url.split_once('?').map(|(_, q)| q)?;
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case("password"))
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+/// `url` with its password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    scrub_secret(url, url)
+}
+
+/// `text` with the password of `url` (and its percent-decoded form) replaced by `***`.
+fn scrub_secret(text: &str, url: &str) -> String {
+    let Some(password) = url_password(url) else {
+        return text.to_string();
+    };
+    let mut out = text.replace(password, "***");
+    if let Ok(decoded) = percent_decode(password) {
+        if !decoded.is_empty() && decoded != password {
+            out = out.replace(&decoded, "***");
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> Result<String, ()> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).ok_or(())?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| ())
+}
+
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -188,4 +293,39 @@ where
     use sqlx::Row;
     row.try_get(name)
         .with_context(|| format!("Failed to read column {name}"))
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn a_database_urls_password_is_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db.internal:5432/desk"),
+            "postgres://app:***@db.internal:5432/desk"
+        );
+        assert_eq!(
+            redact_url("postgres://db/desk?user=app&password=hunter2"),
+            "postgres://db/desk?user=app&password=***"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(
+            scrub_secret("bad: p%40ss and p@ss", "postgres://u:p%40ss@h/d"),
+            "bad: *** and ***"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_database_url_is_reported_without_its_password() {
+        for url in [
+            "mysql://app:hunter2@db.internal/desk",
+            "postgres://app:hunter2@127.0.0.1:1/desk",
+            "postgres://app:hunter2@127.0.0.1:notaport/desk",
+        ] {
+            let e = Db::connect(url).await.unwrap_err();
+            let shown = format!("{e:?} {e:#}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+    }
 }

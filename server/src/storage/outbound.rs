@@ -62,7 +62,7 @@ pub struct DomainDayCount {
 const SENDER_COLUMNS: &str = "id, account_id, address, name, kind, transport, smtp_host, \
     smtp_port, smtp_security, smtp_username, smtp_password, api_url, api_token, shared";
 
-fn sender_from_row(r: &AnyRow) -> anyhow::Result<SenderAddress> {
+fn sender_from_row(db: &Db, r: &AnyRow) -> anyhow::Result<SenderAddress> {
     let transport: String = col(r, "transport")?;
     let shared: i64 = col(r, "shared")?;
     let config = match transport.as_str() {
@@ -71,7 +71,7 @@ fn sender_from_row(r: &AnyRow) -> anyhow::Result<SenderAddress> {
         "smtp" => {
             let security: Option<String> = col(r, "smtp_security")?;
             let user: Option<String> = col(r, "smtp_username")?;
-            let password: Option<String> = col(r, "smtp_password")?;
+            let password = db.open("smtp_password", col(r, "smtp_password")?)?;
             TransportConfig::Smtp {
                 host: col::<Option<String>>(r, "smtp_host")?.unwrap_or_default(),
                 port: col::<Option<i64>>(r, "smtp_port")?
@@ -86,7 +86,9 @@ fn sender_from_row(r: &AnyRow) -> anyhow::Result<SenderAddress> {
         }
         "postmark" => TransportConfig::Postmark {
             base_url: col::<Option<String>>(r, "api_url")?.unwrap_or_default(),
-            server_token: col::<Option<String>>(r, "api_token")?.unwrap_or_default(),
+            server_token: db
+                .open("api_token", col(r, "api_token")?)?
+                .unwrap_or_default(),
         },
         other => anyhow::bail!("unknown transport {other:?}"),
     };
@@ -155,9 +157,9 @@ impl Db {
         .bind(port)
         .bind(security)
         .bind(user)
-        .bind(password)
+        .bind(self.seal("smtp_password", password))
         .bind(url)
-        .bind(token)
+        .bind(self.seal("api_token", token))
         .bind(to_ms(now))
         .bind(shared)
         .fetch_optional(self.pool())
@@ -173,7 +175,7 @@ impl Db {
         .fetch_all(self.pool())
         .await
         .context("Failed to list sender addresses")?;
-        rows.iter().map(sender_from_row).collect()
+        rows.iter().map(|r| sender_from_row(self, r)).collect()
     }
 
     pub async fn sender(&self, account_id: i64, id: i64) -> anyhow::Result<Option<SenderAddress>> {
@@ -185,7 +187,46 @@ impl Db {
         .fetch_optional(self.pool())
         .await
         .context("Failed to read a sender address")?;
-        row.as_ref().map(sender_from_row).transpose()
+        row.as_ref().map(|r| sender_from_row(self, r)).transpose()
+    }
+
+    /// Seals the relay passwords and API tokens stored in plaintext (before encryption) or
+    /// under an old key; returns how many values it sealed. Run at start; safe to run again.
+    pub async fn seal_secrets(&self) -> anyhow::Result<usize> {
+        let Some(secrets) = self.secrets.clone() else {
+            return Ok(0);
+        };
+        let rows = sqlx::query("SELECT id, smtp_password, api_token FROM sender_addresses")
+            .fetch_all(self.pool())
+            .await
+            .context("Failed to read stored secrets")?;
+        let mut sealed = 0;
+        for r in rows {
+            let id: i64 = col(&r, "id")?;
+            for column in ["smtp_password", "api_token"] {
+                let Some(stored) = col::<Option<String>>(&r, column)? else {
+                    continue;
+                };
+                if !secrets.needs_sealing(&stored) {
+                    continue;
+                }
+                let plain = secrets
+                    .open(column, &stored)
+                    .with_context(|| format!("sender address {id}'s {column}"))?;
+                // Only the value read is replaced: a concurrent change wins.
+                sqlx::query(&format!(
+                    "UPDATE sender_addresses SET {column} = $1 WHERE id = $2 AND {column} = $3"
+                ))
+                .bind(secrets.seal(column, &plain))
+                .bind(id)
+                .bind(&stored)
+                .execute(self.pool())
+                .await
+                .context("Failed to seal a stored secret")?;
+                sealed += 1;
+            }
+        }
+        Ok(sealed)
     }
 
     /// The newest inbound Message-ID of a conversation and its References chain, to answer it.

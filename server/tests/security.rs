@@ -1,0 +1,958 @@
+//! Security hardening (issue 17), against the real app: sign-in timing and limits, cross-site
+//! POSTs, response headers, HTTP limits, outbound connections (SSRF), secrets at rest, logs.
+//!
+//! This process never allows private outbound targets globally (no `common::relay()` here):
+//! the default policy is what the SSRF tests check.
+
+mod common;
+
+use reqwest::{redirect::Policy, Client, StatusCode};
+use server::http::security::HttpConfig;
+use server::services::egress::Egress;
+use server::services::transport::{self, Attempt, Security, TransportConfig};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn demo_db() -> server::storage::Db {
+    let db = common::sqlite_db().await;
+    server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
+        .await
+        .unwrap();
+    db
+}
+
+/// The app with `config` (timeouts, limits, public URL) on a loopback port.
+async fn app_with(db: server::storage::Db, config: HttpConfig) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = server::http::AppState::new(db, server::http::leptos_options(addr))
+        .with_http_config(config);
+    tokio::spawn(server::http::serve(listener, state, std::future::pending()));
+    format!("http://{addr}")
+}
+
+fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn login(c: &Client, base: &str, email: &str, password: &str) -> reqwest::Response {
+    c.post(format!("{base}/api/login"))
+        .header("accept", "application/json")
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_email_takes_as_long_as_a_wrong_password() {
+    let base = common::spawn_app(demo_db().await).await;
+    let c = client();
+    // Warm up (the dummy hash is computed once per process).
+    assert_eq!(
+        login(&c, &base, "warm@nowhere.test", "x").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..5 {
+        let t = Instant::now();
+        let r = login(&c, &base, "admin@acme.test", "wrong password").await;
+        known.push(t.elapsed());
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let t = Instant::now();
+        let r = login(&c, &base, &format!("nobody{i}@acme.test"), "wrong password").await;
+        unknown.push(t.elapsed());
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("Wrong email or password"));
+    }
+    let (known, unknown) = (median(known), median(unknown));
+    eprintln!("median sign-in: wrong password {known:?}, unknown email {unknown:?}");
+    assert!(
+        unknown * 2 > known,
+        "unknown email {unknown:?} vs wrong password {known:?}: the time tells them apart"
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_for_an_account_get_429_with_retry_after() {
+    let base = common::spawn_app(demo_db().await).await;
+    let c = client();
+    for _ in 0..10 {
+        let r = login(&c, &base, "admin@acme.test", "guess").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = login(&c, &base, "admin@acme.test", "guess").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    // Locked: even the right password waits (that is what stops the guessing).
+    let r = login(&c, &base, "Admin@Acme.test", server::demo::DEMO_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().get("set-cookie").is_none());
+    // Another account from the same address is not locked.
+    let r = login(&c, &base, "agent@acme.test", server::demo::DEMO_PASSWORD).await;
+    assert!(r.status().is_success() || r.status().is_redirection());
+}
+
+#[tokio::test]
+async fn failures_from_one_address_across_accounts_get_429() {
+    let base = common::spawn_app(demo_db().await).await;
+    let c = client();
+    for i in 0..30 {
+        let r = login(&c, &base, &format!("user{i}@spray.test"), "guess").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "attempt {i}");
+    }
+    let r = login(&c, &base, "agent@acme.test", server::demo::DEMO_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+}
+
+async fn postmark_webhook(base: &str, user: &str, password: &str) -> reqwest::Response {
+    client()
+        .post(format!("{base}/webhooks/postmark"))
+        .basic_auth(user, Some(password))
+        .json(&serde_json::json!({"RecordType": "Delivery"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_basic_auth_is_limited_and_unknown_usernames_take_as_long() {
+    let base = common::spawn_app(demo_db().await).await;
+    let user = server::demo::DEMO_WEBHOOK_USERNAME;
+    let _ = postmark_webhook(&base, "warm-up", "x").await;
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..5 {
+        let t = Instant::now();
+        let r = postmark_webhook(&base, user, &format!("wrong{i}")).await;
+        known.push(t.elapsed());
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let t = Instant::now();
+        let r = postmark_webhook(&base, &format!("nobody{i}"), "wrong").await;
+        unknown.push(t.elapsed());
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let (known, unknown) = (median(known), median(unknown));
+    eprintln!("median webhook auth: wrong password {known:?}, unknown username {unknown:?}");
+    assert!(unknown * 2 > known, "{unknown:?} vs {known:?}");
+    for i in 5..10 {
+        let r = postmark_webhook(&base, user, &format!("wrong{i}")).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = postmark_webhook(&base, user, "wrong again").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    let r = postmark_webhook(&base, user, server::demo::DEMO_WEBHOOK_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_sign_in_posted_from_another_site_is_refused() {
+    let base = common::spawn_app(demo_db().await).await;
+    let c = client();
+    let post = |origin: Option<&str>, site: Option<&str>| {
+        let mut r = c.post(format!("{base}/api/login")).form(&[
+            ("email", "admin@acme.test"),
+            ("password", server::demo::DEMO_PASSWORD),
+        ]);
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        if let Some(s) = site {
+            r = r.header("sec-fetch-site", s);
+        }
+        r.send()
+    };
+    for (origin, site) in [
+        (Some("https://evil.test"), None),
+        (Some("null"), None),
+        (None, Some("cross-site")),
+        (Some(base.as_str()), Some("cross-site")),
+    ] {
+        let r = post(origin, site).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{origin:?} {site:?}");
+        assert!(r.headers().get("set-cookie").is_none());
+    }
+    // Other state-changing server functions too.
+    let r = c
+        .post(format!("{base}/api/logout"))
+        .header("origin", "https://evil.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Our own page's form.
+    let r = post(Some(base.as_str()), Some("same-origin"))
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(r.headers().get("set-cookie").is_some());
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_their_scripts_the_csp_nonce() {
+    let base = common::spawn_app(demo_db().await).await;
+    let r = client().get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers().clone();
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "not over http"
+    );
+    let csp = h["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(!csp.contains("'unsafe-inline'"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("a nonce in the CSP")
+        .to_string();
+    let body = r.text().await.unwrap();
+    let scripts: Vec<&str> = body.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty(), "the hydration script");
+    for s in &scripts {
+        let tag = s.split('>').next().unwrap();
+        assert!(
+            tag.contains(&format!("nonce=\"{nonce}\"")),
+            "a script without this response's nonce: <script{tag}>"
+        );
+    }
+    // A fresh nonce per response.
+    let again = client().get(format!("{base}/login")).send().await.unwrap();
+    assert_ne!(
+        again.headers()["content-security-policy"].to_str().unwrap(),
+        csp
+    );
+    // Not-found pages and JSON answers too.
+    let r = client()
+        .get(format!("{base}/no/such/page.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    let r = client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn over_https_cookies_are_secure_and_hsts_is_sent() {
+    let config = HttpConfig::default().with_public_url("https://desk.example.com");
+    let base = app_with(demo_db().await, config).await;
+    let c = client();
+    let r = c
+        .post(format!("{base}/api/login"))
+        .header("origin", "https://desk.example.com")
+        .form(&[
+            ("email", "admin@acme.test"),
+            ("password", server::demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(r.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let config = HttpConfig {
+        header_read_timeout: Duration::from_millis(500),
+        ..HttpConfig::default()
+    };
+    let base = app_with(common::sqlite_db().await, config).await;
+    let addr = base.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection was still open after 10 s");
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn requests_beyond_the_limit_get_503_and_a_stalled_upload_gets_408() {
+    let config = HttpConfig {
+        max_in_flight: 1,
+        request_timeout: Duration::from_secs(2),
+        ..HttpConfig::default()
+    };
+    let base = app_with(common::sqlite_db().await, config).await;
+    let addr = base.trim_start_matches("http://").to_string();
+    // A login whose body never fully arrives holds the one slot.
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stalled
+        .write_all(
+            b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+    let mut answer = vec![0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), stalled.read(&mut answer))
+        .await
+        .expect("an answer to the stalled upload")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let r = client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// A TCP listener that counts the connections it accepts.
+async fn counting_listener() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(s);
+        }
+    });
+    (port, count)
+}
+
+const MESSAGE: &[u8] = b"From: support@acme.test\r\nTo: maria@example.com\r\nSubject: Hi\r\nMessage-ID: <x@acme.test>\r\n\r\nHello\r\n";
+
+#[tokio::test]
+async fn relays_and_apis_on_private_addresses_are_refused_at_connect_time() {
+    let (port, connections) = counting_listener().await;
+    for host in ["127.0.0.1", "localhost", "[::1]"] {
+        let config = TransportConfig::Smtp {
+            host: host.into(),
+            port,
+            security: Security::None,
+            login: None,
+        };
+        match transport::send(&config, "b@acme.test", "maria@example.com", MESSAGE).await {
+            Attempt::Unreachable(why) => {
+                assert!(why.contains("not a public address"), "{host}: {why}")
+            }
+            other => panic!("{host}: {other:?}"),
+        }
+    }
+    for url in [
+        format!("http://127.0.0.1:{port}"),
+        format!("https://127.0.0.1:{port}"),
+        format!("https://localhost:{port}"),
+        "https://169.254.169.254".to_string(),
+    ] {
+        let config = TransportConfig::Postmark {
+            base_url: url.clone(),
+            server_token: "t".into(),
+        };
+        match transport::send(&config, "b@acme.test", "maria@example.com", MESSAGE).await {
+            Attempt::Unreachable(why) => assert!(
+                why.contains("not a public address") || why.contains("https"),
+                "{url}: {why}"
+            ),
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the server connected into its own network"
+    );
+    // Allowed by the operator: the connection is made.
+    let config = TransportConfig::Smtp {
+        host: "localhost".into(),
+        port,
+        security: Security::None,
+        login: None,
+    };
+    let _ = transport::send_under(
+        &Egress::allow_private(),
+        &config,
+        "b@acme.test",
+        "maria@example.com",
+        MESSAGE,
+    )
+    .await;
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let demo = Egress::public_only().allowing(format!("127.0.0.1:{port}").parse().unwrap());
+    let config = TransportConfig::Smtp {
+        host: "127.0.0.1".into(),
+        port,
+        security: Security::None,
+        login: None,
+    };
+    let _ =
+        transport::send_under(&demo, &config, "b@acme.test", "maria@example.com", MESSAGE).await;
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn an_api_redirect_is_not_followed() {
+    use axum::routing::post;
+    let (target_port, hits) = counting_listener().await;
+    let app = axum::Router::new().route(
+        "/email",
+        post(move || async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [("location", format!("http://127.0.0.1:{target_port}/email"))],
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let config = TransportConfig::Postmark {
+        base_url: format!("http://{addr}"),
+        server_token: "t".into(),
+    };
+    let attempt = transport::send_under(
+        &Egress::allow_private(),
+        &config,
+        "b@acme.test",
+        "maria@example.com",
+        MESSAGE,
+    )
+    .await;
+    assert!(
+        !matches!(attempt, Attempt::Reply { code: 250, .. }),
+        "{attempt:?}"
+    );
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn an_admin_cannot_add_a_sender_pointing_inside_the_network() {
+    use app::backend::Backend;
+    let db = common::sqlite_db().await;
+    let desk = server::services::desk::DeskService::new(db.clone(), "http://desk.test".into());
+    let admin = app::models::CurrentUser {
+        id: 1,
+        account_id: db.create_account("Acme", chrono::Utc::now()).await.unwrap(),
+        account_name: "Acme".into(),
+        email: "admin@acme.test".into(),
+        name: "Admin".into(),
+        role: app::models::Role::Admin,
+    };
+    let smtp = |host: &str| app::models::NewSenderForm {
+        address: "support@acme.test".into(),
+        kind: "transactional".into(),
+        transport: "smtp".into(),
+        smtp_host: Some(host.into()),
+        smtp_port: Some("25".into()),
+        smtp_security: Some("none".into()),
+        ..Default::default()
+    };
+    for host in ["10.0.0.5", "169.254.169.254", "127.0.0.1", "[::1]"] {
+        let e = desk.add_sender(&admin, smtp(host)).await.unwrap_err();
+        assert!(
+            e.to_string().contains("not a public address"),
+            "{host}: {e}"
+        );
+    }
+    let api = |url: &str| app::models::NewSenderForm {
+        address: "api@acme.test".into(),
+        kind: "transactional".into(),
+        transport: "postmark".into(),
+        api_url: Some(url.into()),
+        api_token: Some("t".into()),
+        ..Default::default()
+    };
+    let e = desk
+        .add_sender(&admin, api("http://api.example.com"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("https"), "{e}");
+    assert!(desk
+        .add_sender(&admin, api("https://api.example.com"))
+        .await
+        .is_ok());
+    assert!(db.senders(admin.account_id).await.unwrap().len() == 1);
+}
+
+async fn secrets_are_sealed_at_rest(db: server::storage::Db) {
+    use server::secrets::SecretBox;
+    let key_a = [11u8; 32];
+    let key_b = [22u8; 32];
+    let now = chrono::Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    // A row stored before encryption (no key), then one with the key.
+    let smtp = TransportConfig::Smtp {
+        host: "smtp.example.com".into(),
+        port: 587,
+        security: Security::StartTls,
+        login: Some(("relay-user".into(), "relay-hunter2".into())),
+    };
+    let api = TransportConfig::Postmark {
+        base_url: "https://api.example.com".into(),
+        server_token: "token-hunter2".into(),
+    };
+    let add = |db: &server::storage::Db, address: &'static str, t: &TransportConfig| {
+        let db = db.clone();
+        let t = t.clone();
+        async move {
+            db.add_sender(
+                &server::storage::outbound::NewSender {
+                    account_id: account,
+                    address,
+                    name: None,
+                    kind: "transactional",
+                    transport: &t,
+                },
+                now,
+            )
+            .await
+            .unwrap()
+            .unwrap()
+        }
+    };
+    add(&db, "old@acme.test", &smtp).await;
+    let sealed = db.clone().with_secrets(SecretBox::new(&key_a));
+    add(&sealed, "new@acme.test", &api).await;
+
+    let raw = |db: server::storage::Db| async move {
+        let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT address, smtp_password, api_token FROM sender_addresses ORDER BY address",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        rows
+    };
+    let before = raw(db.clone()).await;
+    assert_eq!(
+        before[1].1.as_deref(),
+        Some("relay-hunter2"),
+        "old row: plaintext"
+    );
+    let token = before[0].2.clone().unwrap();
+    assert!(
+        token.starts_with("enc:v1:") && !token.contains("hunter2"),
+        "{token}"
+    );
+
+    // The old row is readable, then sealed at start.
+    let senders = sealed.senders(account).await.unwrap();
+    assert!(senders.iter().any(|s| s.transport == smtp));
+    assert_eq!(sealed.seal_secrets().await.unwrap(), 1);
+    assert_eq!(sealed.seal_secrets().await.unwrap(), 0, "idempotent");
+    let after = raw(db.clone()).await;
+    for (address, password, token) in &after {
+        for v in [password, token].into_iter().flatten() {
+            assert!(
+                v.starts_with("enc:v1:") && !v.contains("hunter2"),
+                "{address}: {v}"
+            );
+        }
+    }
+    let mut read: Vec<TransportConfig> = sealed
+        .senders(account)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.transport)
+        .collect();
+    read.sort_by_key(|t| t.provider());
+    assert_eq!(read, vec![api.clone(), smtp.clone()]);
+    // Without the key, a sealed secret is an error, not garbage sent to a relay.
+    assert!(db.senders(account).await.is_err());
+
+    // Rotation: the new key with the old one beside it seals everything again.
+    let rotated = db
+        .clone()
+        .with_secrets(SecretBox::new(&key_b).with_old_key(&key_a));
+    assert_eq!(rotated.seal_secrets().await.unwrap(), 2);
+    let only_b = db.clone().with_secrets(SecretBox::new(&key_b));
+    let mut read: Vec<TransportConfig> = only_b
+        .senders(account)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.transport)
+        .collect();
+    read.sort_by_key(|t| t.provider());
+    assert_eq!(read, vec![api, smtp]);
+}
+on_both_backends!(secrets_are_sealed_at_rest);
+
+/// A `MakeWriter` into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+// current_thread: the listener's tasks run on this thread, under this thread's subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn the_debug_log_never_shows_an_smtp_login() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(captured.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let relay = std::sync::Arc::new(server::smtp::rule_relay::RuleRelay::new());
+    tokio::spawn(server::smtp::serve(
+        listener,
+        server::smtp::SmtpConfig::default(),
+        relay,
+        std::future::pending(),
+    ));
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut buf = vec![0u8; 1024];
+    let _ = tcp.read(&mut buf).await.unwrap();
+    for line in [
+        "EHLO client.test\r\n",
+        "AUTH PLAIN AHJlbGF5AHNlY3JldA==\r\n",
+        "QUIT\r\n",
+    ] {
+        tcp.write_all(line.as_bytes()).await.unwrap();
+        let _ = tcp.read(&mut buf).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
+    assert!(log.contains("smtp command"), "debug logging was on: {log}");
+    assert!(!log.contains("AHJlbGF5AHNlY3JldA"), "{log}");
+}
+
+async fn sessions_end_when_idle_and_dead_ones_are_deleted(db: server::storage::Db) {
+    use chrono::{Duration as D, Utc};
+    let now = Utc::now();
+    let acme = db.create_account("Acme", now).await.unwrap();
+    let globex = db.create_account("Globex", now).await.unwrap();
+    let user = db
+        .create_user(acme, "a@acme.test", "A", app::models::Role::Agent, "h", now)
+        .await
+        .unwrap();
+    let idle = D::hours(12);
+    db.create_session("live", user, now, now + D::days(14))
+        .await
+        .unwrap();
+    db.create_session("idle", user, now - D::hours(13), now + D::days(13))
+        .await
+        .unwrap();
+    db.create_session("expired", user, now - D::days(15), now - D::days(1))
+        .await
+        .unwrap();
+    assert!(db
+        .session_user("live", now, now - idle)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(db
+        .session_user("idle", now, now - idle)
+        .await
+        .unwrap()
+        .is_none());
+    // Use keeps a session alive: 11 h later it is still live, and 11 h after that too.
+    let later = now + D::hours(11);
+    assert!(db
+        .session_user("live", later, later - idle)
+        .await
+        .unwrap()
+        .is_some());
+    let later = later + D::hours(11);
+    assert!(db
+        .session_user("live", later, later - idle)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        db.delete_dead_sessions(later, later - idle).await.unwrap(),
+        2
+    );
+    assert!(db
+        .session_user("live", later, later - idle)
+        .await
+        .unwrap()
+        .is_some());
+
+    // Disabled: no session; the account scope holds.
+    assert!(!db.set_user_disabled(globex, user, true, now).await.unwrap());
+    assert!(!db.set_password_hash(globex, user, "x").await.unwrap());
+    assert!(db.set_user_disabled(acme, user, true, now).await.unwrap());
+    assert!(db
+        .session_user("live", later, later - idle)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        db.user_credentials("a@acme.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
+    assert!(db.set_user_disabled(acme, user, false, now).await.unwrap());
+    assert!(db
+        .session_user("live", later, later - idle)
+        .await
+        .unwrap()
+        .is_some());
+
+    db.create_session("other", user, later, later + D::days(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.delete_user_sessions(user, Some("live")).await.unwrap(),
+        1
+    );
+    assert!(db
+        .session_user("live", later, later - idle)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(db.delete_user_sessions(user, None).await.unwrap(), 1);
+    assert!(db
+        .session_user("live", later, later - idle)
+        .await
+        .unwrap()
+        .is_none());
+    let users = db.list_users(acme).await.unwrap();
+    assert_eq!(users.len(), 1);
+    assert!(db.list_users(globex).await.unwrap().is_empty());
+}
+on_both_backends!(sessions_end_when_idle_and_dead_ones_are_deleted);
+
+async fn signed_in(base: &str, email: &str, password: &str) -> Client {
+    let c = client();
+    let r = login(&c, base, email, password).await;
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{email}: {}",
+        r.status()
+    );
+    c
+}
+
+async fn can_list(c: &Client, base: &str) -> StatusCode {
+    c.post(format!("{base}/api/conversations"))
+        .form(&[("status", "all")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_user_changes_their_password_and_other_sessions_end() {
+    let base = common::spawn_app(demo_db().await).await;
+    let pw = server::demo::DEMO_PASSWORD;
+    let here = signed_in(&base, "agent@acme.test", pw).await;
+    let there = signed_in(&base, "agent@acme.test", pw).await;
+    let change = |current: &'static str, new: &'static str| {
+        here.post(format!("{base}/api/change-password"))
+            .form(&[("current", current), ("new", new)])
+            .send()
+    };
+    assert_eq!(
+        change("wrong-password", "a-new-password")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        change(pw, "short").await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        can_list(&there, &base).await,
+        StatusCode::OK,
+        "nothing changed yet"
+    );
+    assert_eq!(
+        change(pw, "a-new-password").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(can_list(&here, &base).await, StatusCode::OK);
+    assert_eq!(can_list(&there, &base).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login(&client(), &base, "agent@acme.test", pw)
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let again = signed_in(&base, "agent@acme.test", "a-new-password").await;
+
+    // Sign out everywhere.
+    let r = again
+        .post(format!("{base}/api/logout-everywhere"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    assert_eq!(can_list(&again, &base).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(can_list(&here, &base).await, StatusCode::UNAUTHORIZED);
+}
+
+async fn users_of(c: &Client, base: &str) -> Vec<app::models::UserView> {
+    let r = c
+        .post(format!("{base}/api/admin/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_resets_and_disables_users_of_their_own_account_only() {
+    let base = common::spawn_app(demo_db().await).await;
+    let pw = server::demo::DEMO_PASSWORD;
+    let admin = signed_in(&base, "admin@acme.test", pw).await;
+    let agent = signed_in(&base, "agent@acme.test", pw).await;
+    let globex_admin = signed_in(&base, "admin@globex.test", pw).await;
+    let acme_users = users_of(&admin, &base).await;
+    let globex_users = users_of(&globex_admin, &base).await;
+    assert!(acme_users.iter().all(|u| u.email.ends_with("@acme.test")));
+    let agent_id = acme_users
+        .iter()
+        .find(|u| u.email == "agent@acme.test")
+        .unwrap()
+        .id;
+    let globex_agent = globex_users
+        .iter()
+        .find(|u| u.email == "agent@globex.test")
+        .unwrap()
+        .id;
+    let post = |c: &Client, path: &str, form: Vec<(&'static str, String)>| {
+        c.post(format!("{base}/api/{path}")).form(&form).send()
+    };
+
+    // Another account's user: not found, and untouched.
+    for (path, form) in [
+        (
+            "admin/reset-password",
+            vec![("user_id", globex_agent.to_string())],
+        ),
+        (
+            "admin/user-disabled",
+            vec![
+                ("user_id", globex_agent.to_string()),
+                ("disabled", "true".into()),
+            ],
+        ),
+    ] {
+        let r = post(&admin, path, form).await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    signed_in(&base, "agent@globex.test", pw).await;
+    // Agents may not.
+    let r = post(
+        &agent,
+        "admin/reset-password",
+        vec![("user_id", agent_id.to_string())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Reset: a new password, the old one and the agent's sessions end.
+    let r = post(
+        &admin,
+        "admin/reset-password",
+        vec![("user_id", agent_id.to_string())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let new_password: String = r.json().await.unwrap();
+    assert!(new_password.len() >= 10);
+    assert_eq!(can_list(&agent, &base).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login(&client(), &base, "agent@acme.test", pw)
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let agent = signed_in(&base, "agent@acme.test", &new_password).await;
+
+    // Disable: the session ends and signing in is refused, even with the right password.
+    let r = post(
+        &admin,
+        "admin/user-disabled",
+        vec![
+            ("user_id", agent_id.to_string()),
+            ("disabled", "true".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(can_list(&agent, &base).await, StatusCode::UNAUTHORIZED);
+    let r = login(&client(), &base, "agent@acme.test", &new_password).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("disabled"));
+    assert!(users_of(&admin, &base)
+        .await
+        .iter()
+        .any(|u| u.id == agent_id && u.disabled));
+    let r = post(
+        &admin,
+        "admin/user-disabled",
+        vec![
+            ("user_id", agent_id.to_string()),
+            ("disabled", "false".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    signed_in(&base, "agent@acme.test", &new_password).await;
+}
