@@ -1,8 +1,12 @@
-//! `deliverdesk classify-bounce PATH...` and `deliverdesk bounce-report [DIR]`.
+//! `deliverdesk classify-bounce PATH...` and `deliverdesk bounce-report [DIR...]`.
 //!
 //! `classify-bounce` prints one JSON object per line per recipient and nothing else on
-//! stdout. `bounce-report` measures the classifier against a labelled corpus (`labels.tsv`
-//! and `eml/`, the layout of Sisimai's set-of-emails).
+//! stdout. `bounce-report` measures the classifier against labelled corpora (`labels.tsv`
+//! and `eml/` each, the layout of Sisimai's set-of-emails): per corpus its rows, category and
+//! reason agreement, false hard bounces, the confusion matrix and every miss.
+//!
+//! A *false hard bounce* is a row whose label is not `hard_bounce` but which we read as
+//! one: the costliest mistake, since a hard bounce suppresses the address for good.
 //!
 //! The corpus label `other` ("not a bounce, delivered, on hold, undetermined, opt-out or
 //! DMARC-failure reports") has no single category of ours; it agrees with any of
@@ -128,6 +132,10 @@ pub struct ReportSummary {
     /// Percentages, 0–100.
     pub category_agreement: f64,
     pub reason_agreement: f64,
+    /// Rows labelled anything but `hard_bounce` that we read as `hard_bounce`.
+    pub false_hard: usize,
+    /// `false_hard` as a percentage of `rows`.
+    pub false_hard_rate: f64,
     pub misses: Vec<Miss>,
 }
 
@@ -190,15 +198,76 @@ fn matching<'v>(row: &LabelRow, verdicts: &'v [Verdict]) -> Option<&'v Verdict> 
     (row.recipient.is_empty() || at.recipient.is_none()).then_some(at)
 }
 
-/// `deliverdesk bounce-report [DIR]`: per label row (file, recipient), category and reason
-/// agreement, a confusion matrix (rows: label, columns: ours) and every miss.
+/// `deliverdesk bounce-report DIR...`: [`report`] for each corpus in turn, then one line per
+/// corpus with its figures. With `summary_only`, the figures alone (no matrix, no misses):
+/// for confirming a change on a corpus without reading its misses first.
+pub fn report_many(
+    corpus_dirs: &[PathBuf],
+    summary_only: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Vec<ReportSummary>> {
+    let mut all = Vec::new();
+    for dir in corpus_dirs {
+        writeln!(out, "== {} ==", dir.display())?;
+        let s = if summary_only {
+            report(dir, &mut std::io::sink())?
+        } else {
+            report(dir, out)?
+        };
+        if summary_only {
+            write_figures(&s, out)?;
+        }
+        writeln!(out)?;
+        all.push(s);
+    }
+    writeln!(
+        out,
+        "{:<40} {:>5} {:>9} {:>9} {:>11}",
+        "corpus", "rows", "category", "reason", "false hard"
+    )?;
+    for (dir, s) in corpus_dirs.iter().zip(&all) {
+        writeln!(
+            out,
+            "{:<40} {:>5} {:>8.2}% {:>8.2}% {:>4} {:>5.2}%",
+            dir.display(),
+            s.rows,
+            s.category_agreement,
+            s.reason_agreement,
+            s.false_hard,
+            s.false_hard_rate
+        )?;
+    }
+    Ok(all)
+}
+
+fn write_figures(s: &ReportSummary, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "rows: {}", s.rows)?;
+    writeln!(
+        out,
+        "category agreement: {}/{} = {:.2} %",
+        s.category_matches, s.rows, s.category_agreement
+    )?;
+    writeln!(
+        out,
+        "reason agreement:   {}/{} = {:.2} %",
+        s.reason_matches, s.rows, s.reason_agreement
+    )?;
+    writeln!(
+        out,
+        "false hard bounces: {}/{} = {:.2} %",
+        s.false_hard, s.rows, s.false_hard_rate
+    )
+}
+
+/// One corpus: per label row (file, recipient), category and reason agreement, false hard
+/// bounces, a confusion matrix (rows: label, columns: ours) and every miss.
 pub fn report(corpus_dir: &Path, out: &mut dyn Write) -> anyhow::Result<ReportSummary> {
     let rows = read_labels(&corpus_dir.join("labels.tsv"))?;
     let mut cache: BTreeMap<String, Vec<Verdict>> = BTreeMap::new();
     let mut matrix: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut labels_seen: Vec<String> = Vec::new();
     let mut got_seen: Vec<String> = Vec::new();
-    let (mut cat_ok, mut reason_ok) = (0usize, 0usize);
+    let (mut cat_ok, mut reason_ok, mut false_hard) = (0usize, 0usize, 0usize);
     let mut misses = Vec::new();
     for row in &rows {
         if !cache.contains_key(&row.file) {
@@ -235,6 +304,7 @@ pub fn report(corpus_dir: &Path, out: &mut dyn Write) -> anyhow::Result<ReportSu
         let r = got_reason == row.reason;
         cat_ok += c as usize;
         reason_ok += r as usize;
+        false_hard += (got_cat == "hard_bounce" && row.category != "hard_bounce") as usize;
         *matrix
             .entry((row.category.clone(), got_cat.clone()))
             .or_default() += 1;
@@ -264,21 +334,13 @@ pub fn report(corpus_dir: &Path, out: &mut dyn Write) -> anyhow::Result<ReportSu
         reason_matches: reason_ok,
         category_agreement: 100.0 * cat_ok as f64 / n as f64,
         reason_agreement: 100.0 * reason_ok as f64 / n as f64,
+        false_hard,
+        false_hard_rate: 100.0 * false_hard as f64 / n as f64,
         misses,
     };
     labels_seen.sort();
     got_seen.sort();
-    writeln!(out, "rows: {}", summary.rows)?;
-    writeln!(
-        out,
-        "category agreement: {}/{} = {:.2} %",
-        cat_ok, summary.rows, summary.category_agreement
-    )?;
-    writeln!(
-        out,
-        "reason agreement:   {}/{} = {:.2} %",
-        reason_ok, summary.rows, summary.reason_agreement
-    )?;
+    write_figures(&summary, out)?;
     writeln!(out, "\nconfusion matrix (rows: label, columns: classifier)")?;
     write!(out, "{:<24}", "")?;
     for g in &got_seen {
