@@ -13,6 +13,7 @@ use readers::{read_auto_reply, read_embedded_ses, read_feedback, read_fml, read_
 mod decide;
 mod facts;
 mod findings;
+mod permanence;
 mod readers;
 
 pub(crate) use decide::reason_from_smtp;
@@ -64,9 +65,12 @@ fn classify_at_depth(raw: &[u8], depth: u8) -> Classification {
     };
     let facts = Facts::gather(&msg);
     let mut verdicts = read(&facts);
-    let unread = verdicts
-        .iter()
-        .all(|v| v.recipient.is_none() || matches!(v.reason, Reason::Undefined | Reason::None));
+    let unread = verdicts.iter().all(|v| {
+        v.recipient.is_none()
+                || matches!(v.reason, Reason::Undefined | Reason::None)
+                // A recipient named with nothing about why (no code, no words).
+                || (v.reason == Reason::OnHold && v.status.is_none() && v.diagnostic.is_none())
+    });
     if depth == 0 && unread {
         // A notice forwarded or bounced again: the real one is attached, or pasted into
         // the text. Read it once (no deeper).

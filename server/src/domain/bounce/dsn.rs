@@ -85,24 +85,39 @@ pub fn parse(text: &str) -> DeliveryStatus {
     let mut cur = RecipientFields::default();
     let mut cur_has_data = false;
     let mut original: Option<String> = None;
+    let mut status_words: Option<String> = None;
     let flush = |ds: &mut DeliveryStatus,
                  cur: &mut RecipientFields,
                  has: &mut bool,
-                 original: &mut Option<String>| {
+                 original: &mut Option<String>,
+                 status_words: &mut Option<String>| {
         if *has {
             if cur.recipient.is_none() {
                 cur.recipient = original.take();
+            }
+            if cur.diagnostic.is_none() {
+                if let Some(words) = status_words.take() {
+                    cur.reply_code = find_reply_code(&words);
+                    cur.diagnostic = Some(words);
+                }
             }
             ds.recipients.push(std::mem::take(cur));
         }
         *has = false;
         *original = None;
+        *status_words = None;
     };
     for (name, value) in fields(text) {
         match name.as_str() {
             "final-recipient" => {
                 if cur.recipient.is_some() {
-                    flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                    flush(
+                        &mut ds,
+                        &mut cur,
+                        &mut cur_has_data,
+                        &mut original,
+                        &mut status_words,
+                    );
                 }
                 let (_, v) = split_typed(&value);
                 cur.recipient = normalise_address(v);
@@ -114,7 +129,13 @@ pub fn parse(text: &str) -> DeliveryStatus {
                     if cur.recipient.is_some() && (cur.status.is_some() || cur.diagnostic.is_some())
                     {
                         // A new block starting with Original-Recipient.
-                        flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                        flush(
+                            &mut ds,
+                            &mut cur,
+                            &mut cur_has_data,
+                            &mut original,
+                            &mut status_words,
+                        );
                     }
                     if original.is_none() {
                         original = Some(a);
@@ -124,13 +145,25 @@ pub fn parse(text: &str) -> DeliveryStatus {
             }
             "action" => {
                 if cur.action.is_some() && cur.recipient.is_some() {
-                    flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                    flush(
+                        &mut ds,
+                        &mut cur,
+                        &mut cur_has_data,
+                        &mut original,
+                        &mut status_words,
+                    );
                 }
                 cur.action = Some(value.trim().to_ascii_lowercase());
                 cur_has_data = true;
             }
             "status" => {
                 cur.status = EnhancedStatus::find(&value);
+                // Some MTAs write an SMTP reply instead of an RFC 3463 code
+                // (`Status: 553 Exceeded maximum inbound message size`): its words are the
+                // only diagnostic there is.
+                if cur.status.is_none() && value.bytes().any(|b| b.is_ascii_alphabetic()) {
+                    status_words = Some(value.trim().to_string());
+                }
                 cur_has_data = true;
             }
             "remote-mta" => {
@@ -150,7 +183,13 @@ pub fn parse(text: &str) -> DeliveryStatus {
             }
             // RFC 3464 §2.1: a blank line ends a block.
             "" if cur.recipient.is_some() || original.is_some() => {
-                flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                flush(
+                    &mut ds,
+                    &mut cur,
+                    &mut cur_has_data,
+                    &mut original,
+                    &mut status_words,
+                );
             }
             "reporting-mta" => {
                 let (_, v) = split_typed(&value);
@@ -161,7 +200,13 @@ pub fn parse(text: &str) -> DeliveryStatus {
             _ => {}
         }
     }
-    flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+    flush(
+        &mut ds,
+        &mut cur,
+        &mut cur_has_data,
+        &mut original,
+        &mut status_words,
+    );
     ds.recipients
         .retain(|r| r.recipient.is_some() || r.status.is_some() || r.diagnostic.is_some());
     ds

@@ -256,6 +256,9 @@ impl Reason {
             (_, 5, 6) => SecurityError,
             (_, 6, _) => ContentError,
             (_, 7, 0) if !transient => SecurityError,
+            // RFC 3463: "delivery not authorized, message refused" — permanently a
+            // security refusal, transiently the receiver blocking us for now.
+            (_, 7, 1) | (_, 7, 2) if !transient => SecurityError,
             (_, 7, 1) | (_, 7, 2) => Blocked,
             (_, 7, 13) => Suspend,
             (_, 7, 16) => MesgTooBig,

@@ -302,6 +302,9 @@ const COMMAND_PHRASES: &[(&str, Command)] = &[
     ("rcpt to command", Command::RcptTo),
     ("rcpt to response", Command::RcptTo),
     ("smtp:rcpt", Command::RcptTo),
+    // Exim's older wording, and qmail's ("<host> does not like recipient.").
+    ("after rcpt command", Command::RcptTo),
+    ("does not like recipient", Command::RcptTo),
     ("in reply to end of data", Command::Data),
     ("after end of data", Command::Data),
     ("in reply to data", Command::Data),
@@ -310,6 +313,8 @@ const COMMAND_PHRASES: &[(&str, Command)] = &[
     ("in reply to mail from", Command::MailFrom),
     ("after mail from", Command::MailFrom),
     ("mail from command", Command::MailFrom),
+    ("after mail command", Command::MailFrom),
+    ("does not like sender", Command::MailFrom),
     ("in reply to helo", Command::Helo),
     ("in reply to ehlo", Command::Helo),
     ("after helo", Command::Helo),

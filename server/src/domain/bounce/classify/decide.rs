@@ -3,12 +3,14 @@
 
 use super::facts::{collapse_lower, strip_continuations, Facts};
 use super::findings::Finding;
+use super::permanence;
 use crate::domain::bounce::phrases::{self, Matches};
 use crate::domain::bounce::reason::Reason;
 use crate::domain::bounce::rhost::{self, ProviderSays};
 use crate::domain::bounce::status::{find_reply_code, EnhancedStatus};
 use crate::domain::bounce::text_patterns::{self, Command};
 use crate::domain::bounce::{Evidence, Verdict};
+use crate::domain::category::Category;
 
 /// Reasons that, when the text names them, outrank a 5.1.1 status: the MTA used the
 /// generic code but said what it meant.
@@ -89,6 +91,23 @@ pub(super) fn decide(x: Finding, body_lower: &str, f: &Facts) -> Verdict {
             }
             _ => decide_reason(&x, &mut m, phrase, status_reason, command, body_lower),
         }
+    };
+    // A hard bounce must be proven permanent (see `permanence`).
+    // Whatever did not come from the status code alone came from words: the MTA's, the
+    // provider's table, or the notice's own.
+    let words_say_gone = !rule.contains(".status-");
+    let hard = reason.category(x.status, x.reply_code) == Category::HardBounce;
+    let (reason, rule) = match permanence::demote(
+        hard,
+        &permanence::Signals {
+            status: x.status,
+            reply_code: x.reply_code,
+            action: x.action.as_deref(),
+            words_say_gone,
+        },
+    ) {
+        Some(why) => (Reason::OnHold, format!("{origin}.{why}.{reason}")),
+        None => (reason, rule),
     };
     let source = if source.is_empty() {
         x.source.clone()
@@ -186,6 +205,21 @@ fn decide_reason(
         status_reason = None;
     }
 
+    // A Diagnostic-Code typed other than `smtp` (X-Postfix, X-Unix …) that names a
+    // delivery program's failure ("Command output:", "command died with status") is that
+    // program's: whatever else its output says ("connection refused") is the program's own
+    // trouble, not the receiver's verdict on us.
+    if x.diagnostic_type
+        .as_deref()
+        .is_some_and(|t| t != "smtp" && t.starts_with("x-"))
+        && m.contains(Reason::MailerError)
+    {
+        return (
+            Reason::MailerError,
+            format!("{origin}.diagnostic-type-program"),
+            String::new(),
+        );
+    }
     if matches!(x.diagnostic_type.as_deref(), Some("x-unix"))
         && m.is_empty()
         && status_reason.is_none()
@@ -303,7 +337,9 @@ fn decide_reason(
             String::new(),
         );
     }
-    if x.diagnostic.is_some() || x.status.is_some() {
+    // A notice that names the failed recipient but not why: the bounce is real, its reason
+    // unknown (Sisimai's `onhold`); `undefined` is left for notices with nothing to read.
+    if x.diagnostic.is_some() || x.status.is_some() || x.recipient.is_some() {
         return (
             Reason::OnHold,
             format!("{origin}.unrecognised"),

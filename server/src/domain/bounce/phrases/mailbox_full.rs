@@ -31,4 +31,17 @@ pub(super) const PHRASES: &[&str] = &[
     "out of storage",
     "mailbox would exceed maximum allowed storage",
     "exceeded the storage",
+    // From Sisimai's reason list (the field's reference for this wording).
+    "exceeding their quota",
+    "recipient reached disk quota",
+    "is over disk quota",
+    "mail quota exceeded",
+    "user has exceeded quota",
+    "quota usage exceeded",
+    "exceeded its disk space limit",
+    "exceeded the local limit",
+    "account is over quota",
+    "user is over quota",
+    "is over quota temporarily",
+    "would be over the allowed quota",
 ];

@@ -10,4 +10,7 @@ pub(super) const PHRASES: &[&str] = &[
     "exit code",
     "pipe to |",
     "permission denied",
+    // From Sisimai's reason list (the field's reference for this wording).
+    "command failed: ",
+    "bin/maildrop",
 ];

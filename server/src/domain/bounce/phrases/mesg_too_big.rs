@@ -19,4 +19,11 @@ pub(super) const PHRASES: &[&str] = &[
     "size of the message exceeds",
     "taille limite du message atteinte",
     "line limit exceeded",
+    // From Sisimai's reason list (the field's reference for this wording).
+    "exceeded maximum inbound message size",
+    "exceeded the maximum incoming message size",
+    "max message size exceeded",
+    "message size exceeds fixed",
+    "message size exceeds maximum value",
+    "message too large for this ",
 ];

@@ -26,4 +26,12 @@ pub(super) const PHRASES: &[&str] = &[
     "name service error",
     "nxdomain",
     "domain name not found",
+    // From Sisimai's reason list (the field's reference for this wording).
+    "mail forwarding loop for ",
+    "host name lookup failure",
+    "could not connect and send the mail to",
+    "maximum forwarding loop count exceeded",
+    "message probably in a routing loop",
+    "unable to resolve route ",
+    "dns records for the destination computer could not be found",
 ];

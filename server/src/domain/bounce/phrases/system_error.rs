@@ -27,4 +27,8 @@ pub(super) const PHRASES: &[&str] = &[
     "system error",
     "transaction failed",
     "upstream error",
+    // From Sisimai's reason list (the field's reference for this wording).
+    "could not load drd for domain",
+    "internal error reading data",
+    "it encountered an error while being processed",
 ];
