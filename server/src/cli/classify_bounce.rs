@@ -178,7 +178,10 @@ fn read_labels(path: &Path) -> anyhow::Result<Vec<LabelRow>> {
             index: cols[1].parse().unwrap_or(1),
             reason: cols[2].to_string(),
             category: cols[3].to_string(),
-            recipient: cols[6].trim().to_lowercase(),
+            // Read as an address: Sisimai's output sometimes keeps a `smtp:` prefix, a
+            // trailing quote or dots (`smtp:a@b.example`, `a@b.example'`).
+            recipient: crate::domain::bounce::text_patterns::normalise_address(cols[6])
+                .unwrap_or_else(|| cols[6].trim().to_lowercase()),
         });
     }
     Ok(rows)

@@ -138,6 +138,7 @@ const RECIPIENT_CUES: &[&str] = &[
     "addressed to ",
     "address:",
     "user ",
+    "user: ",
     "mailbox ",
     "email address ",
     "to: <",
@@ -188,13 +189,26 @@ pub struct Candidate {
 pub fn recipients(lines: &[&str], exclude: &[String]) -> Vec<Candidate> {
     let mut strong: Vec<Candidate> = Vec::new();
     let mut weak: Vec<Candidate> = Vec::new();
+    // The line of the last "… the following recipient(s):" heading: an address on the two
+    // lines after it is one of the failed recipients, whatever precedes it on its line.
+    let mut heading: Option<usize> = None;
     for (i, line) in lines.iter().enumerate() {
         if !line.contains('@') {
+            let lower = line.to_ascii_lowercase();
+            if lower.contains("following recipient") || lower.contains("following address") {
+                heading = Some(i);
+            }
             continue;
         }
         let lower = line.to_ascii_lowercase();
+        let under_heading = heading.is_some_and(|h| i <= h + 2);
         for m in ADDRESS.find_iter(line) {
             let addr = m.as_str().trim_matches(['.', '\'', '`']).to_lowercase();
+            // X.400 addresses of Exchange carry the SMTP one as `…;dda:SMTP=a@b`.
+            let addr = match addr.strip_prefix("smtp=") {
+                Some(a) => a.to_string(),
+                None => addr,
+            };
             if !addr.contains('@') || exclude.contains(&addr) || is_system_address(&addr) {
                 continue;
             }
@@ -239,7 +253,7 @@ pub fn recipients(lines: &[&str], exclude: &[String]) -> Vec<Candidate> {
                 .is_empty();
             let cue = RECIPIENT_AC.is_match(before) && !before_trim.ends_with("to:")
                 || before_trim.ends_with("rcpt to:");
-            let is_strong = head || cue;
+            let is_strong = head || cue || under_heading;
             let list = if is_strong { &mut strong } else { &mut weak };
             if !list.iter().any(|c| c.address == addr) {
                 list.push(Candidate {

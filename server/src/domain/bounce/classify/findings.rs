@@ -164,7 +164,8 @@ pub(super) fn from_text(f: &Facts, lines: &[&str], whole: &str) -> Vec<Finding> 
         }
     } else {
         for (i, c) in cands.iter().enumerate() {
-            recipients.push((c.address.clone(), Some(i)));
+            let address = expanded_from(lines, c.line).unwrap_or_else(|| c.address.clone());
+            recipients.push((address, Some(i)));
         }
     }
     if recipients.is_empty() {
@@ -221,4 +222,14 @@ pub(super) fn from_text(f: &Facts, lines: &[&str], whole: &str) -> Vec<Finding> 
             }
         })
         .collect()
+}
+
+/// Sendmail names the address an alias expanded to, then the address we sent to on the next
+/// line (`    (expanded from: <list@example.org>)`): that one is ours to suppress.
+fn expanded_from(lines: &[&str], at: usize) -> Option<String> {
+    lines[at..lines.len().min(at + 2)].iter().find_map(|l| {
+        let lower = l.to_ascii_lowercase();
+        let i = lower.find("(expanded from:")?;
+        text_patterns::normalise_address(&l[i..])
+    })
 }
