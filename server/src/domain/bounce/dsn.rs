@@ -77,6 +77,20 @@ pub fn split_typed(value: &str) -> (Option<String>, &str) {
     (None, value.trim())
 }
 
+static WRAPPED_REPLY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^[245]\.\d{1,3}\.\d{1,3} - [^']{0,80}?\b([245]\d\d[ -]'.*)'")
+        .expect("static regex")
+});
+
+/// A relay that wraps the remote server's reply in its own summary (Amazon SES:
+/// `5.1.0 - Unknown address error 550-'5.7.1 <…> Access denied' (delivery attempts: 0)`):
+/// the quoted reply is the receiver's own answer, and what the reason is read from.
+fn quoted_reply(diagnostic: &str) -> Option<&str> {
+    let c = WRAPPED_REPLY.captures(diagnostic.trim())?;
+    let m = c.get(1)?;
+    Some(&diagnostic.trim()[m.start()..m.end()])
+}
+
 /// Parses a delivery-status body. Tolerant: blocks without blank lines between them, fields
 /// in any order, missing `Final-Recipient` (then `Original-Recipient`, then
 /// `X-Actual-Recipient`).
@@ -174,6 +188,7 @@ pub fn parse(text: &str) -> DeliveryStatus {
             }
             "diagnostic-code" => {
                 let (t, v) = split_typed(&value);
+                let v = quoted_reply(v).unwrap_or(v);
                 cur.diagnostic_type = t;
                 if !v.is_empty() {
                     cur.reply_code = find_reply_code(v);
@@ -229,6 +244,18 @@ mod tests {
         assert_eq!(a.reply_code, Some(550));
         assert!(a.diagnostic.as_deref().unwrap().ends_with("User unknown"));
         assert_eq!(ds.recipients[1].action.as_deref(), Some("delayed"));
+    }
+
+    #[test]
+    fn a_relays_summary_gives_way_to_the_reply_it_quotes() {
+        let ds = parse("Final-Recipient: rfc822; a@x.example\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.7.1 <m@x.example>... Access denied' (delivery attempts: 0)\n");
+        let r = &ds.recipients[0];
+        assert_eq!(
+            r.diagnostic.as_deref(),
+            Some("550-'5.7.1 <m@x.example>... Access denied")
+        );
+        assert_eq!(r.reply_code, Some(550));
+        assert_eq!(quoted_reply("550 5.1.1 user unknown"), None);
     }
 
     #[test]
