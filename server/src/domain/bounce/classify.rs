@@ -180,6 +180,7 @@ fn read(f: &Facts) -> Vec<Verdict> {
             .iter()
             .all(|x| x.status.is_none() && x.reply_code.is_none())
         && phrases::scan(&body_lower).0.is_empty()
+        && !text_patterns::states_a_failure(&body_lower)
     {
         let mut v = Verdict::new(
             Reason::None,

@@ -411,6 +411,28 @@ static SUBJECTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("static subjects")
 });
 
+/// Sentences that say a message was not delivered (lower-case, several languages): with a
+/// bounce-like subject and an address, a notice even when it names no reason.
+const FAILURE_STATEMENTS: &[&str] = &[
+    "could not be delivered to",
+    "couldn't be delivered to",
+    "was not delivered to",
+    "were not delivered to",
+    "could not deliver your message to",
+    "unable to deliver your message to",
+    "undeliverable to",
+    "delivery to the following recipient",
+    "did not reach the following recipient",
+    "n'a pas pu etre delivre",
+    "n'a pas pu être délivré",
+    "konnte nicht zugestellt werden",
+];
+
+/// True when `lower` (lower-cased) says a message was not delivered.
+pub fn states_a_failure(lower: &str) -> bool {
+    FAILURE_STATEMENTS.iter().any(|s| lower.contains(s))
+}
+
 /// True when a subject reads like a non-delivery notice.
 pub fn bounce_subject(subject: &str) -> bool {
     SUBJECTS.find(subject).is_some()
