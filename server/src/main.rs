@@ -79,11 +79,14 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Accuracy of the bounce classifier on a labelled corpus (labels.tsv + eml/): confusion
-    /// matrix and every miss.
+    /// Accuracy of the bounce classifier on labelled corpora (labels.tsv + eml/ each):
+    /// agreement, false hard bounces, confusion matrix and every miss, per corpus.
     BounceReport {
         #[arg(default_value = "../shared/corpora/bounces")]
-        corpus_dir: PathBuf,
+        corpus_dirs: Vec<PathBuf>,
+        /// Print the figures only (no confusion matrix, no misses).
+        #[arg(long)]
+        summary: bool,
     },
     /// Create an account with its first admin (password printed once).
     CreateAccount {
@@ -257,8 +260,15 @@ fn main() -> anyhow::Result<()> {
         Some(Command::ClassifyBounce { paths }) => {
             server::cli::classify_bounce::run(&paths, &mut std::io::stdout().lock())
         }
-        Some(Command::BounceReport { corpus_dir }) => {
-            server::cli::classify_bounce::report(&corpus_dir, &mut std::io::stdout().lock())?;
+        Some(Command::BounceReport {
+            corpus_dirs,
+            summary,
+        }) => {
+            server::cli::classify_bounce::report_many(
+                &corpus_dirs,
+                summary,
+                &mut std::io::stdout().lock(),
+            )?;
             Ok(())
         }
         Some(Command::Score { paths, threshold }) => {

@@ -1,8 +1,12 @@
-//! `deliverdesk classify-bounce PATH...` and `deliverdesk bounce-report [DIR]`.
+//! `deliverdesk classify-bounce PATH...` and `deliverdesk bounce-report [DIR...]`.
 //!
 //! `classify-bounce` prints one JSON object per line per recipient and nothing else on
-//! stdout. `bounce-report` measures the classifier against a labelled corpus (`labels.tsv`
-//! and `eml/`, the layout of Sisimai's set-of-emails).
+//! stdout. `bounce-report` measures the classifier against labelled corpora (`labels.tsv`
+//! and `eml/` each, the layout of Sisimai's set-of-emails): per corpus its rows, category and
+//! reason agreement, false hard bounces, the confusion matrix and every miss.
+//!
+//! A *false hard bounce* is a row whose label is not `hard_bounce` but which we read as
+//! one: the costliest mistake, since a hard bounce suppresses the address for good.
 //!
 //! The corpus label `other` ("not a bounce, delivered, on hold, undetermined, opt-out or
 //! DMARC-failure reports") has no single category of ours; it agrees with any of
@@ -128,6 +132,10 @@ pub struct ReportSummary {
     /// Percentages, 0–100.
     pub category_agreement: f64,
     pub reason_agreement: f64,
+    /// Rows labelled anything but `hard_bounce` that we read as `hard_bounce`.
+    pub false_hard: usize,
+    /// `false_hard` as a percentage of `rows`.
+    pub false_hard_rate: f64,
     pub misses: Vec<Miss>,
 }
 
@@ -170,7 +178,10 @@ fn read_labels(path: &Path) -> anyhow::Result<Vec<LabelRow>> {
             index: cols[1].parse().unwrap_or(1),
             reason: cols[2].to_string(),
             category: cols[3].to_string(),
-            recipient: cols[6].trim().to_lowercase(),
+            // Read as an address: Sisimai's output sometimes keeps a `smtp:` prefix, a
+            // trailing quote or dots (`smtp:a@b.example`, `a@b.example'`).
+            recipient: crate::domain::bounce::text_patterns::normalise_address(cols[6])
+                .unwrap_or_else(|| cols[6].trim().to_lowercase()),
         });
     }
     Ok(rows)
@@ -190,15 +201,76 @@ fn matching<'v>(row: &LabelRow, verdicts: &'v [Verdict]) -> Option<&'v Verdict> 
     (row.recipient.is_empty() || at.recipient.is_none()).then_some(at)
 }
 
-/// `deliverdesk bounce-report [DIR]`: per label row (file, recipient), category and reason
-/// agreement, a confusion matrix (rows: label, columns: ours) and every miss.
+/// `deliverdesk bounce-report DIR...`: [`report`] for each corpus in turn, then one line per
+/// corpus with its figures. With `summary_only`, the figures alone (no matrix, no misses):
+/// for confirming a change on a corpus without reading its misses first.
+pub fn report_many(
+    corpus_dirs: &[PathBuf],
+    summary_only: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Vec<ReportSummary>> {
+    let mut all = Vec::new();
+    for dir in corpus_dirs {
+        writeln!(out, "== {} ==", dir.display())?;
+        let s = if summary_only {
+            report(dir, &mut std::io::sink())?
+        } else {
+            report(dir, out)?
+        };
+        if summary_only {
+            write_figures(&s, out)?;
+        }
+        writeln!(out)?;
+        all.push(s);
+    }
+    writeln!(
+        out,
+        "{:<40} {:>5} {:>9} {:>9} {:>11}",
+        "corpus", "rows", "category", "reason", "false hard"
+    )?;
+    for (dir, s) in corpus_dirs.iter().zip(&all) {
+        writeln!(
+            out,
+            "{:<40} {:>5} {:>8.2}% {:>8.2}% {:>4} {:>5.2}%",
+            dir.display(),
+            s.rows,
+            s.category_agreement,
+            s.reason_agreement,
+            s.false_hard,
+            s.false_hard_rate
+        )?;
+    }
+    Ok(all)
+}
+
+fn write_figures(s: &ReportSummary, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "rows: {}", s.rows)?;
+    writeln!(
+        out,
+        "category agreement: {}/{} = {:.2} %",
+        s.category_matches, s.rows, s.category_agreement
+    )?;
+    writeln!(
+        out,
+        "reason agreement:   {}/{} = {:.2} %",
+        s.reason_matches, s.rows, s.reason_agreement
+    )?;
+    writeln!(
+        out,
+        "false hard bounces: {}/{} = {:.2} %",
+        s.false_hard, s.rows, s.false_hard_rate
+    )
+}
+
+/// One corpus: per label row (file, recipient), category and reason agreement, false hard
+/// bounces, a confusion matrix (rows: label, columns: ours) and every miss.
 pub fn report(corpus_dir: &Path, out: &mut dyn Write) -> anyhow::Result<ReportSummary> {
     let rows = read_labels(&corpus_dir.join("labels.tsv"))?;
     let mut cache: BTreeMap<String, Vec<Verdict>> = BTreeMap::new();
     let mut matrix: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut labels_seen: Vec<String> = Vec::new();
     let mut got_seen: Vec<String> = Vec::new();
-    let (mut cat_ok, mut reason_ok) = (0usize, 0usize);
+    let (mut cat_ok, mut reason_ok, mut false_hard) = (0usize, 0usize, 0usize);
     let mut misses = Vec::new();
     for row in &rows {
         if !cache.contains_key(&row.file) {
@@ -235,6 +307,7 @@ pub fn report(corpus_dir: &Path, out: &mut dyn Write) -> anyhow::Result<ReportSu
         let r = got_reason == row.reason;
         cat_ok += c as usize;
         reason_ok += r as usize;
+        false_hard += (got_cat == "hard_bounce" && row.category != "hard_bounce") as usize;
         *matrix
             .entry((row.category.clone(), got_cat.clone()))
             .or_default() += 1;
@@ -264,21 +337,13 @@ pub fn report(corpus_dir: &Path, out: &mut dyn Write) -> anyhow::Result<ReportSu
         reason_matches: reason_ok,
         category_agreement: 100.0 * cat_ok as f64 / n as f64,
         reason_agreement: 100.0 * reason_ok as f64 / n as f64,
+        false_hard,
+        false_hard_rate: 100.0 * false_hard as f64 / n as f64,
         misses,
     };
     labels_seen.sort();
     got_seen.sort();
-    writeln!(out, "rows: {}", summary.rows)?;
-    writeln!(
-        out,
-        "category agreement: {}/{} = {:.2} %",
-        cat_ok, summary.rows, summary.category_agreement
-    )?;
-    writeln!(
-        out,
-        "reason agreement:   {}/{} = {:.2} %",
-        reason_ok, summary.rows, summary.reason_agreement
-    )?;
+    write_figures(&summary, out)?;
     writeln!(out, "\nconfusion matrix (rows: label, columns: classifier)")?;
     write!(out, "{:<24}", "")?;
     for g in &got_seen {
@@ -396,6 +461,112 @@ mod tests {
             s.category_agreement >= 97.0,
             "category agreement {:.2} % < 97 %\n{text}",
             s.category_agreement
+        );
+    }
+
+    fn fixture_summary(name: &str) -> (ReportSummary, String) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        let mut out = Vec::new();
+        let s = report(&dir, &mut out).unwrap();
+        (s, String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Floors on both labelled corpora, with the real classifier over the real files: the
+    /// issue's 97 % category agreement on Sisimai's set, and at most 0.5 % of rows read as
+    /// a hard bounce when the label says otherwise, on each. Mailman's set is held at the
+    /// level reached (91.7 % measured; the issue's goal is 95 %, of which 6 of its 132 rows
+    /// are out of reach: labels naming addresses quoted in prose, see the branch report).
+    #[test]
+    fn both_fixture_corpora_meet_their_category_and_false_hard_floors() {
+        for (name, min_rows, floor) in [("bounces", 400, 97.0), ("bounces-mailman", 120, 91.5)] {
+            let (s, text) = fixture_summary(name);
+            assert!(s.rows >= min_rows, "{name}: only {} label rows", s.rows);
+            assert!(
+                s.category_agreement >= floor,
+                "{name}: category agreement {:.2} % < {floor} %\n{text}",
+                s.category_agreement
+            );
+            assert!(
+                s.false_hard_rate <= 0.5,
+                "{name}: false hard bounces {:.2} % > 0.5 %\n{text}",
+                s.false_hard_rate
+            );
+        }
+    }
+
+    /// Every file under `dir`, recursively.
+    fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                source_files(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Rules must read structure and wording, not remember the corpora: no source of the
+    /// classifier may name a corpus file, a corpus address or one of the corpora's
+    /// anonymisation strings (Sisimai's set uses a cat's vocabulary; Mailman's `userx`).
+    #[test]
+    fn the_classifier_names_no_corpus_file_address_or_anonymisation_string() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut banned: Vec<String> = [
+            "kijitora",
+            "libsisimai",
+            "example.jp",
+            "neko",
+            "nyaan",
+            "sabatora",
+            "bouncehammer",
+            "azumakuniyuki",
+            "userx@",
+            "usery@",
+            "userz@",
+            "lhost-",
+            "rhost-",
+            "rfc3464-",
+            "rfc3834-",
+            "arf-0",
+            "is-not-bounce",
+            "mailman-",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        for corpus in ["bounces", "bounces-mailman"] {
+            let labels = root.join("tests/fixtures").join(corpus).join("labels.tsv");
+            let text = std::fs::read_to_string(&labels).unwrap();
+            for line in text.lines().skip(1) {
+                let cols: Vec<&str> = line.split('\t').collect();
+                banned.push(cols[0].to_lowercase());
+                if let Some(rcpt) = cols.get(6).filter(|r| r.contains('@')) {
+                    banned.push(rcpt.trim().to_lowercase());
+                }
+            }
+        }
+        banned.sort();
+        banned.dedup();
+        assert!(banned.len() > 400, "{} banned strings", banned.len());
+        let mut files = Vec::new();
+        source_files(&root.join("src/domain/bounce"), &mut files);
+        assert!(files.len() >= 15, "{files:?}");
+        let mut found = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap().to_lowercase();
+            for b in &banned {
+                if text.contains(b.as_str()) {
+                    found.push(format!("{}: {b}", f.display()));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "corpus names in the classifier:\n{}",
+            found.join("\n")
         );
     }
 

@@ -88,7 +88,7 @@ mod tests {
         );
         let h2 = [("Auto-Submitted", "auto-generated")];
         assert_eq!(detect(h2.iter().copied(), Some("Hello")), None);
-        assert!(detect(std::iter::empty(), Some("Automatic reply: Nyaan")).is_some());
+        assert!(detect(std::iter::empty(), Some("Automatic reply: Lunch on Friday")).is_some());
         assert!(detect(std::iter::empty(), Some("Quarterly numbers")).is_none());
     }
 }

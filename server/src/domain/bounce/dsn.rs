@@ -77,6 +77,19 @@ pub fn split_typed(value: &str) -> (Option<String>, &str) {
     (None, value.trim())
 }
 
+static WRAPPED_REPLY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^[245]\.\d{1,3}\.\d{1,3} - [^']{0,80}?\b([245]\d\d)[ -]'(.*)'")
+        .expect("static regex")
+});
+
+/// A relay that wraps the remote server's reply in its own summary (Amazon SES:
+/// `5.1.0 - Unknown address error 550-'5.7.1 <…> Access denied' (delivery attempts: 0)`):
+/// the quoted reply is the receiver's own answer, and what the reason is read from.
+fn quoted_reply(diagnostic: &str) -> Option<String> {
+    let c = WRAPPED_REPLY.captures(diagnostic.trim())?;
+    Some(format!("{} {}", c.get(1)?.as_str(), c.get(2)?.as_str()))
+}
+
 /// Parses a delivery-status body. Tolerant: blocks without blank lines between them, fields
 /// in any order, missing `Final-Recipient` (then `Original-Recipient`, then
 /// `X-Actual-Recipient`).
@@ -85,24 +98,39 @@ pub fn parse(text: &str) -> DeliveryStatus {
     let mut cur = RecipientFields::default();
     let mut cur_has_data = false;
     let mut original: Option<String> = None;
+    let mut status_words: Option<String> = None;
     let flush = |ds: &mut DeliveryStatus,
                  cur: &mut RecipientFields,
                  has: &mut bool,
-                 original: &mut Option<String>| {
+                 original: &mut Option<String>,
+                 status_words: &mut Option<String>| {
         if *has {
             if cur.recipient.is_none() {
                 cur.recipient = original.take();
+            }
+            if cur.diagnostic.is_none() {
+                if let Some(words) = status_words.take() {
+                    cur.reply_code = find_reply_code(&words);
+                    cur.diagnostic = Some(words);
+                }
             }
             ds.recipients.push(std::mem::take(cur));
         }
         *has = false;
         *original = None;
+        *status_words = None;
     };
     for (name, value) in fields(text) {
         match name.as_str() {
             "final-recipient" => {
                 if cur.recipient.is_some() {
-                    flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                    flush(
+                        &mut ds,
+                        &mut cur,
+                        &mut cur_has_data,
+                        &mut original,
+                        &mut status_words,
+                    );
                 }
                 let (_, v) = split_typed(&value);
                 cur.recipient = normalise_address(v);
@@ -114,7 +142,13 @@ pub fn parse(text: &str) -> DeliveryStatus {
                     if cur.recipient.is_some() && (cur.status.is_some() || cur.diagnostic.is_some())
                     {
                         // A new block starting with Original-Recipient.
-                        flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                        flush(
+                            &mut ds,
+                            &mut cur,
+                            &mut cur_has_data,
+                            &mut original,
+                            &mut status_words,
+                        );
                     }
                     if original.is_none() {
                         original = Some(a);
@@ -124,13 +158,25 @@ pub fn parse(text: &str) -> DeliveryStatus {
             }
             "action" => {
                 if cur.action.is_some() && cur.recipient.is_some() {
-                    flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                    flush(
+                        &mut ds,
+                        &mut cur,
+                        &mut cur_has_data,
+                        &mut original,
+                        &mut status_words,
+                    );
                 }
                 cur.action = Some(value.trim().to_ascii_lowercase());
                 cur_has_data = true;
             }
             "status" => {
                 cur.status = EnhancedStatus::find(&value);
+                // Some MTAs write an SMTP reply instead of an RFC 3463 code
+                // (`Status: 553 Exceeded maximum inbound message size`): its words are the
+                // only diagnostic there is.
+                if cur.status.is_none() && value.bytes().any(|b| b.is_ascii_alphabetic()) {
+                    status_words = Some(value.trim().to_string());
+                }
                 cur_has_data = true;
             }
             "remote-mta" => {
@@ -141,6 +187,8 @@ pub fn parse(text: &str) -> DeliveryStatus {
             }
             "diagnostic-code" => {
                 let (t, v) = split_typed(&value);
+                let quoted = quoted_reply(v);
+                let v = quoted.as_deref().unwrap_or(v);
                 cur.diagnostic_type = t;
                 if !v.is_empty() {
                     cur.reply_code = find_reply_code(v);
@@ -150,7 +198,13 @@ pub fn parse(text: &str) -> DeliveryStatus {
             }
             // RFC 3464 §2.1: a blank line ends a block.
             "" if cur.recipient.is_some() || original.is_some() => {
-                flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+                flush(
+                    &mut ds,
+                    &mut cur,
+                    &mut cur_has_data,
+                    &mut original,
+                    &mut status_words,
+                );
             }
             "reporting-mta" => {
                 let (_, v) = split_typed(&value);
@@ -161,7 +215,13 @@ pub fn parse(text: &str) -> DeliveryStatus {
             _ => {}
         }
     }
-    flush(&mut ds, &mut cur, &mut cur_has_data, &mut original);
+    flush(
+        &mut ds,
+        &mut cur,
+        &mut cur_has_data,
+        &mut original,
+        &mut status_words,
+    );
     ds.recipients
         .retain(|r| r.recipient.is_some() || r.status.is_some() || r.diagnostic.is_some());
     ds
@@ -184,6 +244,18 @@ mod tests {
         assert_eq!(a.reply_code, Some(550));
         assert!(a.diagnostic.as_deref().unwrap().ends_with("User unknown"));
         assert_eq!(ds.recipients[1].action.as_deref(), Some("delayed"));
+    }
+
+    #[test]
+    fn a_relays_summary_gives_way_to_the_reply_it_quotes() {
+        let ds = parse("Final-Recipient: rfc822; a@x.example\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.7.1 <m@x.example>... Access denied' (delivery attempts: 0)\n");
+        let r = &ds.recipients[0];
+        assert_eq!(
+            r.diagnostic.as_deref(),
+            Some("550 5.7.1 <m@x.example>... Access denied")
+        );
+        assert_eq!(r.reply_code, Some(550));
+        assert_eq!(quoted_reply("550 5.1.1 user unknown"), None);
     }
 
     #[test]

@@ -241,9 +241,10 @@ impl Reason {
             (_, 3, 4) => MesgTooBig,
             (_, 4, 0) if !transient => NetworkError,
             (_, 4, 1) => Expired,
-            (_, 4, 2) | (_, 4, 4) | (_, 4, 6) => NetworkError,
+            (_, 4, 2) | (_, 4, 4) | (_, 4, 6) | (_, 4, 8) => NetworkError,
             (_, 4, 3) if !transient => SystemError,
-            (_, 4, 5) => TooManyConn,
+            // "Mail system congestion": the receiver is full for now.
+            (_, 4, 5) => SystemFull,
             (_, 4, 7) => Expired,
             (_, 5, 3) => {
                 if transient {
@@ -252,15 +253,19 @@ impl Reason {
                     TooManyConn
                 }
             }
+            (_, 5, 2) | (_, 5, 6) => SyntaxError,
             (_, 5, 4) | (_, 5, 5) => SystemError,
-            (_, 5, 6) => SecurityError,
             (_, 6, _) => ContentError,
             (_, 7, 0) if !transient => SecurityError,
+            // RFC 3463: "delivery not authorized, message refused" — permanently a
+            // security refusal, transiently the receiver blocking us for now.
+            (_, 7, 1) | (_, 7, 2) if !transient => SecurityError,
             (_, 7, 1) | (_, 7, 2) => Blocked,
             (_, 7, 13) => Suspend,
             (_, 7, 16) => MesgTooBig,
             (_, 7, 17) | (_, 7, 18) => HasMoved,
-            (_, 7, 23) | (_, 7, 26) => AuthFailure,
+            // RFC 7372: DKIM (X.7.20-22), SPF (X.7.23-24), several (X.7.26).
+            (_, 7, 20..=24) | (_, 7, 26) => AuthFailure,
             (_, 7, 25) => RequirePtr,
             (_, 7, 27) => Rejected,
             (_, 7, 3..=24) => SecurityError,

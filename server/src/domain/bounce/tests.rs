@@ -77,7 +77,7 @@ fn a_postfix_text_bounce_without_mime_is_read_from_its_words() {
 
 #[test]
 fn non_utf8_and_japanese_bodies_do_not_break_the_reader() {
-    let mut raw = b"From: MAILER-DAEMON@example.jp\r\nTo: s@example.org\r\nSubject: =?ISO-2022-JP?B?GyRCJTklNyVGJWAbKEI=?=\r\n\r\n<dan@example.jp>: 550 5.1.1 user unknown\r\n".to_vec();
+    let mut raw = b"From: MAILER-DAEMON@example.net\r\nTo: s@example.org\r\nSubject: =?ISO-2022-JP?B?GyRCJTklNyVGJWAbKEI=?=\r\n\r\n<dan@example.net>: 550 5.1.1 user unknown\r\n".to_vec();
     raw.extend_from_slice(&[0x1b, 0x24, 0x42, 0xff, 0xfe, 0x80, b'\r', b'\n']);
     let c = classify_message(&raw).unwrap();
     assert_eq!(c.verdicts[0].reason, Reason::UserUnknown);
@@ -120,7 +120,7 @@ fn a_dsn_without_diagnostic_reads_the_recipients_line_in_the_text() {
 
 #[test]
 fn a_sendmail_transcript_reply_above_the_recipient_is_its_cause() {
-    let raw = "From: MAILER-DAEMON@mx.example.net\r\nTo: s@example.jp\r\nSubject: Returned mail: Remote protocol error\r\n\r\n   ----- Transcript of session follows -----\r\nWhile talking to mx.example.edu:\r\n>>> MAIL From:<s@example.jp>\r\n<<< 550 Insecure Mail Relay\r\n554 <d@example.edu>... Remote protocol error\r\n421 example.org (smtp)... Deferred: Connection timed out during user open with example.org\r\n   ----- Unsent message follows -----\r\nSubject: hi\r\n\r\nhi\r\n";
+    let raw = "From: MAILER-DAEMON@mx.example.net\r\nTo: s@example.net\r\nSubject: Returned mail: Remote protocol error\r\n\r\n   ----- Transcript of session follows -----\r\nWhile talking to mx.example.edu:\r\n>>> MAIL From:<s@example.net>\r\n<<< 550 Insecure Mail Relay\r\n554 <d@example.edu>... Remote protocol error\r\n421 example.org (smtp)... Deferred: Connection timed out during user open with example.org\r\n   ----- Unsent message follows -----\r\nSubject: hi\r\n\r\nhi\r\n";
     let v = one(raw);
     assert_eq!(v.recipient.as_deref(), Some("d@example.edu"));
     assert_eq!(v.category, Category::IspBlock, "{v:#?}");
@@ -287,7 +287,7 @@ proptest! {
 /// Found by cargo-fuzz: mail-parser panicked on this malformed multipart; it must classify.
 #[test]
 fn fuzz_crash_malformed_nested_multipart_does_not_panic() {
-    let raw = b"Recom\nContent-Type: multipart/reobacrt;\n    boundary=\"NekoNyaan/222nnn300===_22/00-22002-00000225\"\n\n--_----NekoNyaan/222nnn300===_22/00-22002-00000225etCIa0225\nContent-Type: message/rfc822\ntio e\n\nmpl\nContent-Type: message/rfc822\n\n\n--_----NekoNyaan/222nnn300===_22/00-22002-00000225--\n\n";
+    let raw = b"Recom\nContent-Type: multipart/reobacrt;\n    boundary=\"TestBound/222nnn300===_22/00-22002-00000225\"\n\n--_----TestBound/222nnn300===_22/00-22002-00000225etCIa0225\nContent-Type: message/rfc822\ntio e\n\nmpl\nContent-Type: message/rfc822\n\n\n--_----TestBound/222nnn300===_22/00-22002-00000225--\n\n";
     let c = super::classify_message(raw).unwrap();
     assert!(!c.verdicts.is_empty());
 }

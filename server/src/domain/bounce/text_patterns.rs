@@ -138,6 +138,7 @@ const RECIPIENT_CUES: &[&str] = &[
     "addressed to ",
     "address:",
     "user ",
+    "user: ",
     "mailbox ",
     "email address ",
     "to: <",
@@ -188,13 +189,26 @@ pub struct Candidate {
 pub fn recipients(lines: &[&str], exclude: &[String]) -> Vec<Candidate> {
     let mut strong: Vec<Candidate> = Vec::new();
     let mut weak: Vec<Candidate> = Vec::new();
+    // The line of the last "… the following recipient(s):" heading: an address on the two
+    // lines after it is one of the failed recipients, whatever precedes it on its line.
+    let mut heading: Option<usize> = None;
     for (i, line) in lines.iter().enumerate() {
         if !line.contains('@') {
+            let lower = line.to_ascii_lowercase();
+            if lower.contains("following recipient") || lower.contains("following address") {
+                heading = Some(i);
+            }
             continue;
         }
         let lower = line.to_ascii_lowercase();
+        let under_heading = heading.is_some_and(|h| i <= h + 2);
         for m in ADDRESS.find_iter(line) {
             let addr = m.as_str().trim_matches(['.', '\'', '`']).to_lowercase();
+            // X.400 addresses of Exchange carry the SMTP one as `…;dda:SMTP=a@b`.
+            let addr = match addr.strip_prefix("smtp=") {
+                Some(a) => a.to_string(),
+                None => addr,
+            };
             if !addr.contains('@') || exclude.contains(&addr) || is_system_address(&addr) {
                 continue;
             }
@@ -239,7 +253,7 @@ pub fn recipients(lines: &[&str], exclude: &[String]) -> Vec<Candidate> {
                 .is_empty();
             let cue = RECIPIENT_AC.is_match(before) && !before_trim.ends_with("to:")
                 || before_trim.ends_with("rcpt to:");
-            let is_strong = head || cue;
+            let is_strong = head || cue || under_heading;
             let list = if is_strong { &mut strong } else { &mut weak };
             if !list.iter().any(|c| c.address == addr) {
                 list.push(Candidate {
@@ -302,6 +316,9 @@ const COMMAND_PHRASES: &[(&str, Command)] = &[
     ("rcpt to command", Command::RcptTo),
     ("rcpt to response", Command::RcptTo),
     ("smtp:rcpt", Command::RcptTo),
+    // Exim's older wording, and qmail's ("<host> does not like recipient.").
+    ("after rcpt command", Command::RcptTo),
+    ("does not like recipient", Command::RcptTo),
     ("in reply to end of data", Command::Data),
     ("after end of data", Command::Data),
     ("in reply to data", Command::Data),
@@ -310,6 +327,8 @@ const COMMAND_PHRASES: &[(&str, Command)] = &[
     ("in reply to mail from", Command::MailFrom),
     ("after mail from", Command::MailFrom),
     ("mail from command", Command::MailFrom),
+    ("after mail command", Command::MailFrom),
+    ("does not like sender", Command::MailFrom),
     ("in reply to helo", Command::Helo),
     ("in reply to ehlo", Command::Helo),
     ("after helo", Command::Helo),
@@ -391,6 +410,28 @@ static SUBJECTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .build(BOUNCE_SUBJECTS)
         .expect("static subjects")
 });
+
+/// Sentences that say a message was not delivered (lower-case, several languages): with a
+/// bounce-like subject and an address, a notice even when it names no reason.
+const FAILURE_STATEMENTS: &[&str] = &[
+    "could not be delivered to",
+    "couldn't be delivered to",
+    "was not delivered to",
+    "were not delivered to",
+    "could not deliver your message to",
+    "unable to deliver your message to",
+    "undeliverable to",
+    "delivery to the following recipient",
+    "did not reach the following recipient",
+    "n'a pas pu etre delivre",
+    "n'a pas pu être délivré",
+    "konnte nicht zugestellt werden",
+];
+
+/// True when `lower` (lower-cased) says a message was not delivered.
+pub fn states_a_failure(lower: &str) -> bool {
+    FAILURE_STATEMENTS.iter().any(|s| lower.contains(s))
+}
 
 /// True when a subject reads like a non-delivery notice.
 pub fn bounce_subject(subject: &str) -> bool {

@@ -1,0 +1,7 @@
+//! Wording that means `exceedlimit`: a per-mailbox size or count limit was exceeded (X.2.3).
+//! Lower-case; matched anywhere in the lower-cased diagnostic (see [`super::scan`]).
+
+pub(super) const PHRASES: &[&str] = &[
+    "message length exceeds administrative limit",
+    "exceeds per-mailbox",
+];

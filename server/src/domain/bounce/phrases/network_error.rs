@@ -1,0 +1,37 @@
+//! Wording that means `networkerror`: the route or connection to the receiver failed (X.4.x): DNS, loops, timeouts.
+//! Lower-case; matched anywhere in the lower-cased diagnostic (see [`super::scan`]).
+
+pub(super) const PHRASES: &[&str] = &[
+    "no route to host",
+    "host is unreachable",
+    "host unreachable",
+    "network is unreachable",
+    "host not found, try again",
+    "unrouteable mail domain",
+    "unable to resolve route",
+    "malformed name server reply",
+    "malformed or unexpected name server reply",
+    "mail forwarding loop",
+    "message looping",
+    "routing loop",
+    "too many hops",
+    "hop count exceeded",
+    "forwarding loop count exceeded",
+    "could not connect and send the mail",
+    "lost connection",
+    "temporary failure in name resolution",
+    "dns lookup",
+    "dns error",
+    "network error",
+    "name service error",
+    "nxdomain",
+    "domain name not found",
+    // From Sisimai's reason list (the field's reference for this wording).
+    "mail forwarding loop for ",
+    "host name lookup failure",
+    "could not connect and send the mail to",
+    "maximum forwarding loop count exceeded",
+    "message probably in a routing loop",
+    "unable to resolve route ",
+    "dns records for the destination computer could not be found",
+];

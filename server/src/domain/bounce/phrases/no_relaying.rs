@@ -1,0 +1,19 @@
+//! Wording that means `norelaying`: the receiver will not relay for the sender.
+//! Lower-case; matched anywhere in the lower-cased diagnostic (see [`super::scan`]).
+
+pub(super) const PHRASES: &[&str] = &[
+    "relaying denied",
+    "relay denied",
+    "relay access denied",
+    "relay not permitted",
+    "not configured to relay",
+    "no relaying",
+    "relaying not allowed",
+    "unable to relay",
+    "not allowed to relay",
+    "we do not relay",
+    "insecure mail relay",
+    "isn't in my list of allowed rcpthosts",
+    "not in my list of allowed rcpthosts",
+    "requires authentication when attempting to send to a non-local",
+];

@@ -1,0 +1,15 @@
+//! Wording that means `notaccept`: the host accepts no mail at all (null MX, RFC 7505; X.3.2).
+//! Lower-case; matched anywhere in the lower-cased diagnostic (see [`super::scan`]).
+
+pub(super) const PHRASES: &[&str] = &[
+    "does not accept mail",
+    "doesn't accept mail",
+    "not accepting mail",
+    "null mx",
+    "couldn't find a mail exchanger",
+    "indicated no smtp service",
+    "could not find a mail exchanger",
+    "no mx record",
+    "does not accept e-mail",
+    "system not accepting network messages",
+];

@@ -1,0 +1,26 @@
+//! Wording that means `spamdetected`: the receiver's filter judged the content spam.
+//! Lower-case; matched anywhere in the lower-cased diagnostic (see [`super::scan`]).
+
+pub(super) const PHRASES: &[&str] = &[
+    "spam",
+    "unsolicited",
+    "bulk mail",
+    "bulk email",
+    "bulk e-mail",
+    "message content rejected",
+    "content filter rejection",
+    "mail content denied",
+    "rejecting banned content",
+    "rejecting mail content",
+    "message rejected because of unacceptable content",
+    "message rejected for policy reasons",
+    "recurrent pattern detection",
+    "uribl",
+    "surbl",
+    "blacklisted url",
+    "ube, id=",
+    "554 5.7.0 reject, id=",
+    "high probability of",
+    "due to spam classification",
+    "message looks like",
+];

@@ -1,0 +1,14 @@
+//! Wording that means `speeding`: the receiver is rate-limiting the sender.
+//! Lower-case; matched anywhere in the lower-cased diagnostic (see [`super::scan`]).
+
+pub(super) const PHRASES: &[&str] = &[
+    "rate limit",
+    "rate-limit",
+    "ratelimit",
+    "sending rate",
+    "too fast",
+    "temporarily rate limited",
+    "unusual rate of",
+    "too many recipients this hour",
+    "sent to too many recipients",
+];

@@ -1,0 +1,31 @@
+//! Wording that means `suspend`: the mailbox exists but is disabled or suspended (X.2.1).
+//! Lower-case; matched anywhere in the lower-cased diagnostic (see [`super::scan`]).
+
+pub(super) const PHRASES: &[&str] = &[
+    "is currently suspended",
+    "mailbox currently suspended",
+    "mailbox is frozen",
+    "mailbox is disabled",
+    "account is disabled",
+    "account has been disabled",
+    "account disabled",
+    "account is locked",
+    "account is inactive",
+    "account inactive",
+    "account has been suspended",
+    "account suspended",
+    "user suspended",
+    "invalid/inactive user",
+    "is a deactivated mailbox",
+    "mailbox unavailable or access denied",
+    "temporarily inactive",
+    "temporary locked",
+    "recipient suspend the service",
+    "disabled or discontinued",
+    "that you tried to reach is disabled",
+    "boite du destinataire archivee",
+    "mailbox is inactive",
+    "tried to reach is inactive",
+    "account is inactive",
+    "is no longer in use",
+];

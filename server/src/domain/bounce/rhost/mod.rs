@@ -1,0 +1,140 @@
+//! Receiving providers whose own wording or error codes name the reason better than the
+//! generic phrase table does (after the tables Sisimai's `Rhost::*` modules document, which
+//! come from the providers' published error-code pages). A provider is recognised by the
+//! remote MTA's host name or, failing that, by the recipient's domain.
+
+use crate::domain::bounce::reason::Reason;
+
+mod france_ptt;
+mod kddi;
+mod mimecast;
+mod yahoo;
+mod zoho;
+
+/// What a provider's table says about one diagnostic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderSays {
+    /// The provider's code or words name this reason.
+    Reason(Reason, &'static str),
+    /// The provider's own error code was found, but it names no reason (a generic
+    /// "try later"): the status code says less than the words here.
+    Unspecific(&'static str),
+}
+
+/// Reads a provider's numbered error code: `Some(None)` for a known code naming no reason.
+pub(super) type CodeReader = fn(&str) -> Option<Option<Reason>>;
+
+pub(super) struct Provider {
+    pub(super) name: &'static str,
+    /// Host-name or domain suffixes (lower-case, matched at a label boundary).
+    pub(super) hosts: &'static [&'static str],
+    /// `(lower-case phrase, reason)`; the first that occurs wins.
+    pub(super) phrases: &'static [(&'static str, Reason)],
+    /// Reads the provider's own numbered error codes, if it has any.
+    pub(super) codes: Option<CodeReader>,
+}
+
+const PROVIDERS: &[Provider] = &[
+    kddi::PROVIDER,
+    france_ptt::PROVIDER,
+    zoho::PROVIDER,
+    mimecast::PROVIDER,
+    yahoo::PROVIDER,
+];
+
+/// `host` is `suffix` or ends with `.suffix`.
+fn host_matches(host: &str, suffix: &str) -> bool {
+    host.len() >= suffix.len()
+        && host.as_bytes()[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+        && (host.len() == suffix.len() || host.as_bytes()[host.len() - suffix.len() - 1] == b'.')
+}
+
+/// The provider's verdict on `diag_lower` (the lower-cased diagnostic), when the remote MTA
+/// (`remote_mta`) or, without one, the recipient's domain belongs to a provider we know.
+pub fn find(
+    remote_mta: Option<&str>,
+    recipient: Option<&str>,
+    diag_lower: &str,
+) -> Option<ProviderSays> {
+    if diag_lower.is_empty() {
+        return None;
+    }
+    let host = remote_mta
+        .and_then(|h| h.split_whitespace().next())
+        .map(|h| {
+            h.trim_matches(|c| c == '[' || c == ']')
+                .trim_end_matches('.')
+        })
+        .filter(|h| !h.is_empty());
+    let domain = recipient.and_then(|r| r.rsplit_once('@')).map(|(_, d)| d);
+    let provider = PROVIDERS.iter().find(|p| {
+        p.hosts.iter().any(|s| {
+            host.map(|h| host_matches(h, s)).unwrap_or(false)
+                || (host.is_none() && domain.map(|d| host_matches(d, s)).unwrap_or(false))
+        })
+    })?;
+    if let Some(read) = provider.codes {
+        match read(diag_lower) {
+            Some(Some(r)) => return Some(ProviderSays::Reason(r, provider.name)),
+            Some(None) => return Some(ProviderSays::Unspecific(provider.name)),
+            None => {}
+        }
+    }
+    provider
+        .phrases
+        .iter()
+        .find(|(p, _)| diag_lower.contains(p))
+        .map(|(_, r)| ProviderSays::Reason(*r, provider.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn providers_are_known_by_host_or_recipient_domain() {
+        assert_eq!(
+            find(
+                Some("lsean.ezweb.ne.jp"),
+                None,
+                "550 <a@ezweb.ne.jp>: user unknown"
+            ),
+            Some(ProviderSays::Reason(Reason::UserUnknown, "kddi"))
+        );
+        assert_eq!(
+            find(None, Some("a@ezweb.ne.jp"), "550 : user unknown"),
+            Some(ProviderSays::Reason(Reason::Filtered, "kddi"))
+        );
+        assert_eq!(
+            find(Some("mx.example.net"), None, "550 : user unknown"),
+            None
+        );
+        assert_eq!(
+            find(Some("notezweb.ne.jp"), None, "550 : user unknown"),
+            None
+        );
+    }
+
+    #[test]
+    fn orange_and_la_poste_codes_are_read_by_their_last_digits() {
+        let f = |d: &str| find(Some("smtp-in.orange.fr"), None, d);
+        assert_eq!(
+            f("421 4.2.0 service refused, please try later. ofr005_505 [505]"),
+            Some(ProviderSays::Reason(Reason::SystemError, "franceptt"))
+        );
+        assert_eq!(
+            f("421 4.2.1 service refused, please try later. lpn006_107"),
+            Some(ProviderSays::Unspecific("franceptt"))
+        );
+        assert_eq!(
+            f("invalid recipient. ofr_416 [416]"),
+            Some(ProviderSays::Reason(Reason::UserUnknown, "franceptt"))
+        );
+        assert_eq!(
+            f("lpn105-104"),
+            Some(ProviderSays::Reason(Reason::TooManyConn, "franceptt"))
+        );
+        assert_eq!(f("nothing here ofr_"), None);
+        assert_eq!(f("ofr_5"), None);
+    }
+}
