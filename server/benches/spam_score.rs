@@ -1,4 +1,4 @@
-//! Messages per second scoring real corpus messages on one core (goal ≥ 2,000; SpamAssassin
+//! Messages per second scoring real corpus messages on one core (goal ≥ 5,000; SpamAssassin
 //! manages about 19). Uses the eval-split fixtures, so it runs without `shared/`:
 //! `cargo bench --bench spam_score` (criterion prints "thrpt: … elem/s" = messages/s).
 

@@ -62,6 +62,12 @@ struct ServeArgs {
     /// not set; created (mode 0600) on first start. Keep it apart from database backups.
     #[arg(long, env = "SECRETS_KEY_FILE", default_value = "data/secrets.key")]
     secrets_key_file: PathBuf,
+    /// DNS block lists for inbound mail, e.g. "ip:zen.spamhaus.org,domain:dbl.spamhaus.org"
+    /// (`ip:` lists get the SMTP client's address, `domain:` lists the sender, Reply-To and
+    /// link domains; `=POINTS` after a zone sets its points). Off when empty. Mind each
+    /// list's terms of use (README).
+    #[arg(long, env = "DNSBL_ZONES", default_value = "", value_parser = parse_dnsbl)]
+    dnsbl: server::domain::spam::dnsbl::DnsblConfig,
 }
 
 #[derive(Subcommand)]
@@ -158,11 +164,20 @@ enum Command {
         #[arg(long)]
         rows: Option<PathBuf>,
     },
-    /// Accuracy of the shipped spam model on a labelled corpus, split and in full.
+    /// Accuracy of the shipped spam scorer on labelled corpora side by side (each a folder
+    /// with labels.tsv): precision / recall / false positives at threshold 5, the eval split,
+    /// the two name-hash halves, the score distribution and the rules that fired most.
     SpamReport {
-        #[arg(default_value = "../shared/corpora/spam")]
-        corpus_dir: PathBuf,
+        #[arg(default_values = ["../shared/corpora/spam", "../shared/corpora/phishing"])]
+        corpus_dirs: Vec<PathBuf>,
+        /// How many rules to list per label.
+        #[arg(long, default_value = "15")]
+        top: usize,
     },
+}
+
+fn parse_dnsbl(s: &str) -> Result<server::domain::spam::dnsbl::DnsblConfig, String> {
+    server::domain::spam::dnsbl::DnsblConfig::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_threshold(s: &str) -> Result<Threshold, String> {
@@ -290,14 +305,11 @@ fn main() -> anyhow::Result<()> {
             )?;
             Ok(())
         }
-        Some(Command::SpamReport { corpus_dir }) => {
+        Some(Command::SpamReport { corpus_dirs, top }) => {
             let scorer =
                 server::domain::spam::Scorer::new(server::domain::spam::BayesModel::shipped()?);
-            server::cli::train_spam::report_full_corpus(
-                &corpus_dir,
-                &scorer,
-                &mut std::io::stdout().lock(),
-            )?;
+            let dirs: Vec<&std::path::Path> = corpus_dirs.iter().map(PathBuf::as_path).collect();
+            server::cli::spam_report::run(&dirs, &scorer, top, &mut std::io::stdout().lock())?;
             Ok(())
         }
     }
@@ -434,15 +446,35 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // DKIM / SPF / DMARC checked here with the system resolver unless MAIL_AUTH=off. Without
     // it, SMTP mail has no authentication result at all, and HTTP mail only its trusted
     // forwarder's Authentication-Results (per account).
-    match std::env::var("MAIL_AUTH").as_deref() {
-        Ok("off") => tracing::info!("mail authentication: off (MAIL_AUTH=off)"),
-        _ => match server::services::mail_auth::MailAuthenticator::system() {
-            Ok(authenticator) => {
-                tracing::info!("mail authentication: DKIM, SPF and DMARC via the system resolver");
-                state.inbound = state.inbound.clone().with_authenticator(authenticator);
+    let system_dns = server::services::mail_auth::MailAuthenticator::system();
+    match (std::env::var("MAIL_AUTH").as_deref(), &system_dns) {
+        (Ok("off"), _) => tracing::info!("mail authentication: off (MAIL_AUTH=off)"),
+        (_, Ok(authenticator)) => {
+            tracing::info!("mail authentication: DKIM, SPF and DMARC via the system resolver");
+            state.inbound = state
+                .inbound
+                .clone()
+                .with_authenticator(authenticator.clone());
+        }
+        (_, Err(e)) => tracing::warn!(error = %e, "mail authentication off: no DNS"),
+    }
+    // DNS block lists, through the same resolver; only when the operator names some.
+    if !args.dnsbl.is_empty() {
+        match &system_dns {
+            Ok(resolver) => {
+                let zones: Vec<&str> = args.dnsbl.lists.iter().map(|l| l.zone.as_str()).collect();
+                tracing::info!(?zones, "DNS block lists on");
+                state.inbound =
+                    state
+                        .inbound
+                        .clone()
+                        .with_dnsbl(server::services::dnsbl::DnsblChecker::new(
+                            resolver.clone(),
+                            args.dnsbl.clone(),
+                        ));
             }
-            Err(e) => tracing::warn!(error = %e, "mail authentication off: no DNS"),
-        },
+            Err(e) => tracing::warn!(error = %e, "DNS block lists off: no DNS"),
+        }
     }
     spawn_sweeper(state.webhooks.ingest.clone());
     spawn_session_sweeper(state.desk.clone());

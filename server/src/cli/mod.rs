@@ -3,4 +3,5 @@
 pub mod admin;
 pub mod classify_bounce;
 pub mod score;
+pub mod spam_report;
 pub mod train_spam;

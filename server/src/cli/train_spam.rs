@@ -67,7 +67,8 @@ pub fn read_labels(corpus_dir: &Path) -> anyhow::Result<Vec<CorpusMessage>> {
     Ok(out)
 }
 
-fn read_message(corpus_dir: &Path, m: &CorpusMessage) -> anyhow::Result<Vec<u8>> {
+/// The raw bytes of one labelled message.
+pub fn read_message(corpus_dir: &Path, m: &CorpusMessage) -> anyhow::Result<Vec<u8>> {
     let path = corpus_dir.join(&m.file);
     std::fs::read(&path).with_context(|| format!("Failed to read {}", path.display()))
 }

@@ -6,6 +6,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::inbound::{self, BlockEntry, InboundAction, SpamReason};
 use crate::domain::spam::message::MailView;
 use crate::domain::spam::{AccountModel, AuthSummary, BayesModel, RuleHit, ScoreContext, Scorer};
+use crate::services::dnsbl::DnsblChecker;
 use crate::services::mail_auth::{Client, MailAuthenticator, SpfSource};
 use crate::services::sanitize::sanitize_html;
 use crate::storage::deliverability::{insert_log, NewLogEntry};
@@ -187,6 +188,9 @@ pub struct InboundService {
     /// Checks DKIM / SPF / DMARC itself; without one, the trusted `Authentication-Results`
     /// header is taken as it is.
     authenticator: Option<MailAuthenticator>,
+    /// Looks the client, sender, Reply-To and link domains up on DNS block lists; none
+    /// unless the operator configured lists.
+    dnsbl: Option<DnsblChecker>,
 }
 
 impl InboundService {
@@ -195,7 +199,13 @@ impl InboundService {
             db,
             scorer: shared_scorer(),
             authenticator: None,
+            dnsbl: None,
         }
+    }
+
+    pub fn with_dnsbl(mut self, dnsbl: DnsblChecker) -> Self {
+        self.dnsbl = Some(dnsbl);
+        self
     }
 
     pub fn with_authenticator(mut self, authenticator: MailAuthenticator) -> Self {
@@ -281,11 +291,19 @@ impl InboundService {
                 }
             }
         };
+        let dns_hits = match &self.dnsbl {
+            Some(dnsbl) => {
+                let view = MailView::parse(mail.raw);
+                dnsbl.check(&view, mail.client.as_ref().map(|c| c.ip)).await
+            }
+            None => Vec::new(),
+        };
         let report = {
             let ctx = ScoreContext {
                 threshold,
                 reputation,
                 account_model: account_model.as_ref(),
+                dns_hits: &dns_hits,
             };
             self.scorer.score_with_auth(mail.raw, &ctx, Some(&auth))
         };

@@ -54,6 +54,8 @@ pub enum SpfSource<'a> {
 #[derive(Clone, Default)]
 pub struct Zone {
     txt: HashMap<Box<str>, Txt>,
+    /// A records (DNS block list answers in tests and pinned deployments).
+    a: HashMap<Box<str>, Vec<Ipv4Addr>>,
     /// Names not held here do not exist (no resolver is asked).
     authoritative: bool,
 }
@@ -68,8 +70,8 @@ impl Zone {
     /// A zone that answers NXDOMAIN for every name it does not hold.
     pub fn authoritative() -> Self {
         Zone {
-            txt: HashMap::new(),
             authoritative: true,
+            ..Zone::default()
         }
     }
 
@@ -89,6 +91,13 @@ impl Zone {
     pub fn dmarc(self, domain: &str, record: &str) -> Self {
         let parsed = Dmarc::parse(record.as_bytes()).map(Txt::from);
         self.with(&format!("_dmarc.{domain}"), parsed)
+    }
+
+    /// A records at `name` (e.g. a block list's answer `127.0.0.2` at
+    /// `2.0.0.127.zen.example`).
+    pub fn a(mut self, name: &str, addresses: &[Ipv4Addr]) -> Self {
+        self.a.insert(fqdn(name), addresses.to_vec());
+        self
     }
 
     /// A record that does not parse is kept as its error, as DNS would hand it back.
@@ -157,7 +166,30 @@ macro_rules! record_sets {
     };
 }
 record_sets!(Box<str>, MX);
-record_sets!(Box<str>, Ipv4Addr);
+
+impl ResolverCache<Box<str>, RecordSet<Ipv4Addr>> for Zone {
+    fn get<Q>(&self, name: &Q) -> Option<RecordSet<Ipv4Addr>>
+    where
+        Box<str>: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        match self.a.get(name) {
+            Some(a) => Some(RecordSet {
+                rrset: Arc::from(a.as_slice()),
+                dnssec_status: Default::default(),
+            }),
+            None => self.missing(empty_set),
+        }
+    }
+    fn remove<Q>(&self, _: &Q) -> Option<RecordSet<Ipv4Addr>>
+    where
+        Box<str>: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        None
+    }
+    fn insert(&self, _: Box<str>, _: RecordSet<Ipv4Addr>, _: Instant) {}
+}
 record_sets!(Box<str>, Ipv6Addr);
 record_sets!(IpAddr, Box<str>);
 
@@ -231,6 +263,47 @@ impl MailAuthenticator {
             zone: Arc::new(zone),
             deadline: DEFAULT_DEADLINE,
         })
+    }
+
+    /// Like [`offline`](Self::offline), but names the zone does not hold are asked of the
+    /// DNS server at `server` (UDP), with `timeout` per query: tests point it at a local
+    /// socket that never answers to see a deadline pass.
+    pub fn with_nameserver(
+        zone: Zone,
+        server: std::net::SocketAddr,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        use mail_auth::hickory_resolver::config::{
+            ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
+        };
+        let mut connection = ConnectionConfig::udp();
+        connection.port = server.port();
+        let config = ResolverConfig::from_parts(
+            None,
+            vec![],
+            vec![NameServerConfig::new(server.ip(), true, vec![connection])],
+        );
+        let mut opts = ResolverOpts::default();
+        opts.timeout = timeout;
+        opts.attempts = 1;
+        // Answers are cached by the callers that need it (with their TTL), not twice.
+        opts.cache_size = 0;
+        let resolver = MessageAuthenticator::new(config, opts)
+            .map_err(|e| anyhow::anyhow!("DNS resolver: {e}"))?;
+        Ok(MailAuthenticator {
+            resolver,
+            zone: Arc::new(Zone {
+                authoritative: false,
+                ..zone
+            }),
+            deadline: DEFAULT_DEADLINE,
+        })
+    }
+
+    /// The resolver and the zone in front of it, for the other DNS checks (block lists)
+    /// that must go through the same place.
+    pub(crate) fn resolver(&self) -> (&MessageAuthenticator, &Zone) {
+        (&self.resolver, &self.zone)
     }
 
     /// What DKIM, SPF and DMARC say about `raw`, with SPF from `spf`. `None` when the message

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod campaigns;
 pub mod desk;
+pub mod dnsbl;
 pub mod egress;
 pub mod inbound;
 pub mod inbound_smtp;

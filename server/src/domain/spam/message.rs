@@ -38,6 +38,8 @@ pub struct MailView {
     pub from_name: Option<String>,
     pub from_address: Option<String>,
     pub reply_to_address: Option<String>,
+    /// Addresses in the To header, lower-cased: whom the message says it is for.
+    pub to_addresses: Vec<String>,
     /// Seconds since the epoch from the Date header, if present and parseable.
     pub date: Option<i64>,
     /// Seconds since the epoch from the newest (topmost) Received header with a date.
@@ -51,6 +53,13 @@ pub struct MailView {
     pub links: Vec<Link>,
     /// `<img>` tags in HTML bodies plus image attachments.
     pub images: usize,
+    /// `src` of the `<img>` tags in HTML bodies (at most 100).
+    pub image_urls: Vec<String>,
+    /// `<input type=password>` fields in HTML bodies.
+    pub password_inputs: usize,
+    /// Text parts (plain or HTML, not attachments) sent in base64 although their decoded
+    /// text is plain 7-bit ASCII: nothing needed encoding, so the encoding only hides words.
+    pub base64_ascii_text_parts: usize,
     /// HTML elements that hide text from the reader (tiny fonts, invisible colours).
     pub hidden_text_tricks: usize,
     pub html_has_script_or_form: bool,
@@ -102,6 +111,9 @@ impl MailView {
             .and_then(|a| a.first())
             .and_then(|a| a.address())
             .map(str::to_string);
+        if let Some(to) = view.header("to") {
+            view.to_addresses = split_addresses(to);
+        }
         view.date = message
             .date()
             .filter(|d| d.is_valid())
@@ -172,6 +184,17 @@ impl MailView {
                     }
                 }
             }
+            let base64 = part
+                .content_transfer_encoding()
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"));
+            match &part.body {
+                PartType::Text(t) | PartType::Html(t)
+                    if !is_attachment && base64 && !t.trim().is_empty() && t.is_ascii() =>
+                {
+                    self.base64_ascii_text_parts += 1
+                }
+                _ => {}
+            }
             match &part.body {
                 PartType::Text(text) if !is_attachment => {
                     self.text_parts += 1;
@@ -182,6 +205,12 @@ impl MailView {
                     let stripped = strip_html(html);
                     self.links.extend(stripped.links);
                     self.images += stripped.images;
+                    self.password_inputs += stripped.password_inputs;
+                    for src in stripped.image_urls {
+                        if self.image_urls.len() < 100 {
+                            self.image_urls.push(src);
+                        }
+                    }
                     self.hidden_text_tricks += stripped.hidden;
                     self.html_has_script_or_form |= stripped.script_or_form;
                     push_capped(&mut self.html_text, &stripped.text);
@@ -263,6 +292,17 @@ fn address_in(value: &str) -> Option<String> {
     (!inner.is_empty() && inner.contains('@')).then(|| inner.to_string())
 }
 
+/// Every address in an address-list header value (RFC 5322 §3.4), lower-cased. Commas
+/// inside quoted display names split a name in two halves, which hold no `@` and drop out.
+fn split_addresses(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .filter_map(address_in)
+        .map(|a| a.to_lowercase())
+        .take(50)
+        .collect()
+}
+
 /// Scans the top-level header block for Subject/From lines (and their continuations) with
 /// 8-bit bytes: mail-parser hides them once it has turned the header into text.
 fn raw_8bit_headers(raw: &[u8]) -> bool {
@@ -304,6 +344,8 @@ pub struct StrippedHtml {
     pub text: String,
     pub links: Vec<Link>,
     pub images: usize,
+    pub image_urls: Vec<String>,
+    pub password_inputs: usize,
     pub hidden: usize,
     pub script_or_form: bool,
 }
@@ -361,8 +403,21 @@ pub fn strip_html(html: &str) -> StrippedHtml {
                     close_link(&mut out, href, start);
                 }
             }
-            "img" => out.images += 1,
-            "form" | "input" => out.script_or_form = true,
+            "img" => {
+                out.images += 1;
+                if let Some(src) = attribute(tag, "src") {
+                    if out.image_urls.len() < 100 {
+                        out.image_urls.push(src);
+                    }
+                }
+            }
+            "input" => {
+                out.script_or_form = true;
+                if attribute(tag, "type").is_some_and(|t| t.eq_ignore_ascii_case("password")) {
+                    out.password_inputs += 1;
+                }
+            }
+            "form" => out.script_or_form = true,
             "font" | "span" | "div" | "p" | "td" if hides_text(tag) => out.hidden += 1,
             _ => {}
         }
@@ -430,6 +485,9 @@ fn decode_entity(name: &str) -> Option<char> {
         "nbsp" => ' ',
         "copy" => '©',
         "reg" => '®',
+        // Invisible ones: the rule that looks for them must see them.
+        "zwnj" => '\u{200c}',
+        "zwj" => '\u{200d}',
         _ => return None,
     })
 }

@@ -7,14 +7,17 @@
 //!   overlaid per account with what agents flagged, reported as `BAYES_00` … `BAYES_99` bands;
 //! - sending-domain reputation ([`reputation`]): this deployment's own history for the sender's
 //!   domain (agents' votes, each other account counted once: [`shared_history`]) plus the
-//!   upstream `Authentication-Results` ([`auth_results`], RFC 8601).
+//!   upstream `Authentication-Results` ([`auth_results`], RFC 8601), and the DNS block lists
+//!   the operator configured ([`dnsbl`]; looked up by the server, handed in).
 //!
 //! Upstream `X-Spam-*` headers are never read: collectors add stale verdicts to old mail.
 //! No IO happens here; malformed input is data, never a panic.
 
 pub mod auth_results;
 pub mod bayes;
+pub mod dnsbl;
 pub mod eval;
+pub mod homoglyph;
 pub mod message;
 pub mod reputation;
 pub mod rules;
@@ -23,6 +26,7 @@ pub mod scorer;
 pub mod shared_history;
 pub mod threshold;
 pub mod tokenizer;
+pub mod urls;
 
 pub use auth_results::{AuthResult, AuthSummary};
 pub use bayes::{AccountModel, BayesModel, ModelError};

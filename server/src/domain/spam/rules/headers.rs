@@ -169,8 +169,14 @@ pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
             "MIME content without a MIME-Version header",
         ));
     }
-    if v.has_header("in-reply-to") || v.has_header("references") {
-        // A reply in a thread: real conversations carry these, bulk mail rarely does.
+    if ["in-reply-to", "references"]
+        .iter()
+        .filter_map(|h| v.header(h))
+        .any(has_msg_id)
+    {
+        // A reply in a thread: real conversations carry these, bulk mail rarely does. Only a
+        // well-formed message id counts: bulk tools that paste "RE:" headers to look like a
+        // conversation write `<@host>` or a bare token.
         hits.push(RuleHit::new(
             "REPLY_HEADERS",
             -3.0,
@@ -196,6 +202,21 @@ fn numeric_helo(received: &str) -> bool {
     lower
         .match_indices("helo")
         .any(|(i, _)| is_ip(lower[i + 4..].trim_start_matches(['=', ' '])))
+}
+
+/// True when `value` holds at least one `<id-left@id-right>` (RFC 5322 §3.6.4) with both
+/// sides non-empty and no spaces.
+fn has_msg_id(value: &str) -> bool {
+    value.split('<').skip(1).any(|rest| {
+        rest.split_once('>').is_some_and(|(id, _)| {
+            id.split_once('@').is_some_and(|(l, r)| {
+                !l.is_empty()
+                    && !r.is_empty()
+                    && !id.contains(char::is_whitespace)
+                    && !r.contains('@')
+            })
+        })
+    })
 }
 
 /// `"support@bank.example" <x@elsewhere.example>`: the name shows an address in another
@@ -271,5 +292,19 @@ mod tests {
     fn replies_get_a_small_credit() {
         let raw = format!("In-Reply-To: <0@example.com>\r\n{GOOD}");
         assert_eq!(hit_names(&raw, check), ["REPLY_HEADERS"]);
+        let raw = format!("References: <a@x.example>\r\n\t<1@example.com>\r\n{GOOD}");
+        assert_eq!(hit_names(&raw, check), ["REPLY_HEADERS"]);
+    }
+
+    #[test]
+    fn pasted_reply_headers_without_a_message_id_get_no_credit() {
+        for header in [
+            "References: <@mail-fs7.example.io>",
+            "In-Reply-To: Q7URneZr2QFSPenRE4lfmDONelpy",
+            "In-Reply-To: <no-at-sign>",
+        ] {
+            let raw = format!("{header}\r\n{GOOD}");
+            assert!(hit_names(&raw, check).is_empty(), "{header}");
+        }
     }
 }

@@ -1,0 +1,109 @@
+//! PRIZE_CLAIM: the message says the reader has won or is owed something to collect —
+//! free spins, a bonus without deposit, a voucher, an airdrop, a lottery win ("Sie haben
+//! gewonnen", "rodadas grátis"). Advance-fee and prize scams have told this story since
+//! the 1990s; honest mail rarely stacks several of these words. Distinct phrases are
+//! counted in the Subject and the visible text, in English, German, French, Spanish,
+//! Portuguese and Dutch.
+
+use super::super::message::MailView;
+use super::super::score::RuleHit;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::sync::LazyLock;
+
+pub const NAME: &str = "PRIZE_CLAIM";
+pub const POINTS: f64 = 2.0;
+pub const NAME_MANY: &str = "PRIZE_CLAIM_MANY";
+pub const POINTS_MANY: f64 = 3.0;
+
+const PHRASES: &[&str] = &[
+    "free spins",
+    "no deposit",
+    "jackpot",
+    "casino",
+    "you have won",
+    "you've won",
+    "you are a winner",
+    "welcome bonus",
+    "claim your",
+    "claim now",
+    "lottery",
+    "airdrop",
+    "gift card",
+    "reward is waiting",
+    "your reward",
+    "congratulations",
+    "freispiele",
+    "ohne einzahlung",
+    "sie haben gewonnen",
+    "gewinnspiel",
+    "willkommensbonus",
+    "gutschein",
+    "belohnung",
+    "glückwunsch",
+    "gewinner",
+    "giros grátis",
+    "rodadas grátis",
+    "prêmio",
+    "resgate",
+    "sorteio",
+    "parabéns",
+    "ganhador",
+    "félicitations",
+    "vous avez gagné",
+    "gagnant",
+    "tiradas gratis",
+    "has ganado",
+    "premio",
+    "gefeliciteerd",
+    "gratis spins",
+];
+
+static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(PHRASES)
+        .expect("static phrase list compiles")
+});
+
+pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
+    let mut seen = [false; PHRASES.len()];
+    for text in [v.subject.as_deref().unwrap_or(""), v.body_text()] {
+        for m in MATCHER.find_iter(text) {
+            seen[m.pattern().as_usize()] = true;
+        }
+    }
+    let distinct = seen.iter().filter(|s| **s).count();
+    let (name, points) = match distinct {
+        0 | 1 => return,
+        2 => (NAME, POINTS),
+        _ => (NAME_MANY, POINTS_MANY),
+    };
+    hits.push(RuleHit::new(
+        name,
+        points,
+        format!("{distinct} distinct phrases about a prize, bonus or win to claim"),
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hit_names;
+    use super::*;
+
+    #[test]
+    fn a_prize_to_claim_is_a_hit() {
+        let raw = "Subject: Sie haben gewonnen!\r\n\r\n500 Freispiele ohne Einzahlung warten.";
+        assert_eq!(hit_names(raw, check), [NAME_MANY]);
+        let raw = "Subject: Congratulations\r\n\r\nClaim your gift card today.";
+        assert_eq!(hit_names(raw, check), [NAME_MANY]);
+        let raw = "Subject: News\r\n\r\nCongratulations, claim your seat.";
+        assert_eq!(hit_names(raw, check), [NAME]);
+    }
+
+    #[test]
+    fn one_word_is_fine() {
+        let raw = "Subject: Re: release\r\n\r\nCongratulations on the release!";
+        assert!(hit_names(raw, check).is_empty());
+    }
+}

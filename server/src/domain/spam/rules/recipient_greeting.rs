@@ -1,0 +1,115 @@
+//! RCPT_GREETING: the text greets the reader by email address ("Dear bob@example.org",
+//! "Hallo bob@example.org"). A sender who knows you uses your name; a list that only has
+//! your address pastes it where the name should be.
+
+use super::super::message::MailView;
+use super::super::score::RuleHit;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::sync::LazyLock;
+
+pub const NAME: &str = "RCPT_GREETING";
+pub const POINTS: f64 = 3.0;
+
+/// Greetings and "for" words, in the languages of the mail seen.
+const GREETINGS: &[&str] = &[
+    "dear",
+    "hello",
+    "hi",
+    "hey",
+    "greetings",
+    "attention",
+    "attn",
+    "hallo",
+    "liebe/r",
+    "liebe",
+    "lieber",
+    "guten tag",
+    "sehr geehrte",
+    "ola",
+    "olá",
+    "oi",
+    "bonjour",
+    "cher",
+    "chère",
+    "estimado",
+    "estimada",
+    "querido",
+    "querida",
+    "hola",
+    "ciao",
+    "gentile",
+    "beste",
+];
+
+static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(GREETINGS)
+        .expect("static greeting list compiles")
+});
+
+/// Characters allowed between the greeting and the address: spaces and light punctuation.
+const GAP: usize = 4;
+
+fn greets(text: &str, address: &str) -> bool {
+    let bytes = text.as_bytes();
+    MATCHER.find_iter(text).take(200).any(|m| {
+        // A whole word: "hi" in "this" is no greeting.
+        let before_ok = m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
+        let rest = &text[m.end()..];
+        let skipped = rest
+            .char_indices()
+            .take(GAP + 1)
+            .find(|(_, c)| !(c.is_whitespace() || matches!(c, ':' | ',' | '*' | '-')))
+            .map(|(i, _)| i);
+        before_ok
+            && skipped.is_some_and(|i| {
+                i > 0
+                    && rest[i..]
+                        .get(..address.len())
+                        .is_some_and(|a| a.eq_ignore_ascii_case(address))
+            })
+    })
+}
+
+pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
+    let body = v.body_text();
+    if v.to_addresses
+        .iter()
+        .filter(|a| a.len() >= 5)
+        .take(5)
+        .any(|a| greets(body, a))
+    {
+        hits.push(RuleHit::new(
+            NAME,
+            POINTS,
+            "The text greets the reader by email address instead of by name",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hit_names;
+    use super::*;
+
+    #[test]
+    fn a_greeting_by_address_is_a_hit() {
+        let raw = "To: bob@example.org\r\n\r\nDear bob@example.org,\r\nyour parcel is waiting.";
+        assert_eq!(hit_names(raw, check), [NAME]);
+        let raw = "To: <Bob@Example.org>\r\n\r\nHallo *Bob@example.org*, willkommen!";
+        assert_eq!(hit_names(raw, check), [NAME]);
+    }
+
+    #[test]
+    fn a_greeting_by_name_or_a_quoted_address_is_fine() {
+        for raw in [
+            "To: bob@example.org\r\n\r\nDear Bob,\r\nsee you.",
+            "To: bob@example.org\r\n\r\nOn Monday, bob@example.org wrote:\r\n> hi",
+            "To: bob@example.org\r\n\r\nthis bob@example.org is subscribed",
+        ] {
+            assert!(hit_names(raw, check).is_empty(), "{raw}");
+        }
+    }
+}
