@@ -217,27 +217,6 @@ impl MailAuthenticator {
         })
     }
 
-    /// Asks only the DNS server at `addr` (a local caching resolver, say), one try of at most
-    /// 2 s per lookup.
-    pub fn with_nameserver(addr: std::net::SocketAddr) -> anyhow::Result<Self> {
-        use mail_auth::hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
-        let mut server = NameServerConfig::udp(addr.ip());
-        for connection in &mut server.connections {
-            connection.port = addr.port();
-        }
-        let mut opts = ResolverOpts::default();
-        opts.timeout = Duration::from_secs(2);
-        opts.attempts = 1;
-        let resolver =
-            MessageAuthenticator::new(ResolverConfig::from_parts(None, vec![], vec![server]), opts)
-                .map_err(|e| anyhow::anyhow!("DNS resolver: {e}"))?;
-        Ok(MailAuthenticator {
-            resolver,
-            zone: Arc::new(Zone::default()),
-            deadline: DEFAULT_DEADLINE,
-        })
-    }
-
     /// The whole check must finish within `deadline` (default [`DEFAULT_DEADLINE`]).
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
