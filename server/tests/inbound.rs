@@ -727,7 +727,10 @@ async fn remote_images_are_held_back_until_the_agent_asks(db: Db) {
         name: "Agent".into(),
         role: app::models::Role::Agent,
     };
-    let desk = server::services::desk::DeskService::new(server::services::ingest::IngestService::new(db.clone()), "http://desk.test".into());
+    let desk = server::services::desk::DeskService::new(
+        server::services::ingest::IngestService::new(db.clone()),
+        "http://desk.test".into(),
+    );
     let detail = desk
         .get_conversation(&agent, got.conversation_id)
         .await

@@ -174,9 +174,10 @@ async fn a_dns_timeout_is_no_result_never_the_senders_own_pass() {
     let now = chrono::Utc::now();
     let account = db.create_account("Acme", now).await.unwrap();
     let (_socket, dns) = silent_nameserver().await;
-    let authenticator = MailAuthenticator::with_nameserver(Zone::default(), dns, std::time::Duration::from_secs(2))
-        .unwrap()
-        .with_deadline(std::time::Duration::from_millis(300));
+    let authenticator =
+        MailAuthenticator::with_nameserver(Zone::default(), dns, std::time::Duration::from_secs(2))
+            .unwrap()
+            .with_deadline(std::time::Duration::from_millis(300));
     // Signed, so DKIM has a key to look up, and carrying a forged "pass" header.
     let (signed_raw, _) = signed(&forged()[forged().find("From:").unwrap()..]);
     let raw = format!(

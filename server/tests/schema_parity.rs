@@ -102,7 +102,8 @@ async fn sqlite_schema(db: &Db) -> Schema {
             match origin {
                 // CREATE INDEX
                 "c" => {
-                    s.indexes.insert((name.clone(), table.clone(), cols, unique));
+                    s.indexes
+                        .insert((name.clone(), table.clone(), cols, unique));
                 }
                 // UNIQUE (…) in CREATE TABLE, or a column's UNIQUE
                 "u" => {
@@ -168,7 +169,11 @@ async fn postgres_schema(db: &Db) -> Schema {
 }
 
 /// Lists what one side has and the other lacks, so a failure says what to fix.
-fn differences<T: Ord + std::fmt::Debug>(what: &str, sqlite: &BTreeSet<T>, pg: &BTreeSet<T>) -> Vec<String> {
+fn differences<T: Ord + std::fmt::Debug>(
+    what: &str,
+    sqlite: &BTreeSet<T>,
+    pg: &BTreeSet<T>,
+) -> Vec<String> {
     let mut out = Vec::new();
     for x in sqlite.difference(pg) {
         out.push(format!("{what} only on SQLite: {x:?}"));

@@ -464,7 +464,10 @@ async fn an_api_redirect_is_not_followed() {
 async fn an_admin_cannot_add_a_sender_pointing_inside_the_network() {
     use app::backend::Backend;
     let db = common::sqlite_db().await;
-    let desk = server::services::desk::DeskService::new(server::services::ingest::IngestService::new(db.clone()), "http://desk.test".into());
+    let desk = server::services::desk::DeskService::new(
+        server::services::ingest::IngestService::new(db.clone()),
+        "http://desk.test".into(),
+    );
     let admin = app::models::CurrentUser {
         id: 1,
         account_id: db.create_account("Acme", chrono::Utc::now()).await.unwrap(),

@@ -1417,3 +1417,205 @@ async fn a_hundred_spam_clicks_by_one_account_are_one_vote(db: Db) {
     assert_eq!(shared.spam_flags + shared.blocks, 0);
 }
 on_both_backends!(a_hundred_spam_clicks_by_one_account_are_one_vote);
+
+/// A database migrated up to 0007 (before tenant trust), for the migration story.
+async fn database_at_0007(backend: &str) -> Option<(String, sqlx::AnyPool)> {
+    sqlx::any::install_default_drivers();
+    let stamp = format!(
+        "{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    let url = if backend == "sqlite" {
+        let dir = std::env::temp_dir().join("deliverdesk-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.join(format!("m{stamp}.db")).display()
+        )
+    } else {
+        let base = std::env::var("TEST_DATABASE_URL").ok()?;
+        let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+        // Named like common's test databases, so a later run drops it as stale.
+        let base_name = base
+            .rsplit('/')
+            .next()
+            .unwrap_or("test")
+            .to_ascii_lowercase();
+        let name = format!("dd_{base_name}_{stamp}");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        format!("{}/{name}", base.rsplit_once('/').unwrap().0)
+    };
+    let dir = std::env::temp_dir().join(format!("deliverdesk-migrations-{backend}-{stamp}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(backend);
+    for f in std::fs::read_dir(&source).unwrap() {
+        let f = f.unwrap();
+        let name = f.file_name().to_string_lossy().to_string();
+        if name.as_str() < "0008" {
+            std::fs::copy(f.path(), dir.join(&name)).unwrap();
+        }
+    }
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(dir.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    Some((url, pool))
+}
+
+async fn migration_0008_rescopes_todays_global_entries(backend: &str) {
+    let Some((url, pool)) = database_at_0007(backend).await else {
+        return;
+    };
+    let now = Utc::now().timestamp_millis();
+    let old = now - 100 * 86_400_000;
+    let seed = [
+        "INSERT INTO accounts (id, name, created_at) VALUES (1, 'Acme', 0), (2, 'Globex', 0)",
+        // Globex alone reported ana; Acme and Globex both reported two; Acme soft-bounced
+        // soft; three's second report is too old for a quorum.
+        "INSERT INTO contacts (account_id, email, created_at, status, status_event_id) VALUES \
+         (1, 'ana@example.com', 0, 'hard_bounce', 1), (2, 'ana@example.com', 0, 'hard_bounce', 1), \
+         (1, 'two@example.com', 0, 'hard_bounce', 2), (2, 'two@example.com', 0, 'hard_bounce', 3)",
+    ];
+    for sql in seed {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    for (id, account, category, recipient, at) in [
+        (1_i64, 2_i64, "hard_bounce", "ana@example.com", now),
+        (2, 1, "hard_bounce", "two@example.com", now),
+        (3, 2, "hard_bounce", "two@example.com", now),
+        (4, 1, "soft_bounce", "soft@example.com", now),
+        (5, 1, "hard_bounce", "three@example.com", now),
+        (6, 2, "hard_bounce", "three@example.com", old),
+    ] {
+        sqlx::query(
+            "INSERT INTO delivery_events (id, account_id, provider, provider_event_id, category, \
+             reason, recipient, evidence_rule, evidence_source, occurred_at, received_at) \
+             VALUES ($1, $2, 'postmark', $3, $4, 'r', $5, 'r', 's', $6, $6)",
+        )
+        .bind(id)
+        .bind(account)
+        .bind(format!("x{id}"))
+        .bind(category)
+        .bind(recipient)
+        .bind(at)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    for (address, kind, until, event) in [
+        ("ana@example.com", "hard_bounce", None, 1_i64),
+        ("two@example.com", "hard_bounce", None, 3),
+        ("soft@example.com", "soft_bounce", Some(now + 86_400_000), 4),
+        ("three@example.com", "hard_bounce", None, 5),
+    ] {
+        sqlx::query(
+            "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id) \
+             VALUES ($1, NULL, $2, 'old global', $3, $4, $5)",
+        )
+        .bind(address)
+        .bind(kind)
+        .bind(now - 1000)
+        .bind(until)
+        .bind(event)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO org_log (account_id, logged_at, kind, actor, subject, details) VALUES \
+         (1, 10, 'marked_spam', 'a', 'bad@Spam.example', '{\"conversation_id\": 7}'), \
+         (1, 11, 'marked_spam', 'a', 'bad@spam.example', '{\"conversation_id\": 7}'), \
+         (1, 12, 'marked_not_spam', 'a', 'bad@spam.example', '{\"conversation_id\": 7}'), \
+         (1, 13, 'marked_spam', 'a', 'bad@spam.example', '{\"conversation_id\": 8}')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    // The server migrates on start.
+    let db = Db::connect(&url).await.unwrap();
+    let (acme, globex) = (1, 2);
+    let ingest = IngestService::new(db.clone());
+    let at = Utc::now();
+    let gate_now = |account: i64, email: &'static str| {
+        let ingest = ingest.clone();
+        async move {
+            ingest
+                .gate(account, &addr(email), MailKind::Transactional, at)
+                .await
+                .unwrap()
+        }
+    };
+    // Globex's word alone: Globex's entry now, and Acme's contact is active again.
+    assert_eq!(gate_now(acme, "ana@example.com").await, GateResult::Allowed);
+    assert_eq!(
+        scope_of(&gate_now(globex, "ana@example.com").await),
+        Some(Scope::Account(AccountId(globex)))
+    );
+    assert_eq!(
+        db.contact_status(acme, "ana@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "active"
+    );
+    // Two accounts within 90 days: still global, with its basis.
+    let two = db
+        .global_entries(acme, &[addr("two@example.com")], at)
+        .await
+        .unwrap();
+    assert_eq!(two.len(), 1);
+    assert_eq!(two[0].basis, Some(GlobalBasis::Quorum { accounts: 2 }));
+    // A soft bounce and a quorum that is too old: the reporting account's.
+    assert_eq!(
+        gate_now(globex, "soft@example.com").await,
+        GateResult::Allowed
+    );
+    assert_eq!(
+        gate_now(globex, "three@example.com").await,
+        GateResult::Allowed
+    );
+    assert!(gate_now(acme, "three@example.com").await != GateResult::Allowed);
+    // Logged in the reporting account's Org Logging.
+    let rescoped = |account: i64| {
+        let db = db.clone();
+        async move {
+            db.org_log(
+                account,
+                &LogFilter {
+                    kind: Some("suppression_rescoped".into()),
+                    ..LogFilter::default()
+                },
+            )
+            .await
+            .unwrap()
+            .total
+        }
+    };
+    assert_eq!((rescoped(acme).await, rescoped(globex).await), (2, 2));
+    // Votes rebuilt from Org Logging: conversation 7's latest flag was "not spam".
+    let own = db.domain_history(acme, "spam.example").await.unwrap();
+    assert_eq!((own.spam_flags, own.clean_conversations), (1, 1));
+}
+
+#[tokio::test]
+async fn migration_0008_rescopes_todays_global_entries_on_sqlite() {
+    migration_0008_rescopes_todays_global_entries("sqlite").await;
+}
+
+#[tokio::test]
+async fn migration_0008_rescopes_todays_global_entries_on_postgres() {
+    migration_0008_rescopes_todays_global_entries("postgres").await;
+}

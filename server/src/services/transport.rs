@@ -105,7 +105,14 @@ pub async fn send_via(
         // The operator set the shared transport (serve options), not an account: the private
         // address check guards against accounts, so it does not apply here.
         (TransportConfig::Shared, Some(s)) => {
-            send_under(&super::egress::Egress::allow_private(), s, mail_from, to, raw).await
+            send_under(
+                &super::egress::Egress::allow_private(),
+                s,
+                mail_from,
+                to,
+                raw,
+            )
+            .await
         }
         (c, _) => send(c, mail_from, to, raw).await,
     }

@@ -271,7 +271,8 @@ mod tests {
         let day = TimeDelta::days(1);
         let hb = ev(Category::HardBounce, Provenance::AccountReported, None);
         // (reports, expected reach)
-        let table: Vec<(Vec<(AccountId, DateTime<Utc>)>, Reach)> = vec![
+        type Reports = Vec<(AccountId, DateTime<Utc>)>;
+        let table: Vec<(Reports, Reach)> = vec![
             (vec![], Reach::Account),
             (vec![(ACME, t0())], Reach::Account),
             // One account reporting a hundred times is still one account.
