@@ -1,6 +1,6 @@
 //! The `score` and `train-spam` commands on fixture messages.
 
-use server::cli::{score, train_spam};
+use server::cli::{score, spam_report, train_spam};
 use server::domain::spam::{BayesModel, Threshold};
 use std::path::PathBuf;
 
@@ -136,4 +136,57 @@ fn spam_cv_scores_every_train_message_once_by_a_model_that_did_not_see_it() {
     assert_eq!(tsv.lines().count(), train.len() + 1);
     assert!(tsv.starts_with("file\tlabel\tfold\tbayes\tscore\thits\n"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn spam_report_puts_corpora_side_by_side_with_halves_scores_and_top_rules() {
+    // The fixtures, and a spam-only corpus made of the fixtures' spam (as the phishing corpus
+    // is): listed by absolute path in its own labels.tsv.
+    let phish = std::env::temp_dir().join(format!("dd-report-phish-{}", std::process::id()));
+    std::fs::create_dir_all(&phish).unwrap();
+    let mut labels = String::from("file\tlabel\tgroup\n");
+    for m in train_spam::read_labels(&fixtures()).unwrap() {
+        if m.is_spam {
+            labels.push_str(&format!(
+                "{}\tspam\tphishing\n",
+                fixtures().join(&m.file).display()
+            ));
+        }
+    }
+    std::fs::write(phish.join("labels.tsv"), labels).unwrap();
+    let scorer = server::domain::spam::Scorer::new(BayesModel::shipped().unwrap());
+    let mut out = Vec::new();
+    let figures = spam_report::run(
+        &[fixtures().as_path(), phish.as_path()],
+        &scorer,
+        5,
+        &mut out,
+    )
+    .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(figures.len(), 2);
+    assert_eq!(text.matches("== ").count(), 2, "{text}");
+    assert!(text.contains("eval split:"), "{text}");
+    assert!(text.contains("design half (hash even): recall"), "{text}");
+    assert!(text.contains("confirm half (hash odd): recall"), "{text}");
+    assert!(text.contains("spam scores: <0:"), "{text}");
+    assert!(text.contains("rules that fired most on spam"), "{text}");
+    // The spam-only corpus: no ham lines, recall of its own, halves that add up.
+    let [ham, spam] = figures[1].messages;
+    assert_eq!(ham, 0);
+    assert!(spam > 100);
+    assert_eq!(
+        figures[1].halves[0].total() + figures[1].halves[1].total(),
+        spam
+    );
+    assert_eq!(figures[1].all.true_positives, figures[0].all.true_positives);
+    // At most 5 rules listed per label.
+    let listed = text
+        .lines()
+        .skip_while(|l| !l.contains("rules that fired most on spam"))
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .count();
+    assert_eq!(listed, 5, "{text}");
+    std::fs::remove_dir_all(&phish).ok();
 }

@@ -26,10 +26,13 @@ pub const NEGATIVE_TTL: Duration = Duration::from_secs(300);
 /// Answers remembered at most; past it, expired ones go first, then all.
 const CACHE_ENTRIES: usize = 50_000;
 
-/// Answers by name with the instant they expire.
+/// A remembered answer and the instant it expires.
+type Answer = (RecordSet<Ipv4Addr>, Instant);
+
+/// Answers by name.
 #[derive(Default)]
 struct AnswerCache {
-    entries: Mutex<HashMap<Box<str>, (RecordSet<Ipv4Addr>, Instant)>>,
+    entries: Mutex<HashMap<Box<str>, Answer>>,
 }
 
 impl AnswerCache {

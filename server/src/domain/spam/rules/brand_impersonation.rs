@@ -361,16 +361,23 @@ fn claimed_brand(name: &str) -> Option<&'static Brand> {
 }
 
 impl Brand {
-    /// The first name without spaces: `wellsfargo`, the label its own domains carry.
-    fn key(&self) -> String {
-        self.names[0].chars().filter(|c| *c != ' ').collect()
+    /// True when `label` is the first name without spaces (`wellsfargo`), the label the
+    /// brand's own domains carry. Compared without allocating: it runs for every link.
+    fn key_is(&self, label: &str) -> bool {
+        self.names[0]
+            .chars()
+            .filter(|c| *c != ' ')
+            .eq(label.chars())
     }
 }
 
 /// True when `domain` is one the brand mails from.
 fn brand_domain(brand: &Brand, domain: &str) -> bool {
     let registered = registered_domain(domain);
-    registered.split('.').next() == Some(brand.key().as_str())
+    registered
+        .split('.')
+        .next()
+        .is_some_and(|l| brand.key_is(l))
         || brand.domains.iter().any(|d| within(domain, d))
 }
 
@@ -379,7 +386,7 @@ fn brand_domain(brand: &Brand, domain: &str) -> bool {
 pub(crate) fn brand_not_owning(label: &str, domain: &str) -> Option<&'static str> {
     BRANDS
         .iter()
-        .find(|b| b.key() == label && !brand_domain(b, domain))
+        .find(|b| b.key_is(label) && !brand_domain(b, domain))
         .map(|b| b.names[0])
 }
 

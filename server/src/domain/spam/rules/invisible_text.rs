@@ -28,6 +28,10 @@ fn is_invisible(c: char) -> bool {
 }
 
 fn count(text: &str) -> usize {
+    // All of them are outside ASCII; most mail is ASCII, which is checked at memory speed.
+    if text.is_ascii() {
+        return 0;
+    }
     text.trim_start_matches('\u{feff}')
         .chars()
         .filter(|c| is_invisible(*c))

@@ -40,6 +40,8 @@ pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
     ];
     let found = fields
         .iter()
+        // An ASCII field has no Cyrillic or Greek to mix in.
+        .filter(|f| !f.is_ascii())
         .flat_map(|f| words(f))
         .take(MAX_WORDS)
         .find(|w| !w.is_ascii() && is_mixed(w));
