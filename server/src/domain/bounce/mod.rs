@@ -8,10 +8,27 @@
 //!    Gmail, Japanese carriers …) — [`text_patterns`];
 //! 4. RFC 3834 auto-replies — [`auto_reply`].
 //!
-//! The reason is then decided from the RFC 3463 status ([`status`], [`reason`]) and the
-//! diagnostic text ([`phrases`]); the category follows from the reason (the corpus README's
-//! table). Damage is data: malformed input yields `unclassified` or `not_bounce`, never a
-//! panic; only input over [`MAX_MESSAGE_BYTES`] is refused.
+//! Each failed recipient's reason is then decided in this order (`classify/decide.rs`):
+//! 1. `Action: delivered / relayed / expanded` or a `2.x.x` status: delivered.
+//! 2. A receiving provider's own codes and wording ([`rhost`], one file per provider), known
+//!    by the `Remote-MTA` or the recipient's domain.
+//! 3. The RFC 3463 status (`class.subject.detail`, [`reason::Reason::from_status`]): X.1.1 /
+//!    X.1.3 user unknown, X.1.2 host unknown, X.1.6 moved, X.2.2 full, X.2.3 / X.3.4 too big,
+//!    X.4.x network / expired, X.7.x policy and security … A code that only names a broad
+//!    class (X.0.0, X.3.0, X.7.0 …) yields to the words.
+//! 4. The MTA's words ([`phrases`], one table per reason, tried in Sisimai's order of
+//!    specificity), with the SMTP command they answered: "user unknown" after `MAIL FROM`
+//!    is the sender refused, after `DATA` (or with no code and no command) the recipient's
+//!    filter.
+//! 5. What is left: X.6.x content, X.7.x security, an `x-unix` program, a `500-504` reply
+//!    (syntax), `Action: delayed` (expired), a refusal at `HELO` (blocked), a named recipient
+//!    with nothing more (onhold), nothing at all (undefined).
+//! 6. A hard bounce must be proven permanent (`classify/permanence.rs`): a `4.x.x` status,
+//!    a `4xx` reply or `Action: delayed` is never one.
+//!
+//! The category follows from the reason (the corpus README's table). Damage is data:
+//! malformed input yields `unclassified` or `not_bounce`, never a panic; only input over
+//! [`MAX_MESSAGE_BYTES`] is refused.
 
 pub mod arf;
 pub mod auto_reply;
