@@ -2,6 +2,7 @@
 # Installs what Deliverdesk needs to build and test, skipping whatever is already there.
 #   scripts/setup.sh          build tools (wasm32 target, cargo-leptos, wasm-bindgen, npm packages)
 #   scripts/setup.sh --test   also the browser for the end-to-end tests (Debian's chromium)
+#   scripts/setup.sh --load   also wrk, for the load scripts in scripts/load/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,5 +56,16 @@ if [ "${1:-}" = "--test" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+  fi
+fi
+
+if [ "${1:-}" = "--load" ]; then
+  if command -v wrk >/dev/null; then
+    echo "wrk: present"
+  else
+    step "installing Debian's wrk for the load scripts"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk
   fi
 fi

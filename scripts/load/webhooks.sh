@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
-command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is needed: scripts/setup.sh --load"; exit 1; }
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; if [ -n "${KEEP_LOG:-}" ]; then cp "$dir/server.log" "$KEEP_LOG"; fi; rm -rf "$dir"' EXIT
 url="${LOAD_DATABASE_URL:-sqlite://$dir/load.db}"
