@@ -2,7 +2,7 @@
 //! are skipped and counted, hard bounces leave the list, List-Unsubscribe (RFC 8058 one-click)
 //! suppresses bulk mail only, and the complaint-rate guardrail refuses new campaigns.
 
-mod common;
+use crate::common;
 
 use common::relay;
 

@@ -1,6 +1,6 @@
 //! The set-up commands for a deployment without demo data.
 
-mod common;
+use crate::common;
 
 use server::services::auth::verify_password;
 use server::services::ingest::IngestService;

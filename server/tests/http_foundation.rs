@@ -1,6 +1,6 @@
 //! The real app on port 0 with a fresh database: sessions, tenancy and roles over HTTP.
 
-mod common;
+use crate::common;
 
 use reqwest::{redirect::Policy, Client, StatusCode};
 

@@ -2,7 +2,7 @@
 //! story on SQLite and on PostgreSQL when `TEST_DATABASE_URL` is set; every test asserts on
 //! what is stored.
 
-mod common;
+use crate::common;
 
 use app::models::{ConversationStatus, Direction};
 use base64::Engine;
@@ -1094,7 +1094,7 @@ async fn events_of_one_message_in_one_batch_end_as_they_would_one_by_one(db: Db)
 }
 
 /// Bounded loopback load test of webhook ingest (at most ~20 s). Run with
-/// `cargo test -p deliverdesk --release --test http_webhooks load -- --ignored --nocapture`.
+/// `cargo test -p deliverdesk --release --test integration load -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn load_webhook_ingest_on_sqlite() {

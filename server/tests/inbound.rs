@@ -2,7 +2,7 @@
 //! block lists, threshold, Mark as spam / Not spam with training), then the HTTP endpoints and
 //! a real SMTP session against the app.
 
-mod common;
+use crate::common;
 
 use app::models::ConversationStatus;
 use chrono::{Duration, Utc};

@@ -2,7 +2,7 @@
 //! message signed here with a key generated here, SPF for the SMTP client's address, DMARC
 //! alignment, and what the spam score makes of it when the sender forged a "pass" header.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use mail_auth::common::crypto::Ed25519Key;

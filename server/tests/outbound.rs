@@ -2,7 +2,7 @@
 //! listener answering 250 / 550 5.1.1 / 452 4.2.2 by recipient) and through a
 //! Postmark-compatible HTTP stub; the gate, retries and the bounce bookkeeping that follow.
 
-mod common;
+use crate::common;
 
 use common::{conversation, relay};
 

@@ -3,7 +3,7 @@
 //! AUTH, and what a refused login, an untrusted certificate or a relay without STARTTLS do to
 //! the message (deferred; never sent in the clear, never a bounce of the recipient).
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use server::domain::address::EmailAddress;

@@ -4,7 +4,7 @@
 //! index that exists on one backend only is a bug that shows up on the other in production.
 //! Runs when `TEST_DATABASE_URL` is set (CI has PostgreSQL on 127.0.0.1:5432).
 
-mod common;
+use crate::common;
 
 use server::storage::Db;
 use std::collections::BTreeSet;

@@ -3,8 +3,6 @@
 //! one that answers with a TTL (answers are cached for it), and the hit reaching the stored
 //! message's rules. Nothing here leaves 127.0.0.1.
 
-mod common;
-
 use server::domain::spam::dnsbl::DnsblConfig;
 use server::domain::spam::message::MailView;
 use server::services::dnsbl::DnsblChecker;

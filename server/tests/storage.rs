@@ -1,7 +1,5 @@
 //! The storage story, run on SQLite and (with TEST_DATABASE_URL) on PostgreSQL.
 
-mod common;
-
 use app::models::*;
 use chrono::{Duration, TimeZone, Utc};
 use server::services::search::SearchQuery;

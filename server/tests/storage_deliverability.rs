@@ -1,6 +1,6 @@
 //! Deliverability storage stories, run on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
-mod common;
+use crate::common;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use serde_json::json;
