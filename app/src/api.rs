@@ -218,6 +218,19 @@ pub async fn set_trusted_authserv_ids(value: String) -> Result<Vec<String>, ApiE
     respond(backend()?.set_trusted_authserv_ids(&admin, &value).await)
 }
 
+#[server(endpoint = "admin/sns-topic")]
+pub async fn set_sns_topic_arn(
+    username: String,
+    value: String,
+) -> Result<Option<String>, ApiError> {
+    let admin = require_admin().await?;
+    respond(
+        backend()?
+            .set_sns_topic_arn(&admin, &username, &value)
+            .await,
+    )
+}
+
 #[server(endpoint = "conversation/reply")]
 pub async fn send_reply(id: i64, text: String) -> Result<i64, ApiError> {
     let user = require_user().await?;

@@ -106,6 +106,14 @@ pub trait Backend: Send + Sync + 'static {
         admin: &CurrentUser,
         value: &str,
     ) -> Result<Vec<String>, ApiError>;
+    /// Sets (or, empty, clears) the SNS topic of the account's webhook credential
+    /// `username`; returns it as stored.
+    async fn set_sns_topic_arn(
+        &self,
+        admin: &CurrentUser,
+        username: &str,
+        value: &str,
+    ) -> Result<Option<String>, ApiError>;
     /// Sends an agent's reply; the gate may refuse it with the reason.
     async fn send_reply(
         &self,

@@ -273,6 +273,19 @@ pub struct EmailChannelView {
     pub trusted_authserv_ids: Vec<String>,
     pub senders: Vec<SenderView>,
     pub rate: RateView,
+    /// The account's webhook credentials (HTTP Basic for provider webhooks), without secrets.
+    #[serde(default)]
+    pub webhook_credentials: Vec<WebhookCredentialView>,
+}
+
+/// A webhook credential as its account's admin sees it: which checks are set, no secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookCredentialView {
+    pub username: String,
+    pub has_mailgun_key: bool,
+    pub has_sendgrid_key: bool,
+    /// The SNS topic SES notifications must come from; none: SES notifications are refused.
+    pub sns_topic_arn: Option<String>,
 }
 
 /// A user of the account, as the admin's Users page shows them.
@@ -399,6 +412,8 @@ pub const LOG_KINDS: &[&str] = &[
     "block_added",
     "block_removed",
     "spam_threshold_changed",
+    "trusted_authserv_ids_changed",
+    "webhook_credential_changed",
 ];
 
 /// A contact list, for campaigns.

@@ -136,6 +136,7 @@ fn main() {
                 since: now - TimeDelta::days(30),
                 until,
                 event_id: Some(i as i64),
+                basis: None,
             }
         })
         .collect();

@@ -136,6 +136,10 @@ enum Command {
         /// notifications from any other topic (or all, when unset) are refused.
         #[arg(long)]
         sns_topic_arn: Option<String>,
+        /// The server's secrets key file (or `SECRETS_KEY`): the Mailgun signing key is
+        /// stored sealed with it. Without either, it is sealed at the server's next start.
+        #[arg(long, env = "SECRETS_KEY_FILE", default_value = "data/secrets.key")]
+        secrets_key_file: PathBuf,
     },
     /// Spam-score messages (files or folders of .eml): one JSON line per message.
     Score {
@@ -255,8 +259,14 @@ fn main() -> anyhow::Result<()> {
             mailgun_signing_key,
             sendgrid_public_key,
             sns_topic_arn,
+            secrets_key_file,
         }) => runtime.block_on(async {
-            let db = Db::connect(&database_url).await?;
+            let mut db = Db::connect(&database_url).await?;
+            if let Some(secrets) =
+                server::secrets::SecretBox::from_env_or_existing_file(&secrets_key_file)?
+            {
+                db = db.with_secrets(secrets);
+            }
             server::cli::admin::webhook_credential(
                 &db,
                 account_id,

@@ -154,6 +154,21 @@ impl SecretBox {
     }
 }
 
+impl SecretBox {
+    /// For the CLI: the key of `SECRETS_KEY`, else of `key_file` when it exists; `None` when
+    /// neither is there (values are then stored as given, and the server seals them at its
+    /// next start). Never creates a key file: a CLI run from another directory must not make
+    /// a key the server does not have.
+    pub fn from_env_or_existing_file(key_file: &Path) -> anyhow::Result<Option<SecretBox>> {
+        let from_env = std::env::var("SECRETS_KEY").is_ok_and(|v| !v.trim().is_empty());
+        if from_env || key_file.exists() {
+            SecretBox::from_env_or_file(key_file).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
 /// 64 hex digits, or base64 (standard or URL-safe) of 32 bytes.
 pub fn parse_key(text: &str) -> anyhow::Result<[u8; 32]> {
     let text = text.trim();

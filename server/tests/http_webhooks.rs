@@ -1162,6 +1162,86 @@ on_both_backends!(a_mailgun_event_needs_a_valid_hmac);
 on_both_backends!(a_signed_sendgrid_batch_is_verified_and_every_event_stored);
 on_both_backends!(sendgrid_without_a_configured_key_relies_on_the_basic_credential);
 on_both_backends!(an_sns_notification_is_verified_with_the_signing_certificate);
+
+/// An SES bounce whose SNS signature verified under the operator's certificate is recorded as
+/// operator-signed, shown so in Org Logging, and still acts in Acme only (the topic is
+/// Acme's: what it carries is Acme's word). A Mailgun event, signed with the key Acme gave,
+/// stays account-reported.
+async fn an_sns_verified_event_is_operator_signed_and_stays_in_its_account(db: Db) {
+    let cert = sns::certificate();
+    let app = setup(
+        db,
+        &["jane@example.com", "alice@example.com"],
+        None,
+        Some(cert.pem.clone()),
+    )
+    .await;
+    let mut envelope: Value = serde_json::from_slice(&fixture("ses/001.json")).unwrap();
+    sns::sign(&mut envelope, &cert.key, "1");
+    let r = app
+        .post("/webhooks/ses", serde_json::to_vec(&envelope).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post(
+            "/webhooks/mailgun",
+            mailgun_signed("mailgun/001.json", MAILGUN_KEY),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let provenance: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT provider, provenance FROM delivery_events ORDER BY provider")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        provenance,
+        [
+            ("mailgun".to_string(), Some("account_reported".to_string())),
+            ("ses".to_string(), Some("operator_signed".to_string())),
+        ]
+    );
+    // Org Logging shows how we know it.
+    let bounces = app
+        .db
+        .org_log(
+            app.acme,
+            &LogFilter {
+                kind: Some("bounce".into()),
+                subject: Some("jane@example.com".into()),
+                per_page: 50,
+                ..LogFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(bounces.entries.len(), 1);
+    let details = &bounces.entries[0].details;
+    assert_eq!(details["provenance"], "operator_signed");
+    assert!(
+        details["provenance_label"]
+            .as_str()
+            .unwrap()
+            .contains("operator"),
+        "{details}"
+    );
+    // Acme's own entry; nothing for Globex.
+    let acme = app
+        .db
+        .suppressions(app.acme, &addr("jane@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(acme.len(), 1);
+    assert_eq!(acme[0].entry.scope, Scope::Account(AccountId(app.acme)));
+    assert!(app
+        .db
+        .suppressions(app.globex, &addr("jane@example.com"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+on_both_backends!(an_sns_verified_event_is_operator_signed_and_stays_in_its_account);
 on_both_backends!(an_sns_subscription_confirmation_is_recorded_not_fetched);
 on_both_backends!(sns_is_refused_when_no_signing_certificate_is_configured);
 on_both_backends!(the_demo_data_gives_acme_a_working_webhook_credential);

@@ -262,3 +262,75 @@ async fn http_mail_trusts_only_the_listed_forwarder(db: Db) {
     assert!(!names.contains(&"DMARC_PASS".to_string()), "{names:?}");
 }
 on_both_backends!(http_mail_trusts_only_the_listed_forwarder);
+
+async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db) {
+    use server::services::spam_filters::{SpamFilters, LOG_TRUSTED_AUTHSERV_IDS_CHANGED};
+    use server::storage::deliverability::LogFilter;
+    let now = chrono::Utc::now();
+    let acme = db.create_account("Acme", now).await.unwrap();
+    let globex = db.create_account("Globex", now).await.unwrap();
+    let filters = SpamFilters::new(db.clone());
+    let logged = |account: i64| {
+        let db = db.clone();
+        async move {
+            db.org_log(
+                account,
+                &LogFilter {
+                    kind: Some(LOG_TRUSTED_AUTHSERV_IDS_CHANGED.into()),
+                    per_page: 50,
+                    ..LogFilter::default()
+                },
+            )
+            .await
+            .unwrap()
+            .entries
+        }
+    };
+    filters
+        .set_trusted_authserv_ids(acme, "admin@acme.test", "MX.Forwarder.test", now)
+        .await
+        .unwrap();
+    filters
+        .set_trusted_authserv_ids(
+            acme,
+            "other-admin@acme.test",
+            "mx.forwarder.test\nmx2.forwarder.test",
+            now,
+        )
+        .await
+        .unwrap();
+    // The same list again changes nothing and logs nothing; a bad one is refused unlogged.
+    filters
+        .set_trusted_authserv_ids(
+            acme,
+            "admin@acme.test",
+            "mx.forwarder.test, mx2.forwarder.test",
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(filters
+        .set_trusted_authserv_ids(acme, "admin@acme.test", "not an id!", now)
+        .await
+        .is_err());
+    let entries = logged(acme).await;
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    // Newest first.
+    assert_eq!(entries[0].actor, "other-admin@acme.test");
+    assert_eq!(
+        entries[0].details["from"],
+        serde_json::json!(["mx.forwarder.test"])
+    );
+    assert_eq!(
+        entries[0].details["to"],
+        serde_json::json!(["mx.forwarder.test", "mx2.forwarder.test"])
+    );
+    assert_eq!(entries[1].actor, "admin@acme.test");
+    assert_eq!(entries[1].details["from"], serde_json::json!([]));
+    assert!(logged(globex).await.is_empty());
+    assert_eq!(
+        db.trusted_authserv_ids(acme).await.unwrap(),
+        ["mx.forwarder.test", "mx2.forwarder.test"]
+    );
+}
+on_both_backends!(changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new);

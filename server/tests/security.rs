@@ -160,6 +160,139 @@ async fn webhook_basic_auth_is_limited_and_unknown_usernames_take_as_long() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// Two replicas of the deployment (two app states, each with its own services) on one
+/// database: failures counted by one are refused by the other, for sign-in and HTTP Basic.
+async fn two_replicas_on_one_database_share_the_failure_limits(db: server::storage::Db) {
+    server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
+        .await
+        .unwrap();
+    let replicas = [
+        common::spawn_app(db.clone()).await,
+        common::spawn_app(db.clone()).await,
+    ];
+    let c = client();
+    // Ten wrong passwords for one account, five on each replica.
+    for i in 0..10 {
+        let r = login(&c, &replicas[i % 2], "admin@acme.test", "guess").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "attempt {i}");
+    }
+    for base in &replicas {
+        let r = login(&c, base, "admin@acme.test", server::demo::DEMO_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{base}");
+        assert!(r.headers().contains_key("retry-after"));
+    }
+    // The same for a webhook credential.
+    let user = server::demo::DEMO_WEBHOOK_USERNAME;
+    for i in 0..10 {
+        let r = postmark_webhook(&replicas[i % 2], user, &format!("wrong{i}")).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    for base in &replicas {
+        let r = postmark_webhook(base, user, server::demo::DEMO_WEBHOOK_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{base}");
+    }
+    // What is stored: one row per bucket, no password, nothing else.
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT scope, bucket, failures FROM auth_failures ORDER BY scope, bucket")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert!(
+        rows.contains(&("login".into(), "name:admin@acme.test".into(), 10)),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&("basic".into(), format!("name:{user}"), 10)),
+        "{rows:?}"
+    );
+    assert!(rows
+        .iter()
+        .all(|(_, b, _)| !b.contains("guess") && !b.contains("wrong")));
+}
+on_both_backends!(two_replicas_on_one_database_share_the_failure_limits);
+
+/// The throttle's rules, on the stored counts: a name is refused after its failures from any
+/// address, an address after failures on many names (IPv6 by /64), until the window ends; a
+/// correct password forgets the name's failures (not the address's); two throttles on one
+/// database (two replicas) count together; windows that ended are deleted.
+async fn failure_limits_are_counted_in_the_database(db: server::storage::Db) {
+    use chrono::TimeDelta;
+    use server::services::throttle::{Limits, Throttle};
+    let limits = Limits {
+        per_ip: 5,
+        per_name: 3,
+        window: Duration::from_secs(60),
+    };
+    let t0 = chrono::Utc::now();
+    let a = Throttle::new(db.clone(), "login", limits);
+    let b = Throttle::new(db.clone(), "login", limits);
+    let basic = Throttle::new(db.clone(), "basic", limits);
+    let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().unwrap());
+    for (i, t) in [&a, &b, &a].into_iter().enumerate() {
+        assert!(
+            t.check(ip("192.0.2.1"), "a@x.test", t0).await.is_ok(),
+            "{i}"
+        );
+        t.failed(ip("192.0.2.1"), "A@x.test ", t0).await;
+    }
+    let blocked = b
+        .check(ip("198.51.100.7"), "a@x.test", t0)
+        .await
+        .unwrap_err();
+    assert_eq!(blocked.retry_after_secs(), 60);
+    assert_eq!(
+        a.check(ip("198.51.100.7"), "a@x.test", t0 + TimeDelta::seconds(45))
+            .await
+            .unwrap_err()
+            .retry_after_secs(),
+        15
+    );
+    assert!(a.check(ip("192.0.2.1"), "b@x.test", t0).await.is_ok());
+    // Another purpose counts apart.
+    assert!(basic.check(ip("192.0.2.1"), "a@x.test", t0).await.is_ok());
+    let later = t0 + TimeDelta::seconds(61);
+    assert!(a.check(ip("192.0.2.1"), "a@x.test", later).await.is_ok());
+
+    // An IPv6 /64 spraying names.
+    for i in 0..5 {
+        b.failed(ip("2001:db8::1"), &format!("u{i}@x.test"), t0)
+            .await;
+    }
+    assert!(a.check(ip("2001:db8::2"), "new@x.test", t0).await.is_err());
+    assert!(a.check(ip("2001:db9::1"), "new@x.test", t0).await.is_ok());
+
+    // Success forgets the name's failures (counted on the other replica).
+    a.failed(None, "c@x.test", t0).await;
+    b.failed(None, "c@x.test", t0).await;
+    let admitted = b.check(None, "c@x.test", t0).await.unwrap();
+    b.succeeded(admitted, "c@x.test").await;
+    a.failed(None, "c@x.test", t0).await;
+    a.failed(None, "c@x.test", t0).await;
+    assert!(a.check(None, "c@x.test", t0).await.is_ok());
+
+    // A failure after the window starts a new one, and ended windows are deleted.
+    let rows = || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_failures")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        n
+    };
+    assert!(rows().await >= 4);
+    a.failed(ip("192.0.2.9"), "d@x.test", later + TimeDelta::seconds(1))
+        .await;
+    assert_eq!(
+        rows().await,
+        2,
+        "only the new window's two buckets are left"
+    );
+    assert!(a
+        .check(ip("192.0.2.1"), "a@x.test", later + TimeDelta::seconds(1))
+        .await
+        .is_ok());
+}
+on_both_backends!(failure_limits_are_counted_in_the_database);
+
 #[tokio::test]
 async fn a_sign_in_posted_from_another_site_is_refused() {
     let base = common::spawn_app(demo_db().await).await;
@@ -460,6 +593,140 @@ async fn an_api_redirect_is_not_followed() {
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
 
+/// Apps > Channels > Email: an admin sets the SNS topic of their account's webhook
+/// credential; a malformed ARN is refused with the reason and changes nothing; an agent may
+/// not; another account's credential is not found; each change is logged (who, old, new).
+async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::storage::Db) {
+    use app::backend::Backend;
+    use app::error::ApiError;
+    use server::services::ingest::LOG_WEBHOOK_CREDENTIAL_CHANGED;
+    let now = chrono::Utc::now();
+    let desk = server::services::desk::DeskService::new(
+        server::services::ingest::IngestService::new(db.clone()),
+        "http://desk.test".into(),
+    );
+    let acme = db.create_account("Acme", now).await.unwrap();
+    let globex = db.create_account("Globex", now).await.unwrap();
+    db.create_webhook_credential(acme, "acme-hooks", "x", Some("k"), None, now)
+        .await
+        .unwrap();
+    db.create_webhook_credential(globex, "globex-hooks", "x", None, None, now)
+        .await
+        .unwrap();
+    let user = |account_id: i64, email: &str, role: app::models::Role| app::models::CurrentUser {
+        id: 1,
+        account_id,
+        account_name: "A".into(),
+        email: email.into(),
+        name: "U".into(),
+        role,
+    };
+    let admin = user(acme, "admin@acme.test", app::models::Role::Admin);
+    let agent = user(acme, "agent@acme.test", app::models::Role::Agent);
+    let topic = "arn:aws:sns:eu-west-1:123456789012:acme-ses";
+    let topic_of = |name: &'static str| {
+        let db = db.clone();
+        async move {
+            db.webhook_credential(name)
+                .await
+                .unwrap()
+                .unwrap()
+                .sns_topic_arn
+        }
+    };
+
+    // The page lists the account's credentials only, without secrets.
+    let channel = desk.email_channel(&admin).await.unwrap();
+    assert_eq!(channel.webhook_credentials.len(), 1);
+    assert_eq!(channel.webhook_credentials[0].username, "acme-hooks");
+    assert!(channel.webhook_credentials[0].has_mailgun_key);
+    assert_eq!(channel.webhook_credentials[0].sns_topic_arn, None);
+
+    let saved = desk
+        .set_sns_topic_arn(&admin, "acme-hooks", &format!("  {topic} "))
+        .await
+        .unwrap();
+    assert_eq!(saved.as_deref(), Some(topic));
+    assert_eq!(topic_of("acme-hooks").await.as_deref(), Some(topic));
+    for bad in [
+        "arn:aws:sns:eu-west-1:1234:acme",
+        "arn:aws:sqs:eu-west-1:123456789012:acme",
+        "acme-ses",
+        "arn:aws:sns:eu-west-1:123456789012:a b",
+    ] {
+        match desk.set_sns_topic_arn(&admin, "acme-hooks", bad).await {
+            Err(ApiError::Invalid(m)) => assert!(m.contains("SNS topic ARN"), "{bad}: {m}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    assert_eq!(topic_of("acme-hooks").await.as_deref(), Some(topic));
+    assert!(matches!(
+        desk.set_sns_topic_arn(&agent, "acme-hooks", "").await,
+        Err(ApiError::Forbidden)
+    ));
+    assert!(matches!(
+        desk.set_sns_topic_arn(&admin, "globex-hooks", topic).await,
+        Err(ApiError::NotFound)
+    ));
+    assert_eq!(topic_of("globex-hooks").await, None);
+    // Saving it again logs nothing; clearing it is a change.
+    desk.set_sns_topic_arn(&admin, "acme-hooks", topic)
+        .await
+        .unwrap();
+    assert_eq!(
+        desk.set_sns_topic_arn(&admin, "acme-hooks", " ")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(topic_of("acme-hooks").await, None);
+    let log = db
+        .org_log(
+            acme,
+            &server::storage::deliverability::LogFilter {
+                kind: Some(LOG_WEBHOOK_CREDENTIAL_CHANGED.into()),
+                per_page: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let changes: Vec<(String, String, serde_json::Value, serde_json::Value)> = log
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.actor.clone(),
+                e.subject.clone(),
+                e.details["from"].clone(),
+                e.details["to"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                "admin@acme.test".to_string(),
+                "acme-hooks".to_string(),
+                serde_json::json!(topic),
+                serde_json::Value::Null
+            ),
+            (
+                "admin@acme.test".to_string(),
+                "acme-hooks".to_string(),
+                serde_json::Value::Null,
+                serde_json::json!(topic)
+            ),
+        ]
+    );
+    assert_eq!(
+        db.org_log(globex, &Default::default()).await.unwrap().total,
+        0
+    );
+}
+on_both_backends!(an_admin_sets_the_sns_topic_of_their_webhook_credential);
+
 #[tokio::test]
 async fn an_admin_cannot_add_a_sender_pointing_inside_the_network() {
     use app::backend::Backend;
@@ -616,6 +883,104 @@ async fn secrets_are_sealed_at_rest(db: server::storage::Db) {
     assert_eq!(read, vec![api, smtp]);
 }
 on_both_backends!(secrets_are_sealed_at_rest);
+
+/// The Mailgun signing key of a webhook credential is sealed like relay passwords: new ones
+/// when stored, old clear ones at start; read back as given; unreadable without the key.
+async fn mailgun_signing_keys_are_sealed_at_rest(db: server::storage::Db) {
+    use server::secrets::SecretBox;
+    let key = [7u8; 32];
+    let now = chrono::Utc::now();
+    let account = db.create_account("Acme", now).await.unwrap();
+    // Stored before sealing existed (or by a CLI without the key).
+    db.create_webhook_credential(
+        account,
+        "old-hooks",
+        "x",
+        Some("key-old-mailgun"),
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    let sealed = db.clone().with_secrets(SecretBox::new(&key));
+    sealed
+        .create_webhook_credential(
+            account,
+            "new-hooks",
+            "x",
+            Some("key-new-mailgun"),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    sealed
+        .create_webhook_credential(account, "no-key-hooks", "x", None, None, now)
+        .await
+        .unwrap();
+    let raw = || async {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT username, mailgun_signing_key FROM webhook_credentials ORDER BY username",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        rows
+    };
+    let before = raw().await;
+    assert_eq!(before[2].1.as_deref(), Some("key-old-mailgun"));
+    let new = before[0].1.clone().unwrap();
+    assert!(
+        new.starts_with("enc:v1:") && !new.contains("mailgun"),
+        "{new}"
+    );
+    // The clear row reads as it is, then is sealed at start (once).
+    let read = |db: server::storage::Db, user: &'static str| async move {
+        db.webhook_credential(user)
+            .await
+            .map(|c| c.and_then(|c| c.mailgun_signing_key))
+    };
+    assert_eq!(
+        read(sealed.clone(), "old-hooks").await.unwrap().as_deref(),
+        Some("key-old-mailgun")
+    );
+    assert_eq!(sealed.seal_secrets().await.unwrap(), 1);
+    assert_eq!(sealed.seal_secrets().await.unwrap(), 0, "idempotent");
+    for (user, stored) in raw().await {
+        match user.as_str() {
+            "no-key-hooks" => assert_eq!(stored, None),
+            _ => {
+                let v = stored.unwrap();
+                assert!(
+                    v.starts_with("enc:v1:") && !v.contains("mailgun"),
+                    "{user}: {v}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        read(sealed.clone(), "old-hooks").await.unwrap().as_deref(),
+        Some("key-old-mailgun")
+    );
+    assert_eq!(
+        read(sealed.clone(), "new-hooks").await.unwrap().as_deref(),
+        Some("key-new-mailgun")
+    );
+    assert_eq!(read(sealed.clone(), "no-key-hooks").await.unwrap(), None);
+    // Without the key, a sealed key is an error, not a wrong HMAC key.
+    assert!(read(db.clone(), "new-hooks").await.is_err());
+    // A sealed relay password cannot be passed off as a signing key (bound to its column).
+    let password = SecretBox::new(&key).seal("smtp_password", "key-evil");
+    sqlx::query(
+        "UPDATE webhook_credentials SET mailgun_signing_key = $1 WHERE username = 'old-hooks'",
+    )
+    .bind(password)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    assert!(read(sealed.clone(), "old-hooks").await.is_err());
+}
+on_both_backends!(mailgun_signing_keys_are_sealed_at_rest);
 
 /// A `MakeWriter` into a shared buffer.
 #[derive(Clone, Default)]

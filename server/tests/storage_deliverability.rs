@@ -85,6 +85,7 @@ fn entry(
         since: t0(),
         until,
         event_id: None,
+        basis: None,
     }
 }
 
@@ -849,6 +850,7 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
         .zip(&recipients)
         .map(|(s, r)| Suppression {
             event_id: Some(s.unwrap().id),
+            basis: Some(GlobalBasis::Quorum { accounts: 2 }),
             ..entry(r, Scope::Global, SuppressionKind::HardBounce, None)
         })
         .collect();
@@ -1236,6 +1238,79 @@ async fn hard_bounces_from_two_accounts_make_an_address_global(db: Db) {
 }
 on_both_backends!(hard_bounces_from_two_accounts_make_an_address_global);
 
+async fn a_reactivation_stands_when_a_later_quorum_makes_the_address_global(db: Db) {
+    let ana = "ana.silva@example.com";
+    let (acme, _) = account_with_listed_contact(&db, "Acme", ana).await;
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    let initech = db.create_account("Initech", t0()).await.unwrap();
+    let hooli = db.create_account("Hooli", t0()).await.unwrap();
+    let ingest = IngestService::new(db.clone());
+    let day = |d: i64| t0() + TimeDelta::days(d);
+    // Acme's own hard bounce, then Acme's admin reactivates her (she wrote to us).
+    post_postmark(&ingest, acme, postmark_bounce_json(1, ana, true), t0()).await;
+    assert_eq!(
+        scope_of(&hooli_gate_at(&ingest, acme, ana, t0()).await),
+        Some(Scope::Account(AccountId(acme)))
+    );
+    let done = ingest
+        .reactivate(acme, "admin@acme.test", ana, "She wrote to us", day(1))
+        .await
+        .unwrap();
+    assert!(done.override_created, "a bounce may become global later");
+    // Globex's report completes a quorum (Acme's and Globex's within 90 days), Initech's
+    // makes it three: global for everyone else, not for Acme.
+    post_postmark(&ingest, globex, postmark_bounce_json(2, ana, true), day(2)).await;
+    post_postmark(&ingest, initech, postmark_bounce_json(3, ana, true), day(3)).await;
+    match hooli_gate_at(&ingest, hooli, ana, day(4)).await {
+        GateResult::Suppressed { scope, reason, .. } => {
+            assert_eq!(scope, Scope::Global);
+            assert!(reason.starts_with("global: confirmed by"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        hooli_gate_at(&ingest, acme, ana, day(4)).await,
+        GateResult::Allowed
+    );
+    let recipients = [addr(ana)];
+    let batch = ingest
+        .gate_batch(acme, &recipients, MailKind::Bulk, day(4))
+        .await
+        .unwrap();
+    assert_eq!(batch.allowed.len(), 1, "{:?}", batch.suppressed);
+    assert!(db
+        .global_entries(acme, &[addr(ana)], day(4))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!db
+        .global_entries(hooli, &[addr(ana)], day(4))
+        .await
+        .unwrap()
+        .is_empty());
+    // The shared transport's own refusal after the reactivation is news: Acme stops too.
+    let mut verdict =
+        server::domain::bounce::classify_smtp_reply(550, Some("5.1.1"), "5.1.1 no such user", ana);
+    verdict.recipient = Some(ana.to_string());
+    ingest
+        .record_send_failure(
+            hooli,
+            "smtp",
+            TransportKind::Shared,
+            "send:9:1".into(),
+            None,
+            &verdict,
+            day(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        scope_of(&hooli_gate_at(&ingest, acme, ana, day(5)).await),
+        Some(Scope::Global)
+    );
+}
+on_both_backends!(a_reactivation_stands_when_a_later_quorum_makes_the_address_global);
+
 async fn hooli_gate_at(
     ingest: &IngestService,
     account: i64,
@@ -1408,15 +1483,110 @@ async fn a_hundred_spam_clicks_by_one_account_are_one_vote(db: Db) {
         .not_spam(acme, "agent@acme.test", conversation, true, t0())
         .await
         .unwrap();
+    // It also took the sender off the block list, and the block vote with it.
     let own = db.domain_history(acme, "promo.example").await.unwrap();
     assert_eq!(
         (own.spam_flags, own.clean_conversations, own.blocks),
-        (0, 1, 1)
+        (0, 1, 0)
     );
     let shared = db.domain_history(globex, "promo.example").await.unwrap();
     assert_eq!(shared.spam_flags + shared.blocks, 0);
 }
 on_both_backends!(a_hundred_spam_clicks_by_one_account_are_one_vote);
+
+fn vote(ballot: &str, vote: &str) -> (String, String) {
+    (ballot.to_string(), vote.to_string())
+}
+
+/// Acme's votes about promo.example, as stored: (ballot, vote).
+async fn votes_of(db: &Db, account: i64) -> Vec<(String, String)> {
+    let rows = sqlx::query(
+        "SELECT ballot, vote FROM domain_votes WHERE account_id = $1 AND domain = 'promo.example' \
+         ORDER BY ballot",
+    )
+    .bind(account)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    use sqlx::Row;
+    rows.iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+        .collect()
+}
+
+async fn removing_blocks_and_not_spam_withdraw_the_accounts_votes(db: Db) {
+    use server::services::spam_filters::SpamFilters;
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let globex = db.create_account("Globex", t0()).await.unwrap();
+    let conversation = common::conversation(&db, acme, "deals@promo.example").await;
+    let filters = SpamFilters::new(db.clone());
+    let (admin, agent) = ("admin@acme.test", "agent@acme.test");
+    // Two entries about one domain: one block vote.
+    let address = filters
+        .add_block(acme, admin, "offers@promo.example", "", t0())
+        .await
+        .unwrap();
+    let domain = filters
+        .add_block(acme, admin, "promo.example", "", t0())
+        .await
+        .unwrap();
+    assert_eq!(votes_of(&db, acme).await, [vote("block", "block")]);
+    assert_eq!(
+        db.domain_history(globex, "promo.example")
+            .await
+            .unwrap()
+            .blocks,
+        1
+    );
+    // Removing one entry keeps the vote (the other still stands), the last one withdraws it.
+    filters
+        .remove_block(acme, admin, address.id, t0())
+        .await
+        .unwrap();
+    assert_eq!(votes_of(&db, acme).await.len(), 1);
+    filters
+        .remove_block(acme, admin, domain.id, t0())
+        .await
+        .unwrap();
+    assert!(votes_of(&db, acme).await.is_empty());
+    assert_eq!(
+        db.domain_history(globex, "promo.example")
+            .await
+            .unwrap()
+            .blocks,
+        0
+    );
+
+    // Mark as spam, then Not spam keeping the block: the conversation's vote is replaced, the
+    // block vote stays with the block; removing that block withdraws it.
+    filters
+        .mark_spam(acme, agent, conversation, t0())
+        .await
+        .unwrap();
+    let ballot = format!("conversation:{conversation}");
+    assert_eq!(
+        votes_of(&db, acme).await,
+        [vote("block", "block"), vote(&ballot, "spam")]
+    );
+    filters
+        .not_spam(acme, agent, conversation, false, t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        votes_of(&db, acme).await,
+        [vote("block", "block"), vote(&ballot, "clean")]
+    );
+    let block = db.block_list(acme).await.unwrap();
+    assert_eq!(block.len(), 1);
+    filters
+        .remove_block(acme, admin, block[0].id, t0())
+        .await
+        .unwrap();
+    assert_eq!(votes_of(&db, acme).await, [vote(&ballot, "clean")]);
+    let shared = db.domain_history(globex, "promo.example").await.unwrap();
+    assert_eq!((shared.spam_flags, shared.blocks), (0, 0));
+}
+on_both_backends!(removing_blocks_and_not_spam_withdraw_the_accounts_votes);
 
 /// A database migrated up to 0007 (before tenant trust), for the migration story.
 async fn database_at_0007(backend: &str) -> Option<(String, sqlx::AnyPool)> {

@@ -4,9 +4,11 @@
 use super::ErrorNote;
 use crate::api::{
     get_account_overview, get_block_list, get_email_channel, get_org_log, AddBlock, AddSender,
-    RemoveBlock, SetSpamThreshold, SetTrustedAuthservIds,
+    RemoveBlock, SetSnsTopicArn, SetSpamThreshold, SetTrustedAuthservIds,
 };
-use crate::models::{BlockEntryView, LogQuery, RateView, SenderView, LOG_KINDS};
+use crate::models::{
+    BlockEntryView, LogQuery, RateView, SenderView, WebhookCredentialView, LOG_KINDS,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -37,12 +39,14 @@ pub fn EmailChannelPage() -> impl IntoView {
     let save = ServerAction::<SetSpamThreshold>::new();
     let add_sender = ServerAction::<AddSender>::new();
     let save_trusted = ServerAction::<SetTrustedAuthservIds>::new();
+    let save_topic = ServerAction::<SetSnsTopicArn>::new();
     let channel = Resource::new(
         move || {
             (
                 save.version().get(),
                 add_sender.version().get(),
                 save_trusted.version().get(),
+                save_topic.version().get(),
             )
         },
         |_| get_email_channel(),
@@ -163,6 +167,90 @@ pub fn EmailChannelPage() -> impl IntoView {
                 None => ().into_any(),
             }}
         </section>
+        <section class="panel" data-testid="webhook-credentials">
+            <h2>"Webhook credentials"</h2>
+            <p class="muted small">
+                "Providers post bounces and complaints with one of these HTTP Basic credentials                  (your operator creates them and hands you the secret). Amazon SES notifications                  arrive through SNS and are taken only from the topic set here (arn:aws:sns:REGION:ACCOUNT:TOPIC);                  with none set, they are refused. Every change is written to Org Logging."
+            </p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match channel.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(c) if c.webhook_credentials.is_empty() => {
+                            view! {
+                                <p class="muted" data-testid="no-webhook-credentials">
+                                    "No webhook credential yet: ask your operator for one."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(c) => {
+                            c.webhook_credentials
+                                .into_iter()
+                                .map(|w| view! { <WebhookCredentialRow w=w save=save_topic /> })
+                                .collect_view()
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            {move || match save_topic.value().get() {
+                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                Some(Ok(topic)) => {
+                    let text = match topic {
+                        Some(t) => format!("Saved: SNS topic {t}"),
+                        None => "Saved: no SNS topic (SES notifications are refused)".to_string(),
+                    };
+                    view! { <p class="saved" role="status">{text}</p> }.into_any()
+                }
+                None => ().into_any(),
+            }}
+        </section>
+    }
+}
+
+/// One webhook credential: its signature checks and its SNS topic, which the admin may set.
+#[component]
+fn WebhookCredentialRow(
+    w: WebhookCredentialView,
+    save: ServerAction<SetSnsTopicArn>,
+) -> impl IntoView {
+    let checks = [
+        (w.has_mailgun_key, "Mailgun signature"),
+        (w.has_sendgrid_key, "SendGrid signature"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| name)
+    .collect::<Vec<_>>()
+    .join(", ");
+    let checks = if checks.is_empty() {
+        "no provider signature key".to_string()
+    } else {
+        format!("checks: {checks}")
+    };
+    let testid = format!("webhook-credential-{}", w.username);
+    view! {
+        <ActionForm action=save attr:class="settings-form" attr:data-testid=testid>
+            <p>
+                <code>{w.username.clone()}</code>
+                " "
+                <span class="muted small">{checks}</span>
+            </p>
+            <input type="hidden" name="username" value=w.username />
+            <label>
+                "SNS topic ARN"
+                <input
+                    type="text"
+                    name="value"
+                    value=w.sns_topic_arn.unwrap_or_default()
+                    placeholder="arn:aws:sns:us-east-1:123456789012:ses-notifications"
+                    spellcheck="false"
+                    data-testid="sns-topic-input"
+                />
+            </label>
+            <button type="submit">"Save"</button>
+        </ActionForm>
     }
 }
 

@@ -112,13 +112,9 @@ pub async fn sns_topic(
     arn: &str,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let arn = arn.trim();
-    anyhow::ensure!(
-        arn.starts_with("arn:")
-            && arn.split(':').count() == 6
-            && !arn.contains(char::is_whitespace),
-        "{arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)"
-    );
+    let arn =
+        crate::domain::bounce::esp::sns_topic::TopicArn::parse(arn).map_err(anyhow::Error::msg)?;
+    let arn = arn.as_str();
     anyhow::ensure!(
         db.set_sns_topic_arn(username.trim(), Some(arn)).await?,
         "no webhook credential named {username:?}"

@@ -48,7 +48,7 @@ impl AppState {
             leptos_options,
             in_flight: Arc::new(tokio::sync::Semaphore::new(http.max_in_flight)),
             http,
-            basic_throttle: Default::default(),
+            basic_throttle: crate::services::throttle::Throttle::basic(db.clone()),
             desk: DeskService::new(ingest.clone(), public),
             webhooks: webhooks::WebhookState::from_env(ingest),
             inbound: InboundService::new(db.clone()),

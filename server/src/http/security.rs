@@ -231,13 +231,21 @@ pub async fn edge_layer(State(state): State<AppState>, mut req: Request, next: N
         let basic_user = is_basic_auth_path(&path)
             .then(|| basic_username(req.headers()))
             .flatten();
+        let mut admitted = None;
         if let Some(user) = &basic_user {
-            if let Err(blocked) = state.basic_throttle.check(ip, user) {
-                tracing::warn!(?ip, "HTTP Basic refused: too many failures");
-                break 'answer too_many(
-                    blocked.retry_after_secs(),
-                    "too many failed attempts with this credential or from this address",
-                );
+            match state
+                .basic_throttle
+                .check(ip, user, chrono::Utc::now())
+                .await
+            {
+                Ok(a) => admitted = Some(a),
+                Err(blocked) => {
+                    tracing::warn!(?ip, "HTTP Basic refused: too many failures");
+                    break 'answer too_many(
+                        blocked.retry_after_secs(),
+                        "too many failed attempts with this credential or from this address",
+                    );
+                }
             }
         }
         let response = match tokio::time::timeout(config.request_timeout, next.run(req)).await {
@@ -251,9 +259,12 @@ pub async fn edge_layer(State(state): State<AppState>, mut req: Request, next: N
         if is_basic_auth_path(&path) && response.status() == StatusCode::UNAUTHORIZED {
             state
                 .basic_throttle
-                .failed(ip, basic_user.as_deref().unwrap_or(""));
-        } else if let (Some(user), true) = (&basic_user, response.status().is_success()) {
-            state.basic_throttle.succeeded(user);
+                .failed(ip, basic_user.as_deref().unwrap_or(""), chrono::Utc::now())
+                .await;
+        } else if let (Some(user), Some(admitted), true) =
+            (&basic_user, admitted, response.status().is_success())
+        {
+            state.basic_throttle.succeeded(admitted, user).await;
         }
         response
     };

@@ -274,6 +274,18 @@ async fn ingest_json(state: &AppState, account_id: i64, provider: Provider, body
     Ok(Json(report))
 }
 
+/// An SES notification whose SNS signature verified under the operator's certificate.
+async fn ingest_operator_signed(state: &AppState, account_id: i64, body: &[u8]) -> Answer {
+    let events = bounce::classify_esp(Provider::Ses, body)
+        .map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let report = state
+        .webhooks
+        .ingest
+        .ingest_esp_operator_signed(account_id, Provider::Ses, &events, body, Utc::now())
+        .await?;
+    Ok(Json(report))
+}
+
 #[tracing::instrument(skip_all)]
 async fn postmark(
     State(state): State<AppState>,
@@ -433,11 +445,11 @@ async fn ses(
             )
                 .into_response())
         }
-        _ => Ok(
-            ingest_json(&state, cred.account_id, Provider::Ses, &payload)
-                .await?
-                .into_response(),
-        ),
+        // Signed by SNS, checked against the certificate the operator configured: the
+        // account's credential alone could not have produced it.
+        _ => Ok(ingest_operator_signed(&state, cred.account_id, &payload)
+            .await?
+            .into_response()),
     }
 }
 

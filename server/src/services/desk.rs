@@ -49,7 +49,7 @@ impl DeskService {
             campaigns: CampaignService::new(ingest.clone(), public_url),
             filters: SpamFilters::new(db.clone()),
             outbound: OutboundService::new(ingest.clone()),
-            throttle: Default::default(),
+            throttle: super::throttle::Throttle::login(db.clone()),
             ingest,
             db,
         }
@@ -168,10 +168,6 @@ fn global_evidence(g: &crate::storage::deliverability::GlobalEntry) -> String {
                 "A bounce came back to the VERP return path of a message sent through our \
                  shared transport: {answer} on {at}{event}."
             ),
-            Some(Provenance::OperatorSigned) => format!(
-                "Our shared transport's provider reported {answer} in a signed event on \
-                 {at}{event}."
-            ),
             _ => format!("Our shared transport was refused with {answer} on {at}{event}."),
         },
         None => format!("{} (since {at}){event}.", g.reason),
@@ -215,20 +211,23 @@ impl Backend for DeskService {
         if email.trim().is_empty() || password.is_empty() {
             return Err(ApiError::Invalid("Enter your email and password.".into()));
         }
-        if let Err(blocked) = self.throttle.check(client_ip, email) {
-            tracing::warn!(?client_ip, "sign-in refused: too many failures");
-            return Err(ApiError::TooManyRequests(blocked.retry_after_secs()));
-        }
+        let admitted = match self.throttle.check(client_ip, email, Utc::now()).await {
+            Ok(admitted) => admitted,
+            Err(blocked) => {
+                tracing::warn!(?client_ip, "sign-in refused: too many failures");
+                return Err(ApiError::TooManyRequests(blocked.retry_after_secs()));
+            }
+        };
         let creds = self.db.user_credentials(email).await.map_err(internal)?;
         // An unknown email is checked against a real hash too: the answer takes as long.
         let ok = auth::check_password(password, creds.as_ref().map(|c| c.password_hash.as_str()))
             .await
             .map_err(internal)?;
         let Some(creds) = creds.filter(|_| ok) else {
-            self.throttle.failed(client_ip, email);
+            self.throttle.failed(client_ip, email, Utc::now()).await;
             return Err(wrong());
         };
-        self.throttle.succeeded(email);
+        self.throttle.succeeded(admitted, email).await;
         if creds.disabled {
             return Err(ApiError::Invalid(
                 "This user is disabled. Ask an admin of your account.".into(),
@@ -293,9 +292,11 @@ impl Backend for DeskService {
             ));
         }
         // The current password is guessed under the same limits as a sign-in.
-        if let Err(blocked) = self.throttle.check(client_ip, &user.email) {
-            return Err(ApiError::TooManyRequests(blocked.retry_after_secs()));
-        }
+        let admitted = self
+            .throttle
+            .check(client_ip, &user.email, Utc::now())
+            .await
+            .map_err(|blocked| ApiError::TooManyRequests(blocked.retry_after_secs()))?;
         let creds = self
             .db
             .user_credentials(&user.email)
@@ -306,10 +307,12 @@ impl Backend for DeskService {
             .await
             .map_err(internal)?;
         if !ok {
-            self.throttle.failed(client_ip, &user.email);
+            self.throttle
+                .failed(client_ip, &user.email, Utc::now())
+                .await;
             return Err(ApiError::Invalid("The current password is wrong.".into()));
         }
-        self.throttle.succeeded(&user.email);
+        self.throttle.succeeded(admitted, &user.email).await;
         let hash = auth::hash_password(new).map_err(internal)?;
         if !self
             .db
@@ -666,7 +669,38 @@ impl Backend for DeskService {
                 .trusted_authserv_ids(admin.account_id)
                 .await
                 .map_err(internal)?,
+            webhook_credentials: self
+                .db
+                .webhook_credentials_of(admin.account_id)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|c| app::models::WebhookCredentialView {
+                    username: c.username,
+                    has_mailgun_key: c.has_mailgun_key,
+                    has_sendgrid_key: c.has_sendgrid_key,
+                    sns_topic_arn: c.sns_topic_arn,
+                })
+                .collect(),
         })
+    }
+
+    async fn set_sns_topic_arn(
+        &self,
+        admin: &CurrentUser,
+        username: &str,
+        value: &str,
+    ) -> Result<Option<String>, ApiError> {
+        use super::ingest::WebhookSettingError;
+        admin_only(admin)?;
+        self.ingest
+            .set_sns_topic(admin.account_id, &admin.email, username, value, Utc::now())
+            .await
+            .map_err(|e| match e {
+                WebhookSettingError::Invalid(m) => ApiError::Invalid(m),
+                WebhookSettingError::NotFound => ApiError::NotFound,
+                WebhookSettingError::Io(e) => internal(e),
+            })
     }
 
     async fn set_trusted_authserv_ids(
@@ -675,13 +709,10 @@ impl Backend for DeskService {
         value: &str,
     ) -> Result<Vec<String>, ApiError> {
         admin_only(admin)?;
-        let ids = crate::domain::spam::auth_results::parse_authserv_ids(value)
-            .map_err(ApiError::Invalid)?;
-        self.db
-            .set_trusted_authserv_ids(admin.account_id, &ids)
+        self.filters
+            .set_trusted_authserv_ids(admin.account_id, &admin.email, value, Utc::now())
             .await
-            .map_err(internal)?;
-        Ok(ids)
+            .map_err(filter_error)
     }
 
     async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError> {

@@ -17,6 +17,7 @@ pub const LOG_MARKED_NOT_SPAM: &str = "marked_not_spam";
 pub const LOG_BLOCK_ADDED: &str = "block_added";
 pub const LOG_BLOCK_REMOVED: &str = "block_removed";
 pub const LOG_THRESHOLD_CHANGED: &str = "spam_threshold_changed";
+pub const LOG_TRUSTED_AUTHSERV_IDS_CHANGED: &str = "trusted_authserv_ids_changed";
 
 #[derive(Debug, thiserror::Error)]
 pub enum FilterError {
@@ -150,6 +151,7 @@ impl SpamFilters {
         if let Some(address) = &address {
             if unblock {
                 unblocked = store::delete_block(&mut tx, account_id, address.as_str()).await?;
+                store::withdraw_block_vote(&mut tx, account_id, address.domain().as_str()).await?;
             }
             store::vote_domain(
                 &mut tx,
@@ -219,10 +221,7 @@ impl SpamFilters {
                 entry.value()
             )));
         };
-        let domain = match &entry {
-            BlockEntry::Address(a) => a.domain().as_str().to_string(),
-            BlockEntry::Domain(d) => d.as_str().to_string(),
-        };
+        let domain = voted_domain(&entry);
         store::vote_domain(&mut tx, account_id, &domain, DomainVote::Block, now).await?;
         insert_log(
             &mut tx,
@@ -261,6 +260,8 @@ impl SpamFilters {
             .ok_or(FilterError::NotFound)?;
         let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
         store::delete_block(&mut tx, account_id, row.entry.value()).await?;
+        // The account's vote goes with its last entry about the domain.
+        store::withdraw_block_vote(&mut tx, account_id, &voted_domain(&row.entry)).await?;
         insert_log(
             &mut tx,
             &NewLogEntry {
@@ -312,6 +313,49 @@ impl SpamFilters {
         )
         .await?;
         Ok(threshold)
+    }
+}
+
+impl SpamFilters {
+    /// Replaces the authserv-ids whose `Authentication-Results` the account trusts on mail
+    /// that comes over HTTP, from what an admin typed; logs who changed them from what to
+    /// what (a change of who is believed about SPF/DKIM/DMARC is a security setting).
+    pub async fn set_trusted_authserv_ids(
+        &self,
+        account_id: i64,
+        actor: &str,
+        input: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, FilterError> {
+        let ids = crate::domain::spam::auth_results::parse_authserv_ids(input)
+            .map_err(FilterError::Invalid)?;
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let before = store::set_trusted_authserv_ids(&mut tx, account_id, &ids).await?;
+        if before != ids {
+            insert_log(
+                &mut tx,
+                &NewLogEntry {
+                    account_id: Some(account_id),
+                    at: now,
+                    kind: LOG_TRUSTED_AUTHSERV_IDS_CHANGED,
+                    actor: actor.to_string(),
+                    subject: "trusted authserv-ids".into(),
+                    details: json!({"from": before, "to": ids}),
+                    event_id: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await.context("Failed to commit")?;
+        Ok(ids)
+    }
+}
+
+/// The domain a block-list entry votes about.
+fn voted_domain(entry: &BlockEntry) -> String {
+    match entry {
+        BlockEntry::Address(a) => a.domain().as_str().to_string(),
+        BlockEntry::Domain(d) => d.as_str().to_string(),
     }
 }
 

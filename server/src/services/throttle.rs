@@ -1,12 +1,19 @@
 //! Brute-force limits for password checks (sign-in and webhook HTTP Basic): failures are
 //! counted per client IP and per account name in a fixed window; once a key has had its
 //! allowance, it is refused (HTTP 429 with `Retry-After`) until its window ends, before any
-//! password is checked. In memory, per process: a restart forgets, replicas count apart.
+//! password is checked.
+//!
+//! The counts live in the database (`auth_failures`), so every replica of a deployment on
+//! one PostgreSQL sees the same failures: counted per process, N replicas behind a load
+//! balancer gave an attacker N times the attempts. What stays per process is the bound on
+//! argon2 runs at once (`auth::check_password`): that one protects the process's own CPU and
+//! memory. A database error while counting is logged and lets the request through (the
+//! password check that follows needs the database anyway, and argon2 stays bounded).
 
-use std::collections::HashMap;
+use crate::storage::Db;
+use chrono::{DateTime, TimeDelta, Utc};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How many failures a key may have within `window`.
 #[derive(Debug, Clone, Copy)]
@@ -27,20 +34,6 @@ impl Default for Limits {
     }
 }
 
-/// Keys tracked at most; beyond that, windows that ended are dropped, then the oldest.
-const MAX_KEYS: usize = 100_000;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Ip(IpAddr),
-    Name(String),
-}
-
-struct Window {
-    started: Instant,
-    failures: u32,
-}
-
 /// A refusal: try again after this long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Blocked {
@@ -55,117 +48,151 @@ impl Blocked {
     }
 }
 
-#[derive(Clone)]
-pub struct Throttle {
-    limits: Limits,
-    windows: Arc<Mutex<HashMap<Key, Window>>>,
+/// A check that let the request through; hand it back to [`Throttle::succeeded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[must_use]
+pub struct Admitted {
+    /// The name had failures in its window (a success clears them; without any, a success
+    /// writes nothing: webhooks succeed by the thousand).
+    name_had_failures: bool,
 }
 
-impl Default for Throttle {
-    fn default() -> Self {
-        Throttle::new(Limits::default())
-    }
+/// The failure counts of one purpose (`scope`: sign-in, or HTTP Basic), in the database.
+#[derive(Clone)]
+pub struct Throttle {
+    db: Db,
+    scope: &'static str,
+    limits: Limits,
 }
 
 /// IPv6 clients are counted by their /64: one host usually has the whole prefix.
-fn ip_key(ip: IpAddr) -> Key {
+fn ip_bucket(ip: IpAddr) -> String {
     match ip {
         IpAddr::V6(v6) => {
             let mut o = v6.octets();
             o[8..].fill(0);
-            Key::Ip(IpAddr::from(o))
+            format!("ip:{}", IpAddr::from(o))
         }
-        IpAddr::V4(v4) => Key::Ip(IpAddr::V4(v4)),
+        IpAddr::V4(v4) => format!("ip:{v4}"),
     }
 }
 
+fn name_bucket(name: &str) -> Option<String> {
+    let name = name.trim();
+    (!name.is_empty()).then(|| format!("name:{}", name.to_lowercase()))
+}
+
+/// The rule, without IO: given each bucket's (window start, failures, allowance), is the
+/// request refused at `now`, and for how long? The longest wait wins.
+pub fn refusal(
+    windows: &[(DateTime<Utc>, i64, u32)],
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Option<Blocked> {
+    let window = TimeDelta::from_std(window).unwrap_or(TimeDelta::MAX);
+    windows
+        .iter()
+        .filter_map(|(started, failures, limit)| {
+            let age = now.signed_duration_since(*started).max(TimeDelta::zero());
+            (age < window && *failures >= i64::from(*limit))
+                .then(|| (window - age).to_std().unwrap_or_default())
+        })
+        .max()
+        .map(|retry_after| Blocked { retry_after })
+}
+
 impl Throttle {
-    pub fn new(limits: Limits) -> Self {
-        Throttle {
-            limits,
-            windows: Arc::default(),
-        }
+    /// Failed sign-ins (and current-password checks) per email and per client IP.
+    pub fn login(db: Db) -> Self {
+        Throttle::new(db, "login", Limits::default())
     }
 
-    fn keys(&self, ip: Option<IpAddr>, name: &str) -> Vec<(Key, u32)> {
-        let mut keys = Vec::with_capacity(2);
-        if !name.trim().is_empty() {
-            keys.push((Key::Name(name.trim().to_lowercase()), self.limits.per_name));
+    /// Failed HTTP Basic checks (webhooks, raw bounces, inbound) per username and per IP.
+    pub fn basic(db: Db) -> Self {
+        Throttle::new(db, "basic", Limits::default())
+    }
+
+    pub fn new(db: Db, scope: &'static str, limits: Limits) -> Self {
+        Throttle { db, scope, limits }
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    fn buckets(&self, ip: Option<IpAddr>, name: &str) -> Vec<(String, u32)> {
+        let mut buckets = Vec::with_capacity(2);
+        if let Some(name) = name_bucket(name) {
+            buckets.push((name, self.limits.per_name));
         }
         if let Some(ip) = ip {
-            keys.push((ip_key(ip), self.limits.per_ip));
+            buckets.push((ip_bucket(ip), self.limits.per_ip));
         }
-        keys
+        buckets
+    }
+
+    fn window(&self) -> TimeDelta {
+        TimeDelta::from_std(self.limits.window).unwrap_or(TimeDelta::MAX)
     }
 
     /// `Err` when this IP or this name has had all its failures for now.
-    pub fn check(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Blocked> {
-        self.check_at(ip, name, Instant::now())
-    }
-
-    pub fn check_at(&self, ip: Option<IpAddr>, name: &str, now: Instant) -> Result<(), Blocked> {
-        let Ok(windows) = self.windows.lock() else {
-            return Ok(());
-        };
-        let mut worst: Option<Duration> = None;
-        for (key, limit) in self.keys(ip, name) {
-            if let Some(w) = windows.get(&key) {
-                let age = now.saturating_duration_since(w.started);
-                if age < self.limits.window && w.failures >= limit {
-                    let left = self.limits.window - age;
-                    worst = Some(worst.map_or(left, |d| d.max(left)));
-                }
+    pub async fn check(
+        &self,
+        ip: Option<IpAddr>,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Admitted, Blocked> {
+        let buckets = self.buckets(ip, name);
+        let keys: Vec<String> = buckets.iter().map(|(b, _)| b.clone()).collect();
+        let stored = match self.db.auth_failures(self.scope, &keys).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(error = ?e, "failed checks not read; request let through");
+                return Ok(Admitted::default());
             }
+        };
+        let windows: Vec<(DateTime<Utc>, i64, u32)> = stored
+            .iter()
+            .filter_map(|w| {
+                let limit = buckets.iter().find(|(b, _)| *b == w.bucket)?.1;
+                Some((w.window_start, w.failures, limit))
+            })
+            .collect();
+        if let Some(blocked) = refusal(&windows, self.limits.window, now) {
+            return Err(blocked);
         }
-        match worst {
-            Some(retry_after) => Err(Blocked { retry_after }),
-            None => Ok(()),
-        }
+        let name = name_bucket(name);
+        let window = self.window();
+        Ok(Admitted {
+            name_had_failures: stored.iter().any(|w| {
+                Some(&w.bucket) == name.as_ref()
+                    && now.signed_duration_since(w.window_start) < window
+            }),
+        })
     }
 
     /// Counts a wrong password (or unknown name) for this IP and this name (an empty name
     /// counts for the IP only).
-    pub fn failed(&self, ip: Option<IpAddr>, name: &str) {
-        self.failed_at(ip, name, Instant::now())
-    }
-
-    pub fn failed_at(&self, ip: Option<IpAddr>, name: &str, now: Instant) {
-        let Ok(mut windows) = self.windows.lock() else {
-            return;
-        };
-        if windows.len() >= MAX_KEYS {
-            let window = self.limits.window;
-            windows.retain(|_, w| now.saturating_duration_since(w.started) < window);
-            while windows.len() >= MAX_KEYS {
-                let Some(oldest) = windows
-                    .iter()
-                    .min_by_key(|(_, w)| w.started)
-                    .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
-                windows.remove(&oldest);
-            }
-        }
-        for (key, _) in self.keys(ip, name) {
-            let w = windows.entry(key).or_insert(Window {
-                started: now,
-                failures: 0,
-            });
-            if now.saturating_duration_since(w.started) >= self.limits.window {
-                *w = Window {
-                    started: now,
-                    failures: 0,
-                };
-            }
-            w.failures = w.failures.saturating_add(1);
+    pub async fn failed(&self, ip: Option<IpAddr>, name: &str, now: DateTime<Utc>) {
+        let buckets: Vec<String> = self.buckets(ip, name).into_iter().map(|(b, _)| b).collect();
+        let restart_before = now.checked_sub_signed(self.window()).unwrap_or(now);
+        if let Err(e) = self
+            .db
+            .count_auth_failure(self.scope, &buckets, now, restart_before)
+            .await
+        {
+            tracing::warn!(error = ?e, "a failed check was not counted");
         }
     }
 
     /// A correct password: this name's failures are forgotten (the IP's are not).
-    pub fn succeeded(&self, name: &str) {
-        if let Ok(mut windows) = self.windows.lock() {
-            windows.remove(&Key::Name(name.trim().to_lowercase()));
+    pub async fn succeeded(&self, admitted: Admitted, name: &str) {
+        let Some(bucket) = name_bucket(name).filter(|_| admitted.name_had_failures) else {
+            return;
+        };
+        if let Err(e) = self.db.forget_auth_failures(self.scope, &bucket).await {
+            tracing::warn!(error = ?e, "failed checks not forgotten");
         }
     }
 }
@@ -174,61 +201,45 @@ impl Throttle {
 mod tests {
     use super::*;
 
-    fn limits() -> Limits {
-        Limits {
-            per_ip: 5,
-            per_name: 3,
-            window: Duration::from_secs(60),
-        }
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_767_225_600, 0).unwrap()
     }
 
     #[test]
-    fn a_name_is_refused_after_its_failures_until_the_window_ends() {
-        let t = Throttle::new(limits());
-        let now = Instant::now();
-        let ip = Some("192.0.2.1".parse().unwrap());
-        for _ in 0..3 {
-            assert!(t.check_at(ip, "a@x.test", now).is_ok());
-            t.failed_at(ip, "A@x.test ", now);
-        }
-        let blocked = t.check_at(ip, "a@x.test", now).unwrap_err();
-        assert_eq!(blocked.retry_after, Duration::from_secs(60));
+    fn a_window_refuses_once_its_allowance_is_used_until_it_ends() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(refusal(&[(t0(), 2, 3)], minute, t0()), None);
+        let blocked = refusal(&[(t0(), 3, 3)], minute, t0()).unwrap();
+        assert_eq!(blocked.retry_after, minute);
         assert_eq!(blocked.retry_after_secs(), 60);
-        // From another IP too: the account is what is being guessed.
-        assert!(t
-            .check_at(Some("198.51.100.7".parse().unwrap()), "a@x.test", now)
-            .is_err());
-        assert!(t.check_at(ip, "b@x.test", now).is_ok());
-        let later = now + Duration::from_secs(61);
-        assert!(t.check_at(ip, "a@x.test", later).is_ok());
+        let later = t0() + TimeDelta::seconds(45);
+        assert_eq!(
+            refusal(&[(t0(), 3, 3)], minute, later)
+                .unwrap()
+                .retry_after_secs(),
+            15
+        );
+        assert_eq!(
+            refusal(&[(t0(), 9, 3)], minute, t0() + TimeDelta::seconds(60)),
+            None
+        );
+        // The longest wait of the refusing buckets.
+        let blocked = refusal(
+            &[(t0(), 5, 3), (t0() + TimeDelta::seconds(30), 5, 5)],
+            minute,
+            later,
+        )
+        .unwrap();
+        assert_eq!(blocked.retry_after_secs(), 45);
     }
 
     #[test]
-    fn an_ip_is_refused_after_failures_on_many_names() {
-        let t = Throttle::new(limits());
-        let now = Instant::now();
-        let ip: Option<IpAddr> = Some("2001:db8::1".parse().unwrap());
-        for i in 0..5 {
-            t.failed_at(ip, &format!("u{i}@x.test"), now);
-        }
-        assert!(t.check_at(ip, "new@x.test", now).is_err());
-        // The same /64.
-        assert!(t
-            .check_at(Some("2001:db8::2".parse().unwrap()), "new@x.test", now)
-            .is_err());
-        assert!(t
-            .check_at(Some("2001:db9::1".parse().unwrap()), "new@x.test", now)
-            .is_ok());
-    }
-
-    #[test]
-    fn success_forgets_the_names_failures() {
-        let t = Throttle::new(limits());
-        let now = Instant::now();
-        t.failed_at(None, "a", now);
-        t.failed_at(None, "a", now);
-        t.succeeded("a");
-        t.failed_at(None, "a", now);
-        assert!(t.check_at(None, "a", now).is_ok());
+    fn ipv6_clients_count_by_their_64() {
+        let a = ip_bucket("2001:db8::1".parse().unwrap());
+        assert_eq!(a, ip_bucket("2001:db8::2".parse().unwrap()));
+        assert_ne!(a, ip_bucket("2001:db9::1".parse().unwrap()));
+        assert_eq!(ip_bucket("192.0.2.1".parse().unwrap()), "ip:192.0.2.1");
+        assert_eq!(name_bucket(" A@x.test "), Some("name:a@x.test".into()));
+        assert_eq!(name_bucket("  "), None);
     }
 }

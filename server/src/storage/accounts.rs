@@ -266,3 +266,92 @@ impl Db {
         Ok(())
     }
 }
+
+/// One bucket's failures in its current window, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureWindow {
+    pub bucket: String,
+    pub window_start: DateTime<Utc>,
+    pub failures: i64,
+}
+
+/// Failed password checks, shared by every process on the database (see migration 0011).
+impl Db {
+    /// The stored windows of these buckets of `scope`.
+    pub async fn auth_failures(
+        &self,
+        scope: &str,
+        buckets: &[String],
+    ) -> anyhow::Result<Vec<FailureWindow>> {
+        let mut found = Vec::with_capacity(buckets.len());
+        // One or two buckets per check: a statement each keeps the SQL the same on both
+        // backends (no array binding in SQLite).
+        for bucket in buckets {
+            let row = sqlx::query(
+                "SELECT bucket, window_start, failures FROM auth_failures \
+                 WHERE scope = $1 AND bucket = $2",
+            )
+            .bind(scope)
+            .bind(bucket)
+            .fetch_optional(self.pool())
+            .await
+            .context("Failed to read failed sign-ins")?;
+            if let Some(r) = row {
+                found.push(FailureWindow {
+                    bucket: col(&r, "bucket")?,
+                    window_start: super::from_ms(col(&r, "window_start")?),
+                    failures: col(&r, "failures")?,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Counts one failure for each bucket: a bucket whose window began at or before
+    /// `restart_before` starts a new window at `now`. Windows that began before
+    /// `restart_before` are deleted first (they count for nothing any more).
+    pub async fn count_auth_failure(
+        &self,
+        scope: &str,
+        buckets: &[String],
+        now: DateTime<Utc>,
+        restart_before: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.pool().begin().await.context("Failed to begin")?;
+        sqlx::query("DELETE FROM auth_failures WHERE window_start < $1")
+            .bind(to_ms(restart_before))
+            .execute(&mut *tx)
+            .await
+            .context("Failed to forget old failed sign-ins")?;
+        for bucket in buckets {
+            sqlx::query(
+                "INSERT INTO auth_failures (scope, bucket, window_start, failures) \
+                 VALUES ($1, $2, $3, 1) ON CONFLICT (scope, bucket) DO UPDATE SET \
+                 failures = CASE WHEN auth_failures.window_start <= $4 THEN 1 \
+                                 ELSE auth_failures.failures + 1 END, \
+                 window_start = CASE WHEN auth_failures.window_start <= $4 THEN $3 \
+                                     ELSE auth_failures.window_start END",
+            )
+            .bind(scope)
+            .bind(bucket)
+            .bind(to_ms(now))
+            .bind(to_ms(restart_before))
+            .execute(&mut *tx)
+            .await
+            .context("Failed to count a failed sign-in")?;
+        }
+        tx.commit().await.context("Failed to commit")?;
+        Ok(())
+    }
+
+    /// Forgets one bucket's failures (a correct password for that name).
+    pub async fn forget_auth_failures(&self, scope: &str, bucket: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM auth_failures WHERE scope = $1 AND bucket = $2")
+            .bind(scope)
+            .bind(bucket)
+            .execute(self.pool())
+            .await
+            .context("Failed to forget failed sign-ins")?;
+        Ok(())
+    }
+}

@@ -201,7 +201,8 @@ fn scope_account(scope: Scope) -> Option<i64> {
 }
 
 const SUPPRESSION_COLUMNS: &str =
-    "id, address, account_id, kind, reason, since, until, event_id, released_at";
+    "id, address, account_id, kind, reason, since, until, event_id, released_at, basis, \
+     confirmations";
 
 fn suppression_from_row(row: &AnyRow) -> anyhow::Result<StoredSuppression> {
     let address: String = col(row, "address")?;
@@ -220,6 +221,8 @@ fn suppression_from_row(row: &AnyRow) -> anyhow::Result<StoredSuppression> {
             since: from_ms(col(row, "since")?),
             until: until.map(from_ms),
             event_id: col(row, "event_id")?,
+            basis: col::<Option<String>>(row, "basis")?
+                .and_then(|b| GlobalBasis::from_parts(&b, col(row, "confirmations").ok()?)),
         },
         released_at: released.map(from_ms),
     })
@@ -1148,6 +1151,49 @@ pub async fn claim_release(
 /// this runs on have two cores or more.
 pub const GATE_PARTS: usize = 2;
 
+/// A webhook credential as its account's admin sees it: no secret, only what is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookCredentialSummary {
+    pub username: String,
+    pub has_mailgun_key: bool,
+    pub has_sendgrid_key: bool,
+    pub sns_topic_arn: Option<String>,
+}
+
+/// Sets the SNS topic of the account's credential `username`; the topic it replaces, or
+/// `None` when the account has no credential of that name (another account's is not found).
+pub async fn set_account_sns_topic(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    username: &str,
+    arn: Option<&str>,
+) -> anyhow::Result<Option<Option<String>>> {
+    let before: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT sns_topic_arn FROM webhook_credentials WHERE account_id = $1 AND username = $2",
+    )
+    .bind(account_id)
+    .bind(username)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("Failed to read a webhook credential")?;
+    if before.is_none() {
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE webhook_credentials SET sns_topic_arn = $1 WHERE account_id = $2 AND username = $3",
+    )
+    .bind(arn)
+    .bind(account_id)
+    .bind(username)
+    .execute(&mut *conn)
+    .await
+    .context("Failed to set the SNS topic")?;
+    Ok(before)
+}
+
+/// The column a sealed Mailgun signing key is bound to (see [`crate::secrets`]).
+pub(crate) const MAILGUN_KEY_PURPOSE: &str = "mailgun_signing_key";
+
 impl Db {
     pub async fn create_webhook_credential(
         &self,
@@ -1166,7 +1212,8 @@ impl Db {
         .bind(account_id)
         .bind(username)
         .bind(secret_hash)
-        .bind(mailgun_signing_key)
+        // The Mailgun key signs what Mailgun posts: whoever reads it can forge webhooks.
+        .bind(self.seal(MAILGUN_KEY_PURPOSE, mailgun_signing_key.map(str::to_string)))
         .bind(sendgrid_public_key)
         .bind(to_ms(now))
         .fetch_one(self.pool())
@@ -1191,7 +1238,9 @@ impl Db {
                 account_id: col(&r, "account_id")?,
                 username: col(&r, "username")?,
                 secret_hash: col(&r, "secret_hash")?,
-                mailgun_signing_key: col(&r, "mailgun_signing_key")?,
+                mailgun_signing_key: self
+                    .open(MAILGUN_KEY_PURPOSE, col(&r, "mailgun_signing_key")?)
+                    .context("the credential's Mailgun signing key")?,
                 sendgrid_public_key: col(&r, "sendgrid_public_key")?,
                 sns_topic_arn: col(&r, "sns_topic_arn")?,
             })
@@ -1213,6 +1262,34 @@ impl Db {
                 .await
                 .context("Failed to set the SNS topic")?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// The account's webhook credentials, by username (their secrets are not read).
+    pub async fn webhook_credentials_of(
+        &self,
+        account_id: i64,
+    ) -> anyhow::Result<Vec<WebhookCredentialSummary>> {
+        let rows = sqlx::query(
+            "SELECT username, \
+             CAST(CASE WHEN mailgun_signing_key IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_mailgun, \
+             CAST(CASE WHEN sendgrid_public_key IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_sendgrid, \
+             sns_topic_arn \
+             FROM webhook_credentials WHERE account_id = $1 ORDER BY username",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to list webhook credentials")?;
+        rows.iter()
+            .map(|r| {
+                Ok(WebhookCredentialSummary {
+                    username: col(r, "username")?,
+                    has_mailgun_key: col::<i64>(r, "has_mailgun")? != 0,
+                    has_sendgrid_key: col::<i64>(r, "has_sendgrid")? != 0,
+                    sns_topic_arn: col(r, "sns_topic_arn")?,
+                })
+            })
+            .collect()
     }
 
     /// Claims the token of a signed webhook delivery: true the first time, false when it was
@@ -1427,7 +1504,7 @@ impl Db {
         list.push(close);
         let sql = format!(
             "SELECT {agg}s.address, s.account_id, s.kind, s.reason, s.since, s.until, \
-             s.event_id{close_agg} AS found FROM {input} suppressions s \
+             s.event_id, s.basis, s.confirmations{close_agg} AS found FROM {input} suppressions s \
              ON s.address_hash = g.value WHERE (s.account_id IS NULL OR s.account_id = $2) \
              AND (s.until IS NULL OR s.until > $3)"
         );
@@ -1465,6 +1542,8 @@ impl Db {
             i64,
             Option<i64>,
             Option<i64>,
+            Option<String>,
+            Option<i64>,
         );
         let found: Vec<Found> = match found {
             None => Vec::new(),
@@ -1474,19 +1553,22 @@ impl Db {
         };
         found
             .into_iter()
-            .map(|(address, account, kind, reason, since, until, event_id)| {
-                Ok(Suppression {
-                    address: EmailAddress::parse(&address)
-                        .with_context(|| format!("stored address {address:?} is not valid"))?,
-                    scope: scope_of(account),
-                    kind: SuppressionKind::parse(&kind)
-                        .with_context(|| format!("unknown suppression kind {kind:?}"))?,
-                    reason,
-                    since: from_ms(since),
-                    until: until.map(from_ms),
-                    event_id,
-                })
-            })
+            .map(
+                |(address, account, kind, reason, since, until, event_id, basis, confirmations)| {
+                    Ok(Suppression {
+                        address: EmailAddress::parse(&address)
+                            .with_context(|| format!("stored address {address:?} is not valid"))?,
+                        scope: scope_of(account),
+                        kind: SuppressionKind::parse(&kind)
+                            .with_context(|| format!("unknown suppression kind {kind:?}"))?,
+                        reason,
+                        since: from_ms(since),
+                        until: until.map(from_ms),
+                        event_id,
+                        basis: basis.and_then(|b| GlobalBasis::from_parts(&b, confirmations)),
+                    })
+                },
+            )
             .collect()
     }
 
@@ -1583,7 +1665,7 @@ impl Db {
              WHERE s.address_hash IN ({input}) AND s.account_id IS NULL \
              AND (s.until IS NULL OR s.until > $3) \
              AND NOT EXISTS (SELECT 1 FROM suppression_overrides o WHERE o.account_id = $2 \
-               AND o.address = s.address AND o.since >= s.since) \
+               AND o.address = s.address AND (o.since >= s.since OR s.basis = 'quorum')) \
              ORDER BY s.since, s.id"
         );
         let wanted: std::collections::HashSet<&str> =

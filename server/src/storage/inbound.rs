@@ -43,6 +43,27 @@ impl DomainVote {
     }
 }
 
+/// Replaces the account's trusted authserv-ids; returns the ones they replace.
+pub async fn set_trusted_authserv_ids(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    ids: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let before: String =
+        sqlx::query_scalar("SELECT trusted_authserv_ids FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_one(&mut *conn)
+            .await
+            .context("Failed to read the trusted authserv-ids")?;
+    sqlx::query("UPDATE accounts SET trusted_authserv_ids = $1 WHERE id = $2")
+        .bind(ids.join("\n"))
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await
+        .context("Failed to set the trusted authserv-ids")?;
+    Ok(before.lines().map(str::to_string).collect())
+}
+
 /// An inbound message of a conversation, for training the classifier.
 #[derive(Debug, Clone)]
 pub struct TrainingMessage {
@@ -144,19 +165,15 @@ impl Db {
         Ok(text.lines().map(str::to_string).collect())
     }
 
-    /// Replaces the trusted authserv-ids (already checked by the caller).
+    /// Replaces the trusted authserv-ids (already checked by the caller); returns the ones
+    /// they replace.
     pub async fn set_trusted_authserv_ids(
         &self,
         account_id: i64,
         ids: &[String],
-    ) -> anyhow::Result<()> {
-        sqlx::query("UPDATE accounts SET trusted_authserv_ids = $1 WHERE id = $2")
-            .bind(ids.join("\n"))
-            .bind(account_id)
-            .execute(self.pool())
-            .await
-            .context("Failed to set the trusted authserv-ids")?;
-        Ok(())
+    ) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool().acquire().await.context("Failed to connect")?;
+        set_trusted_authserv_ids(&mut conn, account_id, ids).await
     }
 
     pub async fn block_list(&self, account_id: i64) -> anyhow::Result<Vec<BlockRow>> {
@@ -352,6 +369,29 @@ pub async fn vote_domain(
     .await
     .context("Failed to record a vote about a domain")?;
     Ok(())
+}
+
+/// Withdraws the account's block vote about `domain` when none of its block-list entries is
+/// about that domain any more (an address in it, or the domain itself): one vote per
+/// (account, domain) however many entries, and none once they are all removed. Whether a
+/// vote was withdrawn.
+pub async fn withdraw_block_vote(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    domain: &str,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM domain_votes WHERE account_id = $1 AND domain = $2 AND ballot = 'block' \
+         AND NOT EXISTS (SELECT 1 FROM block_list b WHERE b.account_id = $1 \
+           AND (lower(b.value) = $2 \
+             OR substr(lower(b.value), length(b.value) - length($2)) = '@' || $2))",
+    )
+    .bind(account_id)
+    .bind(domain.to_lowercase())
+    .execute(conn)
+    .await
+    .context("Failed to withdraw a block vote")?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// The message already stored under this inbound key: (message id, conversation id).

@@ -190,8 +190,9 @@ impl Db {
         row.as_ref().map(|r| sender_from_row(self, r)).transpose()
     }
 
-    /// Seals the relay passwords and API tokens stored in plaintext (before encryption) or
-    /// under an old key; returns how many values it sealed. Run at start; safe to run again.
+    /// Seals the relay passwords, API tokens and Mailgun signing keys stored in plaintext
+    /// (before encryption) or under an old key; returns how many values it sealed. Run at
+    /// start; safe to run again.
     pub async fn seal_secrets(&self) -> anyhow::Result<usize> {
         let Some(secrets) = self.secrets.clone() else {
             return Ok(0);
@@ -225,6 +226,36 @@ impl Db {
                 .context("Failed to seal a stored secret")?;
                 sealed += 1;
             }
+        }
+        // Webhook credentials' Mailgun signing keys (stored in the clear before 0011).
+        let purpose = super::deliverability::MAILGUN_KEY_PURPOSE;
+        let rows = sqlx::query(
+            "SELECT id, mailgun_signing_key FROM webhook_credentials \
+             WHERE mailgun_signing_key IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to read stored signing keys")?;
+        for r in rows {
+            let id: i64 = col(&r, "id")?;
+            let stored: String = col(&r, "mailgun_signing_key")?;
+            if !secrets.needs_sealing(&stored) {
+                continue;
+            }
+            let plain = secrets
+                .open(purpose, &stored)
+                .with_context(|| format!("webhook credential {id}'s Mailgun signing key"))?;
+            sqlx::query(
+                "UPDATE webhook_credentials SET mailgun_signing_key = $1 \
+                 WHERE id = $2 AND mailgun_signing_key = $3",
+            )
+            .bind(secrets.seal(purpose, &plain))
+            .bind(id)
+            .bind(&stored)
+            .execute(self.pool())
+            .await
+            .context("Failed to seal a stored signing key")?;
+            sealed += 1;
         }
         Ok(sealed)
     }

@@ -2,7 +2,11 @@
 //!
 //! An entry blocks when its scope covers the sending account, its kind blocks the mail kind
 //! (unsubscribes block bulk only), it is active (`now < until`; expiry needs no job), and, for a
-//! global entry, no reactivation override of that account dates from after it was set.
+//! global entry, the account's reactivation override does not cover it ([`overridden`]): an
+//! override covers the global entries set up to it, and those that hold on other accounts'
+//! word (a quorum, issue 16) whenever they were set: the account said the address works, and
+//! other accounts' reports do not outvote it for that account. The shared transport's own
+//! evidence after the override, or the account's own new bounce, suppresses again.
 //!
 //! When several entries block, the one reported is the longest-lasting (permanent first, then
 //! the latest `until`), then global before account, then the kind in declaration order, then
@@ -53,6 +57,18 @@ type Rank<'a> = (
     Reverse<&'a str>,
 );
 
+/// Whether an account's latest reactivation override (`override_since`) covers an entry of
+/// `scope` set at `since`; `quorum` when it is global on other accounts' word. See the module
+/// docs.
+pub fn overridden(
+    scope: Scope,
+    since: DateTime<Utc>,
+    quorum: bool,
+    override_since: Option<DateTime<Utc>>,
+) -> bool {
+    scope == Scope::Global && override_since.is_some_and(|o| since <= o || quorum)
+}
+
 /// The fields of an entry the gate reads, borrowed from a row or from the index.
 #[derive(Clone, Copy)]
 struct View<'a> {
@@ -62,6 +78,7 @@ struct View<'a> {
     until: Option<DateTime<Utc>>,
     event_id: Option<i64>,
     reason: &'a str,
+    quorum: bool,
 }
 
 impl View<'_> {
@@ -72,8 +89,7 @@ impl View<'_> {
         override_since: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> bool {
-        let overridden =
-            self.scope == Scope::Global && override_since.is_some_and(|o| self.since <= o);
+        let overridden = overridden(self.scope, self.since, self.quorum, override_since);
         self.scope.covers(account)
             && self.kind.blocks(mail)
             && is_active(self.until, now)
@@ -153,6 +169,7 @@ pub fn may_send(
             until: e.until,
             event_id: e.event_id,
             reason: &e.reason,
+            quorum: e.is_quorum(),
         });
     verdict(views, account, kind, override_since, now)
 }
@@ -168,6 +185,7 @@ struct Entry {
     until: Option<DateTime<Utc>>,
     event_id: Option<i64>,
     reason: usize,
+    quorum: bool,
     next: usize,
 }
 
@@ -230,6 +248,7 @@ impl SuppressionIndex {
             until: e.until,
             event_id: e.event_id,
             reason,
+            quorum: e.is_quorum(),
             next: *head,
         });
         *head = at;
@@ -267,6 +286,7 @@ impl SuppressionIndex {
                 until: e.until,
                 event_id: e.event_id,
                 reason: self.reasons.get(e.reason).map_or("", |r| r),
+                quorum: e.quorum,
             })
         })
     }
@@ -333,6 +353,7 @@ mod tests {
             since: t0() + TimeDelta::days(since_days),
             until: until_days.map(|d| t0() + TimeDelta::days(d)),
             event_id: Some(event),
+            basis: None,
         }
     }
 
@@ -599,6 +620,10 @@ mod tests {
                 since: t0() + TimeDelta::days(next(20) as i64),
                 until: (next(3) != 0).then(|| t0() + TimeDelta::days(next(40) as i64)),
                 event_id: (next(10) != 0).then_some(i),
+                // Some global on other accounts' word: overrides cover those whenever set.
+                basis: (next(3) == 0).then_some(
+                    crate::domain::suppression::scope_by_trust::GlobalBasis::Quorum { accounts: 2 },
+                ),
             })
             .collect();
         let overrides: Vec<Override> = (0..40)

@@ -150,12 +150,21 @@ pub struct Suppression {
     pub until: Option<DateTime<Utc>>,
     /// The deliverability event that caused it, for "source event" links.
     pub event_id: Option<i64>,
+    /// Why a global entry holds for every account ([`scope_by_trust`]); `None` for an
+    /// account's entry.
+    #[serde(default)]
+    pub basis: Option<scope_by_trust::GlobalBasis>,
 }
 
 impl Suppression {
     /// Active at `now`: `until` not reached yet (at exactly `until` it is released).
     pub fn is_active_at(&self, now: DateTime<Utc>) -> bool {
         is_active(self.until, now)
+    }
+
+    /// Global on other accounts' word (a quorum of their hard bounces).
+    pub fn is_quorum(&self) -> bool {
+        matches!(self.basis, Some(scope_by_trust::GlobalBasis::Quorum { .. }))
     }
 }
 
@@ -185,6 +194,7 @@ impl NewSuppression {
             since: self.since,
             until: self.until,
             event_id,
+            basis: None,
         }
     }
 }

@@ -3,7 +3,10 @@
 //! - Entries of **that account** (complaints, admin blocks) are ended now.
 //! - A **global** entry (hard or soft bounce) is not touched: other accounts still must not
 //!   mail a dead address. Instead an account-level [`Override`] is created; the gate ignores
-//!   global entries set *before or at* the override, so a new bounce after it suppresses again.
+//!   global entries set *before or at* the override, so a new bounce on the shared transport
+//!   after it suppresses again; an entry global on other accounts' word (a quorum) does not
+//!   outvote the account's own judgement, whenever it was set. Reactivating an account's own
+//!   bounce creates the override too: the address may become global later by a quorum.
 //! - Unsubscribes are not lifted: consent is the recipient's to give back, not the admin's
 //!   (they only block bulk mail anyway).
 //! - Every reactivation is logged ([`Reactivation::log`]); nothing to reactivate, or an empty
@@ -30,7 +33,7 @@ pub struct Override {
 pub struct Reactivation {
     /// Account entries to end: set their `until` to [`Reactivation::at`].
     pub end: Vec<Suppression>,
-    /// Present when a global entry was active.
+    /// Present when a global entry was active, or a bounce (which may become global) lifted.
     pub create_override: Option<Override>,
     pub contact: ContactEffect,
     /// Always [`LogKind::SuppressionReactivated`].
@@ -84,7 +87,15 @@ pub fn reactivate(
     if liftable.is_empty() {
         return Err(ReactivationError::OnlyUnsubscribed);
     }
-    let global = liftable.iter().any(|e| e.scope == Scope::Global);
+    // A bounce, even the account's own, may become global later on other accounts' word
+    // (a quorum): the override keeps this reactivation standing then.
+    let global = liftable.iter().any(|e| {
+        e.scope == Scope::Global
+            || matches!(
+                e.kind,
+                SuppressionKind::HardBounce | SuppressionKind::SoftBounce
+            )
+    });
     let mut lifted: Vec<SuppressionKind> = liftable.iter().map(|e| e.kind).collect();
     lifted.sort();
     lifted.dedup();
@@ -110,10 +121,12 @@ pub fn reactivate(
 
 /// A global entry this account already reactivated (the same test as the gate's).
 fn already_overridden(e: &Suppression, account: AccountId, overrides: &[Override]) -> bool {
-    e.scope == Scope::Global
-        && overrides
-            .iter()
-            .any(|o| o.account == account && o.address == e.address && e.since <= o.since)
+    let latest = overrides
+        .iter()
+        .filter(|o| o.account == account && o.address == e.address)
+        .map(|o| o.since)
+        .max();
+    super::gate::overridden(e.scope, e.since, e.is_quorum(), latest)
 }
 
 #[cfg(test)]
@@ -292,6 +305,39 @@ mod tests {
             t0() + TimeDelta::days(2),
         );
         assert!(second.unwrap().create_override.is_some());
+    }
+
+    #[test]
+    fn a_later_quorum_does_not_outvote_a_reactivation_but_the_shared_transport_does() {
+        use crate::domain::suppression::gate::SuppressionIndex;
+        use crate::domain::suppression::scope_by_trust::GlobalBasis;
+        let a = addr("back@example.com");
+        let own = rows_after(&[(Category::HardBounce, ACME)], &a);
+        let r = reactivate(ACME, &a, "she wrote to us", &own, &[], t0()).unwrap();
+        assert_eq!(r.end.len(), 1, "Acme's own entry ends");
+        let o = r
+            .create_override
+            .expect("an override: the bounce may become global later");
+        let later = t0() + TimeDelta::days(3);
+        let mut quorum = hard_bounce_row(&a, later);
+        quorum.basis = Some(GlobalBasis::Quorum { accounts: 2 });
+        let mut shared = hard_bounce_row(&a, later);
+        shared.basis = Some(GlobalBasis::SharedTransport);
+        // (global entry set after the reactivation, may Acme send?)
+        for (row, acme_allowed) in [(quorum, true), (shared, false)] {
+            let rows = std::slice::from_ref(&row);
+            let overrides = std::slice::from_ref(&o);
+            let index = SuppressionIndex::build(rows, overrides);
+            for mail in [MailKind::Transactional, MailKind::Bulk] {
+                let got = may_send(ACME, &a, mail, rows, overrides, later);
+                assert_eq!(got.is_allowed(), acme_allowed, "{:?}", row.basis);
+                assert_eq!(index.may_send(ACME, &a, mail, later), got);
+                assert!(!may_send(GLOBEX, &a, mail, rows, overrides, later).is_allowed());
+            }
+            // Nothing left for Acme to reactivate when the override covers it.
+            let again = reactivate(ACME, &a, "again", rows, overrides, later);
+            assert_eq!(again.is_err(), acme_allowed, "{:?}", row.basis);
+        }
     }
 
     fn hard_bounce_row(a: &EmailAddress, at: DateTime<Utc>) -> Suppression {

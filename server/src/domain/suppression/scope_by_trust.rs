@@ -8,11 +8,17 @@
 //!
 //! - **(a) shared transport**: the message went out through the transport the deployment's
 //!   operator configured for all accounts (no account sees its credentials or envelope), and
-//!   the evidence is that transport's own answer at send time, a notice that came back to the
-//!   message's VERP return path (a token only the transport's envelope carried), or a provider
-//!   event signed with a key the operator configured; or
+//!   the evidence is that transport's own answer at send time, or a notice that came back to
+//!   the message's VERP return path (a token only the transport's envelope carried); or
 //! - **(b) quorum**: at least [`GLOBAL_QUORUM`] distinct accounts reported a hard bounce for
 //!   the address within [`QUORUM_WINDOW_DAYS`] days.
+//!
+//! A provider event signed with a key the operator configured (SNS's certificate) is recorded
+//! as [`Provenance::OperatorSigned`] but is not (a): the signature proves the provider
+//! delivered it, and an account decides what its own topic carries (anyone may publish a
+//! made-up notification to a topic of theirs, and SNS signs it). Like any hard bounce it
+//! counts towards the quorum (b). A key an account gave (Mailgun's, SendGrid's) proves even
+//! less: such events stay `account_reported`.
 //!
 //! Complaints, unsubscribes and the other categories are about one sender: never global.
 
@@ -83,8 +89,27 @@ impl Provenance {
     fn is_transport_evidence(self) -> bool {
         matches!(
             self,
-            Provenance::TransportReply | Provenance::VerpReturnPath | Provenance::OperatorSigned
+            Provenance::TransportReply | Provenance::VerpReturnPath
         )
+    }
+
+    /// How we know it, in words for Org Logging.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provenance::TransportReply => "the transport's own reply when the message was sent",
+            Provenance::VerpReturnPath => {
+                "a notice to the VERP return path of a message this deployment sent"
+            }
+            Provenance::ProviderMessageId => {
+                "matched to a message this deployment sent by the provider's message id"
+            }
+            Provenance::MessageId => "matched to a message this deployment sent by its Message-ID",
+            Provenance::OperatorSigned => {
+                "signed by the provider, checked with a key the deployment's operator configured"
+            }
+            Provenance::UnsubscribeLink => "the unsubscribe link of a message we sent",
+            Provenance::AccountReported => "reported with the account's credential only",
+        }
     }
 }
 
@@ -224,9 +249,12 @@ mod tests {
         let table = [
             (HardBounce, TransportReply, Some(Shared), shared),
             (HardBounce, VerpReturnPath, Some(Shared), shared),
-            (HardBounce, OperatorSigned, Some(Shared), shared),
             (SoftBounce, TransportReply, Some(Shared), shared),
             (SoftBounce, VerpReturnPath, Some(Shared), shared),
+            // Signed by SNS under the operator's certificate, but published to the account's
+            // own topic: what it says is still the account's word.
+            (HardBounce, OperatorSigned, Some(Shared), Reach::Account),
+            (SoftBounce, OperatorSigned, Some(Shared), Reach::Account),
             // Ids an account can copy from a message it can see: its word only.
             (HardBounce, ProviderMessageId, Some(Shared), Reach::Account),
             (HardBounce, MessageId, Some(Shared), Reach::Account),

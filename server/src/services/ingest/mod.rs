@@ -22,8 +22,8 @@ mod webhook_auth;
 pub use admin_reactivation::{ReactivateError, Reactivated};
 use group_commit::Job;
 pub use group_commit::MAX_GROUP;
-pub use webhook_auth::CREDENTIAL_TTL;
 use webhook_auth::{InFlight, VerifiedCredentials};
+pub use webhook_auth::{WebhookSettingError, CREDENTIAL_TTL, LOG_WEBHOOK_CREDENTIAL_CHANGED};
 
 use crate::domain::address::{Domain, EmailAddress};
 use crate::domain::bounce::{self, EspEvent, Provider, Verdict};
@@ -148,13 +148,60 @@ impl IngestService {
     }
 
     /// Stores and acts on one webhook payload's events. `payload` is kept with each event.
-    #[tracing::instrument(skip(self, events, payload), fields(events = events.len()))]
+    /// Known only by the account's credential (`account_reported`), unless matched to a
+    /// message we sent.
     pub async fn ingest_esp(
         &self,
         account_id: i64,
         provider: Provider,
         events: &[EspEvent],
         payload: &[u8],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<IngestReport> {
+        self.ingest_esp_as(
+            account_id,
+            provider,
+            events,
+            payload,
+            Provenance::AccountReported,
+            now,
+        )
+        .await
+    }
+
+    /// Like [`IngestService::ingest_esp`], for a payload whose signature verified under a key
+    /// the deployment's operator configured (SNS's signing certificate,
+    /// `SNS_SIGNING_CERT_FILE`), not one an account gave: recorded as `operator_signed`.
+    /// The signature proves the provider delivered it, not that the provider's transport
+    /// said it (an account may publish to its own topic), so it reaches no further than the
+    /// account's word ([`scope_by_trust`]).
+    pub async fn ingest_esp_operator_signed(
+        &self,
+        account_id: i64,
+        provider: Provider,
+        events: &[EspEvent],
+        payload: &[u8],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<IngestReport> {
+        self.ingest_esp_as(
+            account_id,
+            provider,
+            events,
+            payload,
+            Provenance::OperatorSigned,
+            now,
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip(self, events, payload), fields(events = events.len()))]
+    async fn ingest_esp_as(
+        &self,
+        account_id: i64,
+        provider: Provider,
+        events: &[EspEvent],
+        payload: &[u8],
+        provenance: Provenance,
         now: DateTime<Utc>,
     ) -> anyhow::Result<IngestReport> {
         let incoming: Vec<Incoming> = events
@@ -168,7 +215,7 @@ impl IngestService {
                 message_id_header: e.message_id_header.clone(),
                 return_path: None,
                 occurred_at: e.occurred_at,
-                provenance: Provenance::AccountReported,
+                provenance,
                 transport: None,
             })
             .collect();

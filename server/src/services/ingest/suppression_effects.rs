@@ -171,6 +171,8 @@ impl IngestService {
                 "message_id": message_id,
                 "rule": v.evidence.rule,
                 "provenance": trust.map(|t| t.0),
+                "provenance_label": trust.map(|t| t.0.label()),
+                "matched_by": stored.matched.map(|m| m.0),
             });
 
             // Delivery status of the message we sent: a failure is the news that matters,
@@ -265,6 +267,7 @@ impl IngestService {
                         crate::domain::suppression::Suppression {
                             scope: Scope::Global,
                             reason: format!("{} — {}", basis.label(), entry.reason),
+                            basis: Some(basis),
                             ..entry.clone()
                         },
                     )),

@@ -115,3 +115,61 @@ impl IngestService {
         Ok(Some(cred))
     }
 }
+
+/// The Org Logging kind of a change to a webhook credential's settings.
+pub const LOG_WEBHOOK_CREDENTIAL_CHANGED: &str = "webhook_credential_changed";
+
+/// A refused change to a webhook credential's settings.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookSettingError {
+    /// The admin's mistake, shown as is.
+    #[error("{0}")]
+    Invalid(String),
+    /// No credential of that name in this account.
+    #[error("no such webhook credential")]
+    NotFound,
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+impl IngestService {
+    /// Sets (or, with an empty `input`, clears) the SNS topic whose SES notifications the
+    /// account's credential `username` takes; logs who changed it from what to what. Returns
+    /// the topic as stored. A credential of another account is not found.
+    pub async fn set_sns_topic(
+        &self,
+        account_id: i64,
+        actor: &str,
+        username: &str,
+        input: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, WebhookSettingError> {
+        use crate::domain::bounce::esp::sns_topic::TopicArn;
+        let arn = match input.trim() {
+            "" => None,
+            typed => Some(TopicArn::parse(typed).map_err(WebhookSettingError::Invalid)?),
+        };
+        let arn = arn.as_ref().map(TopicArn::as_str);
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let before = store::set_account_sns_topic(&mut tx, account_id, username, arn)
+            .await?
+            .ok_or(WebhookSettingError::NotFound)?;
+        if before.as_deref() != arn {
+            store::insert_log(
+                &mut tx,
+                &NewLogEntry {
+                    account_id: Some(account_id),
+                    at: now,
+                    kind: LOG_WEBHOOK_CREDENTIAL_CHANGED,
+                    actor: actor.to_string(),
+                    subject: username.to_string(),
+                    details: json!({"setting": "sns_topic_arn", "from": before, "to": arn}),
+                    event_id: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await.context("Failed to commit")?;
+        Ok(arn.map(str::to_string))
+    }
+}

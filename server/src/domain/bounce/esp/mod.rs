@@ -7,6 +7,7 @@ pub mod mailgun;
 pub mod postmark;
 pub mod sendgrid;
 pub mod ses;
+pub mod sns_topic;
 
 use crate::domain::bounce::classify::reason_from_smtp;
 use crate::domain::bounce::status::{find_reply_code, EnhancedStatus};
