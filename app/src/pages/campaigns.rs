@@ -44,6 +44,7 @@ pub fn CampaignsPage() -> impl IntoView {
         });
     });
     view! {
+        <leptos_meta::Title text="Campaigns · Deliverdesk" />
         <h1>"Apps › Campaigns"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
