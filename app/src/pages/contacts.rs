@@ -352,7 +352,7 @@ fn Notice(n: NoticeView) -> impl IntoView {
                     view! {
                         <details class="raw-notice">
                             <summary data-testid="raw-notice-toggle">"Raw notice" {cut}</summary>
-                            <pre data-testid="raw-notice">{raw}</pre>
+                            <pre data-testid="raw-notice" tabindex="0">{raw}</pre>
                         </details>
                     }
                         .into_any()

@@ -340,7 +340,7 @@ fn HtmlWithHeldImages(html: String, with_images: String) -> impl IntoView {
 
 /// "score 7.4": the rules that fired, with their points, show on hover and on keyboard focus
 /// (CSS only, so it works before the page hydrates), and are the badge's accessible
-/// description for screen readers.
+/// description for screen readers. A button only to be focusable with a name: it does nothing.
 #[component]
 fn ScoreBadge(message_id: i64, score: f64, rules: Vec<RuleHitView>) -> impl IntoView {
     let describe = format!("score-rules-{message_id}");
@@ -356,11 +356,10 @@ fn ScoreBadge(message_id: i64, score: f64, rules: Vec<RuleHitView>) -> impl Into
             .join(", ")
     };
     view! {
-        <span
+        <button
+            type="button"
             class="badge score-badge"
-            tabindex="0"
             data-testid="spam-score"
-            aria-label=format!("Spam score {score:.1}")
             aria-describedby=described_by
         >
             {label}
@@ -381,7 +380,7 @@ fn ScoreBadge(message_id: i64, score: f64, rules: Vec<RuleHitView>) -> impl Into
                     })
                     .collect_view()}
             </span>
-        </span>
+        </button>
     }
 }
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// Conversations per page.
-const PER_PAGE: usize = 25;
+const PER_PAGE: usize = 50;
 
 #[component]
 pub fn ConversationsPage() -> impl IntoView {
