@@ -269,3 +269,33 @@ pub async fn start_campaign(
             .await,
     )
 }
+
+#[server(endpoint = "address-history")]
+pub async fn get_address_history(email: String) -> Result<AddressHistoryView, ApiError> {
+    let user = require_user().await?;
+    respond(backend()?.address_history(&user, &email).await)
+}
+
+#[server(endpoint = "admin/allow-list")]
+pub async fn get_allow_list() -> Result<Vec<BlockEntryView>, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.allow_list(&admin).await)
+}
+
+#[server(endpoint = "admin/allow")]
+pub async fn add_allow(value: String, reason: String) -> Result<BlockEntryView, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.add_allow(&admin, &value, &reason).await)
+}
+
+#[server(endpoint = "admin/unallow")]
+pub async fn remove_allow(id: i64) -> Result<(), ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.remove_allow(&admin, id).await)
+}
+
+#[server(endpoint = "admin/threshold-what-if")]
+pub async fn threshold_what_if(value: String) -> Result<WhatIfView, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.threshold_what_if(&admin, &value).await)
+}

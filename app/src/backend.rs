@@ -138,6 +138,27 @@ pub trait Backend: Send + Sync + 'static {
         subject: &str,
         body: &str,
     ) -> Result<PreparedView, ApiError>;
+    /// One address's suppressions (the account's and global ones), the notices behind them
+    /// (raw notices of the account's own events only) and its reactivations.
+    async fn address_history(
+        &self,
+        user: &CurrentUser,
+        email: &str,
+    ) -> Result<AddressHistoryView, ApiError>;
+    async fn allow_list(&self, admin: &CurrentUser) -> Result<Vec<BlockEntryView>, ApiError>;
+    async fn add_allow(
+        &self,
+        admin: &CurrentUser,
+        value: &str,
+        reason: &str,
+    ) -> Result<BlockEntryView, ApiError>;
+    async fn remove_allow(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError>;
+    /// How the last 30 days' inbound would have gone under `value` (as typed).
+    async fn threshold_what_if(
+        &self,
+        admin: &CurrentUser,
+        value: &str,
+    ) -> Result<WhatIfView, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

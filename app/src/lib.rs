@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("conversations") view=ConversationsPage />
                     <Route path=path!("conversations/:id") view=ConversationPage />
                     <Route path=path!("contacts") view=ContactsPage />
+                    <Route path=path!("contacts/history") view=AddressHistoryPage />
                     <Route path=path!("reporting") view=ReportingPage />
                     <Route path=path!("apps/channels/email") view=EmailChannelPage />
                     <Route path=path!("apps/campaigns") view=CampaignsPage />

@@ -414,6 +414,9 @@ pub const LOG_KINDS: &[&str] = &[
     "spam_threshold_changed",
     "trusted_authserv_ids_changed",
     "webhook_credential_changed",
+    "allow_added",
+    "allow_removed",
+    "allowlist_override",
 ];
 
 /// A contact list, for campaigns.
@@ -465,4 +468,111 @@ pub struct PreparedView {
     pub total: i64,
     pub skipped_suppressed: i64,
     pub queued: i64,
+}
+
+/// One address's suppression history (the red delivery badge and Contacts lead here).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressHistoryView {
+    pub address: String,
+    /// Some entry holds now: mail to the address is refused.
+    pub suppressed_now: bool,
+    /// Newest first.
+    pub entries: Vec<SuppressionView>,
+    /// This account's reactivations of the address, newest first.
+    pub reactivations: Vec<ReactivationView>,
+}
+
+/// A suppression entry and the notice behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuppressionView {
+    pub id: i64,
+    /// `hard_bounce`, `soft_bounce`, `complaint`, `unsubscribe` …
+    pub category: String,
+    pub reason: String,
+    /// `account` or `global`.
+    pub scope: String,
+    /// Why it has that reach: "this account's own event", "confirmed by 2 accounts",
+    /// "bounced on our shared transport".
+    pub scope_why: String,
+    pub since: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    /// Ended early (released by the sweeper or a reactivation).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Holds now.
+    pub active: bool,
+    pub notice: Option<NoticeView>,
+}
+
+/// The delivery event behind an entry. The provider's words and the raw notice are there only
+/// for the account's own events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeView {
+    pub event_id: i64,
+    pub own: bool,
+    pub category: String,
+    pub received_at: DateTime<Utc>,
+    /// e.g. "550 5.1.1".
+    pub code: Option<String>,
+    pub provider: Option<String>,
+    /// The classifier's reason, and the provider's own words (diagnostic).
+    pub reason: Option<String>,
+    pub diagnostic: Option<String>,
+    pub remote_mta: Option<String>,
+    pub feedback_type: Option<String>,
+    /// The notice as received, as plain text (control characters removed, cut at 64 KiB);
+    /// shown escaped, never as HTML.
+    pub raw: Option<String>,
+    pub raw_truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactivationView {
+    pub reason: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The threshold what-if: how the last `days` days' inbound mail would have gone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhatIfView {
+    pub current: f64,
+    pub candidate: f64,
+    pub days: i64,
+    /// Scored inbound messages in the window.
+    pub messages: u64,
+    pub spam_now: u64,
+    pub spam_then: u64,
+    /// Conversations agents flagged spam: the candidate catches (right) or misses (wrong).
+    pub flagged_spam_right: u64,
+    pub flagged_spam_wrong: u64,
+    /// Conversations agents flagged not spam: the candidate lets through (right) or catches.
+    pub flagged_not_spam_right: u64,
+    pub flagged_not_spam_wrong: u64,
+}
+
+/// "1 conversation", "2 conversations": `plural` is used for every count but one.
+pub fn count_of(n: i64, singular: &str, plural: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {plural}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_right() {
+        assert_eq!(
+            count_of(0, "spam conversation", "spam conversations"),
+            "0 spam conversations"
+        );
+        assert_eq!(
+            count_of(1, "spam conversation", "spam conversations"),
+            "1 spam conversation"
+        );
+        assert_eq!(count_of(2, "entry", "entries"), "2 entries");
+    }
 }

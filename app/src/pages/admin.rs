@@ -1,13 +1,14 @@
 //! Admin pages. The server refuses agents before these render (403); the server functions
 //! they call refuse agents too.
 
-use super::ErrorNote;
+use super::{urlencode, ErrorNote};
 use crate::api::{
-    get_account_overview, get_block_list, get_email_channel, get_org_log, AddBlock, AddSender,
-    RemoveBlock, SetSnsTopicArn, SetSpamThreshold, SetTrustedAuthservIds,
+    get_account_overview, get_allow_list, get_block_list, get_email_channel, get_org_log,
+    threshold_what_if, AddAllow, AddBlock, AddSender, RemoveAllow, RemoveBlock, SetSnsTopicArn,
+    SetSpamThreshold, SetTrustedAuthservIds,
 };
 use crate::models::{
-    BlockEntryView, LogQuery, RateView, SenderView, WebhookCredentialView, LOG_KINDS,
+    count_of, BlockEntryView, LogQuery, RateView, SenderView, WebhookCredentialView, LOG_KINDS,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -52,6 +53,7 @@ pub fn EmailChannelPage() -> impl IntoView {
         |_| get_email_channel(),
     );
     view! {
+        <leptos_meta::Title text="Email channel · Deliverdesk" />
         <h1>"Apps › Channels › Email"</h1>
         <AccountBox />
         <Transition fallback=|| ()>
@@ -61,6 +63,7 @@ pub fn EmailChannelPage() -> impl IntoView {
                     Ok(c) => {
                         view! {
                             <RatePanel rate=c.rate />
+                            <WhatIfPanel current=c.spam_threshold />
                             <SendersPanel senders=c.senders add=add_sender />
                         }
                             .into_any()
@@ -251,6 +254,80 @@ fn WebhookCredentialRow(
             </label>
             <button type="submit">"Save"</button>
         </ActionForm>
+    }
+}
+
+/// The threshold what-if: as the admin moves the slider, how the last 30 days' inbound mail
+/// would have gone (from the scores stored when it arrived).
+#[component]
+fn WhatIfPanel(current: f64) -> impl IntoView {
+    let trial = RwSignal::new(format_threshold(current));
+    let result = Resource::new(move || trial.get(), threshold_what_if);
+    view! {
+        <section class="panel" data-testid="what-if">
+            <h2>"What if the threshold were…"</h2>
+            <p class="muted small">
+                "Move the slider: the numbers show how the last 30 days' incoming mail would have                  been sorted with that threshold, from the scores each message got when it arrived.                  Nothing changes until you save a threshold below."
+            </p>
+            <label class="what-if-slider">
+                "Threshold to try: "
+                <output data-testid="what-if-value">
+                    {move || {
+                        let t = trial.get();
+                        if t == "0" { "0 (filtering off)".to_string() } else { t }
+                    }}
+                </output>
+                <input
+                    type="range"
+                    min="0"
+                    max="20"
+                    step="0.5"
+                    value=format_threshold(current)
+                    data-testid="what-if-slider"
+                    on:input=move |ev| trial.set(event_target_value(&ev))
+                />
+            </label>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match result.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(w) => {
+                            let change = w.spam_then as i64 - w.spam_now as i64;
+                            let change_text = match change {
+                                0 => "as many as now".to_string(),
+                                c if c > 0 => format!("{} more", count_of(c, "message", "messages")),
+                                c => format!("{} fewer", count_of(-c, "message", "messages")),
+                            };
+                            let candidate = format_threshold(w.candidate);
+                            let shown = candidate.clone();
+                            view! {
+                                <dl class="facts what-if" data-testid="what-if-result" data-threshold=candidate>
+                                    <dt>"Messages scored in the last " {w.days} " days"</dt>
+                                    <dd data-testid="what-if-messages">{w.messages}</dd>
+                                    <dt>"Marked spam at the current threshold (" {format_threshold(w.current)} ")"</dt>
+                                    <dd data-testid="what-if-now">{w.spam_now}</dd>
+                                    <dt>"Marked spam at " {shown}</dt>
+                                    <dd>
+                                        <span data-testid="what-if-then">{w.spam_then}</span>
+                                        " (" <span data-testid="what-if-change">{change_text}</span> ")"
+                                    </dd>
+                                    <dt>"Conversations agents marked as spam"</dt>
+                                    <dd data-testid="what-if-flagged-spam">
+                                        {w.flagged_spam_right} " caught, " {w.flagged_spam_wrong} " missed"
+                                    </dd>
+                                    <dt>"Conversations agents marked Not spam"</dt>
+                                    <dd data-testid="what-if-flagged-ham">
+                                        {w.flagged_not_spam_right} " let through, " {w.flagged_not_spam_wrong}
+                                        " wrongly caught"
+                                    </dd>
+                                </dl>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 
@@ -502,6 +579,7 @@ pub fn SpamFiltersPage() -> impl IntoView {
         |_| get_block_list(),
     );
     view! {
+        <leptos_meta::Title text="Spam Filters · Deliverdesk" />
         <h1>"Settings › Administration › Spam Filters"</h1>
         <AccountBox />
         <section class="panel">
@@ -532,7 +610,12 @@ pub fn SpamFiltersPage() -> impl IntoView {
                     match list.await {
                         Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
                         Ok(entries) if entries.is_empty() => {
-                            view! { <p class="muted empty">"Nobody is blocked."</p> }.into_any()
+                            view! {
+                                <p class="muted empty" data-testid="block-list-empty">
+                                    "Nobody is blocked. Senders appear here when you add them above or                                      when an agent marks a conversation as spam."
+                                </p>
+                            }
+                                .into_any()
                         }
                         Ok(entries) => {
                             view! {
@@ -544,13 +627,107 @@ pub fn SpamFiltersPage() -> impl IntoView {
                                             <th>"Reason"</th>
                                             <th>"Added by"</th>
                                             <th>"When"</th>
-                                            <th></th>
+                                            <th><span class="sr-only">"Actions"</span></th>
                                         </tr>
                                     </thead>
                                     <tbody>
                                         {entries
                                             .into_iter()
                                             .map(|e| view! { <BlockRow e remove /> })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+        <AllowListPanel />
+    }
+}
+
+/// Senders whose mail is never marked spam by its score (the block list still wins).
+#[component]
+fn AllowListPanel() -> impl IntoView {
+    let add = ServerAction::<AddAllow>::new();
+    let remove = ServerAction::<RemoveAllow>::new();
+    let list = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        |_| get_allow_list(),
+    );
+    view! {
+        <section class="panel" data-testid="allow-list-panel">
+            <h2>"Allowlist"</h2>
+            <p class="muted small">
+                "Mail from an allowed address, or from an allowed domain and its subdomains, is                  never marked spam by its score: it reaches the open queue whatever it scores. The                  block list still wins. Each time the allowlist overrides a score, Org Logging says so."
+            </p>
+            <ActionForm action=add attr:class="settings-form" attr:data-testid="allow-form">
+                <label>
+                    "Address or domain to allow"
+                    <input type="text" name="value" placeholder="alice@partner.test or partner.test" required />
+                </label>
+                <label>
+                    "Reason for allowing"
+                    <input type="text" name="reason" placeholder="optional" />
+                </label>
+                <button type="submit">"Allow"</button>
+            </ActionForm>
+            {move || {
+                [add.value().get().and_then(|r| r.err()), remove.value().get().and_then(|r| r.err())]
+                    .into_iter()
+                    .flatten()
+                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
+                    .collect_view()
+            }}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(entries) if entries.is_empty() => {
+                            view! {
+                                <p class="muted empty" data-testid="allow-list-empty">
+                                    "Nobody is allowed yet. Add a partner's address or domain above when                                      their mail is wrongly marked spam."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(entries) => {
+                            view! {
+                                <table class="list" data-testid="allow-list">
+                                    <thead>
+                                        <tr>
+                                            <th>"Allowed"</th>
+                                            <th>"Kind"</th>
+                                            <th>"Reason"</th>
+                                            <th>"Added by"</th>
+                                            <th>"When"</th>
+                                            <th><span class="sr-only">"Actions"</span></th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {entries
+                                            .into_iter()
+                                            .map(|e| {
+                                                let kind = if e.kind == "domain" { "domain and subdomains" } else { "address" };
+                                                let label = format!("Remove {} from the allowlist", e.value);
+                                                view! {
+                                                    <tr data-testid="allow-row" data-value=e.value.clone()>
+                                                        <td><code>{e.value.clone()}</code></td>
+                                                        <td>{kind}</td>
+                                                        <td>{e.reason}</td>
+                                                        <td>{e.added_by}</td>
+                                                        <td>{super::fmt_time(&e.added_at)}</td>
+                                                        <td>
+                                                            <ActionForm action=remove attr:class="inline-form">
+                                                                <input type="hidden" name="id" value=e.id.to_string() />
+                                                                <button type="submit" aria-label=label>"Remove"</button>
+                                                            </ActionForm>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })
                                             .collect_view()}
                                     </tbody>
                                 </table>
@@ -605,6 +782,7 @@ pub fn OrgLoggingPage() -> impl IntoView {
     };
     let log = Resource::new(query, get_org_log);
     view! {
+        <leptos_meta::Title text="Org Logging · Deliverdesk" />
         <h1>"Org Logging"</h1>
         <form method="get" action="/org-logging" class="filters" data-testid="log-filters">
             <label>
@@ -635,12 +813,34 @@ pub fn OrgLoggingPage() -> impl IntoView {
             </label>
             <button type="submit">"Filter"</button>
         </form>
+        <p>
+            <a
+                href=move || {
+                    let q = query();
+                    let parts: Vec<String> = [("kind", &q.kind), ("subject", &q.subject), ("from", &q.from), ("to", &q.to)]
+                        .into_iter()
+                        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", urlencode(v))))
+                        .collect();
+                    format!("/org-logging/export.csv?{}", parts.join("&"))
+                }
+                download="org-logging.csv"
+                rel="external"
+                data-testid="log-export"
+            >
+                "Export these entries as CSV"
+            </a>
+        </p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match log.await {
                     Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
                     Ok(page) if page.entries.is_empty() => {
-                        view! { <p class="muted empty">"No entries match."</p> }.into_any()
+                        view! {
+                            <p class="muted empty" data-testid="org-log-empty">
+                                "No entries match. Bounces, complaints, suppressions, spam verdicts and every admin                                  change are logged here as they happen; widen the dates or clear the filters."
+                            </p>
+                        }
+                            .into_any()
                     }
                     Ok(page) => {
                         let q = query();
@@ -685,7 +885,7 @@ pub fn OrgLoggingPage() -> impl IntoView {
                             </table>
                             <nav class="pager" aria-label="Pages">
                                 <span class="muted">
-                                    {page.total} " entries · page " {page.page + 1} " of " {last + 1}
+                                    {count_of(page.total, "entry", "entries")} " · page " {page.page + 1} " of " {last + 1}
                                 </span>
                                 {(page.page > 0).then(|| view! { <a href=link(page.page - 1)>"← Newer"</a> })}
                                 {(page.page < last).then(|| view! { <a href=link(page.page + 1)>"Older →"</a> })}
@@ -697,15 +897,4 @@ pub fn OrgLoggingPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'@' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -4,7 +4,7 @@
 
 use super::{fmt_time, ErrorNote};
 use crate::api::{get_campaigns, CreateList, StartCampaign};
-use crate::models::{CampaignView, CampaignsView};
+use crate::models::{count_of, CampaignView, CampaignsView};
 use leptos::prelude::*;
 
 #[component]
@@ -44,6 +44,7 @@ pub fn CampaignsPage() -> impl IntoView {
         });
     });
     view! {
+        <leptos_meta::Title text="Campaigns · Deliverdesk" />
         <h1>"Apps › Campaigns"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -85,7 +86,7 @@ fn CampaignsBody(
                                     .map(|l| {
                                         view! {
                                             <option value=l.id.to_string()>
-                                                {format!("{} ({} contacts)", l.name, l.members)}
+                                                {format!("{} ({})", l.name, count_of(l.members, "contact", "contacts"))}
                                             </option>
                                         }
                                     })
@@ -143,6 +144,13 @@ fn CampaignsBody(
                     </tr>
                 </thead>
                 <tbody>
+                    {v.campaigns.is_empty().then(|| view! {
+                        <tr>
+                            <td colspan="8" class="muted empty" data-testid="campaigns-empty">
+                                "No campaigns yet. Create a contact list below, then send a campaign to it                                  from a bulk sender address; its progress shows here."
+                            </td>
+                        </tr>
+                    })}
                     {v.campaigns.into_iter().map(|c| view! { <CampaignRow c /> }).collect_view()}
                 </tbody>
             </table>
@@ -159,7 +167,7 @@ fn CampaignsBody(
                             view! {
                                 <tr data-testid="list-row" data-name=name>
                                     <td>{l.name}</td>
-                                    <td data-testid="list-members">{l.members} " contacts"</td>
+                                    <td data-testid="list-members">{count_of(l.members, "contact", "contacts")}</td>
                                 </tr>
                             }
                         })
@@ -197,7 +205,11 @@ fn CampaignRow(c: CampaignView) -> impl IntoView {
             <td>{c.list_name.clone()}</td>
             <td><span class=format!("badge campaign-{}", c.status)>{c.status.clone()}</span></td>
             <td>
-                <progress max=to_send.max(1).to_string() value=done.to_string()></progress>
+                <progress
+                    max=to_send.max(1).to_string()
+                    value=done.to_string()
+                    aria-label=format!("Campaign #{} progress", c.id)
+                ></progress>
                 " "
                 <span data-testid="campaign-progress">{format!("{} sent of {}", c.sent, to_send)}</span>
             </td>

@@ -1,10 +1,22 @@
 use super::{fmt_time, ErrorNote, UserCtx};
-use crate::api::{list_contacts, ReactivateContact};
-use crate::models::ContactView;
+use crate::api::{get_address_history, list_contacts, ReactivateContact};
+use crate::models::{ContactView, NoticeView, SuppressionView};
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Contacts per page.
+const PER_PAGE: usize = 50;
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
+    let q = use_query_map();
+    let page = move || {
+        q.read()
+            .get("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
     let reactivate = ServerAction::<ReactivateContact>::new();
     // Reload the list after each reactivation.
     let contacts = Resource::new(move || reactivate.version().get(), |_| list_contacts());
@@ -15,6 +27,7 @@ pub fn ContactsPage() -> impl IntoView {
             .unwrap_or(false)
     };
     view! {
+        <leptos_meta::Title text="Contacts · Deliverdesk" />
         <h1>"Contacts"</h1>
         {move || {
             reactivate
@@ -27,7 +40,19 @@ pub fn ContactsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match contacts.await {
                     Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                    Ok(list) if list.is_empty() => {
+                        view! {
+                            <p class="muted empty" data-testid="contacts-empty">
+                                "No contacts yet. Everyone who writes to your inbound addresses, and everyone                                  you reply to or add to a campaign list, appears here with their delivery status."
+                            </p>
+                        }
+                            .into_any()
+                    }
                     Ok(list) => {
+                        let total = list.len();
+                        let (list, last) = super::page_of(list, page(), PER_PAGE);
+                        let link: Box<dyn Fn(usize) -> String + Send + Sync> =
+                            Box::new(|p: usize| format!("/contacts?page={p}"));
                         view! {
                             <table class="list" data-testid="contact-list">
                                 <thead>
@@ -36,7 +61,7 @@ pub fn ContactsPage() -> impl IntoView {
                                         <th>"Name"</th>
                                         <th>"Status"</th>
                                         <th>"Since"</th>
-                                        <th></th>
+                                        <th><span class="sr-only">"Actions"</span></th>
                                     </tr>
                                 </thead>
                                 <tbody>
@@ -46,6 +71,7 @@ pub fn ContactsPage() -> impl IntoView {
                                         .collect_view()}
                                 </tbody>
                             </table>
+                            <super::Pager page=page() last total noun=("contact", "contacts") link />
                         }
                             .into_any()
                     }
@@ -82,7 +108,18 @@ fn ContactRow(
     let email = StoredValue::new(c.email.clone());
     view! {
         <tr data-testid="contact-row" data-email=c.email.clone()>
-            <td>{c.email.clone()}</td>
+            <td>
+                {c.email.clone()}
+                <br />
+                <a
+                    class="small"
+                    href=format!("/contacts/history?email={}", super::urlencode(&c.email))
+                    aria-label=format!("History of {}", c.email)
+                    data-testid="contact-history-link"
+                >
+                    "History"
+                </a>
+            </td>
             <td>{c.name.clone().unwrap_or_default()}</td>
             <td>
                 <span class=format!("badge contact-{}", c.status) data-testid="contact-status">
@@ -138,5 +175,198 @@ fn ContactRow(
                 </Show>
             </td>
         </tr>
+    }
+}
+
+/// One address's suppressions, newest first: category, reason, the provider's words, the raw
+/// notice (as text), scope and why, since / until; admins can reactivate it right here.
+/// Reached from a red delivery badge and from Contacts.
+#[component]
+pub fn AddressHistoryPage() -> impl IntoView {
+    let q = use_query_map();
+    let email = move || q.read().get("email").unwrap_or_default();
+    let reactivate = ServerAction::<ReactivateContact>::new();
+    let history = Resource::new(
+        move || (email(), reactivate.version().get()),
+        |(email, _)| get_address_history(email),
+    );
+    let is_admin = move || {
+        use_context::<UserCtx>()
+            .and_then(|u| u.0.get().flatten())
+            .map(|u| u.is_admin())
+            .unwrap_or(false)
+    };
+    view! {
+        <Title text=move || format!("{} · Address history · Deliverdesk", email()) />
+        <p><a href="/contacts">"← Contacts"</a></p>
+        <h1>"Address history: " {email}</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match history.await {
+                    Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                    Ok(h) => {
+                        let state = if h.suppressed_now {
+                            "Mail to this address is refused now."
+                        } else {
+                            "Mail to this address is allowed now."
+                        };
+                        let address = StoredValue::new(h.address.clone());
+                        let suppressed = h.suppressed_now;
+                        view! {
+                            <p data-testid="history-state" class=if suppressed { "rate-status-paused" } else { "muted" }>
+                                {state}
+                            </p>
+                            <Show when=move || is_admin() && suppressed>
+                                <section class="panel" data-testid="history-reactivate">
+                                    <h2>"Reactivate"</h2>
+                                    <p class="muted small">
+                                        "Lets this account mail the address again. The reason is kept in Org Logging."
+                                    </p>
+                                    <ActionForm action=reactivate attr:class="inline-form">
+                                        <input type="hidden" name="email" value=address.get_value() />
+                                        <label>
+                                            "Reason"
+                                            <input type="text" name="reason" placeholder="e.g. customer fixed their mailbox" required />
+                                        </label>
+                                        <button type="submit">"Reactivate"</button>
+                                    </ActionForm>
+                                </section>
+                            </Show>
+                            {if h.entries.is_empty() {
+                                view! {
+                                    <p class="muted empty" data-testid="history-empty">
+                                        "No bounce, complaint or unsubscribe was ever recorded for this address. \
+                                         When one arrives (by webhook, bounce notice or at send time) it shows here \
+                                         with the provider's words and the raw notice."
+                                    </p>
+                                }
+                                    .into_any()
+                            } else {
+                                view! {
+                                    <ol class="history" data-testid="history">
+                                        {h.entries.into_iter().map(|e| view! { <SuppressionItem e /> }).collect_view()}
+                                    </ol>
+                                }
+                                    .into_any()
+                            }}
+                            {(!h.reactivations.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <h2>"Reactivations"</h2>
+                                        <ul data-testid="history-reactivations">
+                                            {h
+                                                .reactivations
+                                                .into_iter()
+                                                .map(|r| {
+                                                    view! {
+                                                        <li>
+                                                            {fmt_time(&r.at)} " · " {r.actor} ": " {r.reason}
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ul>
+                                    }
+                                })}
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+        {move || {
+            reactivate
+                .value()
+                .get()
+                .map(|r| match r {
+                    Ok(()) => view! { <p class="saved" role="status">"Reactivated."</p> }.into_any(),
+                    Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                })
+        }}
+    }
+}
+
+#[component]
+fn SuppressionItem(e: SuppressionView) -> impl IntoView {
+    let when = match (&e.ended_at, &e.until) {
+        (Some(t), _) => format!("since {} · ended {}", fmt_time(&e.since), fmt_time(t)),
+        (None, Some(u)) => format!("since {} · until {}", fmt_time(&e.since), fmt_time(u)),
+        (None, None) => format!("since {} · until reactivated", fmt_time(&e.since)),
+    };
+    let state = if e.active {
+        "holds now"
+    } else {
+        "no longer holds"
+    };
+    view! {
+        <li class="card" data-testid="history-entry" data-active=e.active.to_string()>
+            <p>
+                <span class="badge delivery-error">{e.category.replace('_', " ")}</span>
+                " "
+                <span class="badge" data-testid="history-scope">{e.scope.clone()}</span>
+                " "
+                <strong>{state}</strong>
+            </p>
+            <dl class="facts">
+                <dt>"Reason"</dt>
+                <dd data-testid="history-reason">{e.reason}</dd>
+                <dt>"Scope"</dt>
+                <dd data-testid="history-scope-why">{e.scope_why}</dd>
+                <dt>"When"</dt>
+                <dd>{when}</dd>
+            </dl>
+            {e.notice.map(|n| view! { <Notice n /> })}
+        </li>
+    }
+}
+
+#[component]
+fn Notice(n: NoticeView) -> impl IntoView {
+    let heading = format!(
+        "Event #{} · {} · received {}",
+        n.event_id,
+        n.category.replace('_', " "),
+        fmt_time(&n.received_at)
+    );
+    view! {
+        <div class="notice" data-testid="history-notice">
+            <p class="muted small">{heading}</p>
+            <dl class="facts">
+                {n.code.map(|c| view! { <dt>"Code"</dt> <dd>{c}</dd> })}
+                {n.provider.map(|p| view! { <dt>"Reported by"</dt> <dd>{p}</dd> })}
+                {n.reason.map(|r| view! { <dt>"Classified as"</dt> <dd>{r}</dd> })}
+                {n
+                    .diagnostic
+                    .map(|d| {
+                        view! {
+                            <dt>"The provider's words"</dt>
+                            <dd data-testid="history-diagnostic"><q>{d}</q></dd>
+                        }
+                    })}
+                {n.remote_mta.map(|m| view! { <dt>"Remote server"</dt> <dd>{m}</dd> })}
+                {n.feedback_type.map(|f| view! { <dt>"Feedback type"</dt> <dd>{f}</dd> })}
+            </dl>
+            {match (n.own, n.raw) {
+                (true, Some(raw)) => {
+                    let cut = n.raw_truncated.then_some(" (cut at 64 KiB)");
+                    view! {
+                        <details class="raw-notice">
+                            <summary data-testid="raw-notice-toggle">"Raw notice" {cut}</summary>
+                            <pre data-testid="raw-notice" tabindex="0">{raw}</pre>
+                        </details>
+                    }
+                        .into_any()
+                }
+                (true, None) => view! { <p class="muted small">"No raw notice was kept for this event."</p> }.into_any(),
+                (false, _) => {
+                    view! {
+                        <p class="muted small" data-testid="notice-elsewhere">
+                            "Reported to another account: its notice stays with that account."
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
     }
 }

@@ -1,7 +1,7 @@
 use super::{fmt_time, ErrorNote};
 use crate::api::{get_conversation, mark_not_spam, mark_spam, SendReply};
 use crate::error::ApiError;
-use crate::models::{ConversationDetail, DeliveryView, Direction, MessageView};
+use crate::models::{ConversationDetail, DeliveryView, Direction, MessageView, RuleHitView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -67,6 +67,7 @@ fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl 
     let blocked_label = blocked_by.clone().unwrap_or_default();
     let is_blocked = blocked_by.is_some();
     view! {
+        <leptos_meta::Title text=format!("{} · Conversation #{} · Deliverdesk", s.subject, id) />
         <header class="conversation-header">
             <div>
                 <h1 data-testid="conversation-subject">{s.subject.clone()}</h1>
@@ -195,8 +196,11 @@ fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl 
 #[component]
 fn ReplyBox(id: i64, version: RwSignal<u32>) -> impl IntoView {
     let send = ServerAction::<SendReply>::new();
+    // The text is a controlled value: cleared once the reply is sent, kept when refused.
+    let text = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(_)) = send.value().get() {
+            text.set(String::new());
             version.update(|v| *v += 1);
         }
     });
@@ -204,7 +208,16 @@ fn ReplyBox(id: i64, version: RwSignal<u32>) -> impl IntoView {
         <ActionForm action=send attr:class="reply" attr:data-testid="reply-form">
             <input type="hidden" name="id" value=id.to_string() />
             <label for="reply-text" class="muted small">"Reply"</label>
-            <textarea id="reply-text" name="text" rows="4" placeholder="Write a reply…" required></textarea>
+            <textarea
+                id="reply-text"
+                name="text"
+                rows="4"
+                placeholder="Write a reply…"
+                required
+                data-testid="reply-text"
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))
+            ></textarea>
             <div class="inline-form">
                 <button type="submit" disabled=move || send.pending().get()>
                     {move || if send.pending().get() { "Sending…" } else { "Send reply" }}
@@ -224,7 +237,8 @@ fn ReplyBox(id: i64, version: RwSignal<u32>) -> impl IntoView {
 /// The line under a sent message: accepted at T, retrying, or a red badge whose details show
 /// on hover or keyboard focus.
 #[component]
-fn DeliveryLine(d: DeliveryView) -> impl IntoView {
+fn DeliveryLine(d: DeliveryView, to: String) -> impl IntoView {
+    let history = format!("/contacts/history?email={}", super::urlencode(&to));
     let view = match d.state.as_str() {
         "accepted" => {
             let by = d.accepted_by.clone().unwrap_or_else(|| "the recipient's server".into());
@@ -284,6 +298,14 @@ fn DeliveryLine(d: DeliveryView) -> impl IntoView {
                         {label}
                         {details}
                     </span>
+                    {failed
+                        .then(|| {
+                            view! {
+                                <a class="small" href=history.clone() data-testid="suppression-link">
+                                    "Why? See the suppression and the raw notice"
+                                </a>
+                            }
+                        })}
                 </p>
             }
                 .into_any()
@@ -316,6 +338,52 @@ fn HtmlWithHeldImages(html: String, with_images: String) -> impl IntoView {
     }
 }
 
+/// "score 7.4": the rules that fired, with their points, show on hover and on keyboard focus
+/// (CSS only, so it works before the page hydrates), and are the badge's accessible
+/// description for screen readers. A button only to be focusable with a name: it does nothing.
+#[component]
+fn ScoreBadge(message_id: i64, score: f64, rules: Vec<RuleHitView>) -> impl IntoView {
+    let describe = format!("score-rules-{message_id}");
+    let described_by = describe.clone();
+    let label = format!("score {score:.1}");
+    let summary = if rules.is_empty() {
+        "No rule fired.".to_string()
+    } else {
+        rules
+            .iter()
+            .map(|r| format!("{} {:+.1}", r.name, r.points))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    view! {
+        <button
+            type="button"
+            class="badge score-badge"
+            data-testid="spam-score"
+            aria-describedby=described_by
+        >
+            {label}
+            <span class="tooltip" role="tooltip" id=describe data-testid="spam-rules">
+                <span class="sr-summary">{summary}</span>
+                {rules
+                    .into_iter()
+                    .map(|r| {
+                        view! {
+                            <span class="rule" aria-hidden="true">
+                                <span class="points">{format!("{:+.1}", r.points)}</span>
+                                " "
+                                <code>{r.name}</code>
+                                " "
+                                <span class="why">{r.description}</span>
+                            </span>
+                        }
+                    })
+                    .collect_view()}
+            </span>
+        </button>
+    }
+}
+
 #[component]
 fn MessageItem(m: MessageView) -> impl IntoView {
     let class = match m.direction {
@@ -323,30 +391,10 @@ fn MessageItem(m: MessageView) -> impl IntoView {
         Direction::Outbound => "message outbound",
     };
     let score = m.spam_score.map(|score| {
-        let rules = m.spam_rules.clone();
-        view! {
-            <details class="spam-score" data-testid="spam-score">
-                <summary>{format!("Spam score {score:.1}")}</summary>
-                <table class="rules">
-                    <tbody>
-                        {rules
-                            .into_iter()
-                            .map(|r| {
-                                view! {
-                                    <tr>
-                                        <td class="points">{format!("{:+.1}", r.points)}</td>
-                                        <td><code>{r.name}</code></td>
-                                        <td class="muted">{r.description}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </details>
-        }
+        view! { <ScoreBadge message_id=m.id score rules=m.spam_rules.clone() /> }
     });
-    let delivery = m.delivery.clone().map(|d| view! { <DeliveryLine d /> });
+    let to = m.to_addr.clone();
+    let delivery = m.delivery.clone().map(|d| view! { <DeliveryLine d to /> });
     view! {
         <li class=class data-testid="message" data-message-id=m.message_id_header.clone().unwrap_or_default()>
             <div class="message-meta">

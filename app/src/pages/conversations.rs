@@ -3,6 +3,9 @@ use crate::api::list_conversations;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// Conversations per page.
+const PER_PAGE: usize = 50;
+
 #[component]
 pub fn ConversationsPage() -> impl IntoView {
     let query = use_query_map();
@@ -13,6 +16,13 @@ pub fn ConversationsPage() -> impl IntoView {
             .unwrap_or_else(|| "open".to_string())
     };
     let search = move || query.read().get("q");
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
     let list = Resource::new(
         move || (status(), search()),
         |(status, q)| list_conversations(Some(status), q),
@@ -30,6 +40,7 @@ pub fn ConversationsPage() -> impl IntoView {
         }
     };
     view! {
+        <leptos_meta::Title text="Conversations · Deliverdesk" />
         <h1>"Conversations"</h1>
         <div class="toolbar">
             <nav class="tabs" aria-label="Status">
@@ -62,9 +73,28 @@ pub fn ConversationsPage() -> impl IntoView {
                 match list.await {
                     Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
                     Ok(items) if items.is_empty() => {
-                        view! { <p class="muted empty">"No conversations here."</p> }.into_any()
+                        let text = if search().is_some_and(|q| !q.trim().is_empty()) {
+                            "No conversation matches this search. Try fewer words, or from:address."
+                        } else {
+                            match status().as_str() {
+                                "open" => "No open conversations. A customer's email to one of your inbound addresses opens one here.",
+                                "done" => "No done conversations. Conversations you close, and mail marked spam, are kept here.",
+                                _ => "No conversations yet. Mail to your inbound addresses (Apps › Channels › Email) appears here.",
+                            }
+                        };
+                        view! { <p class="muted empty" data-testid="conversations-empty">{text}</p> }.into_any()
                     }
                     Ok(items) => {
+                        let total = items.len();
+                        let (items, last) = super::page_of(items, page(), PER_PAGE);
+                        let (st, q) = (status(), search());
+                        let link: Box<dyn Fn(usize) -> String + Send + Sync> = Box::new(move |p: usize| {
+                            let mut href = format!("/conversations?status={}&page={p}", super::urlencode(&st));
+                            if let Some(q) = &q {
+                                href.push_str(&format!("&q={}", super::urlencode(q)));
+                            }
+                            href
+                        });
                         view! {
                             <table class="list" data-testid="conversation-list">
                                 <thead>
@@ -99,6 +129,7 @@ pub fn ConversationsPage() -> impl IntoView {
                                         .collect_view()}
                                 </tbody>
                             </table>
+                            <super::Pager page=page() last total noun=("conversation", "conversations") link />
                         }
                             .into_any()
                     }

@@ -24,7 +24,8 @@ pub fn LoginPage() -> impl IntoView {
     };
     view! {
         <main class="login">
-            <h1>"Deliverdesk"</h1>
+            <leptos_meta::Title text="Sign in · Deliverdesk" />
+        <h1>"Deliverdesk"</h1>
             <p class="muted">"Sign in to your support desk"</p>
             <ActionForm action=login attr:class="card form">
                 <label>

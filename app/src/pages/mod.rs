@@ -26,6 +26,48 @@ pub(crate) fn fmt_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// A query-string value, percent-encoded.
+pub(crate) fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'@' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The `page`th (0-based) slice of `per` items, and the last page's number.
+pub(crate) fn page_of<T>(items: Vec<T>, page: usize, per: usize) -> (Vec<T>, usize) {
+    let per = per.max(1);
+    let last = items.len().saturating_sub(1) / per;
+    let page = page.min(last);
+    (items.into_iter().skip(page * per).take(per).collect(), last)
+}
+
+/// "← Newer · page 2 of 5 · Older →" links; `link(n)` is page n's address.
+#[component]
+pub(crate) fn Pager(
+    page: usize,
+    last: usize,
+    total: usize,
+    noun: (&'static str, &'static str),
+    link: Box<dyn Fn(usize) -> String + Send + Sync>,
+) -> impl IntoView {
+    let page = page.min(last);
+    view! {
+        <nav class="pager" aria-label="Pages" data-testid="pager">
+            <span class="muted">
+                {crate::models::count_of(total as i64, noun.0, noun.1)} " · page " {page + 1} " of "
+                {last + 1}
+            </span>
+            {(page > 0).then(|| view! { <a href=link(page - 1)>"← Previous"</a> })}
+            {(page < last).then(|| view! { <a href=link(page + 1)>"Next →"</a> })}
+        </nav>
+    }
+}
+
 /// A friendly box for a failed load.
 #[component]
 pub(crate) fn ErrorNote(message: String) -> impl IntoView {
@@ -41,6 +83,7 @@ pub fn NotFound() -> impl IntoView {
         }
     }
     view! {
+        <leptos_meta::Title text="Page not found · Deliverdesk" />
         <main class="centered">
             <h1>"Page not found"</h1>
             <a href="/conversations">"Back to conversations"</a>

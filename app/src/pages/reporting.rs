@@ -6,6 +6,7 @@ use leptos::prelude::*;
 pub fn ReportingPage() -> impl IntoView {
     let summary = Resource::new(|| (), |_| get_reporting_summary());
     view! {
+        <leptos_meta::Title text="Reporting · Deliverdesk" />
         <h1>"Reporting"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -19,8 +20,12 @@ pub fn ReportingPage() -> impl IntoView {
                                 <div><dt>"Messages received"</dt><dd>{s.inbound_messages}</dd></div>
                                 <div><dt>"Messages sent"</dt><dd>{s.outbound_messages}</dd></div>
                             </dl>
-                            <p class="muted">
-                                {s.excluded_spam} " spam conversations are left out of these counts."
+                            <p class="muted" data-testid="excluded-spam">
+                                {if s.excluded_spam == 1 {
+                                    "1 spam conversation is left out of these counts.".to_string()
+                                } else {
+                                    format!("{} spam conversations are left out of these counts.", s.excluded_spam)
+                                }}
                             </p>
                         }
                             .into_any()

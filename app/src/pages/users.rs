@@ -19,6 +19,7 @@ pub fn YourAccountPage() -> impl IntoView {
         }
     });
     view! {
+        <leptos_meta::Title text="Your account · Deliverdesk" />
         <h1>"Your account"</h1>
         <section class="panel">
             <h2>"Change password"</h2>
@@ -77,6 +78,7 @@ pub fn UsersPage() -> impl IntoView {
     let disable = ServerAction::<SetUserDisabled>::new();
     let users = Resource::new(move || disable.version().get(), |_| list_users());
     view! {
+        <leptos_meta::Title text="Users · Deliverdesk" />
         <h1>"Settings › Administration › Users"</h1>
         {move || match reset.value().get() {
             Some(Ok(password)) => {

@@ -2,6 +2,7 @@
 //! that resolves the cookie once per request and refuses what the user may not see.
 
 pub mod inbound;
+mod org_log_csv;
 pub mod security;
 mod session;
 pub mod unsubscribe;
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/org-logging/export.csv", get(org_log_csv::export))
         .merge(webhooks::routes())
         .merge(inbound::routes())
         .merge(unsubscribe::routes())

@@ -26,6 +26,9 @@ pub const SESSION_DAYS: i64 = 14;
 /// A session not used for this long ends (sign in again).
 pub const SESSION_IDLE_HOURS: i64 = 12;
 
+/// The most Org Logging entries one CSV export holds.
+pub const CSV_MAX_ROWS: usize = 100_000;
+
 /// The shortest password a user may choose.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
@@ -172,6 +175,34 @@ fn global_evidence(g: &crate::storage::deliverability::GlobalEntry) -> String {
         },
         None => format!("{} (since {at}){event}.", g.reason),
     }
+}
+
+/// The Org Logging filter an admin's query asks for (bad dates are the admin's mistake).
+fn log_filter(query: LogQuery, per_page: u32) -> Result<LogFilter, ApiError> {
+    let day = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, ApiError> {
+        s.as_deref()
+            .map(|d| {
+                NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                    ApiError::Invalid(format!("{what} date {d:?} is not a date like 2026-11-23"))
+                })
+            })
+            .transpose()
+    };
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let from = day(&query.from, "The from")?.and_then(midnight);
+    // The range is inclusive of the "to" day.
+    let to = day(&query.to, "The to")?
+        .and_then(|d| d.succ_opt())
+        .and_then(midnight);
+    let filter = LogFilter {
+        kind: query.kind.filter(|k| LOG_KINDS.contains(&k.as_str())),
+        subject: query.subject,
+        from,
+        to,
+        page: query.page,
+        per_page,
+    };
+    Ok(filter)
 }
 
 fn block_view(r: BlockRow) -> BlockEntryView {
@@ -503,31 +534,7 @@ impl Backend for DeskService {
         if !admin.is_admin() {
             return Err(ApiError::Forbidden);
         }
-        let day = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, ApiError> {
-            s.as_deref()
-                .map(|d| {
-                    NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
-                        ApiError::Invalid(format!(
-                            "{what} date {d:?} is not a date like 2026-11-23"
-                        ))
-                    })
-                })
-                .transpose()
-        };
-        let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-        let from = day(&query.from, "The from")?.and_then(midnight);
-        // The range is inclusive of the "to" day.
-        let to = day(&query.to, "The to")?
-            .and_then(|d| d.succ_opt())
-            .and_then(midnight);
-        let filter = LogFilter {
-            kind: query.kind.filter(|k| LOG_KINDS.contains(&k.as_str())),
-            subject: query.subject,
-            from,
-            to,
-            page: query.page,
-            per_page: 50,
-        };
+        let filter = log_filter(query, 50)?;
         let page = self
             .db
             .org_log(admin.account_id, &filter)
@@ -879,9 +886,111 @@ impl Backend for DeskService {
             queued: prepared.queued as i64,
         })
     }
+
+    async fn address_history(
+        &self,
+        user: &CurrentUser,
+        email: &str,
+    ) -> Result<AddressHistoryView, ApiError> {
+        use super::address_history::{address_history, HistoryError};
+        address_history(&self.db, user.account_id, email, Utc::now())
+            .await
+            .map_err(|e| match e {
+                HistoryError::Io(e) => internal(e),
+                other => ApiError::Invalid(other.to_string()),
+            })
+    }
+
+    async fn allow_list(&self, admin: &CurrentUser) -> Result<Vec<BlockEntryView>, ApiError> {
+        admin_only(admin)?;
+        Ok(self
+            .db
+            .allow_list(admin.account_id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(block_view)
+            .collect())
+    }
+
+    async fn add_allow(
+        &self,
+        admin: &CurrentUser,
+        value: &str,
+        reason: &str,
+    ) -> Result<BlockEntryView, ApiError> {
+        admin_only(admin)?;
+        self.filters
+            .add_allow(admin.account_id, &admin.email, value, reason, Utc::now())
+            .await
+            .map(block_view)
+            .map_err(filter_error)
+    }
+
+    async fn remove_allow(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError> {
+        admin_only(admin)?;
+        self.filters
+            .remove_allow(admin.account_id, &admin.email, id, Utc::now())
+            .await
+            .map(|_| ())
+            .map_err(filter_error)
+    }
+
+    async fn threshold_what_if(
+        &self,
+        admin: &CurrentUser,
+        value: &str,
+    ) -> Result<WhatIfView, ApiError> {
+        admin_only(admin)?;
+        let (current, candidate, w) = self
+            .filters
+            .threshold_what_if(admin.account_id, value, Utc::now())
+            .await
+            .map_err(filter_error)?;
+        Ok(WhatIfView {
+            current: current.value(),
+            candidate: candidate.value(),
+            days: super::spam_filters::WHAT_IF_DAYS,
+            messages: w.messages,
+            spam_now: w.spam_now,
+            spam_then: w.spam_then,
+            flagged_spam_right: w.flagged_spam.right,
+            flagged_spam_wrong: w.flagged_spam.wrong,
+            flagged_not_spam_right: w.flagged_not_spam.right,
+            flagged_not_spam_wrong: w.flagged_not_spam.wrong,
+        })
+    }
 }
 
 impl DeskService {
+    /// The admin's Org Logging entries matching `query` (every page, newest first, at most
+    /// [`CSV_MAX_ROWS`]) as CSV. Only the admin's own account's entries.
+    pub async fn org_log_csv(
+        &self,
+        admin: &CurrentUser,
+        query: LogQuery,
+    ) -> Result<String, ApiError> {
+        admin_only(admin)?;
+        let mut filter = log_filter(query, 500)?;
+        filter.page = 0;
+        let mut entries = Vec::new();
+        loop {
+            let page = self
+                .db
+                .org_log(admin.account_id, &filter)
+                .await
+                .map_err(internal)?;
+            let done = page.entries.len() < page.per_page as usize;
+            entries.extend(page.entries);
+            if done || entries.len() >= CSV_MAX_ROWS {
+                break;
+            }
+            filter.page += 1;
+        }
+        entries.truncate(CSV_MAX_ROWS);
+        Ok(super::org_log_export::to_csv(&entries))
+    }
+
     async fn campaigns_impl(&self, account_id: i64) -> anyhow::Result<CampaignsView> {
         Ok(CampaignsView {
             lists: self

@@ -30,6 +30,7 @@ pub const SUBJECT_THREAD_DAYS: i64 = 30;
 /// Org Logging kinds written here.
 pub const LOG_SPAM_DETECTED: &str = "spam_detected";
 pub const LOG_BLOCKED_SENDER: &str = "blocked_sender";
+pub use super::spam_filters::LOG_ALLOWLIST_OVERRIDE;
 
 /// One message as it arrived.
 #[derive(Debug, Clone)]
@@ -260,6 +261,10 @@ impl InboundService {
             .db
             .block_match(account_id, &BlockEntry::candidates(&p.from))
             .await?;
+        let allowed = self
+            .db
+            .allow_match(account_id, &BlockEntry::candidates(&p.from))
+            .await?;
         let threshold = self.db.spam_threshold(account_id).await?;
         let reputation = self
             .db
@@ -353,12 +358,12 @@ impl InboundService {
             Some(id) => store::conversation_state(&mut tx, account_id, id).await?,
             None => None,
         };
-        let action = inbound::decide(
-            report.score,
-            threshold,
-            blocked.as_ref().map(|b| b.entry.value()),
-            existing,
-        );
+        let listed = inbound::Listed {
+            blocked_by: blocked.as_ref().map(|b| b.entry.value()),
+            allowed_by: allowed.as_ref().map(|a| a.entry.value()),
+        };
+        let action = inbound::decide(report.score, threshold, listed, existing);
+        let allowed_over_score = inbound::allowlist_override(report.score, threshold, listed);
         let new_conversation = conversation.is_none();
         let conversation_id = match conversation {
             Some(id) => {
@@ -445,6 +450,30 @@ impl InboundService {
                         "why": reason,
                         "action": "marked done, Spam: true",
                         "rules": rules,
+                    }),
+                    event_id: None,
+                },
+            )
+            .await?;
+        }
+        if let Some(entry) = allowed_over_score {
+            insert_log(
+                &mut tx,
+                &NewLogEntry {
+                    account_id: Some(account_id),
+                    at: now,
+                    kind: LOG_ALLOWLIST_OVERRIDE,
+                    actor: "system: allowlist".into(),
+                    subject: p.from.as_str().to_string(),
+                    details: json!({
+                        "conversation_id": conversation_id,
+                        "message_id": message_id,
+                        "source": mail.source,
+                        "subject": p.subject,
+                        "score": score,
+                        "threshold": threshold.value(),
+                        "allowed_by": entry,
+                        "action": "not marked spam: the sender is on the allowlist",
                     }),
                     event_id: None,
                 },

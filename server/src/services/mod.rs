@@ -1,6 +1,7 @@
 //! Services: what handlers and server functions call. Each takes parsed input, talks to
 //! storage and the pure domain, and returns typed results.
 
+pub mod address_history;
 pub mod auth;
 pub mod campaigns;
 pub mod desk;
@@ -10,6 +11,7 @@ pub mod inbound;
 pub mod inbound_smtp;
 pub mod ingest;
 pub mod mail_auth;
+pub mod org_log_export;
 pub mod outbound;
 pub mod sanitize;
 pub mod search;

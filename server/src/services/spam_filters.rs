@@ -4,9 +4,11 @@
 
 use crate::domain::address::EmailAddress;
 use crate::domain::inbound::BlockEntry;
+use crate::domain::spam::threshold_what_if::WhatIf;
 use crate::domain::spam::{AccountModel, Threshold};
 use crate::storage::deliverability::{insert_log, NewLogEntry};
 use crate::storage::inbound::{self as store, BlockRow, DomainVote};
+use crate::storage::spam_controls as allow_store;
 use crate::storage::Db;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -18,6 +20,13 @@ pub const LOG_BLOCK_ADDED: &str = "block_added";
 pub const LOG_BLOCK_REMOVED: &str = "block_removed";
 pub const LOG_THRESHOLD_CHANGED: &str = "spam_threshold_changed";
 pub const LOG_TRUSTED_AUTHSERV_IDS_CHANGED: &str = "trusted_authserv_ids_changed";
+pub const LOG_ALLOW_ADDED: &str = "allow_added";
+pub const LOG_ALLOW_REMOVED: &str = "allow_removed";
+/// A message whose score reached the threshold was kept out of spam by the allowlist.
+pub const LOG_ALLOWLIST_OVERRIDE: &str = "allowlist_override";
+
+/// The window the threshold what-if looks back over.
+pub const WHAT_IF_DAYS: i64 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FilterError {
@@ -277,6 +286,101 @@ impl SpamFilters {
         .await?;
         tx.commit().await.context("Failed to commit")?;
         Ok(row)
+    }
+
+    /// Adds an address or domain to the allowlist (its mail is never marked spam by score;
+    /// the block list still wins). Refuses bad input and duplicates with a reason.
+    pub async fn add_allow(
+        &self,
+        account_id: i64,
+        actor: &str,
+        input: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<BlockRow, FilterError> {
+        let entry = BlockEntry::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
+        let reason = match reason.trim() {
+            "" => "added by an admin",
+            r => r,
+        };
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let Some(id) =
+            allow_store::insert_allow(&mut tx, account_id, &entry, actor, reason, now).await?
+        else {
+            return Err(FilterError::Invalid(format!(
+                "{} is already on the allowlist",
+                entry.value()
+            )));
+        };
+        insert_log(
+            &mut tx,
+            &NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: LOG_ALLOW_ADDED,
+                actor: actor.to_string(),
+                subject: entry.value().to_string(),
+                details: json!({"kind": entry.kind(), "reason": reason}),
+                event_id: None,
+            },
+        )
+        .await?;
+        tx.commit().await.context("Failed to commit")?;
+        Ok(BlockRow {
+            id,
+            entry,
+            added_by: actor.to_string(),
+            reason: reason.to_string(),
+            added_at: now,
+        })
+    }
+
+    pub async fn remove_allow(
+        &self,
+        account_id: i64,
+        actor: &str,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<BlockRow, FilterError> {
+        let row = self
+            .db
+            .allow_entry(account_id, id)
+            .await?
+            .ok_or(FilterError::NotFound)?;
+        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        allow_store::delete_allow(&mut tx, account_id, id).await?;
+        insert_log(
+            &mut tx,
+            &NewLogEntry {
+                account_id: Some(account_id),
+                at: now,
+                kind: LOG_ALLOW_REMOVED,
+                actor: actor.to_string(),
+                subject: row.entry.value().to_string(),
+                details: json!({"kind": row.entry.kind(), "added_by": row.added_by, "reason": row.reason}),
+                event_id: None,
+            },
+        )
+        .await?;
+        tx.commit().await.context("Failed to commit")?;
+        Ok(row)
+    }
+
+    /// How the last [`WHAT_IF_DAYS`] days' inbound mail would have gone under the threshold
+    /// an admin is trying (`input`, as typed), against the account's current one.
+    pub async fn threshold_what_if(
+        &self,
+        account_id: i64,
+        input: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Threshold, Threshold, WhatIf), FilterError> {
+        let candidate = Threshold::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
+        let current = self.db.spam_threshold(account_id).await?;
+        let scores = self
+            .db
+            .score_distribution(account_id, now - chrono::Duration::days(WHAT_IF_DAYS))
+            .await?;
+        Ok((current, candidate, scores.what_if(current, candidate)))
     }
 
     /// Sets the account's threshold from what an admin typed; logs the change.

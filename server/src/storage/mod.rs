@@ -3,11 +3,13 @@
 //! both speak (`$1` placeholders, `RETURNING`, `ON CONFLICT`), times are epoch milliseconds.
 
 mod accounts;
+pub mod address_history;
 pub mod campaigns;
 mod conversations;
 pub mod deliverability;
 pub mod inbound;
 pub mod outbound;
+pub mod spam_controls;
 
 pub use accounts::*;
 pub use conversations::*;

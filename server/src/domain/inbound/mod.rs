@@ -6,5 +6,7 @@ pub mod spam_rule;
 pub mod threading;
 
 pub use block_list::{BlockEntry, BlockEntryError};
-pub use spam_rule::{decide, ExistingConversation, InboundAction, SpamReason};
+pub use spam_rule::{
+    allowlist_override, decide, ExistingConversation, InboundAction, Listed, SpamReason,
+};
 pub use threading::{normalize_subject, thread_keys, ThreadKeys};

@@ -3,7 +3,8 @@
 //! - A blocked sender's mail never reaches the open queue: it is stored as spam whatever the
 //!   score or threshold (threshold 0 turns the *score* off, not the block list).
 //! - A score at or over the account's threshold marks the conversation Done with `Spam: true`
-//!   (kept out of Reporting, still found by search).
+//!   (kept out of Reporting, still found by search), unless the sender is on the account's
+//!   allowlist: then the score marks nothing (the block list still wins over the allowlist).
 //! - A reply to a conversation already marked spam leaves it where it is: only an agent's
 //!   "Not spam" brings it back.
 //! - Otherwise a customer's message opens a new conversation or reopens a done one.
@@ -46,20 +47,26 @@ impl InboundAction {
     }
 }
 
-/// Decides the action for one message. `blocked_by` is the block-list entry matching the
-/// sender, if any.
+/// The sender's entries on the account's lists (address or domain), if any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Listed<'a> {
+    pub blocked_by: Option<&'a str>,
+    pub allowed_by: Option<&'a str>,
+}
+
+/// Decides the action for one message.
 pub fn decide(
     score: SpamScore,
     threshold: Threshold,
-    blocked_by: Option<&str>,
+    listed: Listed<'_>,
     existing: Option<ExistingConversation>,
 ) -> InboundAction {
-    if let Some(entry) = blocked_by {
+    if let Some(entry) = listed.blocked_by {
         return InboundAction::MarkSpam(SpamReason::BlockedSender {
             entry: entry.to_string(),
         });
     }
-    if threshold.is_spam(score) {
+    if threshold.is_spam(score) && listed.allowed_by.is_none() {
         return InboundAction::MarkSpam(SpamReason::Score {
             score: score.points(),
             threshold: threshold.value(),
@@ -70,6 +77,22 @@ pub fn decide(
         Some(c) if c.spam => InboundAction::Append,
         Some(c) if c.open => InboundAction::Append,
         Some(_) => InboundAction::Reopen,
+    }
+}
+
+/// The allowlist entry that kept a message out of spam although its score reached the
+/// threshold (logged in Org Logging); `None` when the allowlist changed nothing.
+pub fn allowlist_override<'a>(
+    score: SpamScore,
+    threshold: Threshold,
+    listed: Listed<'a>,
+) -> Option<&'a str> {
+    match listed {
+        Listed {
+            blocked_by: None,
+            allowed_by: Some(entry),
+        } if threshold.is_spam(score) => Some(entry),
+        _ => None,
     }
 }
 
@@ -128,9 +151,80 @@ mod tests {
         ];
         for (score, threshold, by, existing, want) in cases {
             assert_eq!(
-                decide(s(*score), t(*threshold), *by, *existing),
+                decide(
+                    s(*score),
+                    t(*threshold),
+                    Listed {
+                        blocked_by: *by,
+                        allowed_by: None
+                    },
+                    *existing
+                ),
                 *want,
                 "score {score} threshold {threshold} blocked {by:?} existing {existing:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_allowlist_beats_the_score_and_the_block_list_beats_the_allowlist() {
+        use InboundAction::*;
+        let both = Listed {
+            blocked_by: Some("spam.test"),
+            allowed_by: Some("bob@spam.test"),
+        };
+        let allowed = Listed {
+            blocked_by: None,
+            allowed_by: Some("partner.test"),
+        };
+        // (score, threshold, listed, existing) → (action, the allowlist overrode the score)
+        #[allow(clippy::type_complexity)]
+        let cases: &[(
+            f64,
+            f64,
+            Listed,
+            Option<ExistingConversation>,
+            InboundAction,
+            bool,
+        )] = &[
+            (12.0, 5.0, allowed, None, Open, true),
+            (12.0, 5.0, allowed, DONE, Reopen, true),
+            (12.0, 5.0, allowed, OPEN, Append, true),
+            (5.0, 5.0, allowed, None, Open, true),
+            (4.9, 5.0, allowed, None, Open, false), // under the threshold: nothing overridden
+            (12.0, 0.0, allowed, None, Open, false), // filtering off: nothing overridden
+            (
+                12.0,
+                5.0,
+                both,
+                None,
+                MarkSpam(SpamReason::BlockedSender {
+                    entry: "spam.test".into(),
+                }),
+                false,
+            ),
+            (
+                12.0,
+                5.0,
+                Listed::default(),
+                None,
+                MarkSpam(SpamReason::Score {
+                    score: 12.0,
+                    threshold: 5.0,
+                }),
+                false,
+            ),
+        ];
+        for (score, threshold, listed, existing, want, overrides) in cases {
+            assert_eq!(
+                decide(s(*score), t(*threshold), *listed, *existing),
+                *want,
+                "score {score} threshold {threshold} {listed:?}"
+            );
+            assert_eq!(
+                allowlist_override(s(*score), t(*threshold), *listed).is_some(),
+                *overrides,
+                "score {score} threshold {threshold} {listed:?}"
             );
         }
     }

@@ -25,6 +25,7 @@ pub mod score;
 pub mod scorer;
 pub mod shared_history;
 pub mod threshold;
+pub mod threshold_what_if;
 pub mod tokenizer;
 pub mod urls;
 
