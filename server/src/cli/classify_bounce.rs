@@ -473,20 +473,29 @@ mod tests {
         (s, String::from_utf8_lossy(&out).into_owned())
     }
 
-    /// Floors on both labelled corpora, with the real classifier over the real files: the
-    /// issue's 97 % category agreement on Sisimai's set, and at most 0.5 % of rows read as
-    /// a hard bounce when the label says otherwise, on each. Mailman's set is held at the
-    /// level reached (91.7 % measured; the goal is 95 %, of which 6 of its 132 rows
-    /// are out of reach: labels naming addresses quoted in prose, see the branch report).
+    /// Floors on both labelled corpora, with the real classifier over the real files, just
+    /// under the levels reached (Sisimai's set 97.63 % category / 95.48 % reason, Mailman's
+    /// 91.67 % / 86.36 %), and at most 0.5 % of rows read as a hard bounce when the label
+    /// says otherwise, on each. The goal for Mailman's set is 95 %; 9 of its 132
+    /// rows are out of reach (labels naming addresses quoted in prose, a delay warning, an
+    /// X.400 relay refusal labelled `onhold`; see the branch report).
     #[test]
     fn both_fixture_corpora_meet_their_category_and_false_hard_floors() {
-        for (name, min_rows, floor) in [("bounces", 400, 97.0), ("bounces-mailman", 120, 91.5)] {
+        for (name, min_rows, floor, reason_floor) in [
+            ("bounces", 400, 97.5, 95.0),
+            ("bounces-mailman", 120, 91.5, 86.0),
+        ] {
             let (s, text) = fixture_summary(name);
             assert!(s.rows >= min_rows, "{name}: only {} label rows", s.rows);
             assert!(
                 s.category_agreement >= floor,
                 "{name}: category agreement {:.2} % < {floor} %\n{text}",
                 s.category_agreement
+            );
+            assert!(
+                s.reason_agreement >= reason_floor,
+                "{name}: reason agreement {:.2} % < {reason_floor} %\n{text}",
+                s.reason_agreement
             );
             assert!(
                 s.false_hard_rate <= 0.5,

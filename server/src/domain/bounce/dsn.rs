@@ -17,6 +17,10 @@ pub struct RecipientFields {
     pub diagnostic: Option<String>,
     pub reply_code: Option<u16>,
     pub remote_mta: Option<String>,
+    /// The comment after the `Status:` code (RFC 3464 §2.3.4 allows one, as any structured
+    /// field does): `Status: 4.0.0 (host name lookup failure)`. The reporting MTA's own words
+    /// for the failure, read when there is no `Diagnostic-Code`.
+    pub status_comment: Option<String>,
 }
 
 /// Per-message fields and the recipient blocks.
@@ -24,6 +28,18 @@ pub struct RecipientFields {
 pub struct DeliveryStatus {
     pub reporting_mta: Option<String>,
     pub recipients: Vec<RecipientFields>,
+}
+
+/// The text of a parenthesised comment after a status code (`5.0.0 (permanent failure)`),
+/// when it has words.
+fn status_comment(value: &str) -> Option<String> {
+    let open = value.find('(')?;
+    let close = value.rfind(')').filter(|&c| c > open)?;
+    let inner = value[open + 1..close].trim();
+    inner
+        .bytes()
+        .any(|b| b.is_ascii_alphabetic())
+        .then(|| inner.to_string())
 }
 
 /// Unfolds RFC 5322 header-style lines: `(name lower-cased, value)`; continuation lines
@@ -177,6 +193,7 @@ pub fn parse(text: &str) -> DeliveryStatus {
                 if cur.status.is_none() && value.bytes().any(|b| b.is_ascii_alphabetic()) {
                     status_words = Some(value.trim().to_string());
                 }
+                cur.status_comment = cur.status.and_then(|_| status_comment(&value));
                 cur_has_data = true;
             }
             "remote-mta" => {
@@ -256,6 +273,19 @@ mod tests {
         );
         assert_eq!(r.reply_code, Some(550));
         assert_eq!(quoted_reply("550 5.1.1 user unknown"), None);
+    }
+
+    #[test]
+    fn the_comment_after_a_status_code_is_kept_as_the_mtas_words() {
+        let ds = parse(
+            "Final-Recipient: rfc822; a@example.net\nAction: delayed\nStatus: 4.0.0 (example.net: host name lookup failure)\n\nFinal-Recipient: rfc822; b@example.net\nAction: failed\nStatus: 5.0.0\n",
+        );
+        assert_eq!(
+            ds.recipients[0].status_comment.as_deref(),
+            Some("example.net: host name lookup failure")
+        );
+        assert_eq!(ds.recipients[1].status_comment, None);
+        assert_eq!(status_comment("5.0.0 ( )"), None);
     }
 
     #[test]

@@ -291,3 +291,17 @@ fn fuzz_crash_malformed_nested_multipart_does_not_panic() {
     let c = super::classify_message(raw).unwrap();
     assert!(!c.verdicts.is_empty());
 }
+
+#[test]
+fn a_status_comment_names_the_reason_when_there_is_no_diagnostic_code() {
+    let raw = "From: MAILER-DAEMON@mx.example.net\r\nTo: sender@example.org\r\nSubject: Warning: could not send message\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe message is still queued.\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; carol@example.com\r\nAction: delayed\r\nStatus: 4.0.0 (example.com: host name lookup failure)\r\n\r\n--b--\r\n";
+    let v = one(raw);
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::SoftBounce, Reason::NetworkError)
+    );
+    assert_eq!(
+        v.diagnostic.as_deref(),
+        Some("example.com: host name lookup failure")
+    );
+}

@@ -77,6 +77,10 @@ pub(super) fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Ve
                 context.push_str(&collapse_ws(&own.to_ascii_lowercase()));
             }
         }
+        // Still no words: the comment the reporting MTA put after the status code.
+        if r.diagnostic.is_none() {
+            r.diagnostic = r.status_comment.take();
+        }
         let source = match &r.diagnostic {
             Some(d) => format!("Diagnostic-Code: {}", text_patterns::truncate_chars(d, 300)),
             None => match r.status {

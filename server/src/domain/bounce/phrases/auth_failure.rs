@@ -24,4 +24,8 @@ pub(super) const PHRASES: &[&str] = &[
     "//spf.pobox.com",
     "required authentication level",
     "does not have authentication information",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "bad spf records for",
+    "please inspect your spf settings",
+    "spf (sender policy framework) domain authentication fail",
 ];

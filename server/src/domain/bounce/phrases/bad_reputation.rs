@@ -9,4 +9,6 @@ pub(super) const PHRASES: &[&str] = &[
     "ip reputation",
     "domain reputation",
     "reputation of the sending",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "poor email reputation",
 ];

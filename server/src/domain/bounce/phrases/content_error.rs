@@ -8,4 +8,16 @@ pub(super) const PHRASES: &[&str] = &[
     "improper use of 8-bit data",
     "message header size",
     "line too long",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "header size exceeds maximum permitted",
+    "mime complexity exceeds",
+    "routing loop detected -- too many received: headers",
+    "contain invalid mime headers",
+    "improperly-formatted binary content",
+    "unnecessary base64 encoding",
+    // Exim's own wording (its deliver.c, route.c and transports)
+    "too many \"received\" headers",
+    // Exchange 2000/2003's MSEXCH codes
+    "(00050311)",
+    "(000502cc)",
 ];

@@ -4,4 +4,8 @@
 pub(super) const PHRASES: &[&str] = &[
     "message length exceeds administrative limit",
     "exceeds per-mailbox",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "message header size exceeds limit",
+    // qmail and qmail-ldap's own wording (qmail-remote.c, qmail-local.c, the LDAP patch)
+    "the maximum size the user accepts",
 ];

@@ -33,4 +33,16 @@ pub(super) const PHRASES: &[&str] = &[
     "will retry",
     "delivery delayed",
     "still trying",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "failed to deliver to domain ",
+    "unable to deliver message after multiple retries",
+    "your message could not be delivered for more than",
+    // Exim's own wording (its deliver.c, route.c and transports)
+    "no action is required on your part",
+    "delay reason: ",
+    "has been frozen",
+    "was frozen on arrival",
+    // OpenSMTPD's and Exchange's wording
+    "envelope expired",
+    "queue.expired",
 ];

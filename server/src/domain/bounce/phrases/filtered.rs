@@ -16,4 +16,16 @@ pub(super) const PHRASES: &[&str] = &[
     // A bare "Message Filtered" (with X.2.0) is the recipient's filter; with the word spam
     // (below, a pair) it is a spam verdict.
     "message filtered",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "message rejected due to user rules",
+    "not found recipient account",
+    "user refuses to receive this mail",
+    // vpopmail's wording
+    "user does not exist, but will deliver to ",
+    // Domino's wording
+    "cannot route mail to user",
+    // Exchange 2000/2003's MSEXCH codes
+    "(000c0595)",
+    // Biglobe's wording
+    "mail delivery failed... user unknown",
 ];

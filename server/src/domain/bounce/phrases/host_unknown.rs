@@ -17,4 +17,19 @@ pub(super) const PHRASES: &[&str] = &[
     "mail domain mentioned in email address is unknown",
     "dns records for the destination computer could not be found",
     "invalid domain",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "unroutable address",
+    // Exim's own wording (its deliver.c, route.c and transports)
+    "all host address lookups failed permanently",
+    "all relevant mx records point to non-existent hosts",
+    // qmail and qmail-ldap's own wording (qmail-remote.c, qmail-local.c, the LDAP patch)
+    "sorry, i couldn't find any host",
+    // OpenSMTPD's and Exchange's wording
+    "invalid domain name",
+    "smtpsend.dns.nonexistentdomain",
+    // Messaging Server's wording
+    "illegal host/domain name found",
+    // au (EZweb)'s wording
+    "as the remote domain doesnt exist",
+    "as the remote domain doesn't exist",
 ];

@@ -44,4 +44,20 @@ pub(super) const PHRASES: &[&str] = &[
     "user is over quota",
     "is over quota temporarily",
     "would be over the allowed quota",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "diskspace quota",
+    "exceeding receiving limits",
+    "userdisk quota",
+    "domaindisk quota",
+    // Exim's own wording (its deliver.c, route.c and transports)
+    "error: quota exceed",
+    // local delivery agents' wording (dovecot, mail.local, procmail, maildrop, vpopmail, vmailmgr)
+    "mailbox for user is full",
+    "mailbox full or quota exceeded",
+    "quota exceeded while writing",
+    "maildir over quota",
+    "domain is over quota",
+    "system quota violation",
+    // iMail's wording
+    "user mailbox exceeds allowed size",
 ];

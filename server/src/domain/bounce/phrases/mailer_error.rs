@@ -13,4 +13,7 @@ pub(super) const PHRASES: &[&str] = &[
     // From Sisimai's reason list (the field's reference for this wording).
     "command failed: ",
     "bin/maildrop",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    " || exit ",
+    "pipe to |/",
 ];

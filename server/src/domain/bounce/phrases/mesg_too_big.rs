@@ -26,4 +26,8 @@ pub(super) const PHRASES: &[&str] = &[
     "message size exceeds fixed",
     "message size exceeds maximum value",
     "message too large for this ",
+    // qmail and qmail-ldap's own wording (qmail-remote.c, qmail-local.c, the LDAP patch)
+    "exceeds my databytes limit",
+    // Exchange's wording
+    "resolver.rst.recipsizelimit",
 ];

@@ -130,6 +130,8 @@ const PAIRS: &[(&str, &str, Reason)] = &[
     ("spam ", " exceeded", Reason::SpamDetected),
     ("message filtered", " spam", Reason::SpamDetected),
     ("this message scored ", " spam points", Reason::SpamDetected),
+    ("greylisted", " please try again in", Reason::SpamDetected),
+    ("mail score (", " over ", Reason::SpamDetected),
     ("domain ", " mismatches client ip", Reason::RequirePtr),
     (
         "reverse dns lookup for host ",
@@ -178,6 +180,7 @@ pub const DEFINITE_USERUNKNOWN: &[&str] = &[
     "this user doesn't have a",
     "invalid recipient",
     "destinataire invalide",
+    "because the address couldn't be found",
     "pair",
 ];
 
@@ -281,7 +284,19 @@ pub fn scan(lower: &str) -> (Matches, Option<&'static str>) {
     }
     for hit in t.pair_heads.find_overlapping_iter(lower) {
         let (tail, reason) = &t.pair_tails[hit.pattern().as_usize()];
-        if !m.contains(*reason) && tail.find(&lower.as_bytes()[hit.start() + 1..]).is_some() {
+        // A pair that starts inside a longer phrase of another reason is that phrase's.
+        let inside_other = || {
+            hits.iter().any(|&(s, e, p)| {
+                s <= hit.start()
+                    && hit.end() <= e
+                    && PHRASES[p].1 != *reason
+                    && e - s > hit.end() - hit.start()
+            })
+        };
+        if !m.contains(*reason)
+            && tail.find(&lower.as_bytes()[hit.start() + 1..]).is_some()
+            && !inside_other()
+        {
             m.insert_reason(*reason);
             let r = rank(*reason);
             if best.map(|(bb, _)| r < bb).unwrap_or(true) {
@@ -342,6 +357,67 @@ mod tests {
             assert_eq!(*p, p.to_lowercase(), "{p:?}");
         }
         assert!(PRIORITY.len() <= 64);
+    }
+
+    #[test]
+    fn each_mtas_own_wording_names_its_reason() {
+        for (text, want) in [
+            // Exim (route.c, dnslookup.c, appendfile.c)
+            (
+                "all relevant mx records point to non-existent hosts",
+                Reason::HostUnknown,
+            ),
+            ("retry timeout exceeded", Reason::Expired),
+            ("delivery to pipe forbidden", Reason::SystemError),
+            // qmail and its LDAP patch
+            (
+                "mailaddress is administrativly disabled. (#5.2.1)",
+                Reason::Suspend,
+            ),
+            (
+                "sorry, i couldn't find any host named example.net. (#5.1.2)",
+                Reason::HostUnknown,
+            ),
+            (
+                "unable to contact ldap server. (#4.4.3)",
+                Reason::SystemError,
+            ),
+            // local delivery agents
+            (
+                "quota exceeded (mailbox for user is full)",
+                Reason::MailboxFull,
+            ),
+            ("maildrop: invalid user specified.", Reason::UserUnknown),
+            // OpenSMTPD, Exchange 2003/2007, Domino
+            ("destination seem to reject all mails", Reason::NotAccept),
+            (
+                "msexch:ims:example 0 (000c05a6) unknown recipient",
+                Reason::UserUnknown,
+            ),
+            (
+                "550 5.4.4 smtpsend.dns.nonexistentdomain; nonexistent domain",
+                Reason::HostUnknown,
+            ),
+            (
+                "cannot route mail to user (x@example.net)",
+                Reason::Filtered,
+            ),
+        ] {
+            assert_eq!(scan(text).0.best(), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_longer_phrase_of_another_reason_outranks_the_words_inside_it() {
+        // "exceeded storage allocation" alone is a full mailbox; Exchange's whole sentence
+        // is its own store being full.
+        let (m, _) = scan("552 requested mail action aborted: exceeded storage allocation");
+        assert_eq!(m.best(), Some(Reason::SystemFull));
+        let (m, _) = scan("552 5.2.2 exceeded storage allocation");
+        assert_eq!(m.best(), Some(Reason::MailboxFull));
+        // vpopmail's "user does not exist, but will deliver to …" is its filter.
+        let (m, _) = scan("user does not exist, but will deliver to postmaster");
+        assert_eq!(m.best(), Some(Reason::Filtered));
     }
 
     #[test]

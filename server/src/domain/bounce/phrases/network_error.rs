@@ -34,4 +34,24 @@ pub(super) const PHRASES: &[&str] = &[
     "message probably in a routing loop",
     "unable to resolve route ",
     "dns records for the destination computer could not be found",
+    // qmail and qmail-ldap's own wording (qmail-remote.c, qmail-local.c, the LDAP patch)
+    "listed as a best-preference mx or a for that host",
+    // Courier's, OpenSMTPD's (smtpd/mta.c) and Exchange's wording
+    "dns lookup failed",
+    "address family mismatch on destination mxs",
+    "all routes to destination blocked",
+    "bad dns lookup error code",
+    "could not retrieve source address",
+    "loop detected",
+    "network error on destination mxs",
+    "no mx found for domain",
+    "no mx found for destination",
+    "no valid route to remote mx",
+    "no valid route to destination",
+    "temporary failure in mx lookup",
+    "smtpsend.dns.mxloopback",
+    // Notes' wording
+    "message has exceeded maximum hop count",
+    // Exchange 2000/2003's MSEXCH codes
+    "(00120270)",
 ];

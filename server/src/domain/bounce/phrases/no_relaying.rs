@@ -16,4 +16,15 @@ pub(super) const PHRASES: &[&str] = &[
     "isn't in my list of allowed rcpthosts",
     "not in my list of allowed rcpthosts",
     "requires authentication when attempting to send to a non-local",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "as a relay",
+    "is not permitted to relay through this server",
+    "not a gateway",
+    "not an open relay",
+    "not local host",
+    "relaying mail to ",
+    "we don't handle mail for",
+    "email address is not verified",
+    // au (EZweb)'s wording
+    "due to the following smtp relay error",
 ];

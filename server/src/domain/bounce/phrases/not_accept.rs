@@ -12,4 +12,12 @@ pub(super) const PHRASES: &[&str] = &[
     "no mx record",
     "does not accept e-mail",
     "system not accepting network messages",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "name server: .: host not found",
+    "no route for current request",
+    "smtp protocol returned a permanent error",
+    // Exim's own wording (its deliver.c, route.c and transports)
+    "no host found for existing smtp connection",
+    // OpenSMTPD's wording
+    "destination seem to reject all mails",
 ];

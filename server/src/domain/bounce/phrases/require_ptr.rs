@@ -16,4 +16,7 @@ pub(super) const PHRASES: &[&str] = &[
     "client host name",
     "hostname does not resolve",
     "does not resolve to your ip",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "ptr resource record",
+    "ips with missing ptr",
 ];

@@ -14,4 +14,13 @@ pub(super) const PHRASES: &[&str] = &[
     "is a dead domain",
     "authentification requise",
     "smtp authentication",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "executable files are not allowed in compressed files",
+    "sorry, you don't authenticate or the domain isn't in my list of allowed rcpthosts",
+    "authentification invalide",
+    // OpenSMTPD's and Exchange's wording
+    "could not retrieve credentials",
+    "resolver.rst.authrequired",
+    // Exchange 2000/2003's MSEXCH codes
+    "(000b0981)",
 ];

@@ -23,4 +23,7 @@ pub(super) const PHRASES: &[&str] = &[
     "high probability of",
     "due to spam classification",
     "message looks like",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "reject bulk.advertising",
+    "our system has detected that this message is ",
 ];

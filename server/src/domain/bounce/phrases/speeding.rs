@@ -11,4 +11,7 @@ pub(super) const PHRASES: &[&str] = &[
     "unusual rate of",
     "too many recipients this hour",
     "sent to too many recipients",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "please try again slower",
+    "receiving mail at a rate that prevents additional messages",
 ];

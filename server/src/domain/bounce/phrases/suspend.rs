@@ -28,4 +28,16 @@ pub(super) const PHRASES: &[&str] = &[
     "tried to reach is inactive",
     "account is inactive",
     "is no longer in use",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "archived recipient",
+    "has been suspended",
+    "inactive account",
+    "user is terminated",
+    "mailbox disabled",
+    "user or domain is disabled",
+    "this address no longer accepts mail",
+    // qmail and qmail-ldap's own wording (qmail-remote.c, qmail-local.c, the LDAP patch)
+    "mailaddress is administratively disabled",
+    "mailaddress is administrativly disabled",
+    "mailaddress is administrativley disabled",
 ];

@@ -12,4 +12,8 @@ pub(super) const PHRASES: &[&str] = &[
     "command parameter not implemented",
     "command not implemented",
     "malformed address",
+    // Exim's own wording (its deliver.c, route.c and transports)
+    "angle-brackets nested too deep",
+    "expected word or \"<\"",
+    "domain missing in source-routed address",
 ];

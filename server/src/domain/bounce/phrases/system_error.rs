@@ -31,4 +31,31 @@ pub(super) const PHRASES: &[&str] = &[
     "could not load drd for domain",
     "internal error reading data",
     "it encountered an error while being processed",
+    // Exim's own wording (its deliver.c, route.c and transports)
+    "delivery to file forbidden",
+    "delivery to pipe forbidden",
+    "local delivery failed",
+    "lmtp error after ",
+    // qmail and qmail-ldap's own wording (qmail-remote.c, qmail-local.c, the LDAP patch)
+    "bad interpreter: no such file or directory",
+    "unable to contact ldap server",
+    "temporary failure in ldap lookup",
+    "timeout while performing search on ldap server",
+    "illegal value in ldap attribute",
+    "ldap attribute is not given but mandatory",
+    "automatic homedir creator crashed",
+    "error in automatic homedir creation",
+    "while executing qmail-forward",
+    "unable to login into ldap server",
+    "too many results returned but needs to be unique",
+    "temporary file write error",
+    // Courier's, Exchange's and Domino's wording
+    "this domain's dns violates rfc 1035",
+    "resolver.adr.badprimary",
+    "resolver.adr.invalidinsmtp",
+    "resolver.adr.ambiguous",
+    "several matches found in domino directory",
+    // Exchange 2000/2003's MSEXCH codes
+    "(00010256)",
+    "(000d06b5)",
 ];

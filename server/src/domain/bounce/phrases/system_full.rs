@@ -7,4 +7,9 @@ pub(super) const PHRASES: &[&str] = &[
     "insufficient system storage",
     "not enough disk space",
     "insufficient disk space",
+    // the field's wider vocabulary (Sisimai's reason lists)
+    "requested mail action aborted: exceeded storage allocation",
+    // qmail and qmail-ldap's own wording (qmail-remote.c, qmail-local.c, the LDAP patch)
+    "mailbox unavailable (not enough free space)",
+    "no space left to finish writing",
 ];

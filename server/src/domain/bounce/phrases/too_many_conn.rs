@@ -15,4 +15,6 @@ pub(super) const PHRASES: &[&str] = &[
     "trop de connexions",
     "frequency limited",
     "numerous attempts to deliver",
+    // Exchange's wording
+    "resolver.adr.reciplimit",
 ];

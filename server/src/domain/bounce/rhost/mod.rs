@@ -5,9 +5,14 @@
 
 use crate::domain::bounce::reason::Reason;
 
+mod apple;
 mod france_ptt;
+mod godaddy;
+mod google;
 mod kddi;
+mod microsoft;
 mod mimecast;
+mod tencent;
 mod yahoo;
 mod zoho;
 
@@ -40,6 +45,11 @@ const PROVIDERS: &[Provider] = &[
     zoho::PROVIDER,
     mimecast::PROVIDER,
     yahoo::PROVIDER,
+    google::PROVIDER,
+    microsoft::PROVIDER,
+    apple::PROVIDER,
+    godaddy::PROVIDER,
+    tencent::PROVIDER,
 ];
 
 /// `host` is `suffix` or ends with `.suffix`.
@@ -111,6 +121,51 @@ mod tests {
         );
         assert_eq!(
             find(Some("notezweb.ne.jp"), None, "550 : user unknown"),
+            None
+        );
+    }
+
+    #[test]
+    fn google_microsoft_and_godaddy_wording_names_the_reason() {
+        assert_eq!(
+            find(
+                Some("gmail-smtp-in.l.google.com"),
+                None,
+                "452 4.2.2 the recipient's inbox is out of storage space."
+            ),
+            Some(ProviderSays::Reason(Reason::MailboxFull, "google"))
+        );
+        assert_eq!(
+            find(
+                None,
+                Some("a@gmail.com"),
+                "550 5.7.26 this message fails to pass spf checks for an spf record with a hard fail policy"
+            ),
+            Some(ProviderSays::Reason(Reason::AuthFailure, "google"))
+        );
+        assert_eq!(
+            find(
+                Some("mx.protection.outlook.com"),
+                None,
+                "550 5.7.606 access denied, banned sending ip [192.0.2.1]"
+            ),
+            Some(ProviderSays::Reason(Reason::Blocked, "microsoft"))
+        );
+        assert_eq!(
+            find(
+                Some("p3plibsmtp01.prod.phx3.secureserver.net"),
+                None,
+                "550 192.0.2.1 has sent to too many recipients this hour. ib607"
+            ),
+            Some(ProviderSays::Reason(Reason::Speeding, "godaddy"))
+        );
+        // The same words from another host are left to the generic tables.
+        assert_eq!(
+            find(
+                Some("mx.example.net"),
+                None,
+                "550 5.7.606 access denied, banned sending ip [192.0.2.1]"
+            ),
             None
         );
     }

@@ -29,6 +29,11 @@ pub(super) const PROVIDER: Provider = Provider {
         ("this mailbox is disabled", Reason::Suspend),
         ("max message per connection reached", Reason::TooManyConn),
         ("dd this user doesn't have a ", Reason::UserUnknown),
+        // AOL: an MX look-up that came back malformed means the domain takes no mail.
+        (
+            "type=mx: malformed or unexpected name server reply",
+            Reason::NotAccept,
+        ),
     ],
     codes: None,
 };
