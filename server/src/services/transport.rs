@@ -279,16 +279,25 @@ async fn smtp(relay: Relay<'_>, mail_from: &str, to: &str, raw: &[u8]) -> Attemp
             Err(e) => return Attempt::Unreachable(format!("TLS setup for {host}: {e}")),
         },
     };
-    let mut builder =
-        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
-            .port(port)
-            .tls(tls)
-            .timeout(Some(SEND_TIMEOUT));
-    if let Some((user, password)) = login {
-        builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
-    }
-    let transport = builder.build();
-    match transport.send_raw(&envelope, raw).await {
+    let result = match tls {
+        // Implicit TLS: lettre's own connection (the TLS handshake comes before EHLO).
+        Tls::Wrapper(_) => {
+            let mut builder =
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+                    .port(port)
+                    .tls(tls)
+                    .timeout(Some(SEND_TIMEOUT));
+            if let Some((user, password)) = login {
+                builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            }
+            builder.build().send_raw(&envelope, raw).await
+        }
+        tls => match connect_nodelay(addr, SEND_TIMEOUT).await {
+            Ok(stream) => send_on(stream, tls, login, &envelope, raw).await,
+            Err(e) => return Attempt::Unreachable(format!("{host}:{port}: {e}")),
+        },
+    };
+    match result {
         Ok(response) => {
             let text = response.message().collect::<Vec<_>>().join(" ");
             let code = response.code().to_string().parse().unwrap_or(250);
@@ -313,6 +322,52 @@ async fn smtp(relay: Relay<'_>, mail_from: &str, to: &str, raw: &[u8]) -> Attemp
             None => Attempt::Unreachable(format!("{host}:{port}: {e}")),
         },
     }
+}
+
+/// A TCP connection to the relay with Nagle's algorithm off. lettre writes a message's body and
+/// its final `CRLF . CRLF` as two writes; with Nagle on, the second waits for the relay's ACK of
+/// the first, which Linux delays by about 40 ms: 40 ms added to every message sent.
+async fn connect_nodelay(
+    addr: std::net::SocketAddr,
+    timeout: std::time::Duration,
+) -> std::io::Result<tokio::net::TcpStream> {
+    let stream = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connection timed out"))??;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// EHLO, STARTTLS when asked for, AUTH, then the message, on a stream we connected: what
+/// lettre's `AsyncSmtpTransport::send_raw` does, minus its own connect.
+async fn send_on(
+    stream: tokio::net::TcpStream,
+    tls: lettre::transport::smtp::client::Tls,
+    login: Option<&(String, String)>,
+    envelope: &lettre::address::Envelope,
+    raw: &[u8],
+) -> Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error> {
+    use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+    use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls};
+    use lettre::transport::smtp::extension::ClientId;
+
+    let hello = ClientId::default();
+    let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello).await?;
+    match tls {
+        Tls::Required(params) => conn.starttls(params, &hello).await?,
+        Tls::Opportunistic(params) if conn.can_starttls() => conn.starttls(params, &hello).await?,
+        _ => {}
+    }
+    if let Some((user, password)) = login {
+        conn.auth(
+            DEFAULT_MECHANISMS,
+            &Credentials::new(user.clone(), password.clone()),
+        )
+        .await?;
+    }
+    let response = conn.send(envelope, raw).await;
+    conn.abort().await;
+    response
 }
 
 /// Postmark's `POST /email`: the message's own fields as JSON, answered with an `ErrorCode`
@@ -405,5 +460,19 @@ async fn postmark(
             554,
             format!("5.0.0 API refused (HTTP {s}, ErrorCode {c}): {text}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn relay_connections_have_nagle_off() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = super::connect_nodelay(listener.local_addr().unwrap(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(stream.nodelay().unwrap());
     }
 }
