@@ -8,7 +8,7 @@ use super::super::auth_results::AuthSummary;
 use super::super::message::MailView;
 use super::super::score::RuleHit;
 use super::brand_impersonation::{brand_names, brand_not_vouching};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::sync::LazyLock;
 
 pub const NAME: &str = "BRAND_SIGNOFF";
@@ -30,9 +30,6 @@ const BEFORE: &[&str] = &["team", "equipe", "équipe", "equipo de"];
 static NAMES: LazyLock<(AhoCorasick, Vec<usize>)> = LazyLock::new(|| {
     let (brands, names): (Vec<usize>, Vec<&str>) = brand_names().unzip();
     let matcher = AhoCorasickBuilder::new()
-        // A full DFA: the same matches, fewer instructions per byte of text (the automata
-        // are built once per process).
-        .kind(Some(AhoCorasickKind::DFA))
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostLongest)
         .build(names)
