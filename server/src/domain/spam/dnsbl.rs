@@ -13,7 +13,7 @@
 
 use super::message::MailView;
 use super::score::RuleHit;
-use super::urls::{links, registered_domain, url_host};
+use super::urls::{links_with_hosts, registered_domain};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -167,8 +167,8 @@ impl Subjects {
                 .filter(|d| is_queryable_domain(d))
         };
         let mut link_domains: Vec<String> = Vec::new();
-        for host in links(view).filter_map(|(href, _)| url_host(href)) {
-            let d = registered_domain(&host).to_string();
+        for host in links_with_hosts(view).filter_map(|(_, host)| host) {
+            let d = registered_domain(host).to_string();
             if is_queryable_domain(&d) && !link_domains.contains(&d) {
                 link_domains.push(d);
                 if link_domains.len() >= MAX_LINK_DOMAINS {

@@ -72,6 +72,9 @@ pub struct MailView {
     pub raw_8bit_headers: bool,
     /// True when the input was not recognisable as a message at all.
     pub unparseable: bool,
+    /// Every link a reader can follow, with its host, found once for all rules
+    /// ([`urls::links`](super::urls::links)).
+    pub followable: Vec<super::urls::Followable>,
 }
 
 impl MailView {
@@ -127,6 +130,7 @@ impl MailView {
             .find(|d| d.is_valid())
             .map(|d| d.to_timestamp());
         view.collect_parts(&message, 0);
+        view.followable = super::urls::find_followable(&view);
         view
     }
 
@@ -377,7 +381,8 @@ pub fn strip_html(html: &str) -> StrippedHtml {
         let tag_end = memchr::memchr(b'>', &bytes[i..]).map_or(bytes.len(), |p| i + p + 1);
         let tag = &html[i..tag_end];
         let name = tag_name(tag);
-        match name.as_str() {
+        let name = name.as_str();
+        match name {
             "script" | "style" => {
                 out.script_or_form |= name == "script";
                 let close = format!("</{name}");
@@ -492,20 +497,44 @@ fn decode_entity(name: &str) -> Option<char> {
     })
 }
 
+/// A tag's lower-cased name (at most 16 letters or digits) with a leading `/` for closing
+/// tags, kept on the stack: a message has thousands of tags.
+struct TagName {
+    bytes: [u8; 17],
+    len: usize,
+}
+
+impl TagName {
+    fn as_str(&self) -> &str {
+        // Only ASCII letters, digits and '/' are ever stored.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
 /// Lower-cased tag name, with a leading `/` for closing tags.
-fn tag_name(tag: &str) -> String {
+fn tag_name(tag: &str) -> TagName {
     let inner = tag.trim_start_matches('<');
-    let (slash, inner) = match inner.strip_prefix('/') {
-        Some(rest) => ("/", rest),
-        None => ("", inner),
+    let mut name = TagName {
+        bytes: [0; 17],
+        len: 0,
     };
-    let name: String = inner
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
+    let inner = match inner.strip_prefix('/') {
+        Some(rest) => {
+            name.bytes[0] = b'/';
+            name.len = 1;
+            rest
+        }
+        None => inner,
+    };
+    for b in inner
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric())
         .take(16)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    format!("{slash}{name}")
+    {
+        name.bytes[name.len] = b.to_ascii_lowercase();
+        name.len += 1;
+    }
+    name
 }
 
 /// Value of `attr` in a tag, quoted or not.
@@ -536,6 +565,10 @@ fn attribute(tag: &str, attr: &str) -> Option<String> {
 
 /// Tiny fonts or white-on-white: text meant for filters, not people.
 fn hides_text(tag: &str) -> bool {
+    // Every pattern has an `=` or a `:`; most tags have neither.
+    if !tag.bytes().any(|b| b == b'=' || b == b':') {
+        return false;
+    }
     let lower = tag.to_ascii_lowercase().replace(' ', "");
     lower.contains("size=\"1\"")
         || lower.contains("size=1")

@@ -55,12 +55,13 @@ const BAYES_BANDS: &[(f64, &str)] = &[
 const BAYES_SCALE: f64 = 1.5;
 const BAYES_OFFSET: f64 = 0.5;
 const BAYES_CAP: f64 = 5.0;
-/// With a phishing rule family in the hits, the classifier's "ham" verdict counts at most
-/// this much (BAYES_40's weight): it was trained on 2002-03 mail, so "reads like that ham"
-/// says little about a forged brand, an impossible sender or a pre-filled login link. Its
-/// "spam" verdict counts in full. On the train split's cross-validation this changed no
-/// ham verdict (`deliverdesk spam-cv`).
-const BAYES_HAM_CAP_WITH_PHISHING: f64 = -1.0;
+/// With a phishing rule family in the hits, the classifier's "ham" verdict counts nothing:
+/// it was trained on 2002-03 mail, so "reads like that ham" says nothing about a forged
+/// brand, an impossible sender or a pre-filled login link. Its "spam" verdict counts in
+/// full. A family fires on 1 of the 2,905 ham messages (score 0.6 before, 1.6 after), so
+/// this changed no ham verdict; on the phishing corpus it moved recall at 5 from 0.894 to
+/// 0.900 (-1.0, BAYES_40's weight, was the cap before).
+const BAYES_HAM_CAP_WITH_PHISHING: f64 = 0.0;
 
 /// The spam scorer: the base model plus the rules. Immutable once built: keep one per
 /// process and share it by reference (it is `Send + Sync`).
@@ -131,7 +132,7 @@ impl Scorer {
                 bayes.points = BAYES_HAM_CAP_WITH_PHISHING;
                 bayes
                     .description
-                    .push_str("; ham credit limited because a phishing rule fired");
+                    .push_str("; no ham credit because a phishing rule fired");
             }
         }
         hits.extend_from_slice(ctx.dns_hits);

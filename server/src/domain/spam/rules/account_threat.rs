@@ -7,7 +7,7 @@
 
 use super::super::message::MailView;
 use super::super::score::RuleHit;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use super::phrase_family::PhraseFamily;
 use std::sync::LazyLock;
 
 pub const NAME: &str = "ACCOUNT_THREAT";
@@ -117,34 +117,16 @@ const PHRASES: &[&str] = &[
     "confirme seus dados",
 ];
 
-static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(PHRASES)
-        .expect("static phrase list compiles")
+static FAMILY: LazyLock<PhraseFamily> = LazyLock::new(|| {
+    PhraseFamily::new(
+        "phrases about a threatened account, mailbox, password or payment",
+        PHRASES,
+        &[(3, POINTS_MANY, NAME_MANY), (2, POINTS, NAME)],
+    )
 });
 
 pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
-    let mut seen = [false; PHRASES.len()];
-    for text in [v.subject.as_deref().unwrap_or(""), v.body_text()] {
-        for m in MATCHER.find_iter(text) {
-            seen[m.pattern().as_usize()] = true;
-        }
-    }
-    let distinct = seen.iter().filter(|s| **s).count();
-    let (name, points) = match distinct {
-        0 | 1 => return,
-        2 => (NAME, POINTS),
-        _ => (NAME_MANY, POINTS_MANY),
-    };
-    hits.push(RuleHit::new(
-        name,
-        points,
-        format!(
-            "{distinct} distinct phrases about a threatened account, mailbox, password or payment"
-        ),
-    ));
+    FAMILY.check(v, hits);
 }
 
 #[cfg(test)]

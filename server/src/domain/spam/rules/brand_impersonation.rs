@@ -390,6 +390,31 @@ pub(crate) fn brand_not_owning(label: &str, domain: &str) -> Option<&'static str
         .map(|b| b.names[0])
 }
 
+/// Every name of every brand with the brand's number, for searching text.
+pub(crate) fn brand_names() -> impl Iterator<Item = (usize, &'static str)> {
+    BRANDS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| b.names.iter().map(move |n| (i, *n)))
+}
+
+/// The brand numbered `brand`'s first name, if `domain` is not one of its own and none of
+/// the brand's domains signed the message (DKIM); `None` when the brand vouches for it.
+pub(crate) fn brand_not_vouching(
+    brand: usize,
+    domain: &str,
+    auth: &AuthSummary,
+) -> Option<&'static str> {
+    let brand = BRANDS.get(brand)?;
+    let domain = domain.trim_end_matches('.');
+    let vouched = brand_domain(brand, domain)
+        || auth
+            .dkim_pass_domains
+            .iter()
+            .any(|d| brand_domain(brand, d));
+    (!vouched).then_some(brand.names[0])
+}
+
 pub fn check(v: &MailView, auth: &AuthSummary, hits: &mut Vec<RuleHit>) {
     let (Some(name), Some(domain)) = (v.from_name.as_deref(), v.from_domain()) else {
         return;

@@ -10,7 +10,7 @@
 
 use super::super::message::MailView;
 use super::super::score::RuleHit;
-use super::super::urls::{links, url_host, within};
+use super::super::urls::{links_with_hosts, within};
 
 pub const NAME: &str = "FREE_HOSTING_LINK";
 pub const POINTS: f64 = 3.0;
@@ -87,14 +87,12 @@ const PATHS: &[(&str, &str)] = &[
     ("youtube.com", "/redirect"),
 ];
 
-fn is_free_hosting(href: &str) -> bool {
-    let Some(host) = url_host(href) else {
-        return false;
-    };
-    if HOSTS.iter().any(|h| within(&host, h))
-        || is_app_host(&host)
+/// True when `href`, whose host is `host` (`urls::url_host`), is on a free hosting service.
+fn is_free_hosting(href: &str, host: &str) -> bool {
+    if HOSTS.iter().any(|h| within(host, h))
+        || is_app_host(host)
         || host.split('.').any(|l| l == "ipfs")
-        || (within(&host, "amazonaws.com") && host.split('.').any(|l| l.starts_with("s3")))
+        || (within(host, "amazonaws.com") && host.split('.').any(|l| l.starts_with("s3")))
     {
         return true;
     }
@@ -106,12 +104,13 @@ fn is_free_hosting(href: &str) -> bool {
     path.starts_with("/ipfs/")
         || PATHS
             .iter()
-            .any(|(h, p)| within(&host, h) && path.starts_with(p))
+            .any(|(h, p)| within(host, h) && path.starts_with(p))
 }
 
 pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
-    if let Some((href, _)) = links(v).find(|(href, _)| is_free_hosting(href)) {
-        let host = url_host(href).unwrap_or_default();
+    if let Some(host) =
+        links_with_hosts(v).find_map(|(href, host)| host.filter(|host| is_free_hosting(href, host)))
+    {
         hits.push(RuleHit::new(
             NAME,
             POINTS,

@@ -4,6 +4,7 @@
 
 use super::super::message::MailView;
 use super::super::score::RuleHit;
+use super::super::urls::links;
 
 /// Public URL shorteners: they hide the destination from reader and filter alike.
 const SHORTENERS: &[&str] = &[
@@ -45,12 +46,7 @@ pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
     let mut shortener = false;
     let mut ip = false;
     let mut userinfo = false;
-    let urls = v
-        .links
-        .iter()
-        .map(|l| (l.href.as_str(), Some(l.text.as_str())))
-        .chain(text_urls(v.body_text()).map(|u| (u, None)));
-    for (href, text) in urls.take(300) {
+    for (href, text) in links(v) {
         let Some(url) = HttpUrl::parse(href) else {
             continue;
         };
@@ -94,13 +90,6 @@ pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
             "A URL puts a fake host name before '@' to hide the real one",
         ));
     }
-}
-
-/// `http(s)://` URLs written in plain text.
-fn text_urls(text: &str) -> impl Iterator<Item = &str> {
-    text.split_whitespace()
-        .filter(|w| w.len() > 10 && (w.starts_with("http://") || w.starts_with("https://")))
-        .map(|w| w.trim_end_matches(|c: char| ".,;:)]>\"'".contains(c)))
 }
 
 struct HttpUrl {

@@ -7,7 +7,7 @@
 use super::super::homoglyph::{latin_lookalike, script, Script};
 use super::super::message::MailView;
 use super::super::score::RuleHit;
-use super::super::urls::{links, registered_domain, url_host};
+use super::super::urls::{links_with_hosts, registered_domain};
 use super::brand_impersonation::brand_not_owning;
 
 pub const NAME: &str = "LOOKALIKE_DOMAIN";
@@ -90,7 +90,9 @@ pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
         .flatten()
         .filter_map(domain_of)
         .map(str::to_string);
-    let link_domains = links(v).filter_map(|(href, _)| url_host(href)).take(50);
+    let link_domains = links_with_hosts(v)
+        .filter_map(|(_, host)| host.map(str::to_string))
+        .take(50);
     if let Some(why) = header_domains
         .chain(link_domains)
         .find_map(|d| imitation(&d))

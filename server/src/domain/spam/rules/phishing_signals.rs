@@ -11,11 +11,14 @@ pub const POINTS: f64 = 2.5;
 /// The phishing rule families (each fires on none or almost none of the 2002-03 ham).
 pub const FAMILIES: &[&str] = &[
     super::brand_impersonation::NAME,
+    super::brand_signoff::NAME,
     super::freemail_reply_to::NAME,
+    super::freemail_reply_to_other::NAME,
     super::from_unquoted_comma::NAME,
     super::recipient_in_subject::NAME,
     super::recipient_in_url::NAME,
     super::recipient_greeting::NAME,
+    super::generic_greeting::NAME,
     super::free_hosting_link::NAME,
     super::free_image_host::NAME,
     super::html_attachment::NAME,

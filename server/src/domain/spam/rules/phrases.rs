@@ -3,7 +3,7 @@
 
 use super::super::message::MailView;
 use super::super::score::RuleHit;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use super::phrase_family::PhraseFamily;
 use std::sync::LazyLock;
 
 const MONEY: &[&str] = &[
@@ -128,70 +128,37 @@ const BULK: &[&str] = &[
     "dear madam",
 ];
 
-struct Family {
-    what: &'static str,
-    matcher: AhoCorasick,
-    count: usize,
-    /// (distinct phrases needed, points, rule name), strongest first.
-    bands: &'static [(usize, f64, &'static str)],
-}
-
-static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(|| {
-    let build = |phrases: &[&str]| {
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(phrases)
-            .expect("static phrase lists compile")
-    };
-    vec![
-        Family {
-            what: "money or prize phrases",
-            matcher: build(MONEY),
-            count: MONEY.len(),
-            bands: &[
+static FAMILIES: LazyLock<[PhraseFamily; 3]> = LazyLock::new(|| {
+    [
+        PhraseFamily::new(
+            "money or prize phrases",
+            MONEY,
+            &[
                 (5, 2.0, "MONEY_MANY"),
                 (3, 1.9, "MONEY_SOME"),
                 (2, 1.0, "MONEY_FEW"),
             ],
-        },
-        Family {
-            what: "urgency phrases",
-            matcher: build(URGENCY),
-            count: URGENCY.len(),
-            bands: &[(3, 1.6, "URGENCY_MANY"), (2, 1.5, "URGENCY_SOME")],
-        },
-        Family {
-            what: "bulk-mail disclaimers or removal instructions",
-            matcher: build(BULK),
-            count: BULK.len(),
-            bands: &[
+        ),
+        PhraseFamily::new(
+            "urgency phrases",
+            URGENCY,
+            &[(3, 1.6, "URGENCY_MANY"), (2, 1.5, "URGENCY_SOME")],
+        ),
+        PhraseFamily::new(
+            "bulk-mail disclaimers or removal instructions",
+            BULK,
+            &[
                 (3, 1.2, "BULK_MAIL_MANY"),
                 (2, 0.9, "BULK_MAIL_SOME"),
                 (1, 0.4, "BULK_MAIL_ONE"),
             ],
-        },
+        ),
     ]
 });
 
 pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
-    let subject = v.subject.as_deref().unwrap_or("");
-    let body = v.body_text();
     for family in FAMILIES.iter() {
-        let mut seen = vec![false; family.count];
-        for text in [subject, body] {
-            for m in family.matcher.find_iter(text) {
-                seen[m.pattern().as_usize()] = true;
-            }
-        }
-        let distinct = seen.iter().filter(|s| **s).count();
-        if let Some((_, points, name)) = family.bands.iter().find(|(min, ..)| distinct >= *min) {
-            hits.push(RuleHit {
-                name: name.to_string(),
-                points: *points,
-                description: format!("{distinct} distinct {}", family.what),
-            });
-        }
+        family.check(v, hits);
     }
 }
 

@@ -52,35 +52,44 @@ static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
 /// Characters allowed between the greeting and the address: spaces and light punctuation.
 const GAP: usize = 4;
 
-fn greets(text: &str, address: &str) -> bool {
+/// True when `text` greets one of `addresses` (one pass over the text for all of them).
+fn greets(text: &str, addresses: &[&str]) -> bool {
+    if addresses.is_empty() {
+        return false;
+    }
     let bytes = text.as_bytes();
     MATCHER.find_iter(text).take(200).any(|m| {
         // A whole word: "hi" in "this" is no greeting.
         let before_ok = m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
+        if !before_ok {
+            return false;
+        }
         let rest = &text[m.end()..];
         let skipped = rest
             .char_indices()
             .take(GAP + 1)
             .find(|(_, c)| !(c.is_whitespace() || matches!(c, ':' | ',' | '*' | '-')))
             .map(|(i, _)| i);
-        before_ok
-            && skipped.is_some_and(|i| {
-                i > 0
-                    && rest[i..]
+        skipped.is_some_and(|i| {
+            i > 0
+                && addresses.iter().any(|address| {
+                    rest[i..]
                         .get(..address.len())
                         .is_some_and(|a| a.eq_ignore_ascii_case(address))
-            })
+                })
+        })
     })
 }
 
 pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
-    let body = v.body_text();
-    if v.to_addresses
+    let addresses: Vec<&str> = v
+        .to_addresses
         .iter()
         .filter(|a| a.len() >= 5)
         .take(5)
-        .any(|a| greets(body, a))
-    {
+        .map(String::as_str)
+        .collect();
+    if greets(v.body_text(), &addresses) {
         hits.push(RuleHit::new(
             NAME,
             POINTS,
