@@ -283,28 +283,34 @@ impl Db {
         scope: &str,
         buckets: &[String],
     ) -> anyhow::Result<Vec<FailureWindow>> {
-        let mut found = Vec::with_capacity(buckets.len());
-        // One or two buckets per check: a statement each keeps the SQL the same on both
-        // backends (no array binding in SQLite).
+        if buckets.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement for the one or two buckets of a check (it runs before every
+        // HTTP Basic request): `bucket IN ($2, $3)`.
+        let placeholders: Vec<String> = (0..buckets.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT bucket, window_start, failures FROM auth_failures \
+             WHERE scope = $1 AND bucket IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(scope);
         for bucket in buckets {
-            let row = sqlx::query(
-                "SELECT bucket, window_start, failures FROM auth_failures \
-                 WHERE scope = $1 AND bucket = $2",
-            )
-            .bind(scope)
-            .bind(bucket)
-            .fetch_optional(self.pool())
+            query = query.bind(bucket);
+        }
+        let rows = query
+            .fetch_all(self.pool())
             .await
             .context("Failed to read failed sign-ins")?;
-            if let Some(r) = row {
-                found.push(FailureWindow {
-                    bucket: col(&r, "bucket")?,
-                    window_start: super::from_ms(col(&r, "window_start")?),
-                    failures: col(&r, "failures")?,
-                });
-            }
-        }
-        Ok(found)
+        rows.iter()
+            .map(|r| {
+                Ok(FailureWindow {
+                    bucket: col(r, "bucket")?,
+                    window_start: super::from_ms(col(r, "window_start")?),
+                    failures: col(r, "failures")?,
+                })
+            })
+            .collect()
     }
 
     /// Counts one failure for each bucket: a bucket whose window began at or before
