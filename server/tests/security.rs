@@ -15,9 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn demo_db() -> server::storage::Db {
     let db = common::sqlite_db().await;
-    server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
-        .await
-        .unwrap();
+    common::seed_demo_accounts(&db).await;
     db
 }
 

@@ -8,6 +8,7 @@ mod conversations;
 pub mod deliverability;
 pub mod inbound;
 pub mod outbound;
+pub mod providers;
 
 pub use accounts::*;
 pub use conversations::*;
