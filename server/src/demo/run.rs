@@ -235,6 +235,7 @@ impl Sim<'_> {
         account: i64,
         conversation: i64,
         text: &str,
+        subject: &str,
         at: DateTime<Utc>,
     ) -> anyhow::Result<Option<Sent>> {
         match self.s.outbound.reply(account, conversation, text, at).await {
@@ -246,18 +247,11 @@ impl Sim<'_> {
                     .pending_send(id)
                     .await?
                     .context("a sent reply is missing")?;
-                let subject = self
-                    .s
-                    .db()
-                    .get_conversation(account, conversation)
-                    .await?
-                    .map(|d| d.summary.subject)
-                    .unwrap_or_default();
                 Ok(Some(Sent {
                     to: p.to_addr,
                     return_path: p.return_path,
                     message_id: p.message_id_header.unwrap_or_default(),
-                    subject,
+                    subject: format!("Re: {subject}"),
                 }))
             }
             Err(ReplyError::Suppressed { .. }) => {
@@ -324,7 +318,7 @@ impl Sim<'_> {
                 later,
             );
             self.raw_notice(&raw, later).await?;
-        } else if roll < 22 && (day < 14 || day >= 24) {
+        } else if roll < 22 && !(14..24).contains(&day) {
             // Mailbox full: a soft bounce for 14 days (the early ones released by the sweeper).
             let raw = mail::dsn(
                 &sent.to,
@@ -439,7 +433,10 @@ impl Sim<'_> {
         };
         for round in 0..rounds {
             let text = *self.rng.pick(mail::REPLIES);
-            let Some(sent) = self.reply(self.acme, r.conversation_id, text, t).await? else {
+            let Some(sent) = self
+                .reply(self.acme, r.conversation_id, text, &subject, t)
+                .await?
+            else {
                 break;
             };
             self.aftermath(day, &sent, t).await?;
@@ -772,7 +769,7 @@ async fn seed_days(
                 }
                 Dir::Out => {
                     let conv = conversation.context("a named conversation starts inbound")?;
-                    if let Some(sent) = sim.reply(account, conv, text, t).await? {
+                    if let Some(sent) = sim.reply(account, conv, text, c.subject, t).await? {
                         last_sent = Some(sent.message_id);
                     }
                 }
@@ -830,7 +827,10 @@ async fn campaign_aftermath(
     // Unsubscribes through the List-Unsubscribe link, spread over the evening.
     for (a, key, _) in sent
         .iter()
-        .filter(|(a, _, _)| ProviderFamily::of_address(a) != ProviderFamily::Gmail)
+        .filter(|(a, _, _)| {
+            ProviderFamily::of_address(a) != ProviderFamily::Gmail
+                && !DEMO_LIST.contains(&a.as_str())
+        })
         .step_by(61)
         .take(7)
     {
@@ -849,8 +849,8 @@ async fn campaign_aftermath(
     Ok(())
 }
 
-/// A customer at Outlook complains (SendGrid's spam report) about an agent's reply: that
-/// stops all mail from Acme to them.
+/// A customer at a company domain complains (SendGrid's spam report) about an agent's reply:
+/// that stops all mail from Acme to them.
 async fn reply_complaint(
     sim: &mut Sim<'_>,
     people: &[Customer],
@@ -858,7 +858,7 @@ async fn reply_complaint(
 ) -> anyhow::Result<()> {
     let Some(c) = people
         .iter()
-        .find(|c| c.email.ends_with("@outlook.com"))
+        .find(|c| c.email.ends_with("@fastmail.example"))
         .cloned()
     else {
         return Ok(());
@@ -869,7 +869,7 @@ async fn reply_complaint(
         "support@acme.test",
         "Stop emailing me",
         "Please stop sending me messages.",
-        "demo-stop-1@outlook.example",
+        "demo-stop-1@fastmail.example",
         None,
         at,
     );
@@ -880,6 +880,7 @@ async fn reply_complaint(
             sim.acme,
             r.conversation_id,
             "Sorry for the trouble: we have noted it.",
+            "Stop emailing me",
             t,
         )
         .await?
