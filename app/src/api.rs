@@ -206,6 +206,12 @@ pub async fn get_email_channel() -> Result<EmailChannelView, ApiError> {
     respond(backend()?.email_channel(&admin).await)
 }
 
+#[server(endpoint = "admin/resume-provider")]
+pub async fn resume_provider(provider: String, reason: String) -> Result<(), ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.resume_provider(&admin, &provider, &reason).await)
+}
+
 #[server(endpoint = "admin/spam-threshold")]
 pub async fn set_spam_threshold(value: String) -> Result<f64, ApiError> {
     let admin = require_admin().await?;

@@ -99,6 +99,14 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<BlockEntryView, ApiError>;
     async fn remove_block(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError>;
     async fn email_channel(&self, admin: &CurrentUser) -> Result<EmailChannelView, ApiError>;
+    /// Resumes bulk mail to a mailbox provider the guardrail paused; `reason` is required and
+    /// logged. Held campaign recipients at that provider are sent.
+    async fn resume_provider(
+        &self,
+        admin: &CurrentUser,
+        provider: &str,
+        reason: &str,
+    ) -> Result<(), ApiError>;
     async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError>;
     /// Replaces the trusted authserv-ids with those in `value`; returns them as stored.
     async fn set_trusted_authserv_ids(

@@ -249,6 +249,22 @@ pub struct ConversationDetail {
     pub messages: Vec<MessageView>,
     /// The block-list entry (address or domain) that blocks the contact, if any.
     pub sender_blocked_by: Option<String>,
+    /// Which stream a reply to the contact is in, and whether a suppression stops it.
+    pub reply_stream: Option<ReplyStreamView>,
+}
+
+/// The line on the reply form: replies are the transactional stream; a suppression stops
+/// either all mail or campaigns only (issue 18).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyStreamView {
+    /// A reply would go out now.
+    pub reply_allowed: bool,
+    /// Campaigns to the contact would go out now.
+    pub campaigns_allowed: bool,
+    /// The stream of the entry that applies (`all` or `campaign`), if any.
+    pub stream: Option<String>,
+    /// What the agent reads.
+    pub text: String,
 }
 
 /// A block-list entry on Settings > Administration > Spam Filters.
@@ -276,6 +292,8 @@ pub struct EmailChannelView {
     /// The account's webhook credentials (HTTP Basic for provider webhooks), without secrets.
     #[serde(default)]
     pub webhook_credentials: Vec<WebhookCredentialView>,
+    /// The guardrail per mailbox provider (issue 18), one row per family.
+    pub providers: Vec<ProviderRateView>,
 }
 
 /// A webhook credential as its account's admin sees it: which checks are set, no secret.
@@ -286,6 +304,28 @@ pub struct WebhookCredentialView {
     pub has_sendgrid_key: bool,
     /// The SNS topic SES notifications must come from; none: SES notifications are refused.
     pub sns_topic_arn: Option<String>,
+}
+
+/// One mailbox provider family's running 30-day rates and whether bulk mail to it is paused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderRateView {
+    /// `gmail`, `microsoft`, `yahoo`, `apple`, `gmx_webde`, `other`.
+    pub provider: String,
+    pub label: String,
+    pub sent: i64,
+    pub complaints: i64,
+    pub bounces: i64,
+    pub complaint_per_10k: f64,
+    pub bounce_percent: f64,
+    /// `ok`, `warning` or `paused` by the complaint rate.
+    pub status: String,
+    /// Bulk mail to this provider waits for an admin's resume.
+    pub paused: bool,
+    pub paused_at: Option<DateTime<Utc>>,
+    /// The last resume: when, by whom, why.
+    pub resumed_at: Option<DateTime<Utc>>,
+    pub resumed_by: Option<String>,
+    pub resume_reason: Option<String>,
 }
 
 /// A user of the account, as the admin's Users page shows them.
@@ -405,6 +445,8 @@ pub const LOG_KINDS: &[&str] = &[
     "rate_warning",
     "bulk_paused",
     "domain_alert",
+    "provider_paused",
+    "provider_resumed",
     "spam_detected",
     "blocked_sender",
     "marked_spam",

@@ -132,6 +132,7 @@ fn main() {
                 address: address(i),
                 scope,
                 kind,
+                stream: kind.default_stream(),
                 reason: reason.to_string(),
                 since: now - TimeDelta::days(30),
                 until,

@@ -1,10 +1,17 @@
-//! Demo data for `deliverdesk serve --demo`: two accounts (to show isolation), their users and
-//! a dozen realistic conversations. Seeded only into an empty database.
+//! Demo data for `deliverdesk serve --demo` (issue 18): two accounts (to show isolation),
+//! their users, and 29 days of Acme's life made by the real pipelines under a simulated
+//! clock — see [`seed`]. Seeded only into an empty database; the same seed gives the same
+//! data.
 
-use crate::services::{auth, sanitize::sanitize_html};
-use crate::storage::{Db, NewMessage, SPAM_ATTRIBUTE};
-use app::models::{ConversationStatus, Direction, Role};
-use chrono::{Duration, Utc};
+mod mail;
+mod run;
+
+pub use run::{seed, seed_named_only, DemoServices, SeedReport, CAMPAIGN_COMPLAINER};
+
+use crate::services::auth;
+use crate::storage::Db;
+use app::models::{ConversationStatus, Role};
+use chrono::{DateTime, Utc};
 
 /// The demo password of every demo user (printed at start).
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -60,6 +67,9 @@ pub const DEMO_USERS: &[DemoUser] = &[
     },
 ];
 
+/// The named conversations, seeded last (the newest): the end-to-end tests open them by
+/// subject. Inbound messages go through the inbound service and its scorer, replies through
+/// the outbound service and the relay.
 struct DemoConversation {
     account: &'static str,
     contact: (&'static str, &'static str),
@@ -67,10 +77,16 @@ struct DemoConversation {
     status: ConversationStatus,
     spam: bool,
     /// (direction, text, optional HTML), oldest first.
-    messages: &'static [(Direction, &'static str, Option<&'static str>)],
+    messages: &'static [(Dir, &'static str, Option<&'static str>)],
 }
 
-use Direction::{Inbound as In, Outbound as Out};
+/// Who wrote a message of a named conversation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    In,
+    Out,
+}
+use Dir::{In, Out};
 
 const CONVERSATIONS: &[DemoConversation] = &[
     DemoConversation { account: "Acme Support", contact: ("maria.lopez@example.com", "Maria Lopez"), subject: "Order #10482 arrived damaged", status: ConversationStatus::Open, spam: false,
@@ -96,6 +112,8 @@ const CONVERSATIONS: &[DemoConversation] = &[
         messages: &[(In, "Claim your prize NOW! Send your bank details to receive $1,000,000 today. Act fast, offer expires!", None)] },
     DemoConversation { account: "Acme Support", contact: ("ana.silva@example.com", "Ana Silva"), subject: "Tracking number not working", status: ConversationStatus::Open, spam: false,
         messages: &[(In, "The tracking number you sent (AC7781203) shows 'not found' on the courier's site.", None)] },
+    DemoConversation { account: "Acme Support", contact: ("olivia.brown@gmail.com", "Olivia Brown"), subject: "Refund for the returned kettle", status: ConversationStatus::Open, spam: false,
+        messages: &[(In, "Hi, I sent the kettle back two weeks ago (return label RL-88412). When will the refund reach my card?\n\nOlivia", None)] },
     DemoConversation { account: "Globex Helpdesk", contact: ("hank@springfield.example", "Hank Scorpio"), subject: "Globex server room access badge", status: ConversationStatus::Open, spam: false,
         messages: &[(In, "My access badge for the server room stopped working this morning.", None)] },
     DemoConversation { account: "Globex Helpdesk", contact: ("marge@springfield.example", "Marge Simpson"), subject: "Globex invoice 2026-113 question", status: ConversationStatus::Open, spam: false,
@@ -105,12 +123,33 @@ const CONVERSATIONS: &[DemoConversation] = &[
         messages: &[(In, "My VPN certificate expires Friday; how do I renew it?", None)] },
 ];
 
-/// Seeds demo data if the database has no account yet. Returns whether it seeded.
-pub async fn seed_if_empty(db: &Db, relay: std::net::SocketAddr) -> anyhow::Result<bool> {
-    if db.account_count().await? > 0 {
-        return Ok(false);
+/// Seeds the demo if the database has no account yet: the 29 days before today, seed 18.
+/// Returns what it did, or `None` when the database had data.
+pub async fn seed_if_empty(
+    services: &DemoServices,
+    relay: std::net::SocketAddr,
+) -> anyhow::Result<Option<SeedReport>> {
+    if services.db().account_count().await? > 0 {
+        return Ok(None);
     }
-    let now = Utc::now();
+    let today = Utc::now().date_naive();
+    let end = today
+        .and_hms_opt(0, 0, 0)
+        .map(|t| DateTime::<Utc>::from_naive_utc_and_offset(t, Utc))
+        .unwrap_or_else(Utc::now);
+    Ok(Some(seed(services, relay, end, DEFAULT_SEED).await?))
+}
+
+/// The seed `serve --demo` uses.
+pub const DEFAULT_SEED: u64 = 18;
+
+/// Accounts, users, webhook credentials, sender and inbound addresses: configuration an
+/// admin would type in, stored as such. Returns the account ids by name.
+async fn configure(
+    db: &Db,
+    relay: std::net::SocketAddr,
+    now: DateTime<Utc>,
+) -> anyhow::Result<std::collections::HashMap<&'static str, i64>> {
     let hash = auth::hash_password(DEMO_PASSWORD)?;
     let mut accounts = std::collections::HashMap::new();
     for u in DEMO_USERS {
@@ -165,110 +204,36 @@ pub async fn seed_if_empty(db: &Db, relay: std::net::SocketAddr) -> anyhow::Resu
         now,
     )
     .await?;
-    db.add_sender(
-        &crate::storage::outbound::NewSender {
-            account_id: accounts["Acme Support"],
-            address: "support@acme.test",
-            name: Some("Acme Support"),
-            kind: "transactional",
-            transport: &crate::services::transport::TransportConfig::Smtp {
-                host: relay.ip().to_string(),
-                port: relay.port(),
-                security: crate::services::transport::Security::None,
-                login: None,
+    let relay_transport = crate::services::transport::TransportConfig::Smtp {
+        host: relay.ip().to_string(),
+        port: relay.port(),
+        security: crate::services::transport::Security::None,
+        login: None,
+    };
+    for (address, name, kind) in [
+        ("support@acme.test", "Acme Support", "transactional"),
+        ("news@acme.test", "Acme News", "bulk"),
+    ] {
+        db.add_sender(
+            &crate::storage::outbound::NewSender {
+                account_id: accounts["Acme Support"],
+                address,
+                name: Some(name),
+                kind,
+                transport: &relay_transport,
             },
-        },
-        now,
-    )
-    .await?;
-    db.add_sender(
-        &crate::storage::outbound::NewSender {
-            account_id: accounts["Acme Support"],
-            address: "news@acme.test",
-            name: Some("Acme News"),
-            kind: "bulk",
-            transport: &crate::services::transport::TransportConfig::Smtp {
-                host: relay.ip().to_string(),
-                port: relay.port(),
-                security: crate::services::transport::Security::None,
-                login: None,
-            },
-        },
-        now,
-    )
-    .await?;
+            now,
+        )
+        .await?;
+    }
     for (account, address) in DEMO_INBOUND_ADDRESSES {
         db.add_inbound_address(accounts[account], address, now)
             .await?;
     }
-    for (i, c) in CONVERSATIONS.iter().enumerate() {
-        let account_id = accounts[c.account];
-        let support_addr = if c.account == "Acme Support" {
-            "support@acme.test"
-        } else {
-            "help@globex.test"
-        };
-        let started = now - Duration::hours(6 * (CONVERSATIONS.len() - i) as i64);
-        let contact_id = db
-            .upsert_contact(account_id, c.contact.0, Some(c.contact.1), started)
-            .await?;
-        let conv = db
-            .create_conversation(account_id, contact_id, c.subject, c.status, started)
-            .await?;
-        if c.spam {
-            db.set_attribute(account_id, conv, SPAM_ATTRIBUTE, "true")
-                .await?;
-        }
-        for (j, (dir, text, html)) in c.messages.iter().enumerate() {
-            let (from, to) = match dir {
-                Direction::Inbound => (c.contact.0, support_addr),
-                Direction::Outbound => (support_addr, c.contact.0),
-            };
-            let html = html.map(sanitize_html);
-            db.add_message(&NewMessage {
-                account_id,
-                conversation_id: conv,
-                direction: *dir,
-                from_addr: from,
-                to_addr: to,
-                subject: c.subject,
-                text_body: text,
-                html_body: html.as_deref(),
-                raw_source: None,
-                message_id_header: Some(&format!("<demo-{i}-{j}@deliverdesk.test>")),
-                created_at: started + Duration::minutes(37 * j as i64),
-                inbound_key: None,
-                spam_score: None,
-                spam_rules: None,
-            })
-            .await?;
-        }
-    }
-    // A demo list for campaigns: Acme's customers plus an address the test relay refuses.
-    let list = db
-        .create_list(accounts["Acme Support"], "Customers", now)
-        .await?
-        .expect("a fresh database has no lists");
-    let mut members = Vec::new();
-    let mut tx = db.pool().begin().await?;
-    for email in DEMO_LIST {
-        members.push(
-            crate::storage::inbound::upsert_contact(
-                &mut tx,
-                accounts["Acme Support"],
-                email,
-                None,
-                now,
-            )
-            .await?,
-        );
-    }
-    crate::storage::campaigns::add_members(&mut tx, list, &members, now).await?;
-    tx.commit().await?;
-    Ok(true)
+    Ok(accounts)
 }
 
-/// The demo's "Customers" list.
+/// The named contacts on the demo's "Customers" list (with every generated customer).
 const DEMO_LIST: &[&str] = &[
     "maria.lopez@example.com",
     "j.chen@fastmail.example",
@@ -276,5 +241,4 @@ const DEMO_LIST: &[&str] = &[
     "tom.baker@example.org",
     "lena.schmidt@example.de",
     "ana.silva@example.com",
-    "nobody.here@example.com",
 ];

@@ -417,7 +417,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|_| server::demo::DEMO_RELAY_ADDR.to_string())
             .parse()
             .context("DEMO_RELAY_ADDR is not an address like 127.0.0.1:2526")?;
-        seeded = server::demo::seed_if_empty(&db, relay_addr).await?;
         // The demo's own relay is on loopback: allowed, that address only.
         egress = egress.allowing(relay_addr);
         match tokio::net::TcpListener::bind(relay_addr).await {
@@ -453,6 +452,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let mut state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr))
         .with_shared_transport(shared);
+    if let Some(relay_addr) = relay.filter(|_| args.demo) {
+        // The demo is made by the app's own services, before anything else can use them.
+        let services = server::demo::DemoServices::of(&state);
+        if let Some(report) = server::demo::seed_if_empty(&services, relay_addr).await? {
+            seeded = true;
+            tracing::info!(
+                ms = report.elapsed_ms,
+                replies = report.replies_sent,
+                inbound = report.inbound,
+                campaign_recipients = report.campaign_recipients,
+                "demo seeded through the real pipelines"
+            );
+        }
+    }
     // DKIM / SPF / DMARC checked here with the system resolver unless MAIL_AUTH=off. Without
     // it, SMTP mail has no authentication result at all, and HTTP mail only its trusted
     // forwarder's Authentication-Results (per account).

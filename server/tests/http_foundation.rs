@@ -6,11 +6,7 @@ use reqwest::{redirect::Policy, Client, StatusCode};
 
 async fn demo_app() -> String {
     let db = common::sqlite_db().await;
-    assert!(
-        server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
-            .await
-            .unwrap()
-    );
+    assert!(common::seed_demo_accounts(&db).await);
     common::spawn_app(db).await
 }
 
@@ -204,7 +200,7 @@ async fn logging_out_ends_the_session_on_the_server() {
         .unwrap();
     let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     let old_cookie = set_cookie.split(';').next().unwrap().to_string();
-    assert_eq!(conversation_ids(&c, &base).await.len(), 9);
+    assert_eq!(conversation_ids(&c, &base).await.len(), 10);
     let r = c
         .post(format!("{base}/api/logout"))
         .header("accept", "application/json")

@@ -7,11 +7,7 @@ use reqwest::{redirect::Policy, Client, StatusCode};
 
 async fn demo_app() -> (server::storage::Db, String) {
     let db = common::sqlite_db().await;
-    assert!(
-        server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
-            .await
-            .unwrap()
-    );
+    assert!(common::seed_demo_accounts(&db).await);
     let base = common::spawn_app(db.clone()).await;
     (db, base)
 }

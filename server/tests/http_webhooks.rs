@@ -973,11 +973,7 @@ async fn sns_is_refused_when_no_signing_certificate_is_configured(db: Db) {
 }
 
 async fn the_demo_data_gives_acme_a_working_webhook_credential(db: Db) {
-    assert!(
-        server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
-            .await
-            .unwrap()
-    );
+    assert!(common::seed_demo_accounts(&db).await);
     let base = common::spawn_app(db.clone()).await;
     let r = Client::new()
         .post(format!("{base}/webhooks/postmark"))

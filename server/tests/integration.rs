@@ -10,6 +10,7 @@ mod common;
 
 mod campaigns;
 mod cli_admin;
+mod demo;
 mod http_foundation;
 mod http_product;
 mod http_webhooks;
@@ -27,6 +28,7 @@ mod spam_phishing_golden;
 mod spam_robustness;
 mod storage;
 mod storage_deliverability;
+mod streams_providers;
 
 /// `autotests = false` in Cargo.toml means a file in `tests/` that is not a module here (or the
 /// separate `security` binary) would silently never run.

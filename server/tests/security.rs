@@ -15,9 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn demo_db() -> server::storage::Db {
     let db = common::sqlite_db().await;
-    server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
-        .await
-        .unwrap();
+    common::seed_demo_accounts(&db).await;
     db
 }
 
@@ -163,9 +161,7 @@ async fn webhook_basic_auth_is_limited_and_unknown_usernames_take_as_long() {
 /// Two replicas of the deployment (two app states, each with its own services) on one
 /// database: failures counted by one are refused by the other, for sign-in and HTTP Basic.
 async fn two_replicas_on_one_database_share_the_failure_limits(db: server::storage::Db) {
-    server::demo::seed_if_empty(&db, "127.0.0.1:2526".parse().unwrap())
-        .await
-        .unwrap();
+    common::seed_demo_accounts(&db).await;
     let replicas = [
         common::spawn_app(db.clone()).await,
         common::spawn_app(db.clone()).await,

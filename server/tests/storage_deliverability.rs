@@ -7,7 +7,7 @@ use serde_json::json;
 use server::domain::address::EmailAddress;
 use server::domain::suppression::scope_by_trust::{GlobalBasis, Provenance, TransportKind};
 use server::domain::suppression::{
-    AccountId, GateResult, LogKind, MailKind, Scope, Suppression, SuppressionKind,
+    AccountId, GateResult, LogKind, MailKind, Scope, Stream, Suppression, SuppressionKind,
 };
 use server::services::ingest::IngestService;
 use server::storage::deliverability::{self as store, LogFilter, NewDeliveryEvent, NewLogEntry};
@@ -81,6 +81,7 @@ fn entry(
         address: addr(address),
         scope,
         kind,
+        stream: kind.default_stream(),
         reason: format!("{} test", kind.as_str()),
         since: t0(),
         until,
@@ -1590,6 +1591,11 @@ on_both_backends!(removing_blocks_and_not_spam_withdraw_the_accounts_votes);
 
 /// A database migrated up to 0007 (before tenant trust), for the migration story.
 async fn database_at_0007(backend: &str) -> Option<(String, sqlx::AnyPool)> {
+    database_before(backend, "0008").await
+}
+
+/// A database migrated with the migrations named before `first_missing`.
+async fn database_before(backend: &str, first_missing: &str) -> Option<(String, sqlx::AnyPool)> {
     sqlx::any::install_default_drivers();
     let stamp = format!(
         "{}_{}",
@@ -1628,7 +1634,7 @@ async fn database_at_0007(backend: &str) -> Option<(String, sqlx::AnyPool)> {
     for f in std::fs::read_dir(&source).unwrap() {
         let f = f.unwrap();
         let name = f.file_name().to_string_lossy().to_string();
-        if name.as_str() < "0008" {
+        if name.as_str() < first_missing {
             std::fs::copy(f.path(), dir.join(&name)).unwrap();
         }
     }
@@ -1788,4 +1794,69 @@ async fn migration_0008_rescopes_todays_global_entries_on_sqlite() {
 #[tokio::test]
 async fn migration_0008_rescopes_todays_global_entries_on_postgres() {
     migration_0008_rescopes_todays_global_entries("postgres").await;
+}
+
+/// Migration 0013 gives every existing suppression the stream that keeps today's behaviour:
+/// unsubscribes stop campaigns only, everything else stops all mail.
+async fn migration_0013_keeps_todays_streams(backend: &str) {
+    let Some((url, pool)) = database_before(backend, "0013").await else {
+        return;
+    };
+    let now = Utc::now().timestamp_millis();
+    sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES (1, 'Acme', 0)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for (address, kind) in [
+        ("unsub@example.com", "unsubscribe"),
+        ("angry@example.com", "spam_complaint_manual"),
+        ("gone@example.com", "hard_bounce"),
+    ] {
+        sqlx::query(
+            "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id, \
+             address_hash) VALUES ($1, 1, $2, 'before streams', $3, NULL, NULL, $4)",
+        )
+        .bind(address)
+        .bind(kind)
+        .bind(now - 1000)
+        .bind(addr(address).key_hash())
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+    let db = Db::connect(&url).await.unwrap();
+    let ingest = IngestService::new(db.clone());
+    let at = Utc::now();
+    // (address, stream, reply allowed, campaign allowed)
+    for (address, stream, reply, campaign) in [
+        ("unsub@example.com", Stream::Campaign, true, false),
+        ("angry@example.com", Stream::All, false, false),
+        ("gone@example.com", Stream::All, false, false),
+    ] {
+        let rows = db.suppressions(1, &addr(address)).await.unwrap();
+        assert_eq!(rows.len(), 1, "{address}");
+        assert_eq!(rows[0].entry.stream, stream, "{address}");
+        for (mail, allowed) in [(MailKind::Transactional, reply), (MailKind::Bulk, campaign)] {
+            assert_eq!(
+                ingest
+                    .gate(1, &addr(address), mail, at)
+                    .await
+                    .unwrap()
+                    .is_allowed(),
+                allowed,
+                "{address} {mail:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn migration_0013_keeps_todays_streams_on_sqlite() {
+    migration_0013_keeps_todays_streams("sqlite").await;
+}
+
+#[tokio::test]
+async fn migration_0013_keeps_todays_streams_on_postgres() {
+    migration_0013_keeps_todays_streams("postgres").await;
 }

@@ -4,11 +4,12 @@
 use super::{urlencode, ErrorNote};
 use crate::api::{
     get_account_overview, get_allow_list, get_block_list, get_email_channel, get_org_log,
-    threshold_what_if, AddAllow, AddBlock, AddSender, RemoveAllow, RemoveBlock, SetSnsTopicArn,
-    SetSpamThreshold, SetTrustedAuthservIds,
+    threshold_what_if, AddAllow, AddBlock, AddSender, RemoveAllow, RemoveBlock, ResumeProvider,
+    SetSnsTopicArn, SetSpamThreshold, SetTrustedAuthservIds,
 };
 use crate::models::{
-    count_of, BlockEntryView, LogQuery, RateView, SenderView, WebhookCredentialView, LOG_KINDS,
+    count_of, BlockEntryView, LogQuery, ProviderRateView, RateView, SenderView,
+    WebhookCredentialView, LOG_KINDS,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -41,6 +42,7 @@ pub fn EmailChannelPage() -> impl IntoView {
     let add_sender = ServerAction::<AddSender>::new();
     let save_trusted = ServerAction::<SetTrustedAuthservIds>::new();
     let save_topic = ServerAction::<SetSnsTopicArn>::new();
+    let resume = ServerAction::<ResumeProvider>::new();
     let channel = Resource::new(
         move || {
             (
@@ -48,6 +50,7 @@ pub fn EmailChannelPage() -> impl IntoView {
                 add_sender.version().get(),
                 save_trusted.version().get(),
                 save_topic.version().get(),
+                resume.version().get(),
             )
         },
         |_| get_email_channel(),
@@ -64,6 +67,7 @@ pub fn EmailChannelPage() -> impl IntoView {
                         view! {
                             <RatePanel rate=c.rate />
                             <WhatIfPanel current=c.spam_threshold />
+                            <ProvidersPanel providers=c.providers resume />
                             <SendersPanel senders=c.senders add=add_sender />
                         }
                             .into_any()
@@ -356,6 +360,104 @@ fn SuppressionPolicy() -> impl IntoView {
 
 /// The running 30-day complaint rate, its daily chart (SVG) with the 0.1 % line, and the
 /// bounce and complaint counts behind it.
+/// The guardrail per mailbox provider: each family's running 30-day complaint and bounce
+/// rates; bulk mail to a family whose complaint rate reached 0.3 % is paused (the others go
+/// on, replies always do) until an admin resumes it with a reason.
+#[component]
+fn ProvidersPanel(
+    providers: Vec<ProviderRateView>,
+    resume: ServerAction<ResumeProvider>,
+) -> impl IntoView {
+    view! {
+        <section class="panel" data-testid="provider-guardrail">
+            <h2>"Mailbox providers (running 30 days)"</h2>
+            <p class="muted small">
+                "Bulk mail to one provider pauses itself when that provider's complaint rate                  reaches 0.3 %; the other providers keep receiving campaigns and replies to                  conversations always go out. Resuming needs a reason and is logged."
+            </p>
+            <table class="providers">
+                <thead>
+                    <tr>
+                        <th scope="col">"Provider"</th>
+                        <th scope="col">"Sent"</th>
+                        <th scope="col">"Complaints"</th>
+                        <th scope="col">"Complaint rate"</th>
+                        <th scope="col">"Bounces"</th>
+                        <th scope="col">"Bounce rate"</th>
+                        <th scope="col">"Bulk mail"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {providers
+                        .into_iter()
+                        .map(|p| {
+                            let state = if p.paused { "paused" } else { "sending" };
+                            let resumed = p.resumed_at.map(|at| {
+                                format!(
+                                    "resumed {} by {}: {}",
+                                    at.format("%Y-%m-%d %H:%M UTC"),
+                                    p.resumed_by.clone().unwrap_or_default(),
+                                    p.resume_reason.clone().unwrap_or_default(),
+                                )
+                            });
+                            let since = p
+                                .paused_at
+                                .map(|at| format!(" since {}", at.format("%Y-%m-%d %H:%M UTC")))
+                                .unwrap_or_default();
+                            let provider = p.provider.clone();
+                            view! {
+                                <tr data-testid="provider-row" data-provider=p.provider.clone() data-state=state>
+                                    <th scope="row">{p.label.clone()}</th>
+                                    <td>{p.sent}</td>
+                                    <td>{p.complaints}</td>
+                                    <td class=format!("rate-status-{}", p.status)>
+                                        {format!("{:.3} %", p.complaint_per_10k / 100.0)}
+                                    </td>
+                                    <td>{p.bounces}</td>
+                                    <td>{format!("{:.2} %", p.bounce_percent)}</td>
+                                    <td>
+                                        {if p.paused {
+                                            view! {
+                                                <strong class="rate-status-paused" data-testid="provider-paused">
+                                                    "Paused" {since}
+                                                </strong>
+                                                <ActionForm action=resume attr:class="inline-form">
+                                                    <input type="hidden" name="provider" value=provider />
+                                                    <input
+                                                        type="text"
+                                                        name="reason"
+                                                        required
+                                                        placeholder="Reason"
+                                                        aria-label="Reason for resuming"
+                                                        data-testid="provider-resume-reason"
+                                                    />
+                                                    <button type="submit" data-testid="provider-resume">"Resume"</button>
+                                                </ActionForm>
+                                            }
+                                                .into_any()
+                                        } else {
+                                            view! {
+                                                <span>"Sending"</span>
+                                                {resumed.map(|r| view! { <span class="muted small">" (" {r} ")"</span> })}
+                                            }
+                                                .into_any()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            {move || {
+                resume.value()
+                    .get()
+                    .and_then(|r| r.err())
+                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
+            }}
+        </section>
+    }
+}
+
 #[component]
 fn RatePanel(rate: RateView) -> impl IntoView {
     const W: f64 = 600.0;

@@ -1,7 +1,9 @@
 use super::{fmt_time, ErrorNote};
 use crate::api::{get_conversation, mark_not_spam, mark_spam, SendReply};
 use crate::error::ApiError;
-use crate::models::{ConversationDetail, DeliveryView, Direction, MessageView, RuleHitView};
+use crate::models::{
+    ConversationDetail, DeliveryView, Direction, MessageView, ReplyStreamView, RuleHitView,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -186,7 +188,7 @@ fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl 
         <ol class="timeline" data-testid="timeline">
             {detail.messages.into_iter().map(|m| view! { <MessageItem m /> }).collect_view()}
         </ol>
-        <ReplyBox id version />
+        <ReplyBox id version stream=detail.reply_stream />
     }
     .into_any()
 }
@@ -194,7 +196,7 @@ fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl 
 /// The agent's reply: sent through the account's sender address once the gate allows it; a
 /// refusal (suppressed address, no sender) is shown right here.
 #[component]
-fn ReplyBox(id: i64, version: RwSignal<u32>) -> impl IntoView {
+fn ReplyBox(id: i64, version: RwSignal<u32>, stream: Option<ReplyStreamView>) -> impl IntoView {
     let send = ServerAction::<SendReply>::new();
     // The text is a controlled value: cleared once the reply is sent, kept when refused.
     let text = RwSignal::new(String::new());
@@ -218,6 +220,18 @@ fn ReplyBox(id: i64, version: RwSignal<u32>) -> impl IntoView {
                 prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))
             ></textarea>
+            {stream.map(|st| {
+                view! {
+                    <p
+                        class=if st.reply_allowed { "muted small reply-stream" } else { "error-note reply-stream" }
+                        data-testid="reply-stream"
+                        data-reply-allowed=st.reply_allowed.to_string()
+                        data-stream=st.stream.clone().unwrap_or_default()
+                    >
+                        {st.text}
+                    </p>
+                }
+            })}
             <div class="inline-form">
                 <button type="submit" disabled=move || send.pending().get()>
                     {move || if send.pending().get() { "Sending…" } else { "Send reply" }}

@@ -5,7 +5,8 @@
 //! an unsubscribe token (stored hashed) and runs in the background, one recipient at a time,
 //! with `List-Unsubscribe` + one-click `List-Unsubscribe-Post` (RFC 8058). A hard bounce takes
 //! the address off the list (the contact stays, marked). The complaint-rate guardrail pauses
-//! the campaign when the account's running 30-day rate reaches 0.3 %.
+//! the campaign when the account's running 30-day rate reaches 0.3 %; the guardrail per mailbox
+//! provider holds the recipients of one provider whose own rate reached it, and the rest go on.
 
 use super::ingest::IngestService;
 use super::transport::{self, TransportConfig};
@@ -13,6 +14,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::bounce::classify_smtp_reply;
 use crate::domain::category::Category;
 use crate::domain::suppression::complaint_rate::RateStatus;
+use crate::domain::suppression::provider_family::ProviderFamily;
 use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
 use crate::domain::suppression::MailKind;
 use crate::storage::campaigns::{self as store, NewRecipient};
@@ -251,10 +253,14 @@ impl CampaignService {
             .sender(account_id, campaign.sender_id)
             .await?
             .context("sender address missing")?;
+        // Recipients at a mailbox provider the guardrail paused stay queued (passed over by
+        // the cursor) until an admin resumes that provider; the others go out.
+        let mut after = 0;
         loop {
-            let batch = self.db.next_queued(campaign_id, 50, now).await?;
+            let batch = self.db.next_queued(campaign_id, after, 50, now).await?;
             if batch.is_empty() {
-                // Recipients deferred by a 4xx wait for their retry (`resume_due`).
+                // Recipients deferred by a 4xx wait for their retry (`resume_due`), and those
+                // held for a paused provider for its resume.
                 if self.db.queued_count(campaign_id).await? == 0 {
                     self.db
                         .set_campaign_status(campaign_id, "sent", Some(now))
@@ -262,10 +268,8 @@ impl CampaignService {
                 }
                 return Ok(());
             }
-            let rates = self
-                .ingest
-                .check_complaint_rate(account_id, Utc::now())
-                .await?;
+            after = batch.last().map_or(after, |r| r.id);
+            let rates = self.ingest.check_complaint_rate(account_id, now).await?;
             if rates.status == RateStatus::Paused {
                 tracing::warn!(
                     campaign_id,
@@ -276,7 +280,18 @@ impl CampaignService {
                     .await?;
                 return Ok(());
             }
+            let held: Vec<ProviderFamily> = self
+                .ingest
+                .provider_guardrail(account_id, now)
+                .await?
+                .into_iter()
+                .filter(|p| !p.verdict.allows(MailKind::Bulk))
+                .map(|p| p.rates.family)
+                .collect();
             for r in batch {
+                if held.contains(&ProviderFamily::of_address(&r.address)) {
+                    continue;
+                }
                 if !self.db.claim_recipient(r.id).await? {
                     continue;
                 }
@@ -292,6 +307,14 @@ impl CampaignService {
                 .await?;
             }
         }
+    }
+
+    /// Sends again the account's campaigns still sending (after an admin resumed a provider).
+    pub async fn resume_account(&self, account_id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
+        for id in self.db.sending_campaigns(account_id).await? {
+            self.run(id, now).await?;
+        }
+        Ok(())
     }
 
     /// Sends the campaign recipients whose retry is due (run by the retry worker).

@@ -2,7 +2,7 @@
 
 use super::auth;
 use super::campaigns::{CampaignError, CampaignService};
-use super::ingest::{IngestService, ReactivateError};
+use super::ingest::{IngestService, ProviderStatus, ReactivateError, ResumeError};
 use super::outbound::{OutboundService, ReplyError};
 use super::sanitize::without_remote_images;
 use super::search::SearchQuery;
@@ -76,6 +76,11 @@ impl DeskService {
     /// The outbound service (shares the desk's ingest), for the retrier.
     pub fn outbound(&self) -> &OutboundService {
         &self.outbound
+    }
+
+    /// The spam filters (Mark as spam / Not spam, the block list), for the demo's agents.
+    pub fn filters(&self) -> &SpamFilters {
+        &self.filters
     }
 
     /// The campaign service (shares the desk's ingest), for the retrier.
@@ -476,6 +481,12 @@ impl Backend for DeskService {
                 .await
                 .map_err(internal)?
                 .map(|b| b.entry.value().to_string());
+            detail.reply_stream = Some(
+                self.outbound
+                    .reply_stream(user.account_id, &sender, Utc::now())
+                    .await
+                    .map_err(internal)?,
+            );
         }
         Ok(detail)
     }
@@ -657,8 +668,17 @@ impl Backend for DeskService {
             .into_iter()
             .map(sender_view)
             .collect();
+        let providers = self
+            .ingest
+            .provider_guardrail(admin.account_id, Utc::now())
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(provider_view)
+            .collect();
         Ok(EmailChannelView {
             senders,
+            providers,
             rate: self.rate_view(admin.account_id).await.map_err(internal)?,
             spam_threshold: self
                 .db
@@ -708,6 +728,34 @@ impl Backend for DeskService {
                 WebhookSettingError::NotFound => ApiError::NotFound,
                 WebhookSettingError::Io(e) => internal(e),
             })
+    }
+
+    async fn resume_provider(
+        &self,
+        admin: &CurrentUser,
+        provider: &str,
+        reason: &str,
+    ) -> Result<(), ApiError> {
+        admin_only(admin)?;
+        let now = Utc::now();
+        match self
+            .ingest
+            .resume_provider(admin.account_id, &admin.email, provider, reason, now)
+            .await
+        {
+            Ok(()) => {}
+            Err(ResumeError::Io(e)) => return Err(internal(e)),
+            Err(e) => return Err(ApiError::Invalid(e.to_string())),
+        }
+        // The held recipients go out in the background, like a campaign's first run.
+        let runner = self.campaigns.clone();
+        let account_id = admin.account_id;
+        tokio::spawn(async move {
+            if let Err(e) = runner.resume_account(account_id, Utc::now()).await {
+                tracing::error!(error = %e, account_id, "resumed campaigns failed");
+            }
+        });
+        Ok(())
     }
 
     async fn set_trusted_authserv_ids(
@@ -1113,5 +1161,25 @@ impl DeskService {
             by_domain,
             domain_rates,
         })
+    }
+}
+
+/// A provider's row on Apps > Channels > Email.
+fn provider_view(p: ProviderStatus) -> ProviderRateView {
+    let r = p.rates;
+    ProviderRateView {
+        provider: r.family.as_str().to_string(),
+        label: r.family.label().to_string(),
+        sent: r.sent as i64,
+        complaints: r.complaints as i64,
+        bounces: r.bounces as i64,
+        complaint_per_10k: r.complaint_rate * 10_000.0,
+        bounce_percent: r.bounce_rate * 100.0,
+        status: r.status.as_str().to_string(),
+        paused: !p.verdict.allows(crate::domain::suppression::MailKind::Bulk),
+        paused_at: p.pause.as_ref().map(|x| x.paused_at),
+        resumed_at: p.pause.as_ref().and_then(|x| x.resumed_at),
+        resumed_by: p.pause.as_ref().and_then(|x| x.resumed_by.clone()),
+        resume_reason: p.pause.and_then(|x| x.resume_reason),
     }
 }

@@ -10,7 +10,7 @@ use super::transport::{self, TransportConfig};
 use crate::domain::address::EmailAddress;
 use crate::domain::bounce::classify_smtp_reply;
 use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
-use crate::domain::suppression::{GateResult, LogKind, MailKind, Scope};
+use crate::domain::suppression::{GateResult, LogKind, MailKind, Scope, SuppressionKind};
 use crate::storage::deliverability::{insert_log, NewLogEntry};
 use crate::storage::outbound::{self as store, PendingSend, SenderAddress};
 use crate::storage::{insert_message, Db, NewMessage};
@@ -123,6 +123,26 @@ impl OutboundService {
     ) -> Self {
         self.shared = shared;
         self
+    }
+
+    /// What the reply form says about the contact's streams: a reply is transactional mail;
+    /// an entry stops all mail (bounces, a complaint about a reply) or campaigns only (an
+    /// unsubscribe, a complaint about a campaign).
+    pub async fn reply_stream(
+        &self,
+        account_id: i64,
+        to: &EmailAddress,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<app::models::ReplyStreamView> {
+        let reply = self
+            .ingest
+            .gate(account_id, to, MailKind::Transactional, now)
+            .await?;
+        let campaign = self
+            .ingest
+            .gate(account_id, to, MailKind::Bulk, now)
+            .await?;
+        Ok(reply_stream_view(&reply, &campaign))
     }
 
     /// Sends an agent's reply in a conversation. Returns the stored message's id; its delivery
@@ -331,6 +351,40 @@ impl OutboundService {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// The reply form's line from the gate's two answers.
+fn reply_stream_view(reply: &GateResult, campaign: &GateResult) -> app::models::ReplyStreamView {
+    let name = |kind: SuppressionKind| kind.as_str().replace('_', " ");
+    let (stream, text) = match (reply, campaign) {
+        (GateResult::Suppressed { kind, stream, .. }, _) => (
+            Some(*stream),
+            format!(
+                "Replies are stopped: {} applies to {}.",
+                name(*kind),
+                stream.label()
+            ),
+        ),
+        (GateResult::Allowed, GateResult::Suppressed { kind, stream, .. }) => (
+            Some(*stream),
+            format!(
+                "This reply goes out (transactional stream). Campaigns to this address are \
+                 stopped: {} applies to {}.",
+                name(*kind),
+                stream.label()
+            ),
+        ),
+        (GateResult::Allowed, GateResult::Allowed) => (
+            None,
+            "This reply goes out (transactional stream); no suppression applies.".to_string(),
+        ),
+    };
+    app::models::ReplyStreamView {
+        reply_allowed: reply.is_allowed(),
+        campaigns_allowed: campaign.is_allowed(),
+        stream: stream.map(|s| s.as_str().to_string()),
+        text,
     }
 }
 

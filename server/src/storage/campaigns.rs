@@ -195,17 +195,19 @@ impl Db {
     pub async fn next_queued(
         &self,
         campaign_id: i64,
+        after_id: i64,
         limit: i64,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<QueuedRecipient>> {
         let rows = sqlx::query(
             "SELECT id, contact_id, address, message_key, attempts FROM campaign_recipients \
-             WHERE campaign_id = $1 AND status = 'queued' \
+             WHERE campaign_id = $1 AND status = 'queued' AND id > $4 \
              AND (next_attempt_at IS NULL OR next_attempt_at <= $3) ORDER BY id LIMIT $2",
         )
         .bind(campaign_id)
         .bind(limit)
         .bind(to_ms(now))
+        .bind(after_id)
         .fetch_all(self.pool())
         .await
         .context("Failed to read queued recipients")?;
@@ -295,6 +297,43 @@ impl Db {
         .fetch_one(self.pool())
         .await
         .context("Failed to count queued recipients")
+    }
+
+    /// A campaign's recipients that were sent: (address, message key, Message-ID header), in
+    /// order of sending.
+    pub async fn sent_recipients(
+        &self,
+        campaign_id: i64,
+    ) -> anyhow::Result<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT address, message_key, message_id_header FROM campaign_recipients \
+             WHERE campaign_id = $1 AND status = 'sent' ORDER BY id",
+        )
+        .bind(campaign_id)
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to read a campaign's recipients")?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    col(r, "address")?,
+                    col::<Option<String>>(r, "message_key")?.unwrap_or_default(),
+                    col::<Option<String>>(r, "message_id_header")?.unwrap_or_default(),
+                ))
+            })
+            .collect()
+    }
+
+    /// The account's campaigns still sending (recipients held for a paused provider, or
+    /// waiting for a retry).
+    pub async fn sending_campaigns(&self, account_id: i64) -> anyhow::Result<Vec<i64>> {
+        sqlx::query_scalar(
+            "SELECT id FROM campaigns WHERE account_id = $1 AND status = 'sending' ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await
+        .context("Failed to read the campaigns still sending")
     }
 
     /// Campaigns still sending that have a recipient due now.

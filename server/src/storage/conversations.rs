@@ -357,6 +357,7 @@ impl Db {
             attributes,
             messages,
             sender_blocked_by: None,
+            reply_stream: None,
         }))
     }
 

@@ -8,7 +8,7 @@ use super::{col, from_ms, to_ms, Db};
 use crate::domain::address::EmailAddress;
 use crate::domain::suppression::scope_by_trust::{GlobalBasis, Provenance, TransportKind};
 use crate::domain::suppression::{
-    AccountId, ContactEffect, Override, Scope, Suppression, SuppressionKind,
+    AccountId, ContactEffect, Override, Scope, Stream, Suppression, SuppressionKind,
 };
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -201,7 +201,7 @@ fn scope_account(scope: Scope) -> Option<i64> {
 }
 
 const SUPPRESSION_COLUMNS: &str =
-    "id, address, account_id, kind, reason, since, until, event_id, released_at, basis, \
+    "id, address, account_id, kind, stream, reason, since, until, event_id, released_at, basis, \
      confirmations";
 
 fn suppression_from_row(row: &AnyRow) -> anyhow::Result<StoredSuppression> {
@@ -217,6 +217,7 @@ fn suppression_from_row(row: &AnyRow) -> anyhow::Result<StoredSuppression> {
             scope: scope_of(col(row, "account_id")?),
             kind: SuppressionKind::parse(&kind)
                 .with_context(|| format!("unknown suppression kind {kind:?}"))?,
+            stream: parse_stream(&col::<String>(row, "stream")?)?,
             reason: col(row, "reason")?,
             since: from_ms(col(row, "since")?),
             until: until.map(from_ms),
@@ -226,6 +227,10 @@ fn suppression_from_row(row: &AnyRow) -> anyhow::Result<StoredSuppression> {
         },
         released_at: released.map(from_ms),
     })
+}
+
+fn parse_stream(s: &str) -> anyhow::Result<Stream> {
+    Stream::parse(s).with_context(|| format!("unknown suppression stream {s:?}"))
 }
 
 fn override_from_row(row: &AnyRow) -> anyhow::Result<Override> {
@@ -373,6 +378,8 @@ struct EventRow<'a> {
     match_provider_id: Option<&'a str>,
     match_mid: Option<&'a str>,
     match_mid_bracketed: Option<String>,
+    /// The key of a campaign message's VERP return path (`bounces+KEY@…`).
+    match_verp_key: Option<&'a str>,
 }
 
 /// Stores delivery events in one statement. Returns, for each input in order, the stored
@@ -426,6 +433,12 @@ pub async fn insert_events(
                 match_provider_id: e.provider_message_id.filter(|s| !s.is_empty()),
                 match_mid: mid,
                 match_mid_bracketed: mid.map(|m| format!("<{m}>")),
+                match_verp_key: e
+                    .return_path
+                    .and_then(|r| r.strip_prefix("bounces+"))
+                    .and_then(|r| r.split_once('@'))
+                    .map(|(key, _)| key)
+                    .filter(|k| !k.is_empty()),
             }
         })
         .collect();
@@ -457,6 +470,7 @@ pub async fn insert_events(
             ("match_provider_id", Text),
             ("match_mid", Text),
             ("match_mid_bracketed", Text),
+            ("match_verp_key", Text),
         ],
     );
     // `WHERE true`: SQLite would otherwise read `ON CONFLICT` as a join constraint.
@@ -464,7 +478,8 @@ pub async fn insert_events(
         "INSERT INTO delivery_events (account_id, provider, provider_event_id, category, \
          reason, status, reply_code, recipient, recipient_domain, diagnostic, remote_mta, \
          feedback_type, evidence_rule, evidence_source, provider_message_id, \
-         message_id_header, message_id, occurred_at, received_at, raw, provenance, return_path) \
+         message_id_header, message_id, occurred_at, received_at, raw, provenance, return_path, \
+         campaign_recipient_id) \
          SELECT v.account_id, v.provider, v.provider_event_id, v.category, v.reason, v.status, \
          v.reply_code, v.recipient, v.recipient_domain, v.diagnostic, v.remote_mta, \
          v.feedback_type, v.evidence_rule, v.evidence_source, v.provider_message_id, \
@@ -477,9 +492,15 @@ pub async fn insert_events(
           (SELECT min(m.id) FROM messages m WHERE m.account_id = v.account_id \
            AND m.message_id_header IN (v.match_mid, v.match_mid_bracketed) \
            AND m.direction = 'outbound')), \
-         v.occurred_at, v.received_at, {raw}, v.provenance, v.return_path FROM {table} WHERE true \
+         v.occurred_at, v.received_at, {raw}, v.provenance, v.return_path, \
+         COALESCE(\
+          (SELECT min(r.id) FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
+           WHERE r.message_key = v.match_verp_key AND c.account_id = v.account_id), \
+          (SELECT min(r.id) FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
+           WHERE r.message_id_header = v.match_mid_bracketed AND c.account_id = v.account_id)) \
+         FROM {table} WHERE true \
          ON CONFLICT (account_id, provider, provider_event_id) DO NOTHING \
-         RETURNING id, message_id, account_id, provider, provider_event_id, \
+         RETURNING id, message_id, campaign_recipient_id, account_id, provider, provider_event_id, \
          (SELECT CASE WHEN m.return_path = delivery_events.return_path THEN 'v' \
            WHEN m.provider_message_id = delivery_events.provider_message_id THEN 'p' ELSE 'm' END \
            || CASE WHEN m.shared_transport = 1 THEN 's' ELSE 'a' END \
@@ -523,6 +544,7 @@ pub async fn insert_events(
         stored[i] = Some(StoredEvent {
             id: col(r, "id")?,
             message_id: col(r, "message_id")?,
+            campaign_recipient: col(r, "campaign_recipient_id")?,
             matched,
         });
     }
@@ -534,6 +556,8 @@ pub async fn insert_events(
 pub struct StoredEvent {
     pub id: i64,
     pub message_id: Option<i64>,
+    /// The campaign message it is about, matched by VERP key or Message-ID.
+    pub campaign_recipient: Option<i64>,
     /// How it matched the message (VERP return path, provider id or Message-ID), and which
     /// transport that message went out through; `None` when it matched none.
     pub matched: Option<(Provenance, TransportKind)>,
@@ -655,6 +679,7 @@ struct SuppressionRow<'a> {
     address: &'a str,
     account_id: Option<i64>,
     kind: &'a str,
+    stream: &'a str,
     reason: &'a str,
     since: i64,
     until: Option<i64>,
@@ -670,6 +695,7 @@ impl<'a> SuppressionRow<'a> {
             address: s.address.as_str(),
             account_id: scope_account(s.scope),
             kind: s.kind.as_str(),
+            stream: s.stream.as_str(),
             reason: &s.reason,
             since: to_ms(s.since),
             until: s.until.map(to_ms),
@@ -688,9 +714,10 @@ impl<'a> SuppressionRow<'a> {
 fn insert_suppressions_sql(conn: &AnyConnection) -> String {
     use Ty::{Int, Text};
     format!(
-        "INSERT INTO suppressions (address, account_id, kind, reason, since, until, event_id, \
-         address_hash, basis, confirmations) SELECT v.address, v.account_id, v.kind, v.reason, \
-         v.since, v.until, v.event_id, v.address_hash, v.basis, v.confirmations FROM {} \
+        "INSERT INTO suppressions (address, account_id, kind, stream, reason, since, until, \
+         event_id, address_hash, basis, confirmations) SELECT v.address, v.account_id, v.kind, \
+         v.stream, v.reason, v.since, v.until, v.event_id, v.address_hash, v.basis, \
+         v.confirmations FROM {} \
          RETURNING id, event_id, account_id",
         json_rows(
             conn,
@@ -698,6 +725,7 @@ fn insert_suppressions_sql(conn: &AnyConnection) -> String {
                 ("address", Text),
                 ("account_id", Int),
                 ("kind", Text),
+                ("stream", Text),
                 ("reason", Text),
                 ("since", Int),
                 ("until", Int),
@@ -1504,7 +1532,8 @@ impl Db {
         list.push(close);
         let sql = format!(
             "SELECT {agg}s.address, s.account_id, s.kind, s.reason, s.since, s.until, \
-             s.event_id, s.basis, s.confirmations{close_agg} AS found FROM {input} suppressions s \
+             s.event_id, s.basis, s.confirmations, s.stream{close_agg} AS found FROM {input} \
+             suppressions s \
              ON s.address_hash = g.value WHERE (s.account_id IS NULL OR s.account_id = $2) \
              AND (s.until IS NULL OR s.until > $3)"
         );
@@ -1544,6 +1573,7 @@ impl Db {
             Option<i64>,
             Option<String>,
             Option<i64>,
+            String,
         );
         let found: Vec<Found> = match found {
             None => Vec::new(),
@@ -1554,13 +1584,25 @@ impl Db {
         found
             .into_iter()
             .map(
-                |(address, account, kind, reason, since, until, event_id, basis, confirmations)| {
+                |(
+                    address,
+                    account,
+                    kind,
+                    reason,
+                    since,
+                    until,
+                    event_id,
+                    basis,
+                    confirmations,
+                    stream,
+                )| {
                     Ok(Suppression {
                         address: EmailAddress::parse(&address)
                             .with_context(|| format!("stored address {address:?} is not valid"))?,
                         scope: scope_of(account),
                         kind: SuppressionKind::parse(&kind)
                             .with_context(|| format!("unknown suppression kind {kind:?}"))?,
+                        stream: parse_stream(&stream)?,
                         reason,
                         since: from_ms(since),
                         until: until.map(from_ms),

@@ -9,6 +9,7 @@ mod conversations;
 pub mod deliverability;
 pub mod inbound;
 pub mod outbound;
+pub mod providers;
 pub mod spam_controls;
 
 pub use accounts::*;

@@ -50,13 +50,15 @@ pub struct DayCount {
     pub complaints: i64,
 }
 
-/// One recipient domain's sent and complaint counts on one day.
+/// One recipient domain's sent, complaint and bounce counts on one day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainDayCount {
     pub domain: String,
     pub day: i64,
     pub sent: i64,
     pub complaints: i64,
+    /// Hard and soft bounces.
+    pub bounces: i64,
 }
 
 const SENDER_COLUMNS: &str = "id, account_id, address, name, kind, transport, smtp_host, \
@@ -386,7 +388,7 @@ impl Db {
                      AND created_at < $3 GROUP BY {d}, created_at / 86400000",
                     d = domain_of("to_addr")
                 ),
-                false,
+                0,
             ),
             (
                 format!(
@@ -396,7 +398,7 @@ impl Db {
                      AND r.sent_at < $3 GROUP BY {d}, r.sent_at / 86400000",
                     d = domain_of("r.address")
                 ),
-                false,
+                0,
             ),
             (
                 "SELECT recipient_domain AS domain, received_at / 86400000 AS day, COUNT(*) AS n \
@@ -405,11 +407,21 @@ impl Db {
                  AND recipient_domain IS NOT NULL AND received_at >= $2 AND received_at < $3 \
                  GROUP BY recipient_domain, received_at / 86400000"
                     .to_string(),
-                true,
+                1,
+            ),
+            (
+                "SELECT recipient_domain AS domain, received_at / 86400000 AS day, COUNT(*) AS n \
+                 FROM delivery_events WHERE account_id = $1 \
+                 AND category IN ('hard_bounce', 'soft_bounce') \
+                 AND recipient_domain IS NOT NULL AND received_at >= $2 AND received_at < $3 \
+                 GROUP BY recipient_domain, received_at / 86400000"
+                    .to_string(),
+                2,
             ),
         ];
-        let mut by: std::collections::BTreeMap<(String, i64), (i64, i64)> = Default::default();
-        for (sql, complaint) in queries {
+        // (sent, complaints, bounces)
+        let mut by: std::collections::BTreeMap<(String, i64), [i64; 3]> = Default::default();
+        for (sql, counter) in queries {
             let rows = sqlx::query(&sql)
                 .bind(account_id)
                 .bind(from_ms)
@@ -421,22 +433,20 @@ impl Db {
                 let domain: String = col(r, "domain")?;
                 let day: i64 = col(r, "day")?;
                 let n: i64 = col(r, "n")?;
-                let entry = by.entry((domain, day)).or_default();
-                if complaint {
-                    entry.1 += n;
-                } else {
-                    entry.0 += n;
-                }
+                by.entry((domain, day)).or_default()[counter] += n;
             }
         }
         Ok(by
             .into_iter()
-            .map(|((domain, day), (sent, complaints))| DomainDayCount {
-                domain,
-                day,
-                sent,
-                complaints,
-            })
+            .map(
+                |((domain, day), [sent, complaints, bounces])| DomainDayCount {
+                    domain,
+                    day,
+                    sent,
+                    complaints,
+                    bounces,
+                },
+            )
             .collect())
     }
 

@@ -123,6 +123,27 @@ pub async fn spawn_app(db: Db) -> String {
     format!("http://{addr}")
 }
 
+/// The demo's accounts, users, credentials and named conversations (made by the app's
+/// services; the relay at 127.0.0.1:2526 is not running, so the replies wait for a retry).
+/// Returns false when the database had data already.
+pub async fn seed_demo_accounts(db: &Db) -> bool {
+    if db.account_count().await.unwrap() > 0 {
+        return false;
+    }
+    let state = server::http::AppState::new(
+        db.clone(),
+        server::http::leptos_options("127.0.0.1:0".parse().unwrap()),
+    );
+    server::demo::seed_named_only(
+        &server::demo::DemoServices::of(&state),
+        "127.0.0.1:2526".parse().unwrap(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    true
+}
+
 /// Lets this test process send to loopback relays and APIs (the default policy refuses them).
 pub fn allow_private_egress() {
     server::services::egress::set_egress(server::services::egress::Egress::allow_private());

@@ -23,6 +23,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             address: address.clone(),
             scope: Scope::Account(account),
             kind: SuppressionKind::SpamComplaintAuto,
+            stream: SuppressionKind::SpamComplaintAuto.default_stream(),
             reason: REASON.to_string(),
             since: now,
             until: Some(until),

@@ -1,12 +1,13 @@
 //! The gate: may this account send this kind of mail to this address now?
 //!
-//! An entry blocks when its scope covers the sending account, its kind blocks the mail kind
-//! (unsubscribes block bulk only), it is active (`now < until`; expiry needs no job), and, for a
-//! global entry, the account's reactivation override does not cover it ([`overridden`]): an
-//! override covers the global entries set up to it, and those that hold on other accounts'
-//! word (a quorum, issue 16) whenever they were set: the account said the address works, and
-//! other accounts' reports do not outvote it for that account. The shared transport's own
-//! evidence after the override, or the account's own new bounce, suppresses again.
+//! An entry blocks when its scope covers the sending account, its stream covers the mail kind
+//! (unsubscribes and campaign-stream entries block campaigns only, [`super::stream`]), it is
+//! active (`now < until`; expiry needs no job), and, for a global entry, the account's
+//! reactivation override does not cover it ([`overridden`]): an override covers the global
+//! entries set up to it, and those that hold on other accounts' word (a quorum, issue 16)
+//! whenever they were set: the account said the address works, and other accounts' reports do
+//! not outvote it for that account. The shared transport's own evidence after the override, or
+//! the account's own new bounce, suppresses again.
 //!
 //! When several entries block, the one reported is the longest-lasting (permanent first, then
 //! the latest `until`), then global before account, then the kind in declaration order, then
@@ -23,7 +24,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{is_active, AccountId, MailKind, Override, Scope, Suppression, SuppressionKind};
+use super::{
+    is_active, AccountId, MailKind, Override, Scope, Stream, Suppression, SuppressionKind,
+};
 use crate::domain::address::EmailAddress;
 
 /// The gate's answer; `Suppressed` carries what the agent is shown (reason, scope, until) and
@@ -37,6 +40,8 @@ pub enum GateResult {
         scope: Scope,
         until: Option<DateTime<Utc>>,
         kind: SuppressionKind,
+        /// The mail the entry stops.
+        stream: Stream,
         event_id: Option<i64>,
     },
 }
@@ -47,7 +52,8 @@ impl GateResult {
     }
 }
 
-/// (until, global?, kind, since, event id, reason) — compared lexicographically.
+/// (until, global?, kind, since, event id, reason, all-mail first) — compared
+/// lexicographically.
 type Rank<'a> = (
     DateTime<Utc>,
     bool,
@@ -55,6 +61,7 @@ type Rank<'a> = (
     DateTime<Utc>,
     Option<i64>,
     Reverse<&'a str>,
+    Reverse<Stream>,
 );
 
 /// Whether an account's latest reactivation override (`override_since`) covers an entry of
@@ -74,6 +81,7 @@ pub fn overridden(
 struct View<'a> {
     scope: Scope,
     kind: SuppressionKind,
+    stream: Stream,
     since: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
     event_id: Option<i64>,
@@ -91,7 +99,7 @@ impl View<'_> {
     ) -> bool {
         let overridden = overridden(self.scope, self.since, self.quorum, override_since);
         self.scope.covers(account)
-            && self.kind.blocks(mail)
+            && self.stream.blocks(mail)
             && is_active(self.until, now)
             && !overridden
     }
@@ -105,6 +113,7 @@ impl View<'_> {
             self.since,
             self.event_id,
             Reverse(self.reason),
+            Reverse(self.stream),
         )
     }
 
@@ -114,6 +123,7 @@ impl View<'_> {
             scope: self.scope,
             until: self.until,
             kind: self.kind,
+            stream: self.stream,
             event_id: self.event_id,
         }
     }
@@ -165,6 +175,7 @@ pub fn may_send(
         .map(|e| View {
             scope: e.scope,
             kind: e.kind,
+            stream: e.stream,
             since: e.since,
             until: e.until,
             event_id: e.event_id,
@@ -181,6 +192,7 @@ const NONE: usize = usize::MAX;
 struct Entry {
     scope: Scope,
     kind: SuppressionKind,
+    stream: Stream,
     since: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
     event_id: Option<i64>,
@@ -244,6 +256,7 @@ impl SuppressionIndex {
         self.entries.push(Entry {
             scope: e.scope,
             kind: e.kind,
+            stream: e.stream,
             since: e.since,
             until: e.until,
             event_id: e.event_id,
@@ -282,6 +295,7 @@ impl SuppressionIndex {
             Some(View {
                 scope: e.scope,
                 kind: e.kind,
+                stream: e.stream,
                 since: e.since,
                 until: e.until,
                 event_id: e.event_id,
@@ -349,6 +363,7 @@ mod tests {
             address: addr(address),
             scope,
             kind,
+            stream: kind.default_stream(),
             reason: format!("{} #{event}", kind.as_str()),
             since: t0() + TimeDelta::days(since_days),
             until: until_days.map(|d| t0() + TimeDelta::days(d)),
@@ -418,6 +433,18 @@ mod tests {
                 None,
                 11,
             ),
+            // a complaint about a campaign: campaigns stop, replies go on
+            Suppression {
+                stream: Stream::Campaign,
+                ..row(
+                    "newsletter@x.test",
+                    Scope::Account(ACME),
+                    SpamComplaintManual,
+                    0,
+                    None,
+                    12,
+                )
+            },
         ]
     }
 
@@ -459,6 +486,15 @@ mod tests {
             Some(11),
         ),
         ("blocked@x.test", ACME, MailKind::Transactional, 0, None),
+        ("newsletter@x.test", ACME, MailKind::Bulk, 999, Some(12)),
+        (
+            "newsletter@x.test",
+            ACME,
+            MailKind::Transactional,
+            999,
+            None,
+        ),
+        ("newsletter@x.test", GLOBEX, MailKind::Bulk, 0, None),
     ];
 
     fn event_of(r: &GateResult) -> Option<i64> {
@@ -517,6 +553,7 @@ mod tests {
                 scope: Scope::Global,
                 until: Some(t0() + TimeDelta::days(14)),
                 kind: SoftBounce,
+                stream: Stream::All,
                 event_id: Some(2),
             }
         );
@@ -546,7 +583,7 @@ mod tests {
     #[test]
     fn the_batch_filter_splits_a_list_in_order_and_keeps_duplicates() {
         let index = SuppressionIndex::build(&rows(), &overrides());
-        assert_eq!((index.addresses(), index.len()), (9, 11));
+        assert_eq!((index.addresses(), index.len()), (10, 12));
         let list: Vec<EmailAddress> = [
             "ok1@x.test",
             "hard@x.test",
@@ -616,6 +653,7 @@ mod tests {
                     Scope::Account(accounts[next(3) as usize])
                 },
                 kind: kinds[next(kinds.len() as u64) as usize],
+                stream: Stream::ALL[next(2) as usize],
                 reason: format!("r{}", next(5)),
                 since: t0() + TimeDelta::days(next(20) as i64),
                 until: (next(3) != 0).then(|| t0() + TimeDelta::days(next(40) as i64)),

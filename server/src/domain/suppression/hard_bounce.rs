@@ -22,6 +22,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             address: address.clone(),
             scope: Scope::Account(account),
             kind: SuppressionKind::HardBounce,
+            stream: SuppressionKind::HardBounce.default_stream(),
             reason: REASON.to_string(),
             since: now,
             until: None,

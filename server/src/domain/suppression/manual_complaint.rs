@@ -20,6 +20,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             address: address.clone(),
             scope: Scope::Account(account),
             kind: SuppressionKind::SpamComplaintManual,
+            stream: SuppressionKind::SpamComplaintManual.default_stream(),
             reason: REASON.to_string(),
             since: now,
             until: None,

@@ -12,8 +12,14 @@
 //! | manual spam complaint | [`manual_complaint`] | this account, for good; contact inactive |
 //! | ISP block | [`isp_block`] | no suppression; counted per recipient domain ([`domain_alert`]) |
 //! | SMTP reply at send time | [`send_time_5xx`] | 5xx = bounce, never retried; 4xx = backoff, then soft bounce |
-//! | unsubscribe | [`unsubscribe`] | this account, bulk mail only |
+//! | unsubscribe | [`unsubscribe`] | this account, campaigns only |
 //! | reactivation | [`reactivation`] | ends account entries; overrides global ones for one account |
+//!
+//! Every entry carries the [`stream`] it stops: all mail, or campaigns only (unsubscribes,
+//! and complaints about a campaign).
+//!
+//! [`provider_guardrail`] pauses bulk mail to one mailbox provider ([`provider_family`]) when
+//! its own complaint rate reaches the pause line.
 //!
 //! [`policy::decide`] maps a [`Category`](crate::domain::category::Category) to its rule;
 //! [`gate`] answers "may we send?"; [`complaint_rate`] keeps the 30-day guardrail; [`sweep`]
@@ -36,15 +42,19 @@ pub mod hard_bounce;
 pub mod isp_block;
 pub mod manual_complaint;
 pub mod policy;
+pub mod provider_family;
+pub mod provider_guardrail;
 pub mod reactivation;
 pub mod scope_by_trust;
 pub mod send_time_5xx;
 pub mod soft_bounce;
+pub mod stream;
 pub mod sweep;
 pub mod unsubscribe;
 
 pub use gate::{may_send, BatchResult, GateResult, SuppressionIndex};
 pub use reactivation::Override;
+pub use stream::Stream;
 
 /// An account (tenant) of the help desk; the unit that complaint blocks and unsubscribes are
 /// scoped to, because a complaint is about *that* sender, not about the address.
@@ -117,12 +127,10 @@ impl SuppressionKind {
         SuppressionKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// Whether an entry of this kind blocks mail of `mail` kind.
-    pub fn blocks(self, mail: MailKind) -> bool {
-        match self {
-            SuppressionKind::Unsubscribe => mail == MailKind::Bulk,
-            _ => true,
-        }
+    /// The stream a new entry of this kind stops when the event is not tied to a message
+    /// ([`stream::applies_to`]).
+    pub fn default_stream(self) -> Stream {
+        stream::applies_to(self, stream::About::Unknown)
     }
 }
 
@@ -143,6 +151,8 @@ pub struct Suppression {
     pub address: EmailAddress,
     pub scope: Scope,
     pub kind: SuppressionKind,
+    /// The mail it stops ([`stream`]).
+    pub stream: Stream,
     /// Shown to the agent at the gate and to the admin on the Contacts page.
     pub reason: String,
     pub since: DateTime<Utc>,
@@ -179,6 +189,7 @@ pub struct NewSuppression {
     pub address: EmailAddress,
     pub scope: Scope,
     pub kind: SuppressionKind,
+    pub stream: Stream,
     pub reason: String,
     pub since: DateTime<Utc>,
     pub until: Option<DateTime<Utc>>,
@@ -190,6 +201,7 @@ impl NewSuppression {
             address: self.address,
             scope: self.scope,
             kind: self.kind,
+            stream: self.stream,
             reason: self.reason,
             since: self.since,
             until: self.until,
@@ -243,6 +255,10 @@ pub enum LogKind {
     RateWarning,
     BulkPaused,
     DomainAlert,
+    /// Bulk mail to one mailbox provider paused by its complaint rate.
+    ProviderPaused,
+    /// An admin resumed bulk mail to a provider.
+    ProviderResumed,
 }
 
 impl LogKind {
@@ -263,6 +279,8 @@ impl LogKind {
             LogKind::RateWarning => "rate_warning",
             LogKind::BulkPaused => "bulk_paused",
             LogKind::DomainAlert => "domain_alert",
+            LogKind::ProviderPaused => "provider_paused",
+            LogKind::ProviderResumed => "provider_resumed",
         }
     }
 }
@@ -298,6 +316,15 @@ impl Decision {
             log,
             retry: Retry::Never,
         }
+    }
+
+    /// The decision for an event about `about`: its entry gets the stream
+    /// [`stream::applies_to`] says.
+    pub fn about(mut self, about: stream::About) -> Decision {
+        if let Some(s) = &mut self.suppression {
+            s.stream = stream::applies_to(s.kind, about);
+        }
+        self
     }
 
     /// Every Org Logging entry to write: the event's own, then "suppression added" if any.
@@ -368,11 +395,12 @@ mod tests {
     }
 
     #[test]
-    fn only_unsubscribes_let_transactional_mail_through() {
+    fn without_a_matched_message_only_unsubscribes_let_replies_through() {
         for k in SuppressionKind::ALL {
-            assert!(k.blocks(MailKind::Bulk), "{k:?} must block bulk");
+            let s = k.default_stream();
+            assert!(s.blocks(MailKind::Bulk), "{k:?} must block bulk");
             assert_eq!(
-                k.blocks(MailKind::Transactional),
+                s.blocks(MailKind::Transactional),
                 k != SuppressionKind::Unsubscribe,
                 "{k:?}"
             );

@@ -30,6 +30,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             address: address.clone(),
             scope: Scope::Account(account),
             kind: SuppressionKind::SoftBounce,
+            stream: SuppressionKind::SoftBounce.default_stream(),
             reason: REASON.to_string(),
             since: now,
             until: Some(until),

@@ -18,6 +18,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             address: address.clone(),
             scope: Scope::Account(account),
             kind: SuppressionKind::Unsubscribe,
+            stream: SuppressionKind::Unsubscribe.default_stream(),
             reason: REASON.to_string(),
             since: now,
             until: None,
@@ -42,7 +43,7 @@ mod tests {
         assert_eq!(s.until, None);
         // (mail kind, blocked?)
         for (mail, blocked) in [(MailKind::Bulk, true), (MailKind::Transactional, false)] {
-            assert_eq!(s.kind.blocks(mail), blocked, "{mail:?}");
+            assert_eq!(s.stream.blocks(mail), blocked, "{mail:?}");
         }
         assert_eq!(d.contact, ContactEffect::Unchanged);
         assert_eq!(

@@ -7,12 +7,13 @@
 //! sweeper that logs expired entries as released.
 //!
 //! One file per purpose: [`webhook_auth`] (credentials), [`group_commit`] (the writer),
-//! [`suppression_effects`] (what stored events do), [`rate_status`] (the complaint rate),
+//! [`suppression_effects`] (what stored events do), [`rate_status`] (the complaint rate), [`provider_guardrail`] (per mailbox provider),
 //! [`admin_reactivation`], [`send_gate`] and [`release_sweep`]. A process builds one
 //! service and passes clones (one writer).
 
 mod admin_reactivation;
 mod group_commit;
+mod provider_guardrail;
 mod rate_status;
 mod release_sweep;
 mod send_gate;
@@ -22,6 +23,7 @@ mod webhook_auth;
 pub use admin_reactivation::{ReactivateError, Reactivated};
 use group_commit::Job;
 pub use group_commit::MAX_GROUP;
+pub use provider_guardrail::{PauseInfo, ProviderStatus, ResumeError};
 use webhook_auth::{InFlight, VerifiedCredentials};
 pub use webhook_auth::{WebhookSettingError, CREDENTIAL_TTL, LOG_WEBHOOK_CREDENTIAL_CHANGED};
 
@@ -34,7 +36,7 @@ use crate::domain::suppression::scope_by_trust::{
     self, Evidence, Provenance, Reach, TransportKind,
 };
 use crate::domain::suppression::{
-    complaint_rate, gate, policy, sweep, AccountId, GateResult, LogKind, MailKind, Scope,
+    complaint_rate, gate, policy, stream, sweep, AccountId, GateResult, LogKind, MailKind, Scope,
     SuppressionIndex,
 };
 use crate::storage::deliverability::{self as store, NewDeliveryEvent, NewLogEntry};

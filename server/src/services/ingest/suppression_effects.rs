@@ -169,6 +169,7 @@ impl IngestService {
                 "provider": e.provider,
                 "provider_event_id": e.provider_event_id,
                 "message_id": message_id,
+                "campaign_recipient_id": stored.campaign_recipient,
                 "rule": v.evidence.rule,
                 "provenance": trust.map(|t| t.0),
                 "provenance_label": trust.map(|t| t.0.label()),
@@ -218,7 +219,14 @@ impl IngestService {
                     &placeholder
                 }
             };
-            let decision = policy::decide(v.category, AccountId(account_id), address, now);
+            // A complaint about a campaign stops campaigns; about a reply, everything.
+            let about = match (stored.campaign_recipient, message_id) {
+                (Some(_), _) => stream::About::Campaign,
+                (None, Some(_)) => stream::About::Reply,
+                (None, None) => stream::About::Unknown,
+            };
+            let decision =
+                policy::decide(v.category, AccountId(account_id), address, now).about(about);
             let log_entry = |kind: LogKind, details| NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
@@ -277,6 +285,7 @@ impl IngestService {
                              extra: Option<serde_json::Map<String, serde_json::Value>>| {
                     let mut details = json!({
                         "kind": entry.kind,
+                        "stream": entry.stream,
                         "scope": entry.scope,
                         "reason": entry.reason,
                         "since": entry.since,
