@@ -140,10 +140,11 @@ pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ApiError> {
     respond(backend()?.get_conversation(&user, id).await)
 }
 
+/// The account's contacts; `search` (empty: all) keeps those whose address or name contains it.
 #[server(endpoint = "contacts")]
-pub async fn list_contacts() -> Result<Vec<ContactView>, ApiError> {
+pub async fn list_contacts(search: String) -> Result<Vec<ContactView>, ApiError> {
     let user = require_user().await?;
-    respond(backend()?.list_contacts(&user).await)
+    respond(backend()?.list_contacts(&user, search.trim()).await)
 }
 
 #[server(endpoint = "reporting")]

@@ -70,7 +70,11 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
         id: i64,
     ) -> Result<ConversationDetail, ApiError>;
-    async fn list_contacts(&self, user: &CurrentUser) -> Result<Vec<ContactView>, ApiError>;
+    async fn list_contacts(
+        &self,
+        user: &CurrentUser,
+        search: &str,
+    ) -> Result<Vec<ContactView>, ApiError>;
     async fn reporting_summary(&self, user: &CurrentUser) -> Result<ReportingSummary, ApiError>;
     async fn account_overview(&self, admin: &CurrentUser) -> Result<AccountOverview, ApiError>;
     async fn org_log(&self, admin: &CurrentUser, query: LogQuery) -> Result<LogPageView, ApiError>;

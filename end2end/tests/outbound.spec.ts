@@ -164,6 +164,6 @@ test('a campaign skips suppressed contacts, reports the count, and hard bounces 
   await expect(row.getByTestId('campaign-failed')).toHaveText('1');
   // nobody.here@ got 550 5.1.1: off the list, and marked in Contacts.
   await expect(page.locator('tr[data-name="Winter promo"]')).toContainText('3 contacts');
-  await page.goto('/contacts');
+  await page.goto('/contacts?q=nobody.here%40example.com');
   await expect(page.locator('tr[data-email="nobody.here@example.com"]').getByTestId('contact-status')).toHaveText(/hard bounce/);
 });

@@ -35,7 +35,7 @@ test('a hard bounce posted to the webhook marks the contact, is logged, and an a
   expect(bounce.status()).toBe(200);
 
   await login(page, 'admin@acme.test');
-  await page.goto('/contacts');
+  await page.goto(`/contacts?q=${encodeURIComponent(email)}`);
   const row = page.locator(`tr[data-email="${email}"]`);
   await expect(row.getByTestId('contact-status')).toHaveText(/hard bounce/);
 
@@ -44,7 +44,7 @@ test('a hard bounce posted to the webhook marks the contact, is logged, and an a
   await expect(log).toContainText('bounce');
   await expect(log).toContainText('suppression added');
 
-  await page.goto('/contacts');
+  await page.goto(`/contacts?q=${encodeURIComponent(email)}`);
   await row.getByRole('button', { name: 'Reactivate' }).click();
   await row.getByLabel('Reason for reactivation').fill('Customer confirmed the mailbox works again');
   await row.getByRole('button', { name: 'Confirm' }).click();
@@ -68,6 +68,7 @@ test('an agent can reach neither Org Logging nor reactivation', async ({ page, a
     form: { email: 'maria.lopez@example.com', reason: 'x' },
   });
   expect(api.status()).toBe(403);
-  await page.goto('/contacts');
+  await page.goto('/contacts?q=maria.lopez%40example.com');
+  await expect(page.locator('tr[data-email="maria.lopez@example.com"]')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Reactivate' })).toHaveCount(0);
 });

@@ -58,7 +58,7 @@ test('an address two accounts saw hard-bounce is global; Acme sees why and react
   let r = await request.post('/webhooks/postmark', { headers: { Authorization: GLOBEX }, data: hardBounce(email, stamp % 1e9) });
   expect(r.status()).toBe(200);
   await login(page, 'admin@acme.test');
-  await page.goto('/contacts');
+  await page.goto(`/contacts?q=${encodeURIComponent(email)}`);
   await hydrated(page);
   const row = page.locator(`tr[data-email="${email}"]`);
   await expect(row.getByTestId('contact-status')).toHaveText('active');
@@ -86,7 +86,7 @@ test('an address two accounts saw hard-bounce is global; Acme sees why and react
   // Globex still sees it global.
   const globex = await browser.newPage();
   await login(globex, 'admin@globex.test');
-  await globex.goto('/contacts');
+  await globex.goto(`/contacts?q=${encodeURIComponent(email)}`);
   await hydrated(globex);
   const theirs = globex.locator(`tr[data-email="${email}"]`);
   await expect(theirs.getByTestId('contact-global')).toHaveText('global: confirmed by 2 accounts');

@@ -162,6 +162,34 @@ async fn the_demo_is_made_by_the_pipelines_the_same_way_twice() {
     ] {
         assert!(statuses.contains(s), "{s} missing from {statuses:?}");
     }
+    // The first campaign is done (its mailbox-full recipients retried until they became soft
+    // bounces); the second waits only for the Gmail recipients its provider pause holds.
+    let campaigns: Vec<(String, String)> =
+        sqlx::query_as("SELECT subject, status FROM campaigns WHERE account_id = $1 ORDER BY id")
+            .bind(acme)
+            .fetch_all(a.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        campaigns,
+        [
+            ("The winter blend is back".to_string(), "sent".to_string()),
+            (
+                "Barista course: two seats left".to_string(),
+                "sending".to_string()
+            ),
+        ]
+    );
+    let held: Vec<String> = sqlx::query_scalar(
+        "SELECT r.address FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
+         WHERE c.account_id = $1 AND r.status = 'queued'",
+    )
+    .bind(acme)
+    .fetch_all(a.pool())
+    .await
+    .unwrap();
+    assert!(!held.is_empty());
+    assert!(held.iter().all(|x| x.ends_with("@gmail.com")), "{held:?}");
     // Org Logging has hundreds of entries, of many kinds.
     assert!(counts["org_log"] >= 300, "{counts:?}");
     let kinds: Vec<String> =

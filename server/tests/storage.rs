@@ -271,3 +271,61 @@ async fn search_status_and_spam_filters(db: Db) {
     assert_eq!(r.inbound_messages, 1);
 }
 on_both_backends!(search_status_and_spam_filters);
+
+/// Contacts search: part of the address or the name, any case, `%` and `_` taken literally,
+/// the account's own contacts only.
+async fn contacts_are_found_by_part_of_address_or_name(db: Db) {
+    let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+    let acme = db.create_account("Acme", now).await.unwrap();
+    let globex = db.create_account("Globex", now).await.unwrap();
+    for (email, name) in [
+        ("maria.lopez@example.com", Some("Maria Lopez")),
+        ("mario_rossi@example.it", None),
+        ("marioXrossi@example.it", None),
+        ("olivia@example.org", Some("Olivia 100% Brown")),
+        ("olivia.2@example.org", Some("Olivia 100 Brown")),
+    ] {
+        db.upsert_contact(acme, email, name, now).await.unwrap();
+    }
+    db.upsert_contact(globex, "maria.other@example.com", Some("Maria"), now)
+        .await
+        .unwrap();
+    let found = |search: &'static str| {
+        let db = db.clone();
+        async move {
+            db.search_contacts(acme, search)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.email)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        found("").await.len(),
+        5,
+        "empty: every contact of the account"
+    );
+    assert_eq!(
+        found("MARIA").await,
+        ["maria.lopez@example.com"],
+        "any case, own account"
+    );
+    assert_eq!(
+        found("lopez").await,
+        ["maria.lopez@example.com"],
+        "by name too"
+    );
+    assert_eq!(
+        found("mario_").await,
+        ["mario_rossi@example.it"],
+        "_ is not a wildcard"
+    );
+    assert_eq!(
+        found("100%").await,
+        ["olivia@example.org"],
+        "% is not a wildcard"
+    );
+    assert!(found("nobody").await.is_empty());
+}
+on_both_backends!(contacts_are_found_by_part_of_address_or_name);

@@ -17,9 +17,13 @@ pub fn ContactsPage() -> impl IntoView {
             .and_then(|p| p.parse::<usize>().ok())
             .unwrap_or(0)
     };
+    let search = move || q.read().get("q").unwrap_or_default().trim().to_string();
     let reactivate = ServerAction::<ReactivateContact>::new();
-    // Reload the list after each reactivation.
-    let contacts = Resource::new(move || reactivate.version().get(), |_| list_contacts());
+    // Reload the list after each reactivation and for each search.
+    let contacts = Resource::new(
+        move || (reactivate.version().get(), search()),
+        |(_, s)| list_contacts(s),
+    );
     let is_admin = move || {
         use_context::<UserCtx>()
             .and_then(|u| u.0.get().flatten())
@@ -29,6 +33,17 @@ pub fn ContactsPage() -> impl IntoView {
     view! {
         <leptos_meta::Title text="Contacts · Deliverdesk" />
         <h1>"Contacts"</h1>
+        <form method="get" action="/contacts" class="search" role="search" data-testid="contact-search">
+            <input
+                type="search"
+                name="q"
+                placeholder="Find a contact: address or name"
+                value=search
+                aria-label="Find a contact"
+                data-testid="contact-q"
+            />
+            <button type="submit">"Search"</button>
+        </form>
         {move || {
             reactivate
                 .value()
@@ -40,6 +55,14 @@ pub fn ContactsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match contacts.await {
                     Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                    Ok(list) if list.is_empty() && !search().is_empty() => {
+                        view! {
+                            <p class="muted empty" data-testid="contacts-empty">
+                                "No contact's address or name contains “"{search()}"”."
+                            </p>
+                        }
+                            .into_any()
+                    }
                     Ok(list) if list.is_empty() => {
                         view! {
                             <p class="muted empty" data-testid="contacts-empty">
@@ -51,8 +74,15 @@ pub fn ContactsPage() -> impl IntoView {
                     Ok(list) => {
                         let total = list.len();
                         let (list, last) = super::page_of(list, page(), PER_PAGE);
+                        let query = search();
                         let link: Box<dyn Fn(usize) -> String + Send + Sync> =
-                            Box::new(|p: usize| format!("/contacts?page={p}"));
+                            Box::new(move |p: usize| {
+                                if query.is_empty() {
+                                    format!("/contacts?page={p}")
+                                } else {
+                                    format!("/contacts?q={}&page={p}", super::urlencode(&query))
+                                }
+                            });
                         view! {
                             <table class="list" data-testid="contact-list">
                                 <thead>

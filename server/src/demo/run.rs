@@ -671,6 +671,7 @@ async fn seed_days(
         for _ in 0..n {
             while next_retry <= t {
                 s.outbound.retry_due(next_retry).await?;
+                s.campaigns.resume_due(next_retry).await?;
                 next_retry += Duration::hours(3);
             }
             let c = sim.rng.pick(&people).clone();
@@ -686,7 +687,7 @@ async fn seed_days(
                 .campaign(
                     list,
                     bulk_sender,
-                    "Our winter blend is here",
+                    "The winter blend is back",
                     "Dark chocolate, orange peel and a hint of clove: the Acme winter blend is back for six weeks. Members get free shipping this week.",
                     at,
                 )
@@ -708,6 +709,7 @@ async fn seed_days(
         }
         let day_end = midnight + Duration::hours(23) + Duration::minutes(59);
         s.outbound.retry_due(day_end).await?;
+        s.campaigns.resume_due(day_end).await?;
         sim.report.released_by_sweeper += s.ingest.sweep(day_end).await?;
         s.ingest.check_complaint_rate(acme, day_end).await?;
     }
@@ -781,6 +783,7 @@ async fn seed_days(
         }
     }
     s.outbound.retry_due(end).await?;
+    s.campaigns.resume_due(end).await?;
     sim.report.released_by_sweeper += s.ingest.sweep(end).await?;
     s.ingest.check_complaint_rate(acme, end).await?;
     sim.report.elapsed_ms = started.elapsed().as_millis();
@@ -800,7 +803,7 @@ async fn campaign_aftermath(
         .iter()
         .filter(|(a, _, _)| ProviderFamily::of_address(a) == ProviderFamily::Gmail);
     let mut t = at + Duration::minutes(30);
-    let subject = "Our winter blend is here";
+    let subject = "The winter blend is back";
     // The complainer the tests know, by an ARF report from Gmail's feedback loop.
     if let Some((a, key, mid)) = sent.iter().find(|(a, _, _)| a == CAMPAIGN_COMPLAINER) {
         let raw = mail::arf(a, &verp(key), mid, subject, "gmail.com", t);

@@ -491,10 +491,19 @@ impl Backend for DeskService {
         Ok(detail)
     }
 
-    async fn list_contacts(&self, user: &CurrentUser) -> Result<Vec<ContactView>, ApiError> {
+    async fn list_contacts(
+        &self,
+        user: &CurrentUser,
+        search: &str,
+    ) -> Result<Vec<ContactView>, ApiError> {
+        if search.chars().count() > 254 {
+            return Err(ApiError::Invalid(
+                "Search for at most 254 characters (an address is no longer)".into(),
+            ));
+        }
         let mut contacts = self
             .db
-            .list_contacts(user.account_id)
+            .search_contacts(user.account_id, search)
             .await
             .map_err(internal)?;
         // Entries for every account hold here too, though no event of this account marked

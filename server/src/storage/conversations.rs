@@ -362,11 +362,34 @@ impl Db {
     }
 
     pub async fn list_contacts(&self, account_id: i64) -> anyhow::Result<Vec<ContactView>> {
+        self.search_contacts(account_id, "").await
+    }
+
+    /// The account's contacts whose address or name contains `search` (any case; empty: all),
+    /// by address, at most 1,000.
+    pub async fn search_contacts(
+        &self,
+        account_id: i64,
+        search: &str,
+    ) -> anyhow::Result<Vec<ContactView>> {
+        // `%` and `_` in what the user typed are themselves, not wildcards.
+        let mut pattern = String::with_capacity(search.len() + 2);
+        pattern.push('%');
+        for ch in search.to_lowercase().chars() {
+            if matches!(ch, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(ch);
+        }
+        pattern.push('%');
         sqlx::query(
             "SELECT id, email, name, status, status_until, status_reason, status_event_id, created_at \
-             FROM contacts WHERE account_id = $1 ORDER BY email LIMIT 1000",
+             FROM contacts WHERE account_id = $1 AND ($2 = '' OR lower(email) LIKE $3 ESCAPE '\\' \
+             OR lower(COALESCE(name, '')) LIKE $3 ESCAPE '\\') ORDER BY email LIMIT 1000",
         )
         .bind(account_id)
+        .bind(search)
+        .bind(pattern)
         .fetch_all(self.pool())
         .await
         .context("Failed to list contacts")?
