@@ -211,6 +211,13 @@ async fn the_demo_is_made_by_the_pipelines_the_same_way_twice() {
         "marked_spam",
         "marked_not_spam",
         "spam_detected",
+        "unclassified",
+        "suppression_reactivated",
+        "block_removed",
+        "allow_added",
+        "spam_threshold_changed",
+        "trusted_authserv_ids_changed",
+        "allowlist_override",
     ] {
         assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
     }

@@ -193,6 +193,8 @@ struct Sim<'a> {
     n: u64,
     /// Replies a receiving domain will refuse in a burst (ISP block notices).
     blocked: Vec<Sent>,
+    /// Customers whose address hard-bounced, oldest first (the admin reactivates one).
+    hard_bounced: Vec<String>,
 }
 
 impl Sim<'_> {
@@ -305,6 +307,7 @@ impl Sim<'_> {
             return Ok(());
         }
         if roll < 12 && family == ProviderFamily::Other {
+            self.hard_bounced.push(sent.to.clone());
             let raw = mail::dsn(
                 &sent.to,
                 &sent.return_path,
@@ -536,6 +539,93 @@ impl Sim<'_> {
         Ok(())
     }
 
+    /// The partner's next offer, after the admin allowed their domain: however it scores, it
+    /// stays in the inbox (Org Logging says when the allowlist overrode the score).
+    async fn partner_offer_again(&mut self, at: DateTime<Utc>) -> anyhow::Result<()> {
+        let raw = mail::customer_mail(
+            "sales@bean-importers.example",
+            "Bean Importers",
+            "support@acme.test",
+            "LAST CHANCE!!! 100% FREE samples + 20% OFF - ACT NOW",
+            "Hi Acme team,\n\nLAST CHANCE!!! 100% FREE samples of the Ethiopian harvest and 20% OFF your next pallet, GUARANTEED lowest price, only until Friday!!! CLICK HERE NOW: http://bean-importers.example/acme?offer=FREE to claim your FREE samples. Act now, limited stock, order today, offer expires!!! Unsubscribe anytime.\n\nBest, Dawit",
+            "partner-offer-2@bean-importers.example",
+            None,
+            at,
+        );
+        self.receive(self.acme, &raw, at).await?;
+        Ok(())
+    }
+
+    /// What Acme's admin does in the month, through the same services as the admin pages:
+    /// trusts the forwarder's Authentication-Results, tries a higher spam threshold for two
+    /// days, allows the wholesale partner, reactivates a customer who phoned about her new
+    /// mailbox, takes back an agent's block. Each is logged with who did it.
+    async fn admin_actions(&mut self, day: i64, midnight: DateTime<Utc>) -> anyhow::Result<()> {
+        const ADMIN: &str = "admin@acme.test";
+        let at = midnight + Duration::hours(10);
+        let filters = &self.s.filters;
+        let failed = |what: &str, e: &dyn std::fmt::Display| anyhow::anyhow!("demo {what}: {e}");
+        match day {
+            1 => {
+                filters
+                    .set_trusted_authserv_ids(self.acme, ADMIN, "mx.acme.test", at)
+                    .await
+                    .map_err(|e| failed("authserv-ids", &e))?;
+            }
+            2 | 4 => {
+                let value = if day == 2 { "6" } else { "5" };
+                filters
+                    .set_threshold(self.acme, ADMIN, value, at)
+                    .await
+                    .map_err(|e| failed("threshold", &e))?;
+            }
+            9 => {
+                filters
+                    .add_allow(
+                        self.acme,
+                        ADMIN,
+                        "bean-importers.example",
+                        "our wholesale partner: their offers are wanted",
+                        midnight + Duration::hours(12),
+                    )
+                    .await
+                    .map_err(|e| failed("allow", &e))?;
+            }
+            20 => {
+                if let Some(address) = self.hard_bounced.first().cloned() {
+                    self.s
+                        .ingest
+                        .reactivate(
+                            self.acme,
+                            ADMIN,
+                            &address,
+                            "She phoned: her mailbox was restored by her provider",
+                            at,
+                        )
+                        .await
+                        .map_err(|e| failed("reactivation", &e))?;
+                }
+            }
+            21 => {
+                let oldest = self
+                    .s
+                    .db()
+                    .block_list(self.acme)
+                    .await?
+                    .into_iter()
+                    .min_by_key(|b| b.id);
+                if let Some(b) = oldest {
+                    filters
+                        .remove_block(self.acme, ADMIN, b.id, at)
+                        .await
+                        .map_err(|e| failed("unblock", &e))?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// A campaign to the Customers list, sent now, and what comes back.
     async fn campaign(
         &mut self,
@@ -606,6 +696,7 @@ async fn seed_days(
         report: SeedReport::default(),
         n: 0,
         blocked: Vec::new(),
+        hard_bounced: Vec::new(),
     };
     let people = customers(&mut sim.rng);
 
@@ -663,6 +754,16 @@ async fn seed_days(
         if day == 9 {
             sim.partner_offer(midnight + Duration::hours(9)).await?;
         }
+        if day == 16 {
+            sim.partner_offer_again(midnight + Duration::hours(9))
+                .await?;
+        }
+        if day == 5 {
+            let at = midnight + Duration::hours(4);
+            let raw = mail::unreadable_notice(&format!("bounces+demo-{day}@acme.test"), at);
+            sim.raw_notice(&raw, at).await?;
+        }
+        sim.admin_actions(day, midnight).await?;
         // Customers write in from 07:00 to 19:00; the retrier runs every three hours.
         let n = CONVERSATIONS_PER_DAY + sim.rng.below(9);
         let step = Duration::minutes(12 * 60 / n as i64);
