@@ -563,24 +563,37 @@ fn attribute(tag: &str, attr: &str) -> Option<String> {
     None
 }
 
-/// Tiny fonts or white-on-white: text meant for filters, not people.
+/// Tiny fonts or white-on-white: text meant for filters, not people. Each pattern is looked
+/// for in the tag lower-cased with its spaces removed.
+const HIDING_PATTERNS: &[&str] = &[
+    "size=\"1\"",
+    "size=1",
+    "size=\"0",
+    "font-size:0",
+    "font-size:1px",
+    "display:none",
+    "visibility:hidden",
+    "color=\"#ffffff\"",
+    "color=#ffffff",
+    "color=\"white\"",
+    "color:#ffffff",
+];
+
+static HIDING: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new(HIDING_PATTERNS).expect("static patterns compile")
+});
+
 fn hides_text(tag: &str) -> bool {
     // Every pattern has an `=` or a `:`; most tags have neither.
     if !tag.bytes().any(|b| b == b'=' || b == b':') {
         return false;
     }
-    let lower = tag.to_ascii_lowercase().replace(' ', "");
-    lower.contains("size=\"1\"")
-        || lower.contains("size=1")
-        || lower.contains("size=\"0")
-        || lower.contains("font-size:0")
-        || lower.contains("font-size:1px")
-        || lower.contains("display:none")
-        || lower.contains("visibility:hidden")
-        || lower.contains("color=\"#ffffff\"")
-        || lower.contains("color=#ffffff")
-        || lower.contains("color=\"white\"")
-        || lower.contains("color:#ffffff")
+    let lower: Vec<u8> = tag
+        .bytes()
+        .filter(|b| *b != b' ')
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
+    HIDING.is_match(&lower)
 }
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
@@ -614,6 +627,31 @@ mod tests {
         );
         assert_eq!(s.images, 1);
         assert!(s.script_or_form);
+    }
+
+    #[test]
+    fn hiding_tags_are_found_in_any_case_and_spacing() {
+        let old = |tag: &str| {
+            let lower = tag.to_ascii_lowercase().replace(' ', "");
+            HIDING_PATTERNS.iter().any(|p| lower.contains(p))
+        };
+        for tag in [
+            "<font size=1>",
+            "<FONT SIZE = \"1\">",
+            "<span style=\"font-size: 0px\">",
+            "<div style='DISPLAY : none'>",
+            "<p style=\"visibility:hidden\">",
+            "<font color=\"#FFFFFF\">",
+            "<td style=\"color: #ffffff\">",
+            "<font color=White>",
+            "<font size=2 color=red>",
+            "<div class=x>",
+            "<p>",
+        ] {
+            assert_eq!(hides_text(tag), old(tag), "{tag}");
+        }
+        assert!(hides_text("<font size=1>"));
+        assert!(!hides_text("<font size=2 color=red>"));
     }
 
     #[test]

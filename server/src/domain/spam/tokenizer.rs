@@ -145,11 +145,12 @@ impl Tokens {
     /// Pushes `prefix` + the lower-cased word; returns the lower-cased word's length in
     /// `scratch` when it was kept as a word (not too short, not a `skip:` token).
     fn word(&mut self, prefix: &str, w: &str, min: usize) -> bool {
-        if !w.is_ascii() && w.chars().any(is_cjk) {
+        let ascii = w.is_ascii();
+        if !ascii && w.chars().any(is_cjk) {
             self.cjk_pairs(prefix, w);
             return false;
         }
-        let n = w.chars().count();
+        let n = if ascii { w.len() } else { w.chars().count() };
         if n < min {
             return false;
         }
@@ -173,7 +174,7 @@ impl Tokens {
             return false;
         }
         self.scratch.clear();
-        if w.is_ascii() {
+        if ascii {
             self.scratch.push_str(w);
             self.scratch.make_ascii_lowercase();
         } else {
@@ -229,7 +230,7 @@ impl Tokens {
             if self.hashes.len() >= MAX_TOKENS {
                 return;
             }
-            if w.contains("://") || w.starts_with("www.") {
+            if has_scheme_separator(w) || w.starts_with("www.") {
                 self.url(w);
                 pair_state = None;
                 continue;
@@ -318,23 +319,103 @@ impl Tokens {
 
 /// Words: runs of letters/digits with inner `'`, `-`, `.`, `$`, `!`, `%` kept where they are
 /// part of how spam writes (`$100`, `free!`, `100%`), outer punctuation trimmed.
+///
+/// Pieces between separators (Unicode white space and `,;"()<>[]{}*|=`), as
+/// `str::split` with that predicate gives them, trimmed and without empty ones; read byte by
+/// byte (every other separator is ASCII), decoding a character only above 0x7F.
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                ',' | ';' | '"' | '(' | ')' | '<' | '>' | '[' | ']' | '{' | '}' | '*' | '|' | '='
-            )
-    })
-    .map(|w| {
-        w.trim_matches(|c: char| {
-            matches!(
-                c,
-                '.' | ':' | '\'' | '-' | '?' | '_' | '/' | '#' | '&' | '+' | '~' | '`' | '^' | '@'
-            )
+    Pieces { text, pos: 0 }
+        .map(|w| {
+            w.trim_matches(|c: char| {
+                matches!(
+                    c,
+                    '.' | ':'
+                        | '\''
+                        | '-'
+                        | '?'
+                        | '_'
+                        | '/'
+                        | '#'
+                        | '&'
+                        | '+'
+                        | '~'
+                        | '`'
+                        | '^'
+                        | '@'
+                )
+            })
         })
-    })
-    .filter(|w| !w.is_empty())
+        .filter(|w| !w.is_empty())
+}
+
+/// An ASCII byte that separates words.
+fn is_separator_byte(b: u8) -> bool {
+    matches!(
+        b,
+        b'\t'
+            ..=b'\r'
+                | b' '
+                | b','
+                | b';'
+                | b'"'
+                | b'('
+                | b')'
+                | b'<'
+                | b'>'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'*'
+                | b'|'
+                | b'='
+    )
+}
+
+/// The pieces of `text` between separators, empty ones included (see [`split_words`]).
+struct Pieces<'a> {
+    text: &'a str,
+    /// Start of the next piece; past the end when done.
+    pos: usize,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        if start > bytes.len() {
+            return None;
+        }
+        let mut i = start;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if is_separator_byte(b) {
+                    self.pos = i + 1;
+                    return Some(&self.text[start..i]);
+                }
+                i += 1;
+            } else {
+                // `i` is a character boundary: only ASCII bytes and whole characters are skipped.
+                let c = self.text[i..].chars().next().unwrap_or(' ');
+                if c.is_whitespace() {
+                    self.pos = i + c.len_utf8();
+                    return Some(&self.text[start..i]);
+                }
+                i += c.len_utf8();
+            }
+        }
+        self.pos = bytes.len() + 1;
+        Some(&self.text[start..])
+    }
+}
+
+/// `w` contains `://` (a URL written in the text).
+fn has_scheme_separator(w: &str) -> bool {
+    let b = w.as_bytes();
+    memchr::memchr_iter(b':', b).any(|i| b[i + 1..].starts_with(b"//"))
 }
 
 /// At most this many characters of one space-less CJK run are read as pairs.
@@ -455,6 +536,85 @@ mod tests {
         assert!(!t.contains(&hash_token("skip:", "\u{5341}")));
         let s = toks("Subject: \u{5341}\u{5206}\r\n\r\nbody");
         assert!(s.contains(&hash_token("s:cjk:", "\u{5341}\u{5206}")));
+    }
+
+    /// The words as `str::split` with the separator predicate finds them (the reading
+    /// before [`Pieces`]).
+    fn split_words_by_char(text: &str) -> Vec<&str> {
+        text.split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    ',' | ';'
+                        | '"'
+                        | '('
+                        | ')'
+                        | '<'
+                        | '>'
+                        | '['
+                        | ']'
+                        | '{'
+                        | '}'
+                        | '*'
+                        | '|'
+                        | '='
+                )
+        })
+        .map(|w| {
+            w.trim_matches(|c: char| {
+                matches!(
+                    c,
+                    '.' | ':'
+                        | '\''
+                        | '-'
+                        | '?'
+                        | '_'
+                        | '/'
+                        | '#'
+                        | '&'
+                        | '+'
+                        | '~'
+                        | '`'
+                        | '^'
+                        | '@'
+                )
+            })
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+    }
+
+    #[test]
+    fn byte_splitter_finds_the_words_char_splitting_finds() {
+        for text in [
+            "",
+            " ",
+            "a",
+            "Click here, now!! (free) $100 100% <b>x</b>",
+            "tab\tvt\x0bff\x0ccr\rlf\nend\x1cfs",
+            "no\u{a0}break\u{2003}em\u{3000}ideo\u{85}nel\u{200b}zw",
+            "é<é>é&  ,;  ..--  ::word::  \u{5341}\u{5206} ok",
+            "trailing sep ",
+            "http://a.example/x?y=1&z=2 www.b.example",
+        ] {
+            assert_eq!(
+                split_words(text).collect::<Vec<_>>(),
+                split_words_by_char(text),
+                "{text:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_splitter_agrees_on_any_text(text in "(\\PC|[ \t\r\n,;\"()<>\\[\\]{}*|=.:'@\u{a0}\u{2000}\u{3000}\u{85}]){0,64}") {
+            proptest::prop_assert_eq!(split_words(&text).collect::<Vec<_>>(), split_words_by_char(&text));
+        }
+
+        #[test]
+        fn scheme_separator_is_contains(text in "[:/a]{0,12}") {
+            proptest::prop_assert_eq!(has_scheme_separator(&text), text.contains("://"));
+        }
     }
 
     #[test]
