@@ -325,51 +325,83 @@ impl Tokens {
 /// byte (every other separator is ASCII), decoding a character only above 0x7F.
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
     Pieces { text, pos: 0 }
-        .map(|w| {
-            w.trim_matches(|c: char| {
-                matches!(
-                    c,
-                    '.' | ':'
-                        | '\''
-                        | '-'
-                        | '?'
-                        | '_'
-                        | '/'
-                        | '#'
-                        | '&'
-                        | '+'
-                        | '~'
-                        | '`'
-                        | '^'
-                        | '@'
-                )
-            })
-        })
+        .map(trim_word)
         .filter(|w| !w.is_empty())
 }
 
-/// An ASCII byte that separates words.
-fn is_separator_byte(b: u8) -> bool {
-    matches!(
-        b,
-        b'\t'
-            ..=b'\r'
-                | b' '
-                | b','
-                | b';'
-                | b'"'
-                | b'('
-                | b')'
-                | b'<'
-                | b'>'
-                | b'['
-                | b']'
-                | b'{'
-                | b'}'
-                | b'*'
-                | b'|'
-                | b'='
-    )
+/// A byte's part in [`split_words`].
+const SEPARATOR: u8 = 1;
+const TRIMMED: u8 = 2;
+const NON_ASCII: u8 = 4;
+
+/// Separators: ASCII white space (as `char::is_whitespace` has it) and `,;"()<>[]{}*|=`;
+/// trimmed from a word's ends: `.:'-?_/#&+~`^@`.
+static BYTE_CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        class[i] = if b >= 0x80 {
+            NON_ASCII
+        } else if matches!(
+            b,
+            b'\t'
+                ..=b'\r'
+                    | b' '
+                    | b','
+                    | b';'
+                    | b'"'
+                    | b'('
+                    | b')'
+                    | b'<'
+                    | b'>'
+                    | b'['
+                    | b']'
+                    | b'{'
+                    | b'}'
+                    | b'*'
+                    | b'|'
+                    | b'='
+        ) {
+            SEPARATOR
+        } else if matches!(
+            b,
+            b'.' | b':'
+                | b'\''
+                | b'-'
+                | b'?'
+                | b'_'
+                | b'/'
+                | b'#'
+                | b'&'
+                | b'+'
+                | b'~'
+                | b'`'
+                | b'^'
+                | b'@'
+        ) {
+            TRIMMED
+        } else {
+            0
+        };
+        i += 1;
+    }
+    class
+};
+
+/// `w` without the trimmed punctuation at its ends (all ASCII, so cutting bytes keeps
+/// character boundaries).
+fn trim_word(w: &str) -> &str {
+    let b = w.as_bytes();
+    let mut start = 0;
+    let mut end = b.len();
+    while start < end && BYTE_CLASS[b[start] as usize] == TRIMMED {
+        start += 1;
+    }
+    while end > start && BYTE_CLASS[b[end - 1] as usize] == TRIMMED {
+        end -= 1;
+    }
+    &w[start..end]
 }
 
 /// The pieces of `text` between separators, empty ones included (see [`split_words`]).
@@ -389,14 +421,13 @@ impl<'a> Iterator for Pieces<'a> {
             return None;
         }
         let mut i = start;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b < 0x80 {
-                if is_separator_byte(b) {
-                    self.pos = i + 1;
-                    return Some(&self.text[start..i]);
-                }
+        while let Some(&b) = bytes.get(i) {
+            let class = BYTE_CLASS[b as usize];
+            if class & (SEPARATOR | NON_ASCII) == 0 {
                 i += 1;
+            } else if class == SEPARATOR {
+                self.pos = i + 1;
+                return Some(&self.text[start..i]);
             } else {
                 // `i` is a character boundary: only ASCII bytes and whole characters are skipped.
                 let c = self.text[i..].chars().next().unwrap_or(' ');
@@ -412,10 +443,9 @@ impl<'a> Iterator for Pieces<'a> {
     }
 }
 
-/// `w` contains `://` (a URL written in the text).
+/// `w` contains `://` (a URL written in the text). Words are short: a plain loop.
 fn has_scheme_separator(w: &str) -> bool {
-    let b = w.as_bytes();
-    memchr::memchr_iter(b':', b).any(|i| b[i + 1..].starts_with(b"//"))
+    w.as_bytes().windows(3).any(|t| t == b"://")
 }
 
 /// At most this many characters of one space-less CJK run are read as pairs.
