@@ -364,10 +364,11 @@ pub fn strip_html(html: &str) -> StrippedHtml {
     let mut text_start = 0;
     let mut open_link: Option<(String, usize)> = None;
     while i < bytes.len() {
-        if bytes[i] != b'<' {
-            i += 1;
-            continue;
-        }
+        // Text runs up to the next tag.
+        let Some(p) = memchr::memchr(b'<', &bytes[i..]) else {
+            break;
+        };
+        i += p;
         push_text(&mut out.text, &html[text_start..i]);
         // Comments.
         if html[i..].starts_with("<!--") {
