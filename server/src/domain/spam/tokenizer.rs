@@ -404,7 +404,8 @@ fn trim_word(w: &str) -> &str {
     &w[start..end]
 }
 
-/// The pieces of `text` between separators, empty ones included (see [`split_words`]).
+/// The pieces of `text` between separators (see [`split_words`]); a run of ASCII
+/// separators counts as one, so few pieces are empty.
 struct Pieces<'a> {
     text: &'a str,
     /// Start of the next piece; past the end when done.
@@ -416,9 +417,16 @@ impl<'a> Iterator for Pieces<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let bytes = self.text.as_bytes();
-        let start = self.pos;
+        let mut start = self.pos;
         if start > bytes.len() {
             return None;
+        }
+        // A run of ASCII separators would only give empty pieces, which split_words drops.
+        while bytes
+            .get(start)
+            .is_some_and(|&b| BYTE_CLASS[b as usize] == SEPARATOR)
+        {
+            start += 1;
         }
         let mut i = start;
         while let Some(&b) = bytes.get(i) {
