@@ -12,7 +12,7 @@
 
 use super::super::message::MailView;
 use super::super::score::RuleHit;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// A list of phrases and the rules it scores.
 pub struct PhraseFamily {
@@ -88,9 +88,12 @@ impl PhraseSet {
         }
         PhraseSet {
             families: families.to_vec(),
+            // A DFA: with more than 100 patterns the default is a contiguous NFA, which
+            // follows failure links byte by byte (the same matches, more work per byte).
             matcher: AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(patterns)
                 .expect("static phrase lists compile"),
             family_of,
