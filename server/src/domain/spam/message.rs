@@ -589,12 +589,25 @@ fn hides_text(tag: &str) -> bool {
     if !tag.bytes().any(|b| b == b'=' || b == b':') {
         return false;
     }
-    let lower: Vec<u8> = tag
-        .bytes()
-        .filter(|b| *b != b' ')
-        .map(|b| b.to_ascii_lowercase())
-        .collect();
-    HIDING.is_match(&lower)
+    // Lower-cased without spaces; on the stack for the usual short tag.
+    let mut buf = [0u8; 256];
+    let mut heap = Vec::new();
+    let lower: &[u8] = if tag.len() <= buf.len() {
+        let mut n = 0;
+        for b in tag.bytes().filter(|b| *b != b' ') {
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+        &buf[..n]
+    } else {
+        heap.extend(
+            tag.bytes()
+                .filter(|b| *b != b' ')
+                .map(|b| b.to_ascii_lowercase()),
+        );
+        &heap
+    };
+    HIDING.is_match(lower)
 }
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
@@ -648,6 +661,11 @@ mod tests {
             "<font size=2 color=red>",
             "<div class=x>",
             "<p>",
+            &format!(
+                "<div title=\"{}\" style=\"display: none\">",
+                "x".repeat(300)
+            ),
+            &format!("<div title=\"{}\">", "x".repeat(300)),
         ] {
             assert_eq!(hides_text(tag), old(tag), "{tag}");
         }

@@ -35,6 +35,9 @@ fn path_and_fragment(url: &str) -> (&str, &str) {
 }
 
 pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
+    if v.followable.is_empty() {
+        return;
+    }
     // Each form's searcher is built once per message, not once per link and form.
     let wanted: Vec<(Finder, Vec<(bool, Finder)>)> = v
         .to_addresses
