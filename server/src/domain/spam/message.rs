@@ -364,10 +364,11 @@ pub fn strip_html(html: &str) -> StrippedHtml {
     let mut text_start = 0;
     let mut open_link: Option<(String, usize)> = None;
     while i < bytes.len() {
-        if bytes[i] != b'<' {
-            i += 1;
-            continue;
-        }
+        // Text runs up to the next tag.
+        let Some(p) = memchr::memchr(b'<', &bytes[i..]) else {
+            break;
+        };
+        i += p;
         push_text(&mut out.text, &html[text_start..i]);
         // Comments.
         if html[i..].starts_with("<!--") {
@@ -563,24 +564,50 @@ fn attribute(tag: &str, attr: &str) -> Option<String> {
     None
 }
 
-/// Tiny fonts or white-on-white: text meant for filters, not people.
+/// Tiny fonts or white-on-white: text meant for filters, not people. Each pattern is looked
+/// for in the tag lower-cased with its spaces removed.
+const HIDING_PATTERNS: &[&str] = &[
+    "size=\"1\"",
+    "size=1",
+    "size=\"0",
+    "font-size:0",
+    "font-size:1px",
+    "display:none",
+    "visibility:hidden",
+    "color=\"#ffffff\"",
+    "color=#ffffff",
+    "color=\"white\"",
+    "color:#ffffff",
+];
+
+static HIDING: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new(HIDING_PATTERNS).expect("static patterns compile")
+});
+
 fn hides_text(tag: &str) -> bool {
     // Every pattern has an `=` or a `:`; most tags have neither.
     if !tag.bytes().any(|b| b == b'=' || b == b':') {
         return false;
     }
-    let lower = tag.to_ascii_lowercase().replace(' ', "");
-    lower.contains("size=\"1\"")
-        || lower.contains("size=1")
-        || lower.contains("size=\"0")
-        || lower.contains("font-size:0")
-        || lower.contains("font-size:1px")
-        || lower.contains("display:none")
-        || lower.contains("visibility:hidden")
-        || lower.contains("color=\"#ffffff\"")
-        || lower.contains("color=#ffffff")
-        || lower.contains("color=\"white\"")
-        || lower.contains("color:#ffffff")
+    // Lower-cased without spaces; on the stack for the usual short tag.
+    let mut buf = [0u8; 256];
+    let mut heap = Vec::new();
+    let lower: &[u8] = if tag.len() <= buf.len() {
+        let mut n = 0;
+        for b in tag.bytes().filter(|b| *b != b' ') {
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+        &buf[..n]
+    } else {
+        heap.extend(
+            tag.bytes()
+                .filter(|b| *b != b' ')
+                .map(|b| b.to_ascii_lowercase()),
+        );
+        &heap
+    };
+    HIDING.is_match(lower)
 }
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
@@ -614,6 +641,36 @@ mod tests {
         );
         assert_eq!(s.images, 1);
         assert!(s.script_or_form);
+    }
+
+    #[test]
+    fn hiding_tags_are_found_in_any_case_and_spacing() {
+        let old = |tag: &str| {
+            let lower = tag.to_ascii_lowercase().replace(' ', "");
+            HIDING_PATTERNS.iter().any(|p| lower.contains(p))
+        };
+        for tag in [
+            "<font size=1>",
+            "<FONT SIZE = \"1\">",
+            "<span style=\"font-size: 0px\">",
+            "<div style='DISPLAY : none'>",
+            "<p style=\"visibility:hidden\">",
+            "<font color=\"#FFFFFF\">",
+            "<td style=\"color: #ffffff\">",
+            "<font color=White>",
+            "<font size=2 color=red>",
+            "<div class=x>",
+            "<p>",
+            &format!(
+                "<div title=\"{}\" style=\"display: none\">",
+                "x".repeat(300)
+            ),
+            &format!("<div title=\"{}\">", "x".repeat(300)),
+        ] {
+            assert_eq!(hides_text(tag), old(tag), "{tag}");
+        }
+        assert!(hides_text("<font size=1>"));
+        assert!(!hides_text("<font size=2 color=red>"));
     }
 
     #[test]

@@ -145,11 +145,12 @@ impl Tokens {
     /// Pushes `prefix` + the lower-cased word; returns the lower-cased word's length in
     /// `scratch` when it was kept as a word (not too short, not a `skip:` token).
     fn word(&mut self, prefix: &str, w: &str, min: usize) -> bool {
-        if !w.is_ascii() && w.chars().any(is_cjk) {
+        let ascii = w.is_ascii();
+        if !ascii && w.chars().any(is_cjk) {
             self.cjk_pairs(prefix, w);
             return false;
         }
-        let n = w.chars().count();
+        let n = if ascii { w.len() } else { w.chars().count() };
         if n < min {
             return false;
         }
@@ -173,7 +174,7 @@ impl Tokens {
             return false;
         }
         self.scratch.clear();
-        if w.is_ascii() {
+        if ascii {
             self.scratch.push_str(w);
             self.scratch.make_ascii_lowercase();
         } else {
@@ -229,7 +230,7 @@ impl Tokens {
             if self.hashes.len() >= MAX_TOKENS {
                 return;
             }
-            if w.contains("://") || w.starts_with("www.") {
+            if has_scheme_separator(w) || w.starts_with("www.") {
                 self.url(w);
                 pair_state = None;
                 continue;
@@ -318,23 +319,141 @@ impl Tokens {
 
 /// Words: runs of letters/digits with inner `'`, `-`, `.`, `$`, `!`, `%` kept where they are
 /// part of how spam writes (`$100`, `free!`, `100%`), outer punctuation trimmed.
+///
+/// Pieces between separators (Unicode white space and `,;"()<>[]{}*|=`), as
+/// `str::split` with that predicate gives them, trimmed and without empty ones; read byte by
+/// byte (every other separator is ASCII), decoding a character only above 0x7F.
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                ',' | ';' | '"' | '(' | ')' | '<' | '>' | '[' | ']' | '{' | '}' | '*' | '|' | '='
-            )
-    })
-    .map(|w| {
-        w.trim_matches(|c: char| {
-            matches!(
-                c,
-                '.' | ':' | '\'' | '-' | '?' | '_' | '/' | '#' | '&' | '+' | '~' | '`' | '^' | '@'
-            )
-        })
-    })
-    .filter(|w| !w.is_empty())
+    Pieces { text, pos: 0 }
+        .map(trim_word)
+        .filter(|w| !w.is_empty())
+}
+
+/// A byte's part in [`split_words`].
+const SEPARATOR: u8 = 1;
+const TRIMMED: u8 = 2;
+const NON_ASCII: u8 = 4;
+
+/// Separators: ASCII white space (as `char::is_whitespace` has it) and `,;"()<>[]{}*|=`;
+/// trimmed from a word's ends: `.:'-?_/#&+~`^@`.
+static BYTE_CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        class[i] = if b >= 0x80 {
+            NON_ASCII
+        } else if matches!(
+            b,
+            b'\t'
+                ..=b'\r'
+                    | b' '
+                    | b','
+                    | b';'
+                    | b'"'
+                    | b'('
+                    | b')'
+                    | b'<'
+                    | b'>'
+                    | b'['
+                    | b']'
+                    | b'{'
+                    | b'}'
+                    | b'*'
+                    | b'|'
+                    | b'='
+        ) {
+            SEPARATOR
+        } else if matches!(
+            b,
+            b'.' | b':'
+                | b'\''
+                | b'-'
+                | b'?'
+                | b'_'
+                | b'/'
+                | b'#'
+                | b'&'
+                | b'+'
+                | b'~'
+                | b'`'
+                | b'^'
+                | b'@'
+        ) {
+            TRIMMED
+        } else {
+            0
+        };
+        i += 1;
+    }
+    class
+};
+
+/// `w` without the trimmed punctuation at its ends (all ASCII, so cutting bytes keeps
+/// character boundaries).
+fn trim_word(w: &str) -> &str {
+    let b = w.as_bytes();
+    let mut start = 0;
+    let mut end = b.len();
+    while start < end && BYTE_CLASS[b[start] as usize] == TRIMMED {
+        start += 1;
+    }
+    while end > start && BYTE_CLASS[b[end - 1] as usize] == TRIMMED {
+        end -= 1;
+    }
+    &w[start..end]
+}
+
+/// The pieces of `text` between separators (see [`split_words`]); a run of ASCII
+/// separators counts as one, so few pieces are empty.
+struct Pieces<'a> {
+    text: &'a str,
+    /// Start of the next piece; past the end when done.
+    pos: usize,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        let mut start = self.pos;
+        if start > bytes.len() {
+            return None;
+        }
+        // A run of ASCII separators would only give empty pieces, which split_words drops.
+        while bytes
+            .get(start)
+            .is_some_and(|&b| BYTE_CLASS[b as usize] == SEPARATOR)
+        {
+            start += 1;
+        }
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
+            let class = BYTE_CLASS[b as usize];
+            if class & (SEPARATOR | NON_ASCII) == 0 {
+                i += 1;
+            } else if class == SEPARATOR {
+                self.pos = i + 1;
+                return Some(&self.text[start..i]);
+            } else {
+                // `i` is a character boundary: only ASCII bytes and whole characters are skipped.
+                let c = self.text[i..].chars().next().unwrap_or(' ');
+                if c.is_whitespace() {
+                    self.pos = i + c.len_utf8();
+                    return Some(&self.text[start..i]);
+                }
+                i += c.len_utf8();
+            }
+        }
+        self.pos = bytes.len() + 1;
+        Some(&self.text[start..])
+    }
+}
+
+/// `w` contains `://` (a URL written in the text). Words are short: a plain loop.
+fn has_scheme_separator(w: &str) -> bool {
+    w.as_bytes().windows(3).any(|t| t == b"://")
 }
 
 /// At most this many characters of one space-less CJK run are read as pairs.
@@ -455,6 +574,85 @@ mod tests {
         assert!(!t.contains(&hash_token("skip:", "\u{5341}")));
         let s = toks("Subject: \u{5341}\u{5206}\r\n\r\nbody");
         assert!(s.contains(&hash_token("s:cjk:", "\u{5341}\u{5206}")));
+    }
+
+    /// The words as `str::split` with the separator predicate finds them (the reading
+    /// before [`Pieces`]).
+    fn split_words_by_char(text: &str) -> Vec<&str> {
+        text.split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    ',' | ';'
+                        | '"'
+                        | '('
+                        | ')'
+                        | '<'
+                        | '>'
+                        | '['
+                        | ']'
+                        | '{'
+                        | '}'
+                        | '*'
+                        | '|'
+                        | '='
+                )
+        })
+        .map(|w| {
+            w.trim_matches(|c: char| {
+                matches!(
+                    c,
+                    '.' | ':'
+                        | '\''
+                        | '-'
+                        | '?'
+                        | '_'
+                        | '/'
+                        | '#'
+                        | '&'
+                        | '+'
+                        | '~'
+                        | '`'
+                        | '^'
+                        | '@'
+                )
+            })
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+    }
+
+    #[test]
+    fn byte_splitter_finds_the_words_char_splitting_finds() {
+        for text in [
+            "",
+            " ",
+            "a",
+            "Click here, now!! (free) $100 100% <b>x</b>",
+            "tab\tvt\x0bff\x0ccr\rlf\nend\x1cfs",
+            "no\u{a0}break\u{2003}em\u{3000}ideo\u{85}nel\u{200b}zw",
+            "é<é>é&  ,;  ..--  ::word::  \u{5341}\u{5206} ok",
+            "trailing sep ",
+            "http://a.example/x?y=1&z=2 www.b.example",
+        ] {
+            assert_eq!(
+                split_words(text).collect::<Vec<_>>(),
+                split_words_by_char(text),
+                "{text:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_splitter_agrees_on_any_text(text in "(\\PC|[ \t\r\n,;\"()<>\\[\\]{}*|=.:'@\u{a0}\u{2000}\u{3000}\u{85}]){0,64}") {
+            proptest::prop_assert_eq!(split_words(&text).collect::<Vec<_>>(), split_words_by_char(&text));
+        }
+
+        #[test]
+        fn scheme_separator_is_contains(text in "[:/a]{0,12}") {
+            proptest::prop_assert_eq!(has_scheme_separator(&text), text.contains("://"));
+        }
     }
 
     #[test]

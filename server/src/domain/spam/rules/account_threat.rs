@@ -7,8 +7,7 @@
 
 use super::super::message::MailView;
 use super::super::score::RuleHit;
-use super::phrase_family::PhraseFamily;
-use std::sync::LazyLock;
+use super::phrase_family::{PhraseCounts, PhraseFamily};
 
 pub const NAME: &str = "ACCOUNT_THREAT";
 pub const POINTS: f64 = 2.0;
@@ -117,16 +116,19 @@ const PHRASES: &[&str] = &[
     "confirme seus dados",
 ];
 
-static FAMILY: LazyLock<PhraseFamily> = LazyLock::new(|| {
-    PhraseFamily::new(
-        "phrases about a threatened account, mailbox, password or payment",
-        PHRASES,
-        &[(3, POINTS_MANY, NAME_MANY), (2, POINTS, NAME)],
-    )
-});
+pub(super) static FAMILY: PhraseFamily = PhraseFamily::new(
+    "phrases about a threatened account, mailbox, password or payment",
+    PHRASES,
+    &[(3, POINTS_MANY, NAME_MANY), (2, POINTS, NAME)],
+);
 
 pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
-    FAMILY.check(v, hits);
+    check_counted(&super::phrase_counts(v), hits);
+}
+
+/// [`check`] with the phrase families already counted.
+pub(super) fn check_counted(counts: &PhraseCounts, hits: &mut Vec<RuleHit>) {
+    FAMILY.hit(counts.of(&FAMILY), hits);
 }
 
 #[cfg(test)]

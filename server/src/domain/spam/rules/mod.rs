@@ -17,6 +17,8 @@
 use super::auth_results::AuthSummary;
 use super::message::MailView;
 use super::score::RuleHit;
+use phrase_family::{PhraseCounts, PhraseSet};
+use std::sync::LazyLock;
 
 pub mod account_threat;
 pub mod base64_plain_text;
@@ -48,14 +50,31 @@ pub mod recipient_in_subject;
 pub mod recipient_in_url;
 pub mod subject;
 
+/// Every phrase family of the rules, searched in one pass per message.
+static PHRASE_FAMILIES: LazyLock<PhraseSet> = LazyLock::new(|| {
+    PhraseSet::new(&[
+        &phrases::FAMILIES[0],
+        &phrases::FAMILIES[1],
+        &phrases::FAMILIES[2],
+        &account_threat::FAMILY,
+        &prize_claim::FAMILY,
+    ])
+});
+
+/// How many distinct phrases of each family the Subject and visible text of `v` hold.
+fn phrase_counts(v: &MailView) -> PhraseCounts<'static> {
+    PHRASE_FAMILIES.distinct_in(v)
+}
+
 /// Runs every content and header test; `auth` is what SPF / DKIM / DMARC said (a brand's own
 /// signature clears a brand name).
 pub fn check_all(view: &MailView, auth: &AuthSummary, hits: &mut Vec<RuleHit>) {
+    let phrase_counts = phrase_counts(view);
     headers::check(view, hits);
     subject::check(view, hits);
     html::check(view, hits);
     links::check(view, hits);
-    phrases::check(view, hits);
+    phrases::check_counted(&phrase_counts, hits);
     charset::check(view, hits);
     brand_impersonation::check(view, auth, hits);
     brand_signoff::check(view, auth, hits);
@@ -74,8 +93,8 @@ pub fn check_all(view: &MailView, auth: &AuthSummary, hits: &mut Vec<RuleHit>) {
     mixed_script::check(view, hits);
     invisible_text::check(view, hits);
     base64_plain_text::check(view, hits);
-    account_threat::check(view, hits);
-    prize_claim::check(view, hits);
+    account_threat::check_counted(&phrase_counts, hits);
+    prize_claim::check_counted(&phrase_counts, hits);
     from_domain_invalid::check(view, hits);
     from_app_host::check(view, hits);
     phishing_signals::check(hits);

@@ -3,8 +3,7 @@
 
 use super::super::message::MailView;
 use super::super::score::RuleHit;
-use super::phrase_family::PhraseFamily;
-use std::sync::LazyLock;
+use super::phrase_family::{PhraseCounts, PhraseFamily};
 
 const MONEY: &[&str] = &[
     "million dollars",
@@ -128,37 +127,40 @@ const BULK: &[&str] = &[
     "dear madam",
 ];
 
-static FAMILIES: LazyLock<[PhraseFamily; 3]> = LazyLock::new(|| {
-    [
-        PhraseFamily::new(
-            "money or prize phrases",
-            MONEY,
-            &[
-                (5, 2.0, "MONEY_MANY"),
-                (3, 1.9, "MONEY_SOME"),
-                (2, 1.0, "MONEY_FEW"),
-            ],
-        ),
-        PhraseFamily::new(
-            "urgency phrases",
-            URGENCY,
-            &[(3, 1.6, "URGENCY_MANY"), (2, 1.5, "URGENCY_SOME")],
-        ),
-        PhraseFamily::new(
-            "bulk-mail disclaimers or removal instructions",
-            BULK,
-            &[
-                (3, 1.2, "BULK_MAIL_MANY"),
-                (2, 0.9, "BULK_MAIL_SOME"),
-                (1, 0.4, "BULK_MAIL_ONE"),
-            ],
-        ),
-    ]
-});
+pub(super) static FAMILIES: [PhraseFamily; 3] = [
+    PhraseFamily::new(
+        "money or prize phrases",
+        MONEY,
+        &[
+            (5, 2.0, "MONEY_MANY"),
+            (3, 1.9, "MONEY_SOME"),
+            (2, 1.0, "MONEY_FEW"),
+        ],
+    ),
+    PhraseFamily::new(
+        "urgency phrases",
+        URGENCY,
+        &[(3, 1.6, "URGENCY_MANY"), (2, 1.5, "URGENCY_SOME")],
+    ),
+    PhraseFamily::new(
+        "bulk-mail disclaimers or removal instructions",
+        BULK,
+        &[
+            (3, 1.2, "BULK_MAIL_MANY"),
+            (2, 0.9, "BULK_MAIL_SOME"),
+            (1, 0.4, "BULK_MAIL_ONE"),
+        ],
+    ),
+];
 
 pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
+    check_counted(&super::phrase_counts(v), hits);
+}
+
+/// [`check`] with the phrase families already counted.
+pub(super) fn check_counted(counts: &PhraseCounts, hits: &mut Vec<RuleHit>) {
     for family in FAMILIES.iter() {
-        family.check(v, hits);
+        family.hit(counts.of(family), hits);
     }
 }
 

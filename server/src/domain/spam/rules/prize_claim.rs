@@ -7,8 +7,7 @@
 
 use super::super::message::MailView;
 use super::super::score::RuleHit;
-use super::phrase_family::PhraseFamily;
-use std::sync::LazyLock;
+use super::phrase_family::{PhraseCounts, PhraseFamily};
 
 pub const NAME: &str = "PRIZE_CLAIM";
 pub const POINTS: f64 = 2.0;
@@ -58,16 +57,19 @@ const PHRASES: &[&str] = &[
     "gratis spins",
 ];
 
-static FAMILY: LazyLock<PhraseFamily> = LazyLock::new(|| {
-    PhraseFamily::new(
-        "phrases about a prize, bonus or win to claim",
-        PHRASES,
-        &[(3, POINTS_MANY, NAME_MANY), (2, POINTS, NAME)],
-    )
-});
+pub(super) static FAMILY: PhraseFamily = PhraseFamily::new(
+    "phrases about a prize, bonus or win to claim",
+    PHRASES,
+    &[(3, POINTS_MANY, NAME_MANY), (2, POINTS, NAME)],
+);
 
 pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
-    FAMILY.check(v, hits);
+    check_counted(&super::phrase_counts(v), hits);
+}
+
+/// [`check`] with the phrase families already counted.
+pub(super) fn check_counted(counts: &PhraseCounts, hits: &mut Vec<RuleHit>) {
+    FAMILY.hit(counts.of(&FAMILY), hits);
 }
 
 #[cfg(test)]

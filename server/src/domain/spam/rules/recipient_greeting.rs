@@ -54,7 +54,7 @@ const GAP: usize = 4;
 
 /// True when `text` greets one of `addresses` (one pass over the text for all of them).
 fn greets(text: &str, addresses: &[&str]) -> bool {
-    if addresses.is_empty() {
+    if addresses.is_empty() || !addresses.iter().any(|a| written_in(text, a)) {
         return false;
     }
     let bytes = text.as_bytes();
@@ -78,6 +78,21 @@ fn greets(text: &str, addresses: &[&str]) -> bool {
                         .is_some_and(|a| a.eq_ignore_ascii_case(address))
                 })
         })
+    })
+}
+
+/// `address` occurs in `text` (ASCII case ignored), found from the `@`s of the text: a
+/// greeting can only be followed by an address that the text holds somewhere, and most
+/// texts hold none of the recipient's, so the greeting search is then skipped.
+fn written_in(text: &str, address: &str) -> bool {
+    let Some(at) = address.find('@') else {
+        return true;
+    };
+    let (t, a) = (text.as_bytes(), address.as_bytes());
+    memchr::memchr_iter(b'@', t).any(|p| {
+        p >= at
+            && t.get(p - at..p - at + a.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(a))
     })
 }
 
@@ -120,5 +135,19 @@ mod tests {
         ] {
             assert!(hit_names(raw, check).is_empty(), "{raw}");
         }
+    }
+
+    #[test]
+    fn the_address_is_looked_for_case_blind_at_every_at_sign() {
+        assert!(written_in("x Dear BOB@Example.org", "bob@example.org"));
+        assert!(written_in("a@b bob@example.org", "bob@example.org"));
+        assert!(!written_in("bob@example.or", "bob@example.org"));
+        assert!(!written_in("ob@example.org", "bob@example.org"));
+        assert!(!written_in("no at sign", "bob@example.org"));
+        // Only a necessary condition: a greeting still has to come first.
+        assert!(written_in("this bob@example.org", "bob@example.org"));
+        assert!(!greets("this bob@example.org", &["bob@example.org"]));
+        assert!(greets("Hi, bob@example.org", &["bob@example.org"]));
+        assert!(!greets("Hi, bob@example.or", &["bob@example.org"]));
     }
 }

@@ -7,6 +7,7 @@ use super::super::message::MailView;
 use super::super::score::RuleHit;
 use super::super::urls::links;
 use base64::Engine;
+use memchr::memmem::Finder;
 
 pub const NAME: &str = "RCPT_IN_URL_PATH";
 pub const POINTS: f64 = 3.0;
@@ -34,12 +35,23 @@ fn path_and_fragment(url: &str) -> (&str, &str) {
 }
 
 pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
-    let wanted: Vec<(String, Vec<String>)> = v
+    if v.followable.is_empty() {
+        return;
+    }
+    // Each form's searcher is built once per message, not once per link and form.
+    let wanted: Vec<(Finder, Vec<(bool, Finder)>)> = v
         .to_addresses
         .iter()
         .filter(|a| a.len() >= 5)
         .take(5)
-        .map(|a| (a.clone(), encodings(a)))
+        .map(|a| {
+            let forms = encodings(a)
+                .into_iter()
+                .skip(1)
+                .map(|f| (f.contains('%'), Finder::new(f.as_bytes()).into_owned()))
+                .collect();
+            (Finder::new(a.as_bytes()).into_owned(), forms)
+        })
         .collect();
     if wanted.is_empty() {
         return;
@@ -47,17 +59,18 @@ pub fn check(v: &MailView, hits: &mut Vec<RuleHit>) {
     let found = links(v).any(|(href, _)| {
         let lower = href.to_lowercase();
         let (path, fragment) = path_and_fragment(&lower);
+        // The scheme and host are skipped: `http://user@host` is another rule's matter.
+        let path = path.splitn(4, '/').nth(3).unwrap_or("");
+        let (path, fragment) = (path.as_bytes(), fragment.as_bytes());
         wanted.iter().any(|(address, forms)| {
-            // The scheme and host are skipped: `http://user@host` is another rule's matter.
-            let path = path.splitn(4, '/').nth(3).unwrap_or("");
-            path.contains(address.as_str())
-                || fragment.contains(address.as_str())
-                || forms[1..].iter().any(|f| {
-                    if f.contains('%') {
-                        path.contains(f.as_str()) || fragment.contains(f.as_str())
+            address.find(path).is_some()
+                || address.find(fragment).is_some()
+                || forms.iter().any(|(percent, f)| {
+                    if *percent {
+                        f.find(path).is_some() || f.find(fragment).is_some()
                     } else {
                         // base64 is case-sensitive: look in the URL as written.
-                        href.contains(f.as_str())
+                        f.find(href.as_bytes()).is_some()
                     }
                 })
         })
