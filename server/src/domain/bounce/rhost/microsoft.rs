@@ -156,4 +156,5 @@ pub(super) const PROVIDER: Provider = Provider {
         ("queue expired; message expired", Reason::Expired),
     ],
     codes: None,
+    context: None,
 };
