@@ -242,7 +242,9 @@ impl Reason {
             (_, 4, 0) if !transient => NetworkError,
             (_, 4, 1) => Expired,
             (_, 4, 2) | (_, 4, 4) | (_, 4, 6) | (_, 4, 8) => NetworkError,
-            (_, 4, 3) if !transient => SystemError,
+            // "Directory server failure": the receiver's own look-up failed, for now or
+            // for good (RFC 3463 allows both classes).
+            (_, 4, 3) => SystemError,
             // "Mail system congestion": the receiver is full for now.
             (_, 4, 5) => SystemFull,
             (_, 4, 7) => Expired,
@@ -286,6 +288,17 @@ mod tests {
 
     fn st(s: &str) -> Option<EnhancedStatus> {
         EnhancedStatus::parse(s)
+    }
+
+    #[test]
+    fn a_directory_server_failure_is_a_system_error_in_either_class() {
+        for code in ["4.4.3", "5.4.3"] {
+            assert_eq!(
+                st(code).and_then(Reason::from_status),
+                Some(Reason::SystemError),
+                "{code}"
+            );
+        }
     }
 
     #[test]

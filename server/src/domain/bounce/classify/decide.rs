@@ -81,7 +81,15 @@ pub(super) fn decide(x: Finding, body_lower: &str, f: &Facts) -> Verdict {
         } else {
             x.diag_lower.as_str()
         };
-        match rhost::find(x.remote_mta.as_deref(), x.recipient.as_deref(), said) {
+        let query = rhost::Query {
+            remote_mta: x.remote_mta.as_deref(),
+            reporting_mta: x.reporting_mta.as_deref(),
+            recipient: x.recipient.as_deref(),
+            diag_lower: said,
+            status: x.status,
+            command,
+        };
+        match rhost::find_for(&query) {
             Some(ProviderSays::Reason(r, name)) => {
                 (r, format!("{origin}.rhost.{name}"), String::new())
             }

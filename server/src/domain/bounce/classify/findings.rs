@@ -17,6 +17,8 @@ pub(super) struct Finding {
     pub(super) diagnostic: Option<String>,
     pub(super) diagnostic_type: Option<String>,
     pub(super) remote_mta: Option<String>,
+    /// The `Reporting-MTA` of the delivery-status the finding came from.
+    pub(super) reporting_mta: Option<String>,
     /// Lower-cased diagnostic: read first.
     pub(super) diag_lower: String,
     /// Lower-cased words about this recipient (diagnostic and nearby text): read when the
@@ -39,6 +41,7 @@ pub(super) struct Finding {
 pub(super) fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Vec<Finding> {
     let text_recipients = text_patterns::recipients(lines, &f.own_addresses);
     let single = ds.recipients.len() == 1;
+    let reporting_mta = ds.reporting_mta;
     let mut out = Vec::new();
     for (i, mut r) in ds.recipients.into_iter().enumerate() {
         let recipient = r
@@ -102,6 +105,7 @@ pub(super) fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Ve
             diagnostic: r.diagnostic,
             diagnostic_type: r.diagnostic_type,
             remote_mta: r.remote_mta,
+            reporting_mta: reporting_mta.clone(),
             context,
             origin: "dsn",
             source,

@@ -18,7 +18,6 @@ pub(super) const PHRASES: &[&str] = &[
     "connection refused",
     "connection dropped",
     "connection reset by peer",
-    "access denied",
     "not currently accepting mail from your ip",
     "dynamic ip",
     "hosts with dynamic",

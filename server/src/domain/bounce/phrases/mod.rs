@@ -421,6 +421,16 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_access_denied_names_no_reason() {
+        // "Access denied" answers a sender, a client IP, a relay or a policy alike: the code
+        // (5.7.1: securityerror) or the rest of the reply decides, not these two words.
+        let (m, _) = scan("550 5.7.1 <a@example.net>... access denied");
+        assert!(m.is_empty(), "{m:?}");
+        let (m, _) = scan("554 5.7.1 <a@example.net>: relay access denied");
+        assert_eq!(m.best(), Some(Reason::NoRelaying));
+    }
+
+    #[test]
     fn the_more_specific_reason_wins() {
         let (m, _) = scan("550 5.2.2 mailbox full, message rejected");
         assert_eq!(m.best(), Some(Reason::MailboxFull));

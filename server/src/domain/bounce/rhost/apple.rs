@@ -29,4 +29,5 @@ pub(super) const PROVIDER: Provider = Provider {
         ("unknown or illegal alias", Reason::UserUnknown),
     ],
     codes: None,
+    context: None,
 };

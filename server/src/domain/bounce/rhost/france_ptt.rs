@@ -9,6 +9,7 @@ pub(super) const PROVIDER: Provider = Provider {
     hosts: &["orange.fr", "wanadoo.fr", "laposte.net"],
     phrases: &[("spf/dns de votre nom de domaine", Reason::AuthFailure)],
     codes: Some(code),
+    context: None,
 };
 
 /// Orange and La Poste number their refusals (`OFR005_505`, `LPN105-104`, `OUK_513`); the

@@ -23,6 +23,7 @@ pub(super) const PROVIDER: Provider = Provider {
         ("account does not exist", Reason::UserUnknown),
     ],
     codes: Some(code),
+    context: None,
 };
 
 /// ` IBnnn`: the reason GoDaddy's list gives that code.

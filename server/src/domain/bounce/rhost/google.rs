@@ -216,4 +216,5 @@ pub(super) const PROVIDER: Provider = Provider {
         ),
     ],
     codes: None,
+    context: None,
 };

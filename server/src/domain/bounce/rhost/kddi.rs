@@ -13,4 +13,5 @@ pub(super) const PROVIDER: Provider = Provider {
         (">: user unknown", Reason::UserUnknown),
     ],
     codes: None,
+    context: None,
 };

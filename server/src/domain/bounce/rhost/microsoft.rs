@@ -5,6 +5,7 @@
 
 use super::Provider;
 use crate::domain::bounce::reason::Reason;
+use crate::domain::bounce::status::EnhancedStatus;
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "microsoft",
@@ -155,5 +156,56 @@ pub(super) const PROVIDER: Provider = Provider {
         ("pfa agent busy", Reason::SystemError),
         ("queue expired; message expired", Reason::Expired),
     ],
-    codes: None,
+    codes: Some(code),
+    context: None,
 };
+
+/// Exchange Online's own enhanced status codes (details of 100 and above, outside RFC 3463's
+/// registry) that its "Email non-delivery reports" page gives one meaning whatever the words:
+/// the code alone names the reason. Codes whose meaning Microsoft's wording refines (5.0.350,
+/// 4.4.316, 5.7.501-503, 5.7.510-512, 4.7.5xx-8xx, 5.7.7xx) and standard codes are left to the
+/// phrase table above and the RFC 3463 table.
+fn code(lower: &str) -> Option<Option<Reason>> {
+    EnhancedStatus::find_all(lower)
+        .filter(|s| s.detail() >= 100)
+        .find_map(|s| {
+            let reason = match (s.class(), s.subject(), s.detail()) {
+                (_, 4, 312) => Reason::NetworkError,
+                (5, 4, 316) => Reason::Expired,
+                (5, 6, 11) => Reason::ContentError,
+                (5, 7, 504 | 505) => Reason::Filtered,
+                (5, 7, 506 | 507) => Reason::Blocked,
+                (5, 7, 508) => Reason::TooManyConn,
+                (5, 7, 509) => Reason::AuthFailure,
+                (5, 7, 606..=649) => Reason::Blocked,
+                _ => return None,
+            };
+            Some(Some(reason))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{find, ProviderSays};
+    use crate::domain::bounce::reason::Reason;
+
+    #[test]
+    fn exchange_onlines_own_codes_name_the_reason() {
+        let f = |d: &str| find(Some("mail.protection.outlook.com"), None, d);
+        assert_eq!(
+            f("550 5.4.312 message expired, dns query failed"),
+            Some(ProviderSays::Reason(Reason::NetworkError, "microsoft"))
+        );
+        assert_eq!(
+            f("550 5.7.509 access denied, sending domain does not pass dmarc verification"),
+            Some(ProviderSays::Reason(Reason::AuthFailure, "microsoft"))
+        );
+        // A code whose meaning the words refine is left to them.
+        assert_eq!(
+            f("451 4.7.650 the mail server has been temporarily rate limited due to ip reputation"),
+            Some(ProviderSays::Reason(Reason::BadReputation, "microsoft"))
+        );
+        // A registry code is left to the RFC 3463 table and the words.
+        assert_eq!(f("550 5.1.1 user unknown"), None);
+    }
+}

@@ -68,4 +68,5 @@ pub(super) const PROVIDER: Provider = Provider {
         ("exceeding outbound thread limit", Reason::TooManyConn),
     ],
     codes: None,
+    context: None,
 };

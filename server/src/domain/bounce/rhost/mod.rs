@@ -4,14 +4,23 @@
 //! remote MTA's host name or, failing that, by the recipient's domain.
 
 use crate::domain::bounce::reason::Reason;
+use crate::domain::bounce::status::EnhancedStatus;
+use crate::domain::bounce::text_patterns::Command;
 
 mod apple;
+mod cloudflare;
+mod cox;
+mod facebook;
 mod france_ptt;
 mod godaddy;
 mod google;
+mod iua;
 mod kddi;
+mod message_labs;
 mod microsoft;
 mod mimecast;
+mod ntt_docomo;
+mod spectrum;
 mod tencent;
 mod yahoo;
 mod zoho;
@@ -29,6 +38,26 @@ pub enum ProviderSays {
 /// Reads a provider's numbered error code: `Some(None)` for a known code naming no reason.
 pub(super) type CodeReader = fn(&str) -> Option<Option<Reason>>;
 
+/// Reads the whole query (status code, SMTP command) for a provider whose wording means one
+/// reason or another depending on when it was said.
+pub(super) type ContextReader = fn(&Query<'_>) -> Option<Reason>;
+
+/// What the notice says about one recipient, for the provider tables.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<'a> {
+    /// `Remote-MTA`: the host that refused.
+    pub remote_mta: Option<&'a str>,
+    /// `Reporting-MTA`: the host that wrote the notice (a provider's gateway relaying
+    /// another host's refusal writes in its own words).
+    pub reporting_mta: Option<&'a str>,
+    pub recipient: Option<&'a str>,
+    /// The lower-cased diagnostic.
+    pub diag_lower: &'a str,
+    pub status: Option<EnhancedStatus>,
+    /// The SMTP command the refusal answered, when the notice says.
+    pub command: Option<Command>,
+}
+
 pub(super) struct Provider {
     pub(super) name: &'static str,
     /// Host-name or domain suffixes (lower-case, matched at a label boundary).
@@ -37,10 +66,19 @@ pub(super) struct Provider {
     pub(super) phrases: &'static [(&'static str, Reason)],
     /// Reads the provider's own numbered error codes, if it has any.
     pub(super) codes: Option<CodeReader>,
+    /// Reads the status code and command with the words, if the provider needs them.
+    pub(super) context: Option<ContextReader>,
 }
 
 const PROVIDERS: &[Provider] = &[
     kddi::PROVIDER,
+    ntt_docomo::PROVIDER,
+    message_labs::PROVIDER,
+    cox::PROVIDER,
+    spectrum::PROVIDER,
+    facebook::PROVIDER,
+    iua::PROVIDER,
+    cloudflare::PROVIDER,
     france_ptt::PROVIDER,
     zoho::PROVIDER,
     mimecast::PROVIDER,
@@ -66,23 +104,49 @@ pub fn find(
     recipient: Option<&str>,
     diag_lower: &str,
 ) -> Option<ProviderSays> {
+    find_for(&Query {
+        remote_mta,
+        recipient,
+        diag_lower,
+        ..Query::default()
+    })
+}
+
+fn clean_host(h: &str) -> Option<&str> {
+    let h = h.split_whitespace().next()?;
+    let h = h
+        .trim_matches(|c| c == '[' || c == ']')
+        .trim_end_matches('.');
+    (!h.is_empty()).then_some(h)
+}
+
+/// The provider whose host names `h` ends with.
+fn provider_of(h: &str) -> Option<&'static Provider> {
+    PROVIDERS
+        .iter()
+        .find(|p| p.hosts.iter().any(|s| host_matches(h, s)))
+}
+
+/// The provider's verdict on one recipient: the provider is known by the remote MTA or,
+/// without one, the recipient's domain; failing both, by the reporting MTA (a provider's
+/// gateway that relays another host's refusal in its own words).
+pub fn find_for(q: &Query<'_>) -> Option<ProviderSays> {
+    let diag_lower = q.diag_lower;
     if diag_lower.is_empty() {
         return None;
     }
-    let host = remote_mta
-        .and_then(|h| h.split_whitespace().next())
-        .map(|h| {
-            h.trim_matches(|c| c == '[' || c == ']')
-                .trim_end_matches('.')
-        })
-        .filter(|h| !h.is_empty());
-    let domain = recipient.and_then(|r| r.rsplit_once('@')).map(|(_, d)| d);
-    let provider = PROVIDERS.iter().find(|p| {
-        p.hosts.iter().any(|s| {
-            host.map(|h| host_matches(h, s)).unwrap_or(false)
-                || (host.is_none() && domain.map(|d| host_matches(d, s)).unwrap_or(false))
-        })
-    })?;
+    let host = q.remote_mta.and_then(clean_host);
+    let domain = q.recipient.and_then(|r| r.rsplit_once('@')).map(|(_, d)| d);
+    let provider = match host {
+        Some(h) => provider_of(h),
+        None => domain.and_then(provider_of),
+    }
+    .or_else(|| q.reporting_mta.and_then(clean_host).and_then(provider_of))?;
+    if let Some(read) = provider.context {
+        if let Some(r) = read(q) {
+            return Some(ProviderSays::Reason(r, provider.name));
+        }
+    }
     if let Some(read) = provider.codes {
         match read(diag_lower) {
             Some(Some(r)) => return Some(ProviderSays::Reason(r, provider.name)),

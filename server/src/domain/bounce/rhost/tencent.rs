@@ -25,4 +25,5 @@ pub(super) const PROVIDER: Provider = Provider {
         ("mailbox not found", Reason::UserUnknown),
     ],
     codes: None,
+    context: None,
 };

@@ -36,4 +36,5 @@ pub(super) const PROVIDER: Provider = Provider {
         ),
     ],
     codes: None,
+    context: None,
 };

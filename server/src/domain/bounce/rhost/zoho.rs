@@ -24,4 +24,5 @@ pub(super) const PROVIDER: Provider = Provider {
         (" detected by zoho mail", Reason::VirusDetected),
     ],
     codes: None,
+    context: None,
 };
