@@ -218,6 +218,8 @@ async fn the_demo_is_made_by_the_pipelines_the_same_way_twice() {
         "spam_threshold_changed",
         "trusted_authserv_ids_changed",
         "allowlist_override",
+        "allow_removed",
+        "webhook_credential_changed",
     ] {
         assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
     }

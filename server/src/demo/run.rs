@@ -557,8 +557,9 @@ impl Sim<'_> {
     }
 
     /// What Acme's admin does in the month, through the same services as the admin pages:
-    /// trusts the forwarder's Authentication-Results, tries a higher spam threshold for two
-    /// days, allows the wholesale partner, reactivates a customer who phoned about her new
+    /// trusts the forwarder's Authentication-Results and sets the SNS topic of the webhook
+    /// credential, tries a higher spam threshold for two days, allows the wholesale partner
+    /// (and a trade fair's domain for a week), reactivates a customer who phoned about her
     /// mailbox, takes back an agent's block. Each is logged with who did it.
     async fn admin_actions(&mut self, day: i64, midnight: DateTime<Utc>) -> anyhow::Result<()> {
         const ADMIN: &str = "admin@acme.test";
@@ -571,6 +572,45 @@ impl Sim<'_> {
                     .set_trusted_authserv_ids(self.acme, ADMIN, "mx.acme.test", at)
                     .await
                     .map_err(|e| failed("authserv-ids", &e))?;
+                // SES notifications come through Acme's SNS topic from now on.
+                self.s
+                    .ingest
+                    .set_sns_topic(
+                        self.acme,
+                        ADMIN,
+                        super::DEMO_WEBHOOK_USERNAME,
+                        "arn:aws:sns:eu-west-1:123456789012:acme-ses-events",
+                        at,
+                    )
+                    .await
+                    .map_err(|e| failed("SNS topic", &e))?;
+            }
+            10 => {
+                filters
+                    .add_allow(
+                        self.acme,
+                        ADMIN,
+                        "fair-registrations.example",
+                        "trade fair week: visitor registrations come from this domain",
+                        at,
+                    )
+                    .await
+                    .map_err(|e| failed("allow", &e))?;
+            }
+            17 => {
+                let fair = self
+                    .s
+                    .db()
+                    .allow_list(self.acme)
+                    .await?
+                    .into_iter()
+                    .find(|a| a.entry.value() == "fair-registrations.example");
+                if let Some(a) = fair {
+                    filters
+                        .remove_allow(self.acme, ADMIN, a.id, at)
+                        .await
+                        .map_err(|e| failed("allow removal", &e))?;
+                }
             }
             2 | 4 => {
                 let value = if day == 2 { "6" } else { "5" };
