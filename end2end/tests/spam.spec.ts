@@ -145,6 +145,10 @@ test('an admin blocks a domain and the next message from it is held', async ({ p
 test('threshold 0 lets everything through; bad values are refused; changes are logged', async ({ page, request, allowConsole }) => {
   allowConsole(/422/); // the refused value is a 422 from the server function
   await login(page, 'admin@acme.test');
+  // The demo's admin tried 6 for two days: count from here.
+  await page.goto('/org-logging?kind=spam_threshold_changed');
+  await expect(page.getByTestId('org-log')).toBeVisible();
+  const before = await page.getByTestId('log-row').count();
   await page.goto('/apps/channels/email');
   await hydrated(page);
   const panel = page.getByTestId('spam-threshold');
@@ -173,7 +177,7 @@ test('threshold 0 lets everything through; bad values are refused; changes are l
   await panel.getByRole('button', { name: 'Save' }).click();
   await expect(panel.getByTestId('threshold-current')).toHaveText('Current threshold: 5');
   await page.goto('/org-logging?kind=spam_threshold_changed');
-  await expect(page.getByTestId('log-row')).toHaveCount(2);
+  await expect(page.getByTestId('log-row')).toHaveCount(before + 2);
 });
 
 test('an agent cannot reach Spam Filters nor change the threshold', async ({ page, allowConsole }) => {
