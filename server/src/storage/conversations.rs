@@ -246,7 +246,7 @@ impl Db {
         if let Some(from) = &search.from {
             push(
                 &mut sql,
-                " AND LOWER(k.email) LIKE $N",
+                " AND LOWER(k.email) LIKE $N ESCAPE '\\'",
                 Bind::Text(format!("%{}%", like_escape(from))),
             );
         }
@@ -262,8 +262,9 @@ impl Db {
         for word in &search.words {
             push(
                 &mut sql,
-                " AND (LOWER(c.subject) LIKE $N OR LOWER(k.email) LIKE $N OR EXISTS (SELECT 1 FROM messages m \
-                 WHERE m.conversation_id = c.id AND LOWER(m.text_body) LIKE $N))",
+                " AND (LOWER(c.subject) LIKE $N ESCAPE '\\' OR LOWER(k.email) LIKE $N ESCAPE '\\' \
+                 OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id \
+                 AND LOWER(m.text_body) LIKE $N ESCAPE '\\'))",
                 Bind::Text(format!("%{}%", like_escape(word))),
             );
         }
@@ -372,16 +373,7 @@ impl Db {
         account_id: i64,
         search: &str,
     ) -> anyhow::Result<Vec<ContactView>> {
-        // `%` and `_` in what the user typed are themselves, not wildcards.
-        let mut pattern = String::with_capacity(search.len() + 2);
-        pattern.push('%');
-        for ch in search.to_lowercase().chars() {
-            if matches!(ch, '%' | '_' | '\\') {
-                pattern.push('\\');
-            }
-            pattern.push(ch);
-        }
-        pattern.push('%');
+        let pattern = format!("%{}%", like_escape(search));
         sqlx::query(
             "SELECT id, email, name, status, status_until, status_reason, status_event_id, created_at \
              FROM contacts WHERE account_id = $1 AND ($2 = '' OR lower(email) LIKE $3 ESCAPE '\\' \
@@ -440,7 +432,15 @@ impl Db {
     }
 }
 
-/// `%` and `_` typed by a user are dropped: they must not act as wildcards.
+/// `s` lower-cased for a `LIKE … ESCAPE '\'` pattern: `%`, `_` and `\` typed by a user are
+/// themselves, not wildcards.
 fn like_escape(s: &str) -> String {
-    s.to_lowercase().replace(['%', '_'], "")
+    let mut out = String::with_capacity(s.len());
+    for ch in s.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
 }
