@@ -19,6 +19,7 @@ mod mail_auth;
 mod outbound;
 mod outbound_tls;
 mod product_controls;
+mod replicas;
 mod schema_parity;
 mod spam_accuracy;
 mod spam_cli;

@@ -28,6 +28,14 @@ pub async fn sqlite_db() -> Db {
 /// A fresh, migrated PostgreSQL database created next to `TEST_DATABASE_URL`'s, or `None`
 /// (with the reason printed) when no URL is given.
 pub async fn postgres_db() -> Option<Db> {
+    let url = postgres_url().await?;
+    Some(Db::connect(&url).await.expect("fresh PostgreSQL database"))
+}
+
+/// The URL of a fresh, empty PostgreSQL database created next to `TEST_DATABASE_URL`'s (for
+/// tests that connect to it more than once, as several replicas do), or `None` (with the
+/// reason printed) when no URL is given.
+pub async fn postgres_url() -> Option<String> {
     let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
         eprintln!(
             "skipped: TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)"
@@ -47,11 +55,7 @@ pub async fn postgres_db() -> Option<Db> {
         .expect("create a test database");
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').expect("a database URL with a path");
-    Some(
-        Db::connect(&format!("{prefix}/{name}"))
-            .await
-            .expect("fresh PostgreSQL database"),
-    )
+    Some(format!("{prefix}/{name}"))
 }
 
 /// The test databases' name prefix: `dd_` and the name of `TEST_DATABASE_URL`'s database, so
