@@ -387,13 +387,7 @@ impl Sim<'_> {
     }
 
     async fn close(&self, account: i64, conversation: i64) -> anyhow::Result<()> {
-        let mut tx = self
-            .s
-            .db()
-            .pool()
-            .begin()
-            .await
-            .context("Failed to begin")?;
+        let mut tx = self.s.db().begin().await?;
         crate::storage::inbound::set_conversation_status(&mut tx, account, conversation, false)
             .await?;
         tx.commit()
@@ -747,7 +741,7 @@ async fn seed_days(
         .await?
         .context("a fresh database has no lists")?;
     {
-        let mut tx = s.db().pool().begin().await.context("Failed to begin")?;
+        let mut tx = s.db().begin().await?;
         let mut members = Vec::new();
         // An old address that became a spam trap: the relay refuses the campaign as spam (an
         // automatic complaint, 14 days).

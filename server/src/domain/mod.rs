@@ -6,5 +6,7 @@ pub mod address;
 pub mod bounce;
 pub mod category;
 pub mod inbound;
+pub mod search;
 pub mod spam;
 pub mod suppression;
+pub mod transport_config;

@@ -132,7 +132,7 @@ impl CampaignService {
             .ok_or_else(|| {
                 CampaignError::Invalid(format!("A list named {name:?} exists already."))
             })?;
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         let mut ids = Vec::with_capacity(parsed.len());
         for a in &parsed {
             ids.push(upsert_contact(&mut tx, account_id, a.as_str(), None, now).await?);
@@ -215,7 +215,7 @@ impl CampaignService {
             });
         }
         let skipped = gate.suppressed.len();
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         let campaign_id = store::insert_campaign(
             &mut tx,
             account_id,
@@ -327,11 +327,10 @@ impl CampaignService {
     }
 
     async fn account_of(&self, campaign_id: i64) -> anyhow::Result<i64> {
-        sqlx::query_scalar("SELECT account_id FROM campaigns WHERE id = $1")
-            .bind(campaign_id)
-            .fetch_one(self.db.pool())
-            .await
-            .context("Failed to read a campaign's account")
+        self.db
+            .campaign_account(campaign_id)
+            .await?
+            .context("campaign missing")
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -378,7 +377,7 @@ impl CampaignService {
             ReplyClass::Transient => next_retry_delay(r.attempts.max(0) as u32),
             _ => None,
         };
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         if let Some(delay) = retry {
             let diagnostic = verdict.diagnostic.clone().unwrap_or_default();
             store::defer_recipient(&mut tx, r.id, now + delay, &diagnostic).await?;

@@ -314,7 +314,7 @@ impl InboundService {
         };
         let score = report.score.points();
 
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         // A write first, so SQLite takes its write lock now rather than upgrading later.
         let contact_id = store::upsert_contact(
             &mut tx,

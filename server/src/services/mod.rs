@@ -14,7 +14,8 @@ pub mod mail_auth;
 pub mod org_log_export;
 pub mod outbound;
 pub mod sanitize;
-pub mod search;
+/// The search query parser lives in the domain (storage reads it); kept here for callers.
+pub use crate::domain::search;
 pub mod spam_filters;
 pub mod throttle;
 pub mod transport;

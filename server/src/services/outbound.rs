@@ -217,7 +217,7 @@ impl OutboundService {
             text,
         )?;
 
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         let id = insert_message(
             &mut tx,
             &NewMessage {
@@ -288,7 +288,7 @@ impl OutboundService {
         let (code, enhanced, text, provider_id) = result.into_parts();
         tracing::info!(message_id = p.message_id, code, %text, "send attempt");
         let class = ReplyClass::of(code);
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         let accepted =
             (class == ReplyClass::Accepted).then(|| (sender.transport.accepted_by(), now));
         store::record_attempt(

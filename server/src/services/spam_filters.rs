@@ -83,7 +83,7 @@ impl SpamFilters {
     ) -> Result<MarkedSpam, FilterError> {
         let sender = self.sender_of(account_id, conversation_id).await?;
         let address = EmailAddress::parse(&sender).ok();
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         store::set_conversation_status(&mut tx, account_id, conversation_id, false).await?;
         store::set_spam_attribute(&mut tx, conversation_id, true).await?;
         let mut blocked_now = false;
@@ -153,7 +153,7 @@ impl SpamFilters {
     ) -> Result<bool, FilterError> {
         let sender = self.sender_of(account_id, conversation_id).await?;
         let address = EmailAddress::parse(&sender).ok();
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         store::set_conversation_status(&mut tx, account_id, conversation_id, true).await?;
         store::set_spam_attribute(&mut tx, conversation_id, false).await?;
         let mut unblocked = false;
@@ -222,7 +222,7 @@ impl SpamFilters {
             "" => "added by an admin",
             r => r,
         };
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         let Some(id) = store::insert_block(&mut tx, account_id, &entry, actor, reason, now).await?
         else {
             return Err(FilterError::Invalid(format!(
@@ -267,7 +267,7 @@ impl SpamFilters {
             .block_entry(account_id, id)
             .await?
             .ok_or(FilterError::NotFound)?;
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         store::delete_block(&mut tx, account_id, row.entry.value()).await?;
         // The account's vote goes with its last entry about the domain.
         store::withdraw_block_vote(&mut tx, account_id, &voted_domain(&row.entry)).await?;
@@ -303,7 +303,7 @@ impl SpamFilters {
             "" => "added by an admin",
             r => r,
         };
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         let Some(id) =
             allow_store::insert_allow(&mut tx, account_id, &entry, actor, reason, now).await?
         else {
@@ -347,7 +347,7 @@ impl SpamFilters {
             .allow_entry(account_id, id)
             .await?
             .ok_or(FilterError::NotFound)?;
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         allow_store::delete_allow(&mut tx, account_id, id).await?;
         insert_log(
             &mut tx,
@@ -433,7 +433,7 @@ impl SpamFilters {
     ) -> Result<Vec<String>, FilterError> {
         let ids = crate::domain::spam::auth_results::parse_authserv_ids(input)
             .map_err(FilterError::Invalid)?;
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         let before = store::set_trusted_authserv_ids(&mut tx, account_id, &ids).await?;
         if before != ids {
             insert_log(

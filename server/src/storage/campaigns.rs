@@ -148,6 +148,15 @@ impl Db {
         self.campaign_rows("c.account_id = $1", account_id).await
     }
 
+    /// The account a campaign belongs to.
+    pub async fn campaign_account(&self, campaign_id: i64) -> anyhow::Result<Option<i64>> {
+        sqlx::query_scalar("SELECT account_id FROM campaigns WHERE id = $1")
+            .bind(campaign_id)
+            .fetch_optional(self.pool())
+            .await
+            .context("Failed to read a campaign's account")
+    }
+
     pub async fn campaign(&self, campaign_id: i64) -> anyhow::Result<Option<CampaignRow>> {
         Ok(self
             .campaign_rows("c.id = $1", campaign_id)

@@ -2,7 +2,7 @@
 //! tenancy is enforced here, not only in the UI.
 
 use super::{col, from_ms, to_ms, Db};
-use crate::services::search::SearchQuery;
+use crate::domain::search::SearchQuery;
 use anyhow::Context;
 use app::models::*;
 use chrono::{DateTime, Utc};

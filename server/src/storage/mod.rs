@@ -167,6 +167,15 @@ impl Db {
             .context("Failed to migrate the database")
     }
 
+    /// A transaction: services that must write several things at once take one from here and
+    /// hand it to the storage functions that take `&mut AnyConnection` (`&mut *tx`).
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        self.pool
+            .begin()
+            .await
+            .context("Failed to begin a transaction")
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -187,6 +196,47 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A storage transaction ([`Db::begin`]).
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// A named savepoint inside a transaction, so one job's writes can be undone without losing
+/// the others' (the group-commit writer). Each method runs one statement on `conn`.
+pub struct Savepoint(&'static str);
+
+impl Savepoint {
+    /// Starts the savepoint `name` (a fixed identifier, never user input).
+    pub async fn start(conn: &mut sqlx::AnyConnection, name: &'static str) -> anyhow::Result<Self> {
+        debug_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        sqlx::query(&format!("SAVEPOINT {name}"))
+            .execute(&mut *conn)
+            .await
+            .context("Failed to start a savepoint")?;
+        Ok(Savepoint(name))
+    }
+
+    /// Keeps what was written since [`Savepoint::start`].
+    pub async fn release(self, conn: &mut sqlx::AnyConnection) -> anyhow::Result<()> {
+        sqlx::query(&format!("RELEASE SAVEPOINT {}", self.0))
+            .execute(&mut *conn)
+            .await
+            .context("Failed to release a savepoint")?;
+        Ok(())
+    }
+
+    /// Undoes what was written since [`Savepoint::start`]; the transaction goes on.
+    pub async fn undo(self, conn: &mut sqlx::AnyConnection) -> anyhow::Result<()> {
+        sqlx::query(&format!("ROLLBACK TO SAVEPOINT {}", self.0))
+            .execute(&mut *conn)
+            .await
+            .context("Failed to roll back to a savepoint")?;
+        sqlx::query(&format!("RELEASE SAVEPOINT {}", self.0))
+            .execute(&mut *conn)
+            .await
+            .context("Failed to release a savepoint")?;
+        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::{col, from_ms, to_ms, Db};
 use crate::domain::suppression::complaint_rate::RateStatus;
-use crate::services::transport::{Security, TransportConfig};
+use crate::domain::transport_config::{Security, TransportConfig};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;

@@ -34,7 +34,7 @@ impl IngestService {
     ) -> Result<Reactivated, ReactivateError> {
         let address =
             EmailAddress::parse(address).map_err(|e| ReactivateError::BadAddress(e.to_string()))?;
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         let entries: Vec<_> = store::suppressions_for(&mut tx, account_id, &address)
             .await?
             .into_iter()

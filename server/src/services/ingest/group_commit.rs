@@ -2,6 +2,7 @@
 //! and commits them in one transaction (one fsync), each payload failing alone if it must.
 
 use super::*;
+use crate::storage::Savepoint;
 
 /// Payloads committed together at most (one transaction, one fsync).
 pub const MAX_GROUP: usize = 256;
@@ -175,31 +176,21 @@ impl IngestService {
         };
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
-            if let Err(e) = sqlx::query("SAVEPOINT ingest_job").execute(&mut *tx).await {
-                return all_fail(format!("Failed to open a savepoint: {e}"));
-            }
+            let savepoint = match Savepoint::start(&mut tx, "ingest_job").await {
+                Ok(s) => s,
+                Err(e) => return all_fail(format!("{e:#}")),
+            };
             match self.store_jobs(&mut tx, std::slice::from_ref(job)).await {
                 Ok(mut reports) => {
                     let report = reports.pop().unwrap_or_default();
-                    if let Err(e) = sqlx::query("RELEASE SAVEPOINT ingest_job")
-                        .execute(&mut *tx)
-                        .await
-                    {
-                        return all_fail(format!("Failed to release a savepoint: {e}"));
+                    if let Err(e) = savepoint.release(&mut tx).await {
+                        return all_fail(format!("{e:#}"));
                     }
                     out.push(Ok(report));
                 }
                 Err(e) => {
-                    let undone = sqlx::query("ROLLBACK TO SAVEPOINT ingest_job")
-                        .execute(&mut *tx)
-                        .await
-                        .and(
-                            sqlx::query("RELEASE SAVEPOINT ingest_job")
-                                .execute(&mut *tx)
-                                .await,
-                        );
-                    if let Err(r) = undone {
-                        return all_fail(format!("{e:#}; and undoing it failed: {r}"));
+                    if let Err(r) = savepoint.undo(&mut tx).await {
+                        return all_fail(format!("{e:#}; and undoing it failed: {r:#}"));
                     }
                     out.push(Err(e));
                 }

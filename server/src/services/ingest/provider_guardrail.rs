@@ -96,7 +96,7 @@ impl IngestService {
             let verdict =
                 provider_guardrail::decide(&r, state, last_complaint.get(&r.family).copied());
             if verdict == Verdict::Pause {
-                let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+                let mut tx = self.db.begin().await?;
                 let opened = providers::open_pause(
                     &mut tx,
                     account_id,
@@ -162,7 +162,7 @@ impl IngestService {
         }
         let family = ProviderFamily::parse(provider)
             .ok_or_else(|| ResumeError::UnknownProvider(provider.to_string()))?;
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         if !providers::resume(&mut tx, account_id, family, now, actor, reason).await? {
             return Err(ResumeError::NotPaused(family.label()));
         }

@@ -28,7 +28,7 @@ impl IngestService {
                         None => None,
                     },
                 };
-                let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+                let mut tx = self.db.begin().await?;
                 if !store::claim_release(&mut tx, s.id, now).await? {
                     continue; // another replica got it
                 }

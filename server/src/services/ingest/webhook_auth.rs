@@ -150,7 +150,7 @@ impl IngestService {
             typed => Some(TopicArn::parse(typed).map_err(WebhookSettingError::Invalid)?),
         };
         let arn = arn.as_ref().map(TopicArn::as_str);
-        let mut tx = self.db.pool().begin().await.context("Failed to begin")?;
+        let mut tx = self.db.begin().await?;
         let before = store::set_account_sns_topic(&mut tx, account_id, username, arn)
             .await?
             .ok_or(WebhookSettingError::NotFound)?;
