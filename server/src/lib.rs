@@ -2,6 +2,7 @@
 //! services, the HTTP layer and the CLI commands.
 
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;

@@ -19,6 +19,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Log lines as text or as JSON objects (one per line), on stderr.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -58,18 +67,19 @@ struct ServeArgs {
     /// connect into its own network.
     #[arg(long, env = "ALLOW_PRIVATE_RELAYS")]
     allow_private_relays: bool,
-    /// Where the key that seals relay passwords and API tokens is kept when `SECRETS_KEY` is
-    /// not set; created (mode 0600) on first start. Keep it apart from database backups.
-    #[arg(long, env = "SECRETS_KEY_FILE", default_value = "data/secrets.key")]
-    secrets_key_file: PathBuf,
     /// DNS block lists for inbound mail, e.g. "ip:zen.spamhaus.org,domain:dbl.spamhaus.org"
     /// (`ip:` lists get the SMTP client's address, `domain:` lists the sender, Reply-To and
     /// link domains; `=POINTS` after a zone sets its points). Off when empty. Mind each
     /// list's terms of use (README).
     #[arg(long, env = "DNSBL_ZONES", default_value = "", value_parser = parse_dnsbl)]
     dnsbl: server::domain::spam::dnsbl::DnsblConfig,
+    /// Everything else the operator sets (public URL, TLS files, keys …), read once here.
+    #[command(flatten)]
+    config: server::config::Config,
 }
 
+// Parsed once at start: the size of the `serve` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the web server (the default when no command is given).
@@ -136,10 +146,10 @@ enum Command {
         /// notifications from any other topic (or all, when unset) are refused.
         #[arg(long)]
         sns_topic_arn: Option<String>,
-        /// The server's secrets key file (or `SECRETS_KEY`): the Mailgun signing key is
-        /// stored sealed with it. Without either, it is sealed at the server's next start.
-        #[arg(long, env = "SECRETS_KEY_FILE", default_value = "data/secrets.key")]
-        secrets_key_file: PathBuf,
+        /// The server's secrets key (`SECRETS_KEY`, or its key file): the Mailgun signing key
+        /// is stored sealed with it. Without either, it is sealed at the server's next start.
+        #[command(flatten)]
+        secrets: server::config::SecretsConfig,
     },
     /// Spam-score messages (files or folders of .eml): one JSON line per message.
     Score {
@@ -190,24 +200,23 @@ fn parse_threshold(s: &str) -> Result<Threshold, String> {
 
 /// STARTTLS for the inbound listener from `SMTP_TLS_CERT` and `SMTP_TLS_KEY` (PEM files), when
 /// both are set.
-fn smtp_tls_from_env() -> anyhow::Result<Option<std::sync::Arc<rustls::ServerConfig>>> {
-    let (Some(cert), Some(key)) = (
-        std::env::var_os("SMTP_TLS_CERT"),
-        std::env::var_os("SMTP_TLS_KEY"),
-    ) else {
+fn smtp_tls(
+    config: &server::config::Config,
+) -> anyhow::Result<Option<std::sync::Arc<rustls::ServerConfig>>> {
+    let (Some(cert), Some(key)) = (&config.smtp_tls_cert, &config.smtp_tls_key) else {
         return Ok(None);
     };
-    let read = |p: &std::ffi::OsStr| {
-        std::fs::read(p).with_context(|| format!("Failed to read {}", p.to_string_lossy()))
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).with_context(|| format!("Failed to read {}", p.display()))
     };
-    let config = server::smtp::tls_config(&read(&cert)?, &read(&key)?)
+    let config = server::smtp::tls_config(&read(cert)?, &read(key)?)
         .map_err(|e| anyhow::anyhow!("SMTP_TLS_CERT / SMTP_TLS_KEY: {e}"))?;
     Ok(Some(config))
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.log_format);
     let runtime = tokio::runtime::Runtime::new().context("Failed to start the async runtime")?;
     match cli.command {
         None => runtime.block_on(serve(ServeArgs::parse_from_env()?)),
@@ -259,12 +268,10 @@ fn main() -> anyhow::Result<()> {
             mailgun_signing_key,
             sendgrid_public_key,
             sns_topic_arn,
-            secrets_key_file,
+            secrets,
         }) => runtime.block_on(async {
             let mut db = Db::connect(&database_url).await?;
-            if let Some(secrets) =
-                server::secrets::SecretBox::from_env_or_existing_file(&secrets_key_file)?
-            {
+            if let Some(secrets) = server::secrets::SecretBox::from_config_if_any(&secrets)? {
                 db = db.with_secrets(secrets);
             }
             server::cli::admin::webhook_credential(
@@ -377,14 +384,14 @@ impl ServeArgs {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
+    if format == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();
@@ -393,7 +400,8 @@ fn init_tracing() {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut shared = args.shared_transport()?;
-    let secrets = server::secrets::SecretBox::from_env_or_file(&args.secrets_key_file)?;
+    let config = &args.config;
+    let secrets = server::secrets::SecretBox::from_config(&config.secrets)?;
     tracing::info!(key_id = secrets.key_id(), "secrets at rest: sealed");
     let db = Db::connect(&args.database_url).await?.with_secrets(secrets);
     match db.seal_secrets().await? {
@@ -413,10 +421,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     if args.demo {
         // The demo's test relay: Acme's sender address sends through it.
-        let relay_addr: SocketAddr = std::env::var("DEMO_RELAY_ADDR")
-            .unwrap_or_else(|_| server::demo::DEMO_RELAY_ADDR.to_string())
-            .parse()
-            .context("DEMO_RELAY_ADDR is not an address like 127.0.0.1:2526")?;
+        let relay_addr = config.demo_relay_addr;
         // The demo's own relay is on loopback: allowed, that address only.
         egress = egress.allowing(relay_addr);
         match tokio::net::TcpListener::bind(relay_addr).await {
@@ -450,8 +455,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(s) = &shared {
         tracing::info!(transport = %s.accepted_by(), "shared transport configured");
     }
-    let mut state = server::http::AppState::new(db.clone(), server::http::leptos_options(addr))
-        .with_shared_transport(shared);
+    let mut state =
+        server::http::AppState::with_config(db.clone(), config.site.leptos_options(addr), config)
+            .with_shared_transport(shared);
     if let Some(relay_addr) = relay.filter(|_| args.demo) {
         // The demo is made by the app's own services, before anything else can use them.
         let services = server::demo::DemoServices::of(&state);
@@ -470,8 +476,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // it, SMTP mail has no authentication result at all, and HTTP mail only its trusted
     // forwarder's Authentication-Results (per account).
     let system_dns = server::services::mail_auth::MailAuthenticator::system();
-    match (std::env::var("MAIL_AUTH").as_deref(), &system_dns) {
-        (Ok("off"), _) => tracing::info!("mail authentication: off (MAIL_AUTH=off)"),
+    match (config.mail_auth, &system_dns) {
+        (server::config::MailAuth::Off, _) => {
+            tracing::info!("mail authentication: off (MAIL_AUTH=off)")
+        }
         (_, Ok(authenticator)) => {
             tracing::info!("mail authentication: DKIM, SPF and DMARC via the system resolver");
             state.inbound = state
@@ -539,9 +547,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    if let Some(path) = std::env::var_os("SMTP_CA_FILE") {
-        let pem = std::fs::read(&path)
-            .with_context(|| format!("Failed to read SMTP_CA_FILE {}", path.to_string_lossy()))?;
+    if let Some(path) = &config.smtp_ca_file {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("Failed to read SMTP_CA_FILE {}", path.display()))?;
         server::services::transport::trust_root_certificates(&pem)
             .map_err(|e| anyhow::anyhow!("SMTP_CA_FILE: {e}"))?;
     }
@@ -552,7 +560,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("Failed to listen for SMTP on {smtp_addr}"))?;
         let config = server::smtp::SmtpConfig {
             max_message_bytes: server::services::inbound::MAX_INBOUND_BYTES,
-            tls: smtp_tls_from_env()?,
+            tls: smtp_tls(config)?,
             ..Default::default()
         };
         let sink = std::sync::Arc::new(server::services::inbound_smtp::InboundSink::new(

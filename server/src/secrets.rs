@@ -10,6 +10,7 @@
 //! The key: `SECRETS_KEY` (64 hex digits or base64 of 32 bytes), else a key file (created with
 //! mode 0600 on first start).
 
+use crate::config::SecretsConfig;
 use anyhow::{bail, Context};
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -137,36 +138,38 @@ impl SecretBox {
         }
     }
 
-    /// From `SECRETS_KEY` (and `SECRETS_KEY_OLD`), else from `key_file`, created with a new
-    /// random key (mode 0600) if missing.
-    pub fn from_env_or_file(key_file: &Path) -> anyhow::Result<SecretBox> {
-        let current = match std::env::var("SECRETS_KEY") {
-            Ok(v) if !v.trim().is_empty() => parse_key(&v).context("SECRETS_KEY")?,
-            _ => load_or_create_key_file(key_file)?,
+    /// From the configured key (`SECRETS_KEY`, and `SECRETS_KEY_OLD` while rotating), else
+    /// from the key file, created with a new random key (mode 0600) if missing.
+    pub fn from_config(config: &SecretsConfig) -> anyhow::Result<SecretBox> {
+        let current = match given(&config.key) {
+            Some(v) => parse_key(v).context("SECRETS_KEY")?,
+            None => load_or_create_key_file(&config.key_file)?,
         };
         let mut secrets = SecretBox::new(&current);
-        if let Ok(v) = std::env::var("SECRETS_KEY_OLD") {
-            if !v.trim().is_empty() {
-                secrets = secrets.with_old_key(&parse_key(&v).context("SECRETS_KEY_OLD")?);
-            }
+        if let Some(v) = given(&config.old_key) {
+            secrets = secrets.with_old_key(&parse_key(v).context("SECRETS_KEY_OLD")?);
         }
         Ok(secrets)
     }
 }
 
 impl SecretBox {
-    /// For the CLI: the key of `SECRETS_KEY`, else of `key_file` when it exists; `None` when
+    /// For the CLI: the configured key, else the key file's when it exists; `None` when
     /// neither is there (values are then stored as given, and the server seals them at its
     /// next start). Never creates a key file: a CLI run from another directory must not make
     /// a key the server does not have.
-    pub fn from_env_or_existing_file(key_file: &Path) -> anyhow::Result<Option<SecretBox>> {
-        let from_env = std::env::var("SECRETS_KEY").is_ok_and(|v| !v.trim().is_empty());
-        if from_env || key_file.exists() {
-            SecretBox::from_env_or_file(key_file).map(Some)
+    pub fn from_config_if_any(config: &SecretsConfig) -> anyhow::Result<Option<SecretBox>> {
+        if given(&config.key).is_some() || config.key_file.exists() {
+            SecretBox::from_config(config).map(Some)
         } else {
             Ok(None)
         }
     }
+}
+
+/// A key setting that is set and not blank.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// 64 hex digits, or base64 (standard or URL-safe) of 32 bytes.

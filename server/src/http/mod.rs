@@ -8,6 +8,7 @@ mod session;
 pub mod unsubscribe;
 pub mod webhooks;
 
+use crate::config::Config;
 use crate::services::desk::DeskService;
 use crate::services::inbound::InboundService;
 use crate::services::ingest::IngestService;
@@ -39,9 +40,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The app with every setting at its default ([`Config::default`]): tests and tools.
     pub fn new(db: Db, leptos_options: LeptosOptions) -> Self {
-        let public = public_url(&leptos_options);
-        let http = security::HttpConfig::from_env(&public);
+        Self::with_config(db, leptos_options, &Config::default())
+    }
+
+    /// The app as `serve` builds it, from the operator's settings (read once at start).
+    pub fn with_config(db: Db, leptos_options: LeptosOptions, config: &Config) -> Self {
+        let public = config.public_url_for(leptos_options.site_addr);
+        let http = security::HttpConfig::from_config(config, &public);
         // The one ingest service of the process (one group-commit writer, one credential
         // cache): every other service gets a clone of it.
         let ingest = IngestService::new(db.clone());
@@ -51,7 +58,7 @@ impl AppState {
             http,
             basic_throttle: crate::services::throttle::Throttle::basic(db.clone()),
             desk: DeskService::new(ingest.clone(), public),
-            webhooks: webhooks::WebhookState::from_env(ingest),
+            webhooks: webhooks::WebhookState::new(ingest, config.sns_signing_cert_file.as_deref()),
             inbound: InboundService::new(db.clone()),
             db,
         }
@@ -85,11 +92,6 @@ impl AppState {
         self.webhooks.sns_certs = certs;
         self
     }
-}
-
-/// Where links in mail point (unsubscribe): `PUBLIC_URL`, else the address we listen on.
-pub fn public_url(options: &LeptosOptions) -> String {
-    std::env::var("PUBLIC_URL").unwrap_or_else(|_| format!("http://{}", options.site_addr))
 }
 
 /// Builds the whole router for a state; used by `serve` and by the HTTP tests.
@@ -225,14 +227,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// Leptos settings from the environment cargo-leptos sets, with defaults that work when the
-/// binary is started directly from the repository root.
+/// Leptos settings at their defaults (the site built by cargo-leptos under `target/site`);
+/// `serve` takes them from [`Config::site`](crate::config::Config).
 pub fn leptos_options(site_addr: std::net::SocketAddr) -> LeptosOptions {
-    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
-    LeptosOptions::builder()
-        .output_name(env("LEPTOS_OUTPUT_NAME", "deliverdesk"))
-        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
-        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
-        .site_addr(site_addr)
-        .build()
+    crate::config::SiteConfig::default().leptos_options(site_addr)
 }

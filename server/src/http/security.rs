@@ -13,7 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The HTTP side's security settings; read once at start ([`HttpConfig::from_env`]).
+/// The HTTP side's security settings; read once at start ([`HttpConfig::from_config`]).
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// `scheme://host[:port]` of `PUBLIC_URL`, when set: a POST from there is our own.
@@ -49,13 +49,11 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
-    /// From `PUBLIC_URL` and `TRUST_FORWARDED_FOR` (`1` / `true`).
-    pub fn from_env(public_url: &str) -> Self {
-        let trust = std::env::var("TRUST_FORWARDED_FOR")
-            .map(|v| matches!(v.trim(), "1" | "true" | "yes"))
-            .unwrap_or(false);
+    /// From the operator's settings: the public URL (its origin, and whether it is https) and
+    /// whether the proxy's `X-Forwarded-For` is trusted.
+    pub fn from_config(config: &crate::config::Config, public_url: &str) -> Self {
         HttpConfig {
-            trust_forwarded_for: trust,
+            trust_forwarded_for: config.trust_forwarded_for,
             ..HttpConfig::default().with_public_url(public_url)
         }
     }

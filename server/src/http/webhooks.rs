@@ -80,10 +80,11 @@ pub struct WebhookState {
 }
 
 impl WebhookState {
-    /// Certificates from `SNS_SIGNING_CERT_FILE` when set; otherwise SNS is refused.
-    pub fn from_env(ingest: IngestService) -> Self {
-        let sns_certs: Arc<dyn SnsCertSource> = match std::env::var_os("SNS_SIGNING_CERT_FILE") {
-            Some(path) => match StaticSnsCerts::from_file(std::path::Path::new(&path)) {
+    /// SNS certificates from `sns_signing_cert_file` (the operator's `SNS_SIGNING_CERT_FILE`)
+    /// when given; otherwise SNS is refused.
+    pub fn new(ingest: IngestService, sns_signing_cert_file: Option<&std::path::Path>) -> Self {
+        let sns_certs: Arc<dyn SnsCertSource> = match sns_signing_cert_file {
+            Some(path) => match StaticSnsCerts::from_file(path) {
                 Ok(c) => Arc::new(c),
                 Err(e) => {
                     tracing::error!(error = ?e, "SNS certificate not loaded; SES webhooks will be refused");
