@@ -1,7 +1,8 @@
 //! The Org Logging page: every deliverability and admin event of the account, filtered.
 
 use crate::api::get_org_log;
-use crate::models::{count_of, LogQuery, LOG_KINDS};
+use crate::kinds::LogKind;
+use crate::models::{count_of, LogQuery};
 use crate::pages::{urlencode, ErrorNote};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -26,12 +27,15 @@ pub fn OrgLoggingPage() -> impl IntoView {
                 "Type"
                 <select name="kind">
                     <option value="">"All types"</option>
-                    {LOG_KINDS
-                        .iter()
+                    {LogKind::ALL
+                        .into_iter()
                         .map(|k| {
                             view! {
-                                <option value=*k selected=move || param("kind").as_deref() == Some(*k)>
-                                    {k.replace('_', " ")}
+                                <option
+                                    value=k.as_str()
+                                    selected=move || param("kind").as_deref() == Some(k.as_str())
+                                >
+                                    {k.label()}
                                 </option>
                             }
                         })

@@ -2,12 +2,11 @@
 //! with its chart, and the guardrail per mailbox provider.
 
 use crate::api::ResumeProvider;
+use crate::kinds::{per_10k_as_percent, PAUSE_PER_10K, WARNING_PER_10K};
 use crate::models::{ProviderRateView, RateView};
 use crate::pages::ErrorNote;
 use leptos::prelude::*;
 
-/// The running 30-day complaint rate, its daily chart (SVG) with the 0.1 % line, and the
-/// bounce and complaint counts behind it.
 /// The guardrail per mailbox provider: each family's running 30-day complaint and bounce
 /// rates; bulk mail to a family whose complaint rate reached 0.3 % is paused (the others go
 /// on, replies always do) until an admin resumes it with a reason.
@@ -16,11 +15,14 @@ pub(super) fn ProvidersPanel(
     providers: Vec<ProviderRateView>,
     resume: ServerAction<ResumeProvider>,
 ) -> impl IntoView {
+    let pause = per_10k_as_percent(PAUSE_PER_10K);
     view! {
         <section class="panel" data-testid="provider-guardrail">
             <h2>"Mailbox providers (running 30 days)"</h2>
             <p class="muted small">
-                "Bulk mail to one provider pauses itself when that provider's complaint rate                  reaches 0.3 %; the other providers keep receiving campaigns and replies to                  conversations always go out. Resuming needs a reason and is logged."
+                {format!(
+                    "Bulk mail to one provider pauses itself when that provider's complaint rate                  reaches {pause} %; the other providers keep receiving campaigns and replies to                  conversations always go out. Resuming needs a reason and is logged."
+                )}
             </p>
             <table class="providers">
                 <thead>
@@ -106,12 +108,18 @@ pub(super) fn ProvidersPanel(
     }
 }
 
+/// The running 30-day complaint rate, its daily chart (SVG) with the 0.1 % line, and the
+/// bounce and complaint counts behind it.
 #[component]
 pub(super) fn RatePanel(rate: RateView) -> impl IntoView {
     const W: f64 = 600.0;
     const H: f64 = 160.0;
     const PAD: f64 = 28.0;
-    const LIMIT: f64 = 10.0; // per 10,000: 0.1 %
+    const LIMIT: f64 = WARNING_PER_10K as f64; // per 10,000
+    let (warn, pause) = (
+        per_10k_as_percent(WARNING_PER_10K),
+        per_10k_as_percent(PAUSE_PER_10K),
+    );
     let top = rate
         .days
         .iter()
@@ -142,9 +150,11 @@ pub(super) fn RatePanel(rate: RateView) -> impl IntoView {
         rate.sent
     );
     let status_text = match rate.status.as_str() {
-        "paused" => "Bulk sending is paused (≥ 0.3 %); replies still go out.",
-        "warning" => "Above the 0.1 % limit: find out why before sending more bulk mail.",
-        _ => "Under the 0.1 % limit.",
+        "paused" => format!("Bulk sending is paused (≥ {pause} %); replies still go out."),
+        "warning" => {
+            format!("Above the {warn} % limit: find out why before sending more bulk mail.")
+        }
+        _ => format!("Under the {warn} % limit."),
     };
     view! {
         <section class="panel" data-testid="complaint-rate">
@@ -159,7 +169,7 @@ pub(super) fn RatePanel(rate: RateView) -> impl IntoView {
                 data-testid="rate-chart"
                 viewBox=format!("0 0 {W} {H}")
                 role="img"
-                aria-label="Daily running 30-day complaint rate with the 0.1 % limit"
+                aria-label=format!("Daily running 30-day complaint rate with the {warn} % limit")
             >
                 <line
                     class="limit"
@@ -169,7 +179,7 @@ pub(super) fn RatePanel(rate: RateView) -> impl IntoView {
                     y2=limit_y
                     data-testid="rate-limit-line"
                 />
-                <text x=W - PAD - 60.0 y=limit_y - 4.0>"0.1 % limit"</text>
+                <text x=W - PAD - 60.0 y=limit_y - 4.0>{format!("{warn} % limit")}</text>
                 <polyline class="line" points=points data-testid="rate-line" />
                 <text x=PAD y=H - 8.0>{first}</text>
                 <text x=W - PAD - 60.0 y=H - 8.0>{last}</text>

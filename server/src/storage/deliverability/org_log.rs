@@ -1,6 +1,7 @@
 //! Org Logging: writing entries and reading them back, filtered and paginated.
 
 use super::batch::{execute_rows, json_rows, Ty};
+use crate::domain::suppression::LogKind;
 use crate::storage::{col, from_ms, to_ms, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -13,8 +14,8 @@ pub struct NewLogEntry {
     /// `None` = not about one account.
     pub account_id: Option<i64>,
     pub at: DateTime<Utc>,
-    /// A [`LogKind`](crate::domain::suppression::LogKind) name, or a webhook kind such as `sns_subscription`.
-    pub kind: &'static str,
+    /// Only the kinds the Org Logging filter offers can be written.
+    pub kind: LogKind,
     /// `system`, `webhook:<provider>`, or the admin's email.
     pub actor: String,
     /// The address or domain the entry is about.
@@ -40,7 +41,7 @@ pub struct LogEntry {
 /// What the Org Logging page filters by. Dates are a half-open range `[from, to)`.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
-    pub kind: Option<String>,
+    pub kind: Option<LogKind>,
     /// An address or domain; matched exactly, case-insensitively.
     pub subject: Option<String>,
     pub from: Option<DateTime<Utc>>,
@@ -81,7 +82,7 @@ pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Re
     )
     .bind(e.account_id)
     .bind(to_ms(e.at))
-    .bind(e.kind)
+    .bind(e.kind.as_str())
     .bind(&e.actor)
     .bind(&e.subject)
     .bind(e.details.to_string())
@@ -114,7 +115,7 @@ pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> a
         .map(|(n, e)| Row {
             account_id: e.account_id,
             logged_at: to_ms(e.at),
-            kind: e.kind,
+            kind: e.kind.as_str(),
             actor: &e.actor,
             subject: &e.subject,
             details: e.details.to_string(),
@@ -182,7 +183,7 @@ impl Db {
             n += 1;
             format!("${n}")
         };
-        let kind = filter.kind.as_deref().filter(|k| !k.is_empty());
+        let kind = filter.kind;
         let subject = filter
             .subject
             .as_deref()
@@ -211,7 +212,7 @@ impl Db {
             ($q:expr) => {{
                 let mut q = $q.bind(account_id);
                 if let Some(k) = kind {
-                    q = q.bind(k.to_string());
+                    q = q.bind(k.as_str().to_string());
                 }
                 if let Some(s) = &subject {
                     q = q.bind(s.clone());
