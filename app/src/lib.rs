@@ -6,6 +6,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod error;
+pub mod kinds;
 pub mod models;
 mod pages;
 

@@ -421,45 +421,14 @@ pub struct LogPageView {
 /// and the page (0-based).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogQuery {
+    /// A [`LogKind`](crate::kinds::LogKind) as stored (`bounce` …); one that is no kind
+    /// filters nothing.
     pub kind: Option<String>,
     pub subject: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub page: u32,
 }
-
-/// The types of Org Logging entries, for the filter.
-pub const LOG_KINDS: &[&str] = &[
-    "bounce",
-    "complaint",
-    "isp_block",
-    "unsubscribe",
-    "auto_reply",
-    "unclassified",
-    "deferred",
-    "delivered",
-    "suppression_added",
-    "suppression_released",
-    "suppression_reactivated",
-    "suppression_rescoped",
-    "rate_warning",
-    "bulk_paused",
-    "domain_alert",
-    "provider_paused",
-    "provider_resumed",
-    "spam_detected",
-    "blocked_sender",
-    "marked_spam",
-    "marked_not_spam",
-    "block_added",
-    "block_removed",
-    "spam_threshold_changed",
-    "trusted_authserv_ids_changed",
-    "webhook_credential_changed",
-    "allow_added",
-    "allow_removed",
-    "allowlist_override",
-];
 
 /// A contact list, for campaigns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,12 @@
 //! clock — see [`seed`]. Seeded only into an empty database; the same seed gives the same
 //! data.
 
+mod admin;
+mod customers;
 mod mail;
 mod run;
+mod sim;
+mod traffic;
 
 pub use run::{seed, seed_named_only, DemoServices, SeedReport, CAMPAIGN_COMPLAINER};
 

@@ -9,7 +9,7 @@ use server::domain::address::EmailAddress;
 use server::domain::suppression::complaint_rate::{self, DailyCounts};
 use server::domain::suppression::provider_family::ProviderFamily;
 use server::domain::suppression::provider_guardrail::Verdict;
-use server::domain::suppression::MailKind;
+use server::domain::suppression::{LogKind, MailKind};
 use server::services::transport::{Security, TransportConfig};
 use server::storage::Db;
 use sha2::{Digest, Sha256};
@@ -222,6 +222,10 @@ async fn the_demo_is_made_by_the_pipelines_the_same_way_twice() {
         "webhook_credential_changed",
     ] {
         assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
+    }
+    // Every kind the month wrote is one the Org Logging filter offers.
+    for k in &kinds {
+        assert!(LogKind::parse(k).is_some(), "{k} is not in LogKind::ALL");
     }
     // Gmail is paused by its own rate; the others send; the campaign complainer's ticket
     // reply is allowed while campaigns to her are stopped.

@@ -10,8 +10,10 @@ use chrono::{TimeDelta, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use server::domain::address::EmailAddress;
-use server::domain::suppression::{AccountId, GateResult, MailKind, Scope, SuppressionKind};
-use server::http::webhooks::{StaticSnsCerts, SNS_SUBSCRIPTION_LOG_KIND};
+use server::domain::suppression::{
+    AccountId, GateResult, LogKind, MailKind, Scope, SuppressionKind,
+};
+use server::http::webhooks::StaticSnsCerts;
 use server::services::ingest::IngestService;
 use server::storage::deliverability::LogFilter;
 use server::storage::{Db, NewMessage};
@@ -861,7 +863,7 @@ async fn an_sns_subscription_confirmation_is_recorded_not_fetched(db: Db) {
         .await
         .unwrap();
     assert_eq!(log.entries.len(), 1);
-    assert_eq!(log.entries[0].kind, SNS_SUBSCRIPTION_LOG_KIND);
+    assert_eq!(log.entries[0].kind, LogKind::SnsSubscription.as_str());
     assert_eq!(log.entries[0].details["subscribe_url"], subscribe_url);
 }
 
@@ -1204,7 +1206,7 @@ async fn an_sns_verified_event_is_operator_signed_and_stays_in_its_account(db: D
         .org_log(
             app.acme,
             &LogFilter {
-                kind: Some("bounce".into()),
+                kind: Some(LogKind::Bounce),
                 subject: Some("jane@example.com".into()),
                 per_page: 50,
                 ..LogFilter::default()

@@ -48,7 +48,7 @@ async fn log_kinds(db: &Db, account: i64, kind: &str) -> Vec<Value> {
     db.org_log(
         account,
         &LogFilter {
-            kind: Some(kind.into()),
+            kind: Some(kind.parse().unwrap()),
             per_page: 100,
             ..LogFilter::default()
         },

@@ -264,7 +264,8 @@ async fn http_mail_trusts_only_the_listed_forwarder(db: Db) {
 on_both_backends!(http_mail_trusts_only_the_listed_forwarder);
 
 async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db) {
-    use server::services::spam_filters::{SpamFilters, LOG_TRUSTED_AUTHSERV_IDS_CHANGED};
+    use server::domain::suppression::LogKind;
+    use server::services::spam_filters::SpamFilters;
     use server::storage::deliverability::LogFilter;
     let now = chrono::Utc::now();
     let acme = db.create_account("Acme", now).await.unwrap();
@@ -276,7 +277,7 @@ async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db
             db.org_log(
                 account,
                 &LogFilter {
-                    kind: Some(LOG_TRUSTED_AUTHSERV_IDS_CHANGED.into()),
+                    kind: Some(LogKind::TrustedAuthservIdsChanged),
                     per_page: 50,
                     ..LogFilter::default()
                 },

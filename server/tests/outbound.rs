@@ -52,7 +52,7 @@ async fn log_count(db: &Db, account: i64, kind: &str) -> i64 {
     db.org_log(
         account,
         &LogFilter {
-            kind: Some(kind.into()),
+            kind: Some(kind.parse().unwrap()),
             ..LogFilter::default()
         },
     )

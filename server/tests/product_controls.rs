@@ -35,7 +35,7 @@ async fn log_of(db: &Db, account: i64, kind: &str) -> Vec<serde_json::Value> {
     db.org_log(
         account,
         &LogFilter {
-            kind: Some(kind.into()),
+            kind: Some(kind.parse().unwrap()),
             per_page: 100,
             ..LogFilter::default()
         },

@@ -39,7 +39,7 @@ async fn log_total(db: &Db, account: i64, kind: &str) -> i64 {
     db.org_log(
         account,
         &LogFilter {
-            kind: Some(kind.into()),
+            kind: Some(kind.parse().unwrap()),
             per_page: 500,
             ..LogFilter::default()
         },

@@ -595,7 +595,7 @@ async fn an_api_redirect_is_not_followed() {
 async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::storage::Db) {
     use app::backend::Backend;
     use app::error::ApiError;
-    use server::services::ingest::LOG_WEBHOOK_CREDENTIAL_CHANGED;
+    use server::domain::suppression::LogKind;
     let now = chrono::Utc::now();
     let desk = server::services::desk::DeskService::new(
         server::services::ingest::IngestService::new(db.clone()),
@@ -680,7 +680,7 @@ async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::sto
         .org_log(
             acme,
             &server::storage::deliverability::LogFilter {
-                kind: Some(LOG_WEBHOOK_CREDENTIAL_CHANGED.into()),
+                kind: Some(LogKind::WebhookCredentialChanged),
                 per_page: 50,
                 ..Default::default()
             },

@@ -304,7 +304,7 @@ async fn the_sweeper_logs_each_release_once_even_when_run_twice(db: Db) {
         .org_log(
             acme,
             &LogFilter {
-                kind: Some("suppression_released".into()),
+                kind: Some(LogKind::SuppressionReleased),
                 per_page: 10,
                 ..LogFilter::default()
             },
@@ -335,7 +335,7 @@ async fn org_logging_filters_by_kind_address_and_date_and_paginates(db: Db) {
             &NewLogEntry {
                 account_id: Some(acme),
                 at: t0() + TimeDelta::hours(i),
-                kind: kind.as_str(),
+                kind,
                 actor: "webhook:postmark".into(),
                 subject: format!("u{}@example.com", i % 3),
                 details: json!({"i": i}),
@@ -350,7 +350,7 @@ async fn org_logging_filters_by_kind_address_and_date_and_paginates(db: Db) {
         &NewLogEntry {
             account_id: Some(globex),
             at: t0(),
-            kind: "bounce",
+            kind: LogKind::Bounce,
             actor: "system".into(),
             subject: "u0@example.com".into(),
             details: json!({}),
@@ -381,7 +381,7 @@ async fn org_logging_filters_by_kind_address_and_date_and_paginates(db: Db) {
     assert_eq!(third.entries.len(), 5);
     assert_eq!(third.entries[4].details["i"], 0);
     let complaints = page(LogFilter {
-        kind: Some("complaint".into()),
+        kind: Some(LogKind::Complaint),
         per_page: 50,
         ..LogFilter::default()
     })
@@ -870,7 +870,7 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
         .map(|(i, r)| NewLogEntry {
             account_id: Some(acme),
             at: t0(),
-            kind: "bounce",
+            kind: LogKind::Bounce,
             actor: "webhook:postmark".into(),
             subject: r.clone(),
             details: json!({"n": i, "note": "\"quoted\" \\ ✉"}),
@@ -1183,7 +1183,7 @@ async fn hard_bounces_from_two_accounts_make_an_address_global(db: Db) {
         .org_log(
             initech,
             &LogFilter {
-                kind: Some("suppression_added".into()),
+                kind: Some(LogKind::SuppressionAdded),
                 ..LogFilter::default()
             },
         )
@@ -1771,7 +1771,7 @@ async fn migration_0008_rescopes_todays_global_entries(backend: &str) {
             db.org_log(
                 account,
                 &LogFilter {
-                    kind: Some("suppression_rescoped".into()),
+                    kind: Some(LogKind::SuppressionRescoped),
                     ..LogFilter::default()
                 },
             )

@@ -12,7 +12,7 @@ use chrono::Utc;
 use server::domain::address::EmailAddress;
 use server::domain::suppression::provider_family::ProviderFamily;
 use server::domain::suppression::provider_guardrail::Verdict;
-use server::domain::suppression::{GateResult, MailKind, Stream};
+use server::domain::suppression::{GateResult, LogKind, MailKind, Stream};
 use server::services::campaigns::CampaignService;
 use server::services::ingest::IngestService;
 use server::services::outbound::OutboundService;
@@ -151,7 +151,7 @@ async fn a_campaign_complaint_leaves_the_ticket_reply_allowed(db: Db) {
         .org_log(
             acme,
             &LogFilter {
-                kind: Some("suppression_added".into()),
+                kind: Some(LogKind::SuppressionAdded),
                 per_page: 100,
                 ..LogFilter::default()
             },
@@ -245,7 +245,7 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
         .org_log(
             acme,
             &LogFilter {
-                kind: Some("provider_paused".into()),
+                kind: Some(LogKind::ProviderPaused),
                 per_page: 100,
                 ..LogFilter::default()
             },
@@ -279,7 +279,7 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
         .org_log(
             acme,
             &LogFilter {
-                kind: Some("provider_resumed".into()),
+                kind: Some(LogKind::ProviderResumed),
                 per_page: 100,
                 ..LogFilter::default()
             },

@@ -11,6 +11,7 @@
 use super::AppState;
 use crate::domain::bounce::esp::freshness::{self, Freshness};
 use crate::domain::bounce::{self, Provider};
+use crate::domain::suppression::LogKind;
 use crate::services::ingest::{IngestReport, IngestService, RawError};
 use crate::storage::deliverability::{self as store, WebhookCredential};
 use axum::body::Bytes;
@@ -30,10 +31,6 @@ use std::sync::Arc;
 pub const JSON_BODY_LIMIT: usize = 5 * 1024 * 1024;
 /// A raw notice may quote the whole message; the classifier reads at most 10 MiB.
 pub const RAW_BODY_LIMIT: usize = bounce::MAX_MESSAGE_BYTES;
-
-/// The Org Logging kind for an SNS subscription handshake (its SubscribeURL is recorded for an
-/// admin to open; the server never fetches it).
-pub const SNS_SUBSCRIPTION_LOG_KIND: &str = "sns_subscription";
 
 /// Where SNS signing certificates come from. The server has no way out to the network, so the
 /// certificate for a `SigningCertURL` is looked up locally (a configured PEM file) or injected
@@ -419,13 +416,13 @@ async fn ses(
         .map_err(|e| WebhookError::Replayed(e.into()))?;
     match message.kind.as_str() {
         "SubscriptionConfirmation" | "UnsubscribeConfirmation" => {
-            let mut tx = state.db.pool().begin().await.map_err(anyhow::Error::from)?;
+            let mut tx = state.db.begin().await?;
             store::insert_log(
                 &mut tx,
                 &store::NewLogEntry {
                     account_id: Some(cred.account_id),
                     at: Utc::now(),
-                    kind: SNS_SUBSCRIPTION_LOG_KIND,
+                    kind: LogKind::SnsSubscription,
                     actor: "webhook:ses".into(),
                     subject: message.topic_arn.clone(),
                     details: json!({

@@ -6,6 +6,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::inbound::{self, BlockEntry, InboundAction, SpamReason};
 use crate::domain::spam::message::MailView;
 use crate::domain::spam::{AccountModel, AuthSummary, BayesModel, RuleHit, ScoreContext, Scorer};
+use crate::domain::suppression::LogKind;
 use crate::services::dnsbl::DnsblChecker;
 use crate::services::mail_auth::{Client, MailAuthenticator, SpfSource};
 use crate::services::sanitize::sanitize_html;
@@ -26,11 +27,6 @@ pub const MAX_INBOUND_BYTES: usize = 10 * 1024 * 1024;
 
 /// How far back a reply without usable Message-IDs is matched by sender and subject.
 pub const SUBJECT_THREAD_DAYS: i64 = 30;
-
-/// Org Logging kinds written here.
-pub const LOG_SPAM_DETECTED: &str = "spam_detected";
-pub const LOG_BLOCKED_SENDER: &str = "blocked_sender";
-pub use super::spam_filters::LOG_ALLOWLIST_OVERRIDE;
 
 /// One message as it arrived.
 #[derive(Debug, Clone)]
@@ -429,8 +425,8 @@ impl InboundService {
                 .map(|h| json!({"name": h.name, "points": h.points}))
                 .collect();
             let kind = match reason {
-                SpamReason::Score { .. } => LOG_SPAM_DETECTED,
-                SpamReason::BlockedSender { .. } => LOG_BLOCKED_SENDER,
+                SpamReason::Score { .. } => LogKind::SpamDetected,
+                SpamReason::BlockedSender { .. } => LogKind::BlockedSender,
             };
             insert_log(
                 &mut tx,
@@ -462,7 +458,7 @@ impl InboundService {
                 &NewLogEntry {
                     account_id: Some(account_id),
                     at: now,
-                    kind: LOG_ALLOWLIST_OVERRIDE,
+                    kind: LogKind::AllowlistOverride,
                     actor: "system: allowlist".into(),
                     subject: p.from.as_str().to_string(),
                     details: json!({

@@ -320,7 +320,7 @@ impl OutboundService {
                 &NewLogEntry {
                     account_id: Some(p.account_id),
                     at: now,
-                    kind: LogKind::Deferred.as_str(),
+                    kind: LogKind::Deferred,
                     actor: format!("send:{provider}"),
                     subject: p.to_addr.clone(),
                     details: json!({

@@ -6,6 +6,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::inbound::BlockEntry;
 use crate::domain::spam::threshold_what_if::WhatIf;
 use crate::domain::spam::{AccountModel, Threshold};
+use crate::domain::suppression::LogKind;
 use crate::storage::deliverability::{insert_log, NewLogEntry};
 use crate::storage::inbound::{self as store, BlockRow, DomainVote};
 use crate::storage::spam_controls as allow_store;
@@ -13,17 +14,6 @@ use crate::storage::Db;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-
-pub const LOG_MARKED_SPAM: &str = "marked_spam";
-pub const LOG_MARKED_NOT_SPAM: &str = "marked_not_spam";
-pub const LOG_BLOCK_ADDED: &str = "block_added";
-pub const LOG_BLOCK_REMOVED: &str = "block_removed";
-pub const LOG_THRESHOLD_CHANGED: &str = "spam_threshold_changed";
-pub const LOG_TRUSTED_AUTHSERV_IDS_CHANGED: &str = "trusted_authserv_ids_changed";
-pub const LOG_ALLOW_ADDED: &str = "allow_added";
-pub const LOG_ALLOW_REMOVED: &str = "allow_removed";
-/// A message whose score reached the threshold was kept out of spam by the allowlist.
-pub const LOG_ALLOWLIST_OVERRIDE: &str = "allowlist_override";
 
 /// The window the threshold what-if looks back over.
 pub const WHAT_IF_DAYS: i64 = 30;
@@ -106,7 +96,7 @@ impl SpamFilters {
             &NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: LOG_MARKED_SPAM,
+                kind: LogKind::MarkedSpam,
                 actor: actor.to_string(),
                 subject: sender.clone(),
                 details: json!({
@@ -124,7 +114,7 @@ impl SpamFilters {
                 &NewLogEntry {
                     account_id: Some(account_id),
                     at: now,
-                    kind: LOG_BLOCK_ADDED,
+                    kind: LogKind::BlockAdded,
                     actor: actor.to_string(),
                     subject: sender.clone(),
                     details: json!({"kind": "address", "reason": format!("marked as spam in conversation #{conversation_id}")}),
@@ -177,7 +167,7 @@ impl SpamFilters {
             &NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: LOG_MARKED_NOT_SPAM,
+                kind: LogKind::MarkedNotSpam,
                 actor: actor.to_string(),
                 subject: sender.clone(),
                 details: json!({
@@ -195,7 +185,7 @@ impl SpamFilters {
                 &NewLogEntry {
                     account_id: Some(account_id),
                     at: now,
-                    kind: LOG_BLOCK_REMOVED,
+                    kind: LogKind::BlockRemoved,
                     actor: actor.to_string(),
                     subject: sender.clone(),
                     details: json!({"kind": "address", "reason": format!("marked not spam in conversation #{conversation_id}")}),
@@ -237,7 +227,7 @@ impl SpamFilters {
             &NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: LOG_BLOCK_ADDED,
+                kind: LogKind::BlockAdded,
                 actor: actor.to_string(),
                 subject: entry.value().to_string(),
                 details: json!({"kind": entry.kind(), "reason": reason}),
@@ -276,7 +266,7 @@ impl SpamFilters {
             &NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: LOG_BLOCK_REMOVED,
+                kind: LogKind::BlockRemoved,
                 actor: actor.to_string(),
                 subject: row.entry.value().to_string(),
                 details: json!({"kind": row.entry.kind(), "added_by": row.added_by, "reason": row.reason}),
@@ -317,7 +307,7 @@ impl SpamFilters {
             &NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: LOG_ALLOW_ADDED,
+                kind: LogKind::AllowAdded,
                 actor: actor.to_string(),
                 subject: entry.value().to_string(),
                 details: json!({"kind": entry.kind(), "reason": reason}),
@@ -354,7 +344,7 @@ impl SpamFilters {
             &NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: LOG_ALLOW_REMOVED,
+                kind: LogKind::AllowRemoved,
                 actor: actor.to_string(),
                 subject: row.entry.value().to_string(),
                 details: json!({"kind": row.entry.kind(), "added_by": row.added_by, "reason": row.reason}),
@@ -404,7 +394,7 @@ impl SpamFilters {
             &NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: LOG_THRESHOLD_CHANGED,
+                kind: LogKind::SpamThresholdChanged,
                 actor: actor.to_string(),
                 subject: "spam threshold".into(),
                 details: json!({
@@ -441,7 +431,7 @@ impl SpamFilters {
                 &NewLogEntry {
                     account_id: Some(account_id),
                     at: now,
-                    kind: LOG_TRUSTED_AUTHSERV_IDS_CHANGED,
+                    kind: LogKind::TrustedAuthservIdsChanged,
                     actor: actor.to_string(),
                     subject: "trusted authserv-ids".into(),
                     details: json!({"from": before, "to": ids}),

@@ -29,7 +29,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             until: Some(until),
         }),
         contact: ContactEffect::MarkComplaintUntil(until),
-        log: LogKind::Complaint,
+        log: Some(LogKind::Complaint),
         retry: Retry::Never,
     }
 }
@@ -58,7 +58,7 @@ mod tests {
                 ContactEffect::MarkComplaintUntil(until),
                 "stays active, badge only"
             );
-            assert_eq!(d.log, LogKind::Complaint);
+            assert_eq!(d.log, Some(LogKind::Complaint));
         }
     }
 }

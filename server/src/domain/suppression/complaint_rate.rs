@@ -20,10 +20,9 @@ use super::{LogKind, MailKind};
 use crate::domain::address::Domain;
 
 pub const WINDOW_DAYS: u64 = 30;
-/// Warning threshold, complaints per 10,000 sent (0.1 %).
-pub const WARNING_PER_10K: u64 = 10;
-/// Bulk-pause threshold, complaints per 10,000 sent (0.3 %).
-pub const PAUSE_PER_10K: u64 = 30;
+/// The warning and bulk-pause lines, complaints per 10,000 sent (0.1 % and 0.3 %): the
+/// pages draw the same ones.
+pub use app::kinds::{PAUSE_PER_10K, WARNING_PER_10K};
 
 /// One day's counters for an account (or an account and recipient domain), as storage
 /// aggregates them. Several rows for one date are added up.

@@ -28,7 +28,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             until: None,
         }),
         contact: ContactEffect::MarkHardBounce,
-        log: LogKind::Bounce,
+        log: Some(LogKind::Bounce),
         retry: Retry::Never,
     }
 }

@@ -26,7 +26,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             until: None,
         }),
         contact: ContactEffect::RemoveFromActive,
-        log: LogKind::Complaint,
+        log: Some(LogKind::Complaint),
         retry: Retry::Never,
     }
 }

@@ -230,60 +230,9 @@ pub enum ContactEffect {
     MarkActive,
 }
 
-/// The Org Logging entry type a decision produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogKind {
-    Delivered,
-    /// Hard or soft bounce (the category is on the event).
-    Bounce,
-    /// Automatic or manual spam complaint.
-    Complaint,
-    /// The receiving side refused the sender; counted per recipient domain.
-    IspBlock,
-    Unsubscribe,
-    AutoReply,
-    /// A notice we could not read, kept with its raw source.
-    Unclassified,
-    /// A 4xx at send time; another attempt is scheduled.
-    Deferred,
-    /// An ordinary message reached the bounce address: nothing to log.
-    NotLogged,
-    SuppressionAdded,
-    SuppressionReleased,
-    SuppressionReactivated,
-    RateWarning,
-    BulkPaused,
-    DomainAlert,
-    /// Bulk mail to one mailbox provider paused by its complaint rate.
-    ProviderPaused,
-    /// An admin resumed bulk mail to a provider.
-    ProviderResumed,
-}
-
-impl LogKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogKind::Delivered => "delivered",
-            LogKind::Bounce => "bounce",
-            LogKind::Complaint => "complaint",
-            LogKind::IspBlock => "isp_block",
-            LogKind::Unsubscribe => "unsubscribe",
-            LogKind::AutoReply => "auto_reply",
-            LogKind::Unclassified => "unclassified",
-            LogKind::Deferred => "deferred",
-            LogKind::NotLogged => "not_logged",
-            LogKind::SuppressionAdded => "suppression_added",
-            LogKind::SuppressionReleased => "suppression_released",
-            LogKind::SuppressionReactivated => "suppression_reactivated",
-            LogKind::RateWarning => "rate_warning",
-            LogKind::BulkPaused => "bulk_paused",
-            LogKind::DomainAlert => "domain_alert",
-            LogKind::ProviderPaused => "provider_paused",
-            LogKind::ProviderResumed => "provider_resumed",
-        }
-    }
-}
+/// The Org Logging entry type a decision produces: the one list the Org Logging filter
+/// offers too.
+pub use app::kinds::LogKind;
 
 /// Whether the message is sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,8 +251,9 @@ pub enum Retry {
 pub struct Decision {
     pub suppression: Option<NewSuppression>,
     pub contact: ContactEffect,
-    /// The entry for the event itself; see [`Decision::log_entries`].
-    pub log: LogKind,
+    /// The entry for the event itself; `None` when there is nothing to log (an ordinary
+    /// message reached the bounce address). See [`Decision::log_entries`].
+    pub log: Option<LogKind>,
     pub retry: Retry,
 }
 
@@ -311,9 +261,17 @@ impl Decision {
     /// A decision that records the event and changes nothing else.
     pub fn record_only(log: LogKind) -> Decision {
         Decision {
+            log: Some(log),
+            ..Decision::not_logged()
+        }
+    }
+
+    /// A decision that changes nothing and logs nothing.
+    pub fn not_logged() -> Decision {
+        Decision {
             suppression: None,
             contact: ContactEffect::Unchanged,
-            log,
+            log: None,
             retry: Retry::Never,
         }
     }
@@ -328,12 +286,10 @@ impl Decision {
     }
 
     /// Every Org Logging entry to write: the event's own, then "suppression added" if any.
-    /// `NotLogged` yields nothing.
+    /// An event with no entry of its own yields only the latter.
     pub fn log_entries(&self) -> Vec<LogKind> {
         let mut out = Vec::with_capacity(2);
-        if self.log != LogKind::NotLogged {
-            out.push(self.log);
-        }
+        out.extend(self.log);
         if self.suppression.is_some() {
             out.push(LogKind::SuppressionAdded);
         }

@@ -29,7 +29,7 @@ pub fn decide(
         Category::AutoReply => Decision::record_only(LogKind::AutoReply),
         // Kept with its raw source for a human; guessing would suppress good addresses.
         Category::Unclassified => Decision::record_only(LogKind::Unclassified),
-        Category::NotBounce => Decision::record_only(LogKind::NotLogged),
+        Category::NotBounce => Decision::not_logged(),
     }
 }
 
@@ -43,38 +43,38 @@ mod tests {
     fn each_category_leads_to_its_rule() {
         let a = addr("someone@example.com");
         // (category, expected kind and scope of the suppression, event log entry)
-        type Row = (Category, Option<(SuppressionKind, Scope)>, LogKind);
+        type Row = (Category, Option<(SuppressionKind, Scope)>, Option<LogKind>);
         let table: [Row; 10] = [
             (
                 Category::HardBounce,
                 Some((SuppressionKind::HardBounce, Scope::Account(ACME))),
-                LogKind::Bounce,
+                Some(LogKind::Bounce),
             ),
             (
                 Category::SoftBounce,
                 Some((SuppressionKind::SoftBounce, Scope::Account(ACME))),
-                LogKind::Bounce,
+                Some(LogKind::Bounce),
             ),
-            (Category::IspBlock, None, LogKind::IspBlock),
+            (Category::IspBlock, None, Some(LogKind::IspBlock)),
             (
                 Category::SpamComplaintAuto,
                 Some((SuppressionKind::SpamComplaintAuto, Scope::Account(ACME))),
-                LogKind::Complaint,
+                Some(LogKind::Complaint),
             ),
             (
                 Category::SpamComplaintManual,
                 Some((SuppressionKind::SpamComplaintManual, Scope::Account(ACME))),
-                LogKind::Complaint,
+                Some(LogKind::Complaint),
             ),
             (
                 Category::Unsubscribe,
                 Some((SuppressionKind::Unsubscribe, Scope::Account(ACME))),
-                LogKind::Unsubscribe,
+                Some(LogKind::Unsubscribe),
             ),
-            (Category::Delivered, None, LogKind::Delivered),
-            (Category::AutoReply, None, LogKind::AutoReply),
-            (Category::Unclassified, None, LogKind::Unclassified),
-            (Category::NotBounce, None, LogKind::NotLogged),
+            (Category::Delivered, None, Some(LogKind::Delivered)),
+            (Category::AutoReply, None, Some(LogKind::AutoReply)),
+            (Category::Unclassified, None, Some(LogKind::Unclassified)),
+            (Category::NotBounce, None, None),
         ];
         for (category, expected, log) in table {
             let d = decide(category, ACME, &a, t0());

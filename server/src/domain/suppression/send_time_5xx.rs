@@ -153,7 +153,7 @@ mod tests {
                     kind,
                     "{code} {category}"
                 );
-                assert_eq!(d.log, log, "{code} {category}");
+                assert_eq!(d.log, Some(log), "{code} {category}");
                 assert_eq!(d.retry, Retry::Never, "{code} {category} is never retried");
             }
         }
@@ -187,12 +187,12 @@ mod tests {
                         "after {retries_done} retries"
                     );
                     assert_eq!(d.suppression, None);
-                    assert_eq!(d.log, LogKind::Deferred);
+                    assert_eq!(d.log, Some(LogKind::Deferred));
                 }
                 None => {
                     assert_eq!(d.retry, Retry::Never, "after {retries_done} retries");
                     assert_eq!(d.suppression.unwrap().kind, SuppressionKind::SoftBounce);
-                    assert_eq!(d.log, LogKind::Bounce);
+                    assert_eq!(d.log, Some(LogKind::Bounce));
                 }
             }
         }

@@ -36,7 +36,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             until: Some(until),
         }),
         contact: ContactEffect::MarkSoftBounceUntil(until),
-        log: LogKind::Bounce,
+        log: Some(LogKind::Bounce),
         retry: Retry::Never,
     }
 }

@@ -24,7 +24,7 @@ pub fn decide(account: AccountId, address: &EmailAddress, now: DateTime<Utc>) ->
             until: None,
         }),
         contact: ContactEffect::Unchanged,
-        log: LogKind::Unsubscribe,
+        log: Some(LogKind::Unsubscribe),
         retry: Retry::Never,
     }
 }

@@ -72,7 +72,7 @@ impl IngestService {
             &NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: r.log.as_str(),
+                kind: r.log,
                 actor: actor.to_string(),
                 subject: address.as_str().to_string(),
                 details: json!({

@@ -25,7 +25,7 @@ use group_commit::Job;
 pub use group_commit::MAX_GROUP;
 pub use provider_guardrail::{PauseInfo, ProviderStatus, ResumeError};
 use webhook_auth::{InFlight, VerifiedCredentials};
-pub use webhook_auth::{WebhookSettingError, CREDENTIAL_TTL, LOG_WEBHOOK_CREDENTIAL_CHANGED};
+pub use webhook_auth::{WebhookSettingError, CREDENTIAL_TTL};
 
 use crate::domain::address::{Domain, EmailAddress};
 use crate::domain::bounce::{self, EspEvent, Provider, Verdict};

@@ -112,7 +112,7 @@ impl IngestService {
                         &NewLogEntry {
                             account_id: Some(account_id),
                             at: now,
-                            kind: LogKind::ProviderPaused.as_str(),
+                            kind: LogKind::ProviderPaused,
                             actor: "system".into(),
                             subject: r.family.label().into(),
                             details: json!({
@@ -171,7 +171,7 @@ impl IngestService {
             &NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: LogKind::ProviderResumed.as_str(),
+                kind: LogKind::ProviderResumed,
                 actor: actor.to_string(),
                 subject: family.label().into(),
                 details: json!({ "provider": family, "reason": reason }),

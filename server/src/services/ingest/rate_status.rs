@@ -41,7 +41,7 @@ impl IngestService {
                     &NewLogEntry {
                         account_id: Some(account_id),
                         at: now,
-                        kind: kind.as_str(),
+                        kind,
                         actor: "system".into(),
                         subject: "complaint rate".into(),
                         details: json!({

@@ -37,7 +37,7 @@ impl IngestService {
                     &NewLogEntry {
                         account_id: account,
                         at: r.released_at,
-                        kind: r.log.as_str(),
+                        kind: r.log,
                         actor: "system".into(),
                         subject: s.entry.address.as_str().to_string(),
                         details: json!({

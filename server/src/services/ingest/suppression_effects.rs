@@ -230,14 +230,13 @@ impl IngestService {
             let log_entry = |kind: LogKind, details| NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
-                kind: kind.as_str(),
+                kind,
                 actor: actor.clone(),
                 subject: subject.clone(),
                 details,
                 event_id: Some(event_id),
             };
-            let event_log = (decision.log != LogKind::NotLogged)
-                .then(|| log_entry(decision.log, event_details));
+            let event_log = decision.log.map(|kind| log_entry(kind, event_details));
             let Some(address) = &it.address else {
                 logs.push((event_log, Vec::new()));
                 continue;
@@ -401,7 +400,7 @@ impl IngestService {
                 &NewLogEntry {
                     account_id: Some(account_id),
                     at: now,
-                    kind: alert.log.as_str(),
+                    kind: alert.log,
                     actor: "system".into(),
                     subject: alert.domain.as_str().to_string(),
                     details: json!({

@@ -116,9 +116,6 @@ impl IngestService {
     }
 }
 
-/// The Org Logging kind of a change to a webhook credential's settings.
-pub const LOG_WEBHOOK_CREDENTIAL_CHANGED: &str = "webhook_credential_changed";
-
 /// A refused change to a webhook credential's settings.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookSettingError {
@@ -160,7 +157,7 @@ impl IngestService {
                 &NewLogEntry {
                     account_id: Some(account_id),
                     at: now,
-                    kind: LOG_WEBHOOK_CREDENTIAL_CHANGED,
+                    kind: LogKind::WebhookCredentialChanged,
                     actor: actor.to_string(),
                     subject: username.to_string(),
                     details: json!({"setting": "sns_topic_arn", "from": before, "to": arn}),

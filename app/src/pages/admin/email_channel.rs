@@ -1,0 +1,420 @@
+//! Apps > Channels > Email: the account's senders, the spam threshold and its what-if,
+//! the inbound addresses and Authentication-Results trust, the webhook credentials' SNS
+//! topics, and (from `rates.rs`) the complaint rates and the provider guardrail.
+
+use super::rates::{ProvidersPanel, RatePanel};
+use super::AccountBox;
+use crate::api::{
+    get_email_channel, threshold_what_if, AddSender, ResumeProvider, SetSnsTopicArn,
+    SetSpamThreshold, SetTrustedAuthservIds,
+};
+use crate::models::{count_of, SenderView, WebhookCredentialView};
+use crate::pages::ErrorNote;
+use leptos::prelude::*;
+
+#[component]
+pub fn EmailChannelPage() -> impl IntoView {
+    let save = ServerAction::<SetSpamThreshold>::new();
+    let add_sender = ServerAction::<AddSender>::new();
+    let save_trusted = ServerAction::<SetTrustedAuthservIds>::new();
+    let save_topic = ServerAction::<SetSnsTopicArn>::new();
+    let resume = ServerAction::<ResumeProvider>::new();
+    let channel = Resource::new(
+        move || {
+            (
+                save.version().get(),
+                add_sender.version().get(),
+                save_trusted.version().get(),
+                save_topic.version().get(),
+                resume.version().get(),
+            )
+        },
+        |_| get_email_channel(),
+    );
+    view! {
+        <leptos_meta::Title text="Email channel · Deliverdesk" />
+        <h1>"Apps › Channels › Email"</h1>
+        <AccountBox />
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match channel.await {
+                    Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                    Ok(c) => {
+                        view! {
+                            <RatePanel rate=c.rate />
+                            <WhatIfPanel current=c.spam_threshold />
+                            <ProvidersPanel providers=c.providers resume />
+                            <SendersPanel senders=c.senders add=add_sender />
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <section class="panel" data-testid="spam-threshold">
+            <h2>"Inbound spam filtering"</h2>
+            <p class="muted small">
+                "Incoming mail scoring at or above the threshold is marked Done with Spam: true                  and left out of Reporting; it stays findable by search. Default 5; 0 turns                  filtering off (blocked senders stay blocked)."
+            </p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match channel.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(c) => {
+                            let current = format_threshold(c.spam_threshold);
+                            let addresses = c.inbound_addresses;
+                            view! {
+                                <ActionForm action=save attr:class="settings-form">
+                                    <label>
+                                        "Spam threshold"
+                                        <input
+                                            type="text"
+                                            inputmode="decimal"
+                                            name="value"
+                                            value=current.clone()
+                                            data-testid="threshold-input"
+                                        />
+                                    </label>
+                                    <button type="submit">"Save"</button>
+                                    <span class="muted small" data-testid="threshold-current">
+                                        {if c.spam_threshold == 0.0 {
+                                            "Filtering is off".to_string()
+                                        } else {
+                                            format!("Current threshold: {current}")
+                                        }}
+                                    </span>
+                                </ActionForm>
+                                <h2>"Inbound addresses"</h2>
+                                <ul data-testid="inbound-addresses">
+                                    {addresses
+                                        .into_iter()
+                                        .map(|a| view! { <li><code>{a}</code></li> })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            {move || match save.value().get() {
+                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                Some(Ok(v)) => {
+                    view! { <p class="saved" role="status">"Saved: threshold " {format_threshold(v)}</p> }
+                        .into_any()
+                }
+                None => ().into_any(),
+            }}
+        </section>
+        <section class="panel" data-testid="trusted-authserv">
+            <h2>"Trusted forwarders"</h2>
+            <p class="muted small">
+                "Mail posted to the inbound API by a forwarder (Postmark, a relay of your own) may                  carry the forwarder's Authentication-Results. Only the topmost such header whose                  authserv-id is listed here is read; with none listed, none is. Mail received over                  SMTP is always checked here instead. One authserv-id per line, e.g. mx.google.com."
+            </p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match channel.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(c) => {
+                            let current = c.trusted_authserv_ids.join("\n");
+                            view! {
+                                <ActionForm action=save_trusted attr:class="settings-form">
+                                    <label>
+                                        "Trusted authserv-ids"
+                                        <textarea
+                                            name="value"
+                                            rows="3"
+                                            data-testid="trusted-authserv-input"
+                                        >
+                                            {current}
+                                        </textarea>
+                                    </label>
+                                    <button type="submit">"Save"</button>
+                                </ActionForm>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            {move || match save_trusted.value().get() {
+                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                Some(Ok(ids)) => {
+                    let text = if ids.is_empty() {
+                        "Saved: no forwarder is trusted".to_string()
+                    } else {
+                        format!("Saved: trusting {}", ids.join(", "))
+                    };
+                    view! { <p class="saved" role="status">{text}</p> }.into_any()
+                }
+                None => ().into_any(),
+            }}
+        </section>
+        <section class="panel" data-testid="webhook-credentials">
+            <h2>"Webhook credentials"</h2>
+            <p class="muted small">
+                "Providers post bounces and complaints with one of these HTTP Basic credentials                  (your operator creates them and hands you the secret). Amazon SES notifications                  arrive through SNS and are taken only from the topic set here (arn:aws:sns:REGION:ACCOUNT:TOPIC);                  with none set, they are refused. Every change is written to Org Logging."
+            </p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match channel.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(c) if c.webhook_credentials.is_empty() => {
+                            view! {
+                                <p class="muted" data-testid="no-webhook-credentials">
+                                    "No webhook credential yet: ask your operator for one."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(c) => {
+                            c.webhook_credentials
+                                .into_iter()
+                                .map(|w| view! { <WebhookCredentialRow w=w save=save_topic /> })
+                                .collect_view()
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            {move || match save_topic.value().get() {
+                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                Some(Ok(topic)) => {
+                    let text = match topic {
+                        Some(t) => format!("Saved: SNS topic {t}"),
+                        None => "Saved: no SNS topic (SES notifications are refused)".to_string(),
+                    };
+                    view! { <p class="saved" role="status">{text}</p> }.into_any()
+                }
+                None => ().into_any(),
+            }}
+        </section>
+    }
+}
+
+/// One webhook credential: its signature checks and its SNS topic, which the admin may set.
+#[component]
+fn WebhookCredentialRow(
+    w: WebhookCredentialView,
+    save: ServerAction<SetSnsTopicArn>,
+) -> impl IntoView {
+    let checks = [
+        (w.has_mailgun_key, "Mailgun signature"),
+        (w.has_sendgrid_key, "SendGrid signature"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| name)
+    .collect::<Vec<_>>()
+    .join(", ");
+    let checks = if checks.is_empty() {
+        "no provider signature key".to_string()
+    } else {
+        format!("checks: {checks}")
+    };
+    let testid = format!("webhook-credential-{}", w.username);
+    view! {
+        <ActionForm action=save attr:class="settings-form" attr:data-testid=testid>
+            <p>
+                <code>{w.username.clone()}</code>
+                " "
+                <span class="muted small">{checks}</span>
+            </p>
+            <input type="hidden" name="username" value=w.username />
+            <label>
+                "SNS topic ARN"
+                <input
+                    type="text"
+                    name="value"
+                    value=w.sns_topic_arn.unwrap_or_default()
+                    placeholder="arn:aws:sns:us-east-1:123456789012:ses-notifications"
+                    spellcheck="false"
+                    data-testid="sns-topic-input"
+                />
+            </label>
+            <button type="submit">"Save"</button>
+        </ActionForm>
+    }
+}
+
+/// The threshold what-if: as the admin moves the slider, how the last 30 days' inbound mail
+/// would have gone (from the scores stored when it arrived).
+#[component]
+fn WhatIfPanel(current: f64) -> impl IntoView {
+    let trial = RwSignal::new(format_threshold(current));
+    let result = Resource::new(move || trial.get(), threshold_what_if);
+    view! {
+        <section class="panel" data-testid="what-if">
+            <h2>"What if the threshold were…"</h2>
+            <p class="muted small">
+                "Move the slider: the numbers show how the last 30 days' incoming mail would have                  been sorted with that threshold, from the scores each message got when it arrived.                  Nothing changes until you save a threshold below."
+            </p>
+            <label class="what-if-slider">
+                "Threshold to try: "
+                <output data-testid="what-if-value">
+                    {move || {
+                        let t = trial.get();
+                        if t == "0" { "0 (filtering off)".to_string() } else { t }
+                    }}
+                </output>
+                <input
+                    type="range"
+                    min="0"
+                    max="20"
+                    step="0.5"
+                    value=format_threshold(current)
+                    data-testid="what-if-slider"
+                    on:input=move |ev| trial.set(event_target_value(&ev))
+                />
+            </label>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match result.await {
+                        Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                        Ok(w) => {
+                            let change = w.spam_then as i64 - w.spam_now as i64;
+                            let change_text = match change {
+                                0 => "as many as now".to_string(),
+                                c if c > 0 => format!("{} more", count_of(c, "message", "messages")),
+                                c => format!("{} fewer", count_of(-c, "message", "messages")),
+                            };
+                            let candidate = format_threshold(w.candidate);
+                            let shown = candidate.clone();
+                            view! {
+                                <dl class="facts what-if" data-testid="what-if-result" data-threshold=candidate>
+                                    <dt>"Messages scored in the last " {w.days} " days"</dt>
+                                    <dd data-testid="what-if-messages">{w.messages}</dd>
+                                    <dt>"Marked spam at the current threshold (" {format_threshold(w.current)} ")"</dt>
+                                    <dd data-testid="what-if-now">{w.spam_now}</dd>
+                                    <dt>"Marked spam at " {shown}</dt>
+                                    <dd>
+                                        <span data-testid="what-if-then">{w.spam_then}</span>
+                                        " (" <span data-testid="what-if-change">{change_text}</span> ")"
+                                    </dd>
+                                    <dt>"Conversations agents marked as spam"</dt>
+                                    <dd data-testid="what-if-flagged-spam">
+                                        {w.flagged_spam_right} " caught, " {w.flagged_spam_wrong} " missed"
+                                    </dd>
+                                    <dt>"Conversations agents marked Not spam"</dt>
+                                    <dd data-testid="what-if-flagged-ham">
+                                        {w.flagged_not_spam_right} " let through, " {w.flagged_not_spam_wrong}
+                                        " wrongly caught"
+                                    </dd>
+                                </dl>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// How far one account's bounces reach (issue 16), for the admin, in one paragraph.
+#[component]
+fn SuppressionPolicy() -> impl IntoView {
+    view! {
+        <h3>"Who can suppress an address"</h3>
+        <p class="muted small" data-testid="suppression-policy">
+            "A bounce, complaint or unsubscribe reported for this account (by its webhooks, a \
+             bounce notice it posts, or its own relay or API at send time) suppresses the \
+             address in this account only: a hard bounce until you reactivate it, a soft \
+             bounce for 14 days, an automatic complaint for 14 days, a manual complaint for \
+             good. It never changes another account's contacts, lists or log. An address is \
+             suppressed for every account only on evidence no single account controls: our \
+             shared transport refused it, or a bounce came back to the return path of a \
+             message sent through it (\"global: bounced on our shared transport\"), or at \
+             least two different accounts reported a hard bounce for it within 90 days \
+             (\"global: confirmed by N accounts\"). Contacts shows such an entry with its \
+             evidence, and reactivating it lifts it for this account only. Spam reputation \
+             works the same way: your agents' flags count fully for you, while each other \
+             account counts once, however often it clicks."
+        </p>
+    }
+}
+
+#[component]
+fn SendersPanel(senders: Vec<SenderView>, add: ServerAction<AddSender>) -> impl IntoView {
+    view! {
+        <section class="panel" data-testid="senders">
+            <h2>"Sender addresses"</h2>
+            <table class="list" data-testid="sender-list">
+                <thead>
+                    <tr>
+                        <th>"Address"</th>
+                        <th>"Kind"</th>
+                        <th>"Sends through"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {senders
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <tr data-testid="sender-row">
+                                    <td>
+                                        {s.name.map(|n| format!("{n} ")).unwrap_or_default()} "<"
+                                        {s.address} ">"
+                                    </td>
+                                    <td>{s.kind}</td>
+                                    <td>{s.transport}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <details>
+                <summary>"Add a sender address"</summary>
+                <ActionForm action=add attr:class="form" attr:data-testid="sender-form">
+                    <label>"Address" <input type="email" name="form[address]" required /></label>
+                    <label>"Display name" <input type="text" name="form[name]" /></label>
+                    <label>
+                        "Kind"
+                        <select name="form[kind]">
+                            <option value="transactional">"transactional (replies)"</option>
+                            <option value="bulk">"bulk (campaigns)"</option>
+                        </select>
+                    </label>
+                    <label>
+                        "Transport"
+                        <select name="form[transport]">
+                            <option value="smtp">"SMTP relay"</option>
+                            <option value="postmark">"Postmark-compatible API"</option>
+                            <option value="shared">"this deployment's shared transport"</option>
+                        </select>
+                    </label>
+                    <label>"SMTP host" <input type="text" name="form[smtp_host]" /></label>
+                    <label>"SMTP port" <input type="text" name="form[smtp_port]" placeholder="587" /></label>
+                    <label>
+                        "Security"
+                        <select name="form[smtp_security]">
+                            <option value="starttls">"STARTTLS"</option>
+                            <option value="tls">"TLS"</option>
+                            <option value="none">"none (local relay only)"</option>
+                        </select>
+                    </label>
+                    <label>"SMTP username" <input type="text" name="form[smtp_username]" /></label>
+                    <label>"SMTP password" <input type="password" name="form[smtp_password]" /></label>
+                    <label>"API URL" <input type="url" name="form[api_url]" placeholder="https://api.postmarkapp.com" /></label>
+                    <label>"API server token" <input type="password" name="form[api_token]" /></label>
+                    <button type="submit">"Add sender"</button>
+                </ActionForm>
+            </details>
+            <SuppressionPolicy />
+            {move || {
+                add.value()
+                    .get()
+                    .and_then(|r| r.err())
+                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+fn format_threshold(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

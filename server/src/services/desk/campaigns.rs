@@ -1,0 +1,118 @@
+//! Campaigns and their lists.
+
+use super::email_channel::sender_view;
+use super::{admin_only, campaign_error, internal, DeskService};
+use app::error::ApiError;
+use app::models::*;
+use chrono::Utc;
+
+pub(super) async fn campaigns(
+    desk: &DeskService,
+    admin: &CurrentUser,
+) -> Result<CampaignsView, ApiError> {
+    admin_only(admin)?;
+    desk.campaigns_impl(admin.account_id)
+        .await
+        .map_err(internal)
+}
+
+pub(super) async fn create_list(
+    desk: &DeskService,
+    admin: &CurrentUser,
+    name: &str,
+    addresses: &str,
+) -> Result<ListView, ApiError> {
+    admin_only(admin)?;
+    let (id, members) = desk
+        .campaigns
+        .create_list(admin.account_id, name, addresses, Utc::now())
+        .await
+        .map_err(campaign_error)?;
+    Ok(ListView {
+        id,
+        name: name.trim().to_string(),
+        members: members as i64,
+    })
+}
+
+pub(super) async fn start_campaign(
+    desk: &DeskService,
+    admin: &CurrentUser,
+    list_id: i64,
+    sender_id: i64,
+    subject: &str,
+    body: &str,
+) -> Result<PreparedView, ApiError> {
+    admin_only(admin)?;
+    let prepared = desk
+        .campaigns
+        .prepare(
+            admin.account_id,
+            &admin.email,
+            list_id,
+            sender_id,
+            subject,
+            body,
+            Utc::now(),
+        )
+        .await
+        .map_err(campaign_error)?;
+    let runner = desk.campaigns.clone();
+    let id = prepared.campaign_id;
+    tokio::spawn(async move {
+        if let Err(e) = runner.run(id, Utc::now()).await {
+            tracing::error!(campaign_id = id, error = ?e, "campaign stopped");
+        }
+    });
+    Ok(PreparedView {
+        campaign_id: prepared.campaign_id,
+        total: prepared.total as i64,
+        skipped_suppressed: prepared.skipped_suppressed as i64,
+        queued: prepared.queued as i64,
+    })
+}
+
+impl DeskService {
+    async fn campaigns_impl(&self, account_id: i64) -> anyhow::Result<CampaignsView> {
+        Ok(CampaignsView {
+            lists: self
+                .db
+                .lists(account_id)
+                .await?
+                .into_iter()
+                .map(|l| ListView {
+                    id: l.id,
+                    name: l.name,
+                    members: l.members,
+                })
+                .collect(),
+            campaigns: self
+                .db
+                .campaigns(account_id)
+                .await?
+                .into_iter()
+                .map(|c| CampaignView {
+                    id: c.id,
+                    list_name: c.list_name,
+                    subject: c.subject,
+                    status: c.status,
+                    total: c.total,
+                    skipped_suppressed: c.skipped_suppressed,
+                    sent: c.sent,
+                    failed: c.failed,
+                    created_by: c.created_by,
+                    created_at: c.created_at,
+                    finished_at: c.finished_at,
+                })
+                .collect(),
+            senders: self
+                .db
+                .senders(account_id)
+                .await?
+                .into_iter()
+                .filter(|s| s.kind == "bulk")
+                .map(sender_view)
+                .collect(),
+        })
+    }
+}

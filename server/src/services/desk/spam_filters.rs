@@ -1,0 +1,184 @@
+//! The spam filter's controls: Mark as spam / Not spam, the block and allow lists, the
+//! threshold and its what-if.
+
+use super::{admin_only, filter_error, internal, DeskService};
+use crate::storage::inbound::BlockRow;
+use app::error::ApiError;
+use app::models::*;
+use chrono::Utc;
+
+fn block_view(r: BlockRow) -> BlockEntryView {
+    BlockEntryView {
+        id: r.id,
+        kind: r.entry.kind().to_string(),
+        value: r.entry.value().to_string(),
+        added_by: r.added_by,
+        reason: r.reason,
+        added_at: r.added_at,
+    }
+}
+
+pub(super) async fn mark_spam(
+    desk: &DeskService,
+    user: &CurrentUser,
+    conversation_id: i64,
+) -> Result<(), ApiError> {
+    desk.filters
+        .mark_spam(user.account_id, &user.email, conversation_id, Utc::now())
+        .await
+        .map(|_| ())
+        .map_err(filter_error)
+}
+
+pub(super) async fn mark_not_spam(
+    desk: &DeskService,
+    user: &CurrentUser,
+    conversation_id: i64,
+    unblock: bool,
+) -> Result<(), ApiError> {
+    desk.filters
+        .not_spam(
+            user.account_id,
+            &user.email,
+            conversation_id,
+            unblock,
+            Utc::now(),
+        )
+        .await
+        .map(|_| ())
+        .map_err(filter_error)
+}
+
+pub(super) async fn block_list(
+    desk: &DeskService,
+    admin: &CurrentUser,
+) -> Result<Vec<BlockEntryView>, ApiError> {
+    admin_only(admin)?;
+    Ok(desk
+        .db
+        .block_list(admin.account_id)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(block_view)
+        .collect())
+}
+
+pub(super) async fn add_block(
+    desk: &DeskService,
+    admin: &CurrentUser,
+    value: &str,
+    reason: &str,
+) -> Result<BlockEntryView, ApiError> {
+    admin_only(admin)?;
+    desk.filters
+        .add_block(admin.account_id, &admin.email, value, reason, Utc::now())
+        .await
+        .map(block_view)
+        .map_err(filter_error)
+}
+
+pub(super) async fn remove_block(
+    desk: &DeskService,
+    admin: &CurrentUser,
+    id: i64,
+) -> Result<(), ApiError> {
+    admin_only(admin)?;
+    desk.filters
+        .remove_block(admin.account_id, &admin.email, id, Utc::now())
+        .await
+        .map(|_| ())
+        .map_err(filter_error)
+}
+
+pub(super) async fn allow_list(
+    desk: &DeskService,
+    admin: &CurrentUser,
+) -> Result<Vec<BlockEntryView>, ApiError> {
+    admin_only(admin)?;
+    Ok(desk
+        .db
+        .allow_list(admin.account_id)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(block_view)
+        .collect())
+}
+
+pub(super) async fn add_allow(
+    desk: &DeskService,
+    admin: &CurrentUser,
+    value: &str,
+    reason: &str,
+) -> Result<BlockEntryView, ApiError> {
+    admin_only(admin)?;
+    desk.filters
+        .add_allow(admin.account_id, &admin.email, value, reason, Utc::now())
+        .await
+        .map(block_view)
+        .map_err(filter_error)
+}
+
+pub(super) async fn remove_allow(
+    desk: &DeskService,
+    admin: &CurrentUser,
+    id: i64,
+) -> Result<(), ApiError> {
+    admin_only(admin)?;
+    desk.filters
+        .remove_allow(admin.account_id, &admin.email, id, Utc::now())
+        .await
+        .map(|_| ())
+        .map_err(filter_error)
+}
+
+pub(super) async fn set_trusted_authserv_ids(
+    desk: &DeskService,
+    admin: &CurrentUser,
+    value: &str,
+) -> Result<Vec<String>, ApiError> {
+    admin_only(admin)?;
+    desk.filters
+        .set_trusted_authserv_ids(admin.account_id, &admin.email, value, Utc::now())
+        .await
+        .map_err(filter_error)
+}
+
+pub(super) async fn set_spam_threshold(
+    desk: &DeskService,
+    admin: &CurrentUser,
+    value: &str,
+) -> Result<f64, ApiError> {
+    admin_only(admin)?;
+    desk.filters
+        .set_threshold(admin.account_id, &admin.email, value, Utc::now())
+        .await
+        .map(|t| t.value())
+        .map_err(filter_error)
+}
+
+pub(super) async fn threshold_what_if(
+    desk: &DeskService,
+    admin: &CurrentUser,
+    value: &str,
+) -> Result<WhatIfView, ApiError> {
+    admin_only(admin)?;
+    let (current, candidate, w) = desk
+        .filters
+        .threshold_what_if(admin.account_id, value, Utc::now())
+        .await
+        .map_err(filter_error)?;
+    Ok(WhatIfView {
+        current: current.value(),
+        candidate: candidate.value(),
+        days: crate::services::spam_filters::WHAT_IF_DAYS,
+        messages: w.messages,
+        spam_now: w.spam_now,
+        spam_then: w.spam_then,
+        flagged_spam_right: w.flagged_spam.right,
+        flagged_spam_wrong: w.flagged_spam.wrong,
+        flagged_not_spam_right: w.flagged_not_spam.right,
+        flagged_not_spam_wrong: w.flagged_not_spam.wrong,
+    })
+}
