@@ -27,6 +27,34 @@ pub struct LoginOutcome {
     pub max_age_secs: i64,
 }
 
+/// Proof that the signed-in user is an admin of their account. Only [`Admin::check`] makes
+/// one, so a backend method that takes `&Admin` cannot be reached on an agent's behalf: the
+/// role is checked once, where the request comes in, not again in every method.
+#[derive(Debug, Clone)]
+pub struct Admin(CurrentUser);
+
+impl Admin {
+    /// The user as an admin, or `Forbidden` for an agent.
+    pub fn check(user: CurrentUser) -> Result<Admin, ApiError> {
+        if user.is_admin() {
+            Ok(Admin(user))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    pub fn user(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Admin {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// Checks the password (refused with 429 after too many failures for this email or IP).
@@ -49,14 +77,14 @@ pub trait Backend: Send + Sync + 'static {
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<(), ApiError>;
     /// The users of the admin's account.
-    async fn list_users(&self, admin: &CurrentUser) -> Result<Vec<UserView>, ApiError>;
+    async fn list_users(&self, admin: &Admin) -> Result<Vec<UserView>, ApiError>;
     /// Gives a user of the admin's account a new random password (returned once) and ends
     /// their sessions.
-    async fn reset_password(&self, admin: &CurrentUser, user_id: i64) -> Result<String, ApiError>;
+    async fn reset_password(&self, admin: &Admin, user_id: i64) -> Result<String, ApiError>;
     /// Disables (no sign-in, sessions ended) or enables a user of the admin's account.
     async fn set_user_disabled(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         user_id: i64,
         disabled: bool,
     ) -> Result<(), ApiError>;
@@ -76,12 +104,12 @@ pub trait Backend: Send + Sync + 'static {
         search: &str,
     ) -> Result<Vec<ContactView>, ApiError>;
     async fn reporting_summary(&self, user: &CurrentUser) -> Result<ReportingSummary, ApiError>;
-    async fn account_overview(&self, admin: &CurrentUser) -> Result<AccountOverview, ApiError>;
-    async fn org_log(&self, admin: &CurrentUser, query: LogQuery) -> Result<LogPageView, ApiError>;
+    async fn account_overview(&self, admin: &Admin) -> Result<AccountOverview, ApiError>;
+    async fn org_log(&self, admin: &Admin, query: LogQuery) -> Result<LogPageView, ApiError>;
     /// Lets the admin's account mail `email` again; `reason` is required and logged.
     async fn reactivate_contact(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         email: &str,
         reason: &str,
     ) -> Result<(), ApiError>;
@@ -94,35 +122,35 @@ pub trait Backend: Send + Sync + 'static {
         conversation_id: i64,
         unblock: bool,
     ) -> Result<(), ApiError>;
-    async fn block_list(&self, admin: &CurrentUser) -> Result<Vec<BlockEntryView>, ApiError>;
+    async fn block_list(&self, admin: &Admin) -> Result<Vec<BlockEntryView>, ApiError>;
     async fn add_block(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         value: &str,
         reason: &str,
     ) -> Result<BlockEntryView, ApiError>;
-    async fn remove_block(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError>;
-    async fn email_channel(&self, admin: &CurrentUser) -> Result<EmailChannelView, ApiError>;
+    async fn remove_block(&self, admin: &Admin, id: i64) -> Result<(), ApiError>;
+    async fn email_channel(&self, admin: &Admin) -> Result<EmailChannelView, ApiError>;
     /// Resumes bulk mail to a mailbox provider the guardrail paused; `reason` is required and
     /// logged. Held campaign recipients at that provider are sent.
     async fn resume_provider(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         provider: &str,
         reason: &str,
     ) -> Result<(), ApiError>;
-    async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError>;
+    async fn set_spam_threshold(&self, admin: &Admin, value: &str) -> Result<f64, ApiError>;
     /// Replaces the trusted authserv-ids with those in `value`; returns them as stored.
     async fn set_trusted_authserv_ids(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         value: &str,
     ) -> Result<Vec<String>, ApiError>;
     /// Sets (or, empty, clears) the SNS topic of the account's webhook credential
     /// `username`; returns it as stored.
     async fn set_sns_topic_arn(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         username: &str,
         value: &str,
     ) -> Result<Option<String>, ApiError>;
@@ -133,18 +161,18 @@ pub trait Backend: Send + Sync + 'static {
         conversation_id: i64,
         text: &str,
     ) -> Result<i64, ApiError>;
-    async fn add_sender(&self, admin: &CurrentUser, form: NewSenderForm) -> Result<(), ApiError>;
-    async fn campaigns(&self, admin: &CurrentUser) -> Result<CampaignsView, ApiError>;
+    async fn add_sender(&self, admin: &Admin, form: NewSenderForm) -> Result<(), ApiError>;
+    async fn campaigns(&self, admin: &Admin) -> Result<CampaignsView, ApiError>;
     async fn create_list(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         name: &str,
         addresses: &str,
     ) -> Result<ListView, ApiError>;
     /// Removes suppressed addresses, queues the rest and starts sending in the background.
     async fn start_campaign(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         list_id: i64,
         sender_id: i64,
         subject: &str,
@@ -157,18 +185,18 @@ pub trait Backend: Send + Sync + 'static {
         user: &CurrentUser,
         email: &str,
     ) -> Result<AddressHistoryView, ApiError>;
-    async fn allow_list(&self, admin: &CurrentUser) -> Result<Vec<BlockEntryView>, ApiError>;
+    async fn allow_list(&self, admin: &Admin) -> Result<Vec<BlockEntryView>, ApiError>;
     async fn add_allow(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         value: &str,
         reason: &str,
     ) -> Result<BlockEntryView, ApiError>;
-    async fn remove_allow(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError>;
+    async fn remove_allow(&self, admin: &Admin, id: i64) -> Result<(), ApiError>;
     /// How the last 30 days' inbound would have gone under `value` (as typed).
     async fn threshold_what_if(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         value: &str,
     ) -> Result<WhatIfView, ApiError>;
 }
@@ -210,16 +238,38 @@ pub async fn require_user() -> Result<CurrentUser, ApiError> {
 }
 
 /// The signed-in admin, or 401 / 403: admin server functions refuse agents on the server.
-pub async fn require_admin() -> Result<CurrentUser, ApiError> {
-    let user = require_user().await?;
-    if user.is_admin() {
-        Ok(user)
-    } else {
-        Err(fail(ApiError::Forbidden))
-    }
+pub async fn require_admin() -> Result<Admin, ApiError> {
+    Admin::check(require_user().await?).map_err(fail)
 }
 
 /// Maps a backend result's error to its HTTP status once.
 pub fn respond<T>(r: Result<T, ApiError>) -> Result<T, ApiError> {
     r.map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> CurrentUser {
+        CurrentUser {
+            id: 7,
+            account_id: 3,
+            account_name: "Acme".into(),
+            email: "someone@acme.test".into(),
+            name: "Someone".into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn only_an_admin_becomes_an_admin() {
+        let admin = Admin::check(user(Role::Admin)).unwrap();
+        assert_eq!(admin.account_id, 3);
+        assert_eq!(admin.user().email, "someone@acme.test");
+        assert!(matches!(
+            Admin::check(user(Role::Agent)),
+            Err(ApiError::Forbidden)
+        ));
+    }
 }

@@ -617,7 +617,9 @@ async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::sto
         name: "U".into(),
         role,
     };
-    let admin = user(acme, "admin@acme.test", app::models::Role::Admin);
+    let admin =
+        app::backend::Admin::check(user(acme, "admin@acme.test", app::models::Role::Admin))
+            .unwrap();
     let agent = user(acme, "agent@acme.test", app::models::Role::Agent);
     let topic = "arn:aws:sns:eu-west-1:123456789012:acme-ses";
     let topic_of = |name: &'static str| {
@@ -656,8 +658,9 @@ async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::sto
         }
     }
     assert_eq!(topic_of("acme-hooks").await.as_deref(), Some(topic));
+    // An agent cannot even make the proof the method takes.
     assert!(matches!(
-        desk.set_sns_topic_arn(&agent, "acme-hooks", "").await,
+        app::backend::Admin::check(agent),
         Err(ApiError::Forbidden)
     ));
     assert!(matches!(
@@ -731,14 +734,15 @@ async fn an_admin_cannot_add_a_sender_pointing_inside_the_network() {
         server::services::ingest::IngestService::new(db.clone()),
         "http://desk.test".into(),
     );
-    let admin = app::models::CurrentUser {
+    let admin = app::backend::Admin::check(app::models::CurrentUser {
         id: 1,
         account_id: db.create_account("Acme", chrono::Utc::now()).await.unwrap(),
         account_name: "Acme".into(),
         email: "admin@acme.test".into(),
         name: "Admin".into(),
         role: app::models::Role::Admin,
-    };
+    })
+    .unwrap();
     let smtp = |host: &str| app::models::NewSenderForm {
         address: "support@acme.test".into(),
         kind: "transactional".into(),

@@ -30,6 +30,9 @@ pub async fn export(
     let Some(user) = session.user else {
         return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
     };
+    let Ok(admin) = app::backend::Admin::check(user) else {
+        return (StatusCode::FORBIDDEN, "Only admins can export Org Logging.").into_response();
+    };
     let query = LogQuery {
         kind: some(q.kind),
         subject: some(q.subject),
@@ -37,7 +40,7 @@ pub async fn export(
         to: some(q.to),
         page: 0,
     };
-    match state.desk.org_log_csv(&user, query).await {
+    match state.desk.org_log_csv(&admin, query).await {
         Ok(csv) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -1,16 +1,16 @@
 //! Campaigns and their lists.
 
 use super::email_channel::sender_view;
-use super::{admin_only, campaign_error, internal, DeskService};
+use super::{campaign_error, internal, DeskService};
+use app::backend::Admin;
 use app::error::ApiError;
 use app::models::*;
 use chrono::Utc;
 
 pub(super) async fn campaigns(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
 ) -> Result<CampaignsView, ApiError> {
-    admin_only(admin)?;
     desk.campaigns_impl(admin.account_id)
         .await
         .map_err(internal)
@@ -18,11 +18,10 @@ pub(super) async fn campaigns(
 
 pub(super) async fn create_list(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     name: &str,
     addresses: &str,
 ) -> Result<ListView, ApiError> {
-    admin_only(admin)?;
     let (id, members) = desk
         .campaigns
         .create_list(admin.account_id, name, addresses, Utc::now())
@@ -37,13 +36,12 @@ pub(super) async fn create_list(
 
 pub(super) async fn start_campaign(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     list_id: i64,
     sender_id: i64,
     subject: &str,
     body: &str,
 ) -> Result<PreparedView, ApiError> {
-    admin_only(admin)?;
     let prepared = desk
         .campaigns
         .prepare(

@@ -7,6 +7,7 @@ use crate::services::ingest::ReactivateError;
 use crate::services::outbound::ReplyError;
 use crate::services::sanitize::without_remote_images;
 use crate::services::search::SearchQuery;
+use app::backend::Admin;
 use app::error::ApiError;
 use app::models::*;
 use chrono::Utc;
@@ -150,13 +151,10 @@ pub(super) async fn list_contacts(
 
 pub(super) async fn reactivate_contact(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     email: &str,
     reason: &str,
 ) -> Result<(), ApiError> {
-    if !admin.is_admin() {
-        return Err(ApiError::Forbidden);
-    }
     match desk
         .ingest
         .reactivate(

@@ -20,7 +20,7 @@ use super::outbound::OutboundService;
 use super::spam_filters::{FilterError, SpamFilters};
 use super::transport::TransportConfig;
 use crate::storage::Db;
-use app::backend::{Backend, LoginOutcome};
+use app::backend::{Admin, Backend, LoginOutcome};
 use app::error::ApiError;
 use app::models::*;
 use chrono::{Duration, Utc};
@@ -129,13 +129,6 @@ fn campaign_error(e: CampaignError) -> ApiError {
     }
 }
 
-fn admin_only(user: &CurrentUser) -> Result<(), ApiError> {
-    if user.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
 
 /// Logs the cause and shows the user a short message: internals stay in the log.
 fn internal(e: anyhow::Error) -> ApiError {
@@ -173,24 +166,24 @@ impl Backend for DeskService {
         sessions::change_password(self, user, token, current, new, client_ip).await
     }
 
-    async fn list_users(&self, admin: &CurrentUser) -> Result<Vec<UserView>, ApiError> {
+    async fn list_users(&self, admin: &Admin) -> Result<Vec<UserView>, ApiError> {
         users::list_users(self, admin).await
     }
 
-    async fn reset_password(&self, admin: &CurrentUser, user_id: i64) -> Result<String, ApiError> {
+    async fn reset_password(&self, admin: &Admin, user_id: i64) -> Result<String, ApiError> {
         users::reset_password(self, admin, user_id).await
     }
 
     async fn set_user_disabled(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         user_id: i64,
         disabled: bool,
     ) -> Result<(), ApiError> {
         users::set_user_disabled(self, admin, user_id, disabled).await
     }
 
-    async fn account_overview(&self, admin: &CurrentUser) -> Result<AccountOverview, ApiError> {
+    async fn account_overview(&self, admin: &Admin) -> Result<AccountOverview, ApiError> {
         users::account_overview(self, admin).await
     }
 
@@ -229,7 +222,7 @@ impl Backend for DeskService {
 
     async fn reactivate_contact(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         email: &str,
         reason: &str,
     ) -> Result<(), ApiError> {
@@ -248,7 +241,7 @@ impl Backend for DeskService {
         mail::reporting_summary(self, user).await
     }
 
-    async fn org_log(&self, admin: &CurrentUser, query: LogQuery) -> Result<LogPageView, ApiError> {
+    async fn org_log(&self, admin: &Admin, query: LogQuery) -> Result<LogPageView, ApiError> {
         org_log::org_log(self, admin, query).await
     }
 
@@ -265,67 +258,67 @@ impl Backend for DeskService {
         spam_filters::mark_not_spam(self, user, conversation_id, unblock).await
     }
 
-    async fn block_list(&self, admin: &CurrentUser) -> Result<Vec<BlockEntryView>, ApiError> {
+    async fn block_list(&self, admin: &Admin) -> Result<Vec<BlockEntryView>, ApiError> {
         spam_filters::block_list(self, admin).await
     }
 
     async fn add_block(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         value: &str,
         reason: &str,
     ) -> Result<BlockEntryView, ApiError> {
         spam_filters::add_block(self, admin, value, reason).await
     }
 
-    async fn remove_block(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError> {
+    async fn remove_block(&self, admin: &Admin, id: i64) -> Result<(), ApiError> {
         spam_filters::remove_block(self, admin, id).await
     }
 
-    async fn allow_list(&self, admin: &CurrentUser) -> Result<Vec<BlockEntryView>, ApiError> {
+    async fn allow_list(&self, admin: &Admin) -> Result<Vec<BlockEntryView>, ApiError> {
         spam_filters::allow_list(self, admin).await
     }
 
     async fn add_allow(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         value: &str,
         reason: &str,
     ) -> Result<BlockEntryView, ApiError> {
         spam_filters::add_allow(self, admin, value, reason).await
     }
 
-    async fn remove_allow(&self, admin: &CurrentUser, id: i64) -> Result<(), ApiError> {
+    async fn remove_allow(&self, admin: &Admin, id: i64) -> Result<(), ApiError> {
         spam_filters::remove_allow(self, admin, id).await
     }
 
     async fn set_trusted_authserv_ids(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         value: &str,
     ) -> Result<Vec<String>, ApiError> {
         spam_filters::set_trusted_authserv_ids(self, admin, value).await
     }
 
-    async fn set_spam_threshold(&self, admin: &CurrentUser, value: &str) -> Result<f64, ApiError> {
+    async fn set_spam_threshold(&self, admin: &Admin, value: &str) -> Result<f64, ApiError> {
         spam_filters::set_spam_threshold(self, admin, value).await
     }
 
     async fn threshold_what_if(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         value: &str,
     ) -> Result<WhatIfView, ApiError> {
         spam_filters::threshold_what_if(self, admin, value).await
     }
 
-    async fn email_channel(&self, admin: &CurrentUser) -> Result<EmailChannelView, ApiError> {
+    async fn email_channel(&self, admin: &Admin) -> Result<EmailChannelView, ApiError> {
         email_channel::email_channel(self, admin).await
     }
 
     async fn set_sns_topic_arn(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         username: &str,
         value: &str,
     ) -> Result<Option<String>, ApiError> {
@@ -334,24 +327,24 @@ impl Backend for DeskService {
 
     async fn resume_provider(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         provider: &str,
         reason: &str,
     ) -> Result<(), ApiError> {
         email_channel::resume_provider(self, admin, provider, reason).await
     }
 
-    async fn add_sender(&self, admin: &CurrentUser, form: NewSenderForm) -> Result<(), ApiError> {
+    async fn add_sender(&self, admin: &Admin, form: NewSenderForm) -> Result<(), ApiError> {
         email_channel::add_sender(self, admin, form).await
     }
 
-    async fn campaigns(&self, admin: &CurrentUser) -> Result<CampaignsView, ApiError> {
+    async fn campaigns(&self, admin: &Admin) -> Result<CampaignsView, ApiError> {
         campaigns::campaigns(self, admin).await
     }
 
     async fn create_list(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         name: &str,
         addresses: &str,
     ) -> Result<ListView, ApiError> {
@@ -360,7 +353,7 @@ impl Backend for DeskService {
 
     async fn start_campaign(
         &self,
-        admin: &CurrentUser,
+        admin: &Admin,
         list_id: i64,
         sender_id: i64,
         subject: &str,

@@ -1,8 +1,9 @@
 //! The spam filter's controls: Mark as spam / Not spam, the block and allow lists, the
 //! threshold and its what-if.
 
-use super::{admin_only, filter_error, internal, DeskService};
+use super::{filter_error, internal, DeskService};
 use crate::storage::inbound::BlockRow;
+use app::backend::Admin;
 use app::error::ApiError;
 use app::models::*;
 use chrono::Utc;
@@ -51,9 +52,8 @@ pub(super) async fn mark_not_spam(
 
 pub(super) async fn block_list(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
 ) -> Result<Vec<BlockEntryView>, ApiError> {
-    admin_only(admin)?;
     Ok(desk
         .db
         .block_list(admin.account_id)
@@ -66,11 +66,10 @@ pub(super) async fn block_list(
 
 pub(super) async fn add_block(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     value: &str,
     reason: &str,
 ) -> Result<BlockEntryView, ApiError> {
-    admin_only(admin)?;
     desk.filters
         .add_block(admin.account_id, &admin.email, value, reason, Utc::now())
         .await
@@ -80,10 +79,9 @@ pub(super) async fn add_block(
 
 pub(super) async fn remove_block(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     id: i64,
 ) -> Result<(), ApiError> {
-    admin_only(admin)?;
     desk.filters
         .remove_block(admin.account_id, &admin.email, id, Utc::now())
         .await
@@ -93,9 +91,8 @@ pub(super) async fn remove_block(
 
 pub(super) async fn allow_list(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
 ) -> Result<Vec<BlockEntryView>, ApiError> {
-    admin_only(admin)?;
     Ok(desk
         .db
         .allow_list(admin.account_id)
@@ -108,11 +105,10 @@ pub(super) async fn allow_list(
 
 pub(super) async fn add_allow(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     value: &str,
     reason: &str,
 ) -> Result<BlockEntryView, ApiError> {
-    admin_only(admin)?;
     desk.filters
         .add_allow(admin.account_id, &admin.email, value, reason, Utc::now())
         .await
@@ -122,10 +118,9 @@ pub(super) async fn add_allow(
 
 pub(super) async fn remove_allow(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     id: i64,
 ) -> Result<(), ApiError> {
-    admin_only(admin)?;
     desk.filters
         .remove_allow(admin.account_id, &admin.email, id, Utc::now())
         .await
@@ -135,10 +130,9 @@ pub(super) async fn remove_allow(
 
 pub(super) async fn set_trusted_authserv_ids(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     value: &str,
 ) -> Result<Vec<String>, ApiError> {
-    admin_only(admin)?;
     desk.filters
         .set_trusted_authserv_ids(admin.account_id, &admin.email, value, Utc::now())
         .await
@@ -147,10 +141,9 @@ pub(super) async fn set_trusted_authserv_ids(
 
 pub(super) async fn set_spam_threshold(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     value: &str,
 ) -> Result<f64, ApiError> {
-    admin_only(admin)?;
     desk.filters
         .set_threshold(admin.account_id, &admin.email, value, Utc::now())
         .await
@@ -160,10 +153,9 @@ pub(super) async fn set_spam_threshold(
 
 pub(super) async fn threshold_what_if(
     desk: &DeskService,
-    admin: &CurrentUser,
+    admin: &Admin,
     value: &str,
 ) -> Result<WhatIfView, ApiError> {
-    admin_only(admin)?;
     let (current, candidate, w) = desk
         .filters
         .threshold_what_if(admin.account_id, value, Utc::now())
