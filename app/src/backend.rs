@@ -194,11 +194,7 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<BlockEntryView, ApiError>;
     async fn remove_allow(&self, admin: &Admin, id: i64) -> Result<(), ApiError>;
     /// How the last 30 days' inbound would have gone under `value` (as typed).
-    async fn threshold_what_if(
-        &self,
-        admin: &Admin,
-        value: &str,
-    ) -> Result<WhatIfView, ApiError>;
+    async fn threshold_what_if(&self, admin: &Admin, value: &str) -> Result<WhatIfView, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

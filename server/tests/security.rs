@@ -617,9 +617,8 @@ async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::sto
         name: "U".into(),
         role,
     };
-    let admin =
-        app::backend::Admin::check(user(acme, "admin@acme.test", app::models::Role::Admin))
-            .unwrap();
+    let admin = app::backend::Admin::check(user(acme, "admin@acme.test", app::models::Role::Admin))
+        .unwrap();
     let agent = user(acme, "agent@acme.test", app::models::Role::Agent);
     let topic = "arn:aws:sns:eu-west-1:123456789012:acme-ses";
     let topic_of = |name: &'static str| {

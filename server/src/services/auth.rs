@@ -128,12 +128,16 @@ mod tests {
     async fn an_unknown_user_costs_an_argon2_run_and_runs_are_bounded() {
         let hash = hash_password("pw").unwrap();
         let _ = check_password("warm", None).await; // the dummy is computed once
-        let t = std::time::Instant::now();
-        assert!(!check_password("wrong", Some(&hash)).await.unwrap());
-        let known = t.elapsed();
-        let t = std::time::Instant::now();
-        assert!(!check_password("pw", None).await.unwrap());
-        let unknown = t.elapsed();
+                                                    // The fastest of a few runs each: other work on a loaded machine only ever adds time.
+        let (mut known, mut unknown) = (std::time::Duration::MAX, std::time::Duration::MAX);
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            assert!(!check_password("wrong", Some(&hash)).await.unwrap());
+            known = known.min(t.elapsed());
+            let t = std::time::Instant::now();
+            assert!(!check_password("pw", None).await.unwrap());
+            unknown = unknown.min(t.elapsed());
+        }
         assert!(
             unknown * 2 > known,
             "unknown user {unknown:?} vs wrong password {known:?}"

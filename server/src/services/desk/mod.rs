@@ -129,7 +129,6 @@ fn campaign_error(e: CampaignError) -> ApiError {
     }
 }
 
-
 /// Logs the cause and shows the user a short message: internals stay in the log.
 fn internal(e: anyhow::Error) -> ApiError {
     tracing::error!(error = ?e, "request failed");
@@ -304,11 +303,7 @@ impl Backend for DeskService {
         spam_filters::set_spam_threshold(self, admin, value).await
     }
 
-    async fn threshold_what_if(
-        &self,
-        admin: &Admin,
-        value: &str,
-    ) -> Result<WhatIfView, ApiError> {
+    async fn threshold_what_if(&self, admin: &Admin, value: &str) -> Result<WhatIfView, ApiError> {
         spam_filters::threshold_what_if(self, admin, value).await
     }
 

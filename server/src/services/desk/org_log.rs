@@ -70,11 +70,7 @@ pub(super) async fn org_log(
 impl DeskService {
     /// The admin's Org Logging entries matching `query` (every page, newest first, at most
     /// [`CSV_MAX_ROWS`]) as CSV. Only the admin's own account's entries.
-    pub async fn org_log_csv(
-        &self,
-        admin: &Admin,
-        query: LogQuery,
-    ) -> Result<String, ApiError> {
+    pub async fn org_log_csv(&self, admin: &Admin, query: LogQuery) -> Result<String, ApiError> {
         let mut filter = log_filter(query, 500)?;
         filter.page = 0;
         let mut entries = Vec::new();
