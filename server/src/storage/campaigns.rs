@@ -569,12 +569,7 @@ pub async fn remove_addresses_from_lists(
         return Ok(0);
     }
     // (account, address) pairs as one JSON parameter: one value to bind, however many.
-    let pairs = if super::is_postgres(conn) {
-        "SELECT CAST(p ->> 0 AS BIGINT) AS account_id, p ->> 1 AS email \
-         FROM json_array_elements(CAST($1 AS json)) AS p"
-    } else {
-        "SELECT value ->> 0 AS account_id, value ->> 1 AS email FROM json_each($1)"
-    };
+    let pairs = super::Backend::of(conn).account_email_pairs();
     let sql = format!(
         "DELETE FROM contact_list_members WHERE contact_id IN \
          (SELECT c.id FROM contacts c JOIN ({pairs}) AS v \

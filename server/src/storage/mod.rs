@@ -7,6 +7,7 @@ pub mod address_history;
 pub mod campaigns;
 mod conversations;
 pub mod deliverability;
+pub(crate) mod dialect;
 pub mod inbound;
 pub mod outbound;
 pub mod providers;
@@ -238,11 +239,6 @@ impl Savepoint {
             .context("Failed to release a savepoint")?;
         Ok(())
     }
-}
-
-/// Whether a connection is PostgreSQL's (the few statements written per backend ask).
-pub(crate) fn is_postgres(conn: &sqlx::AnyConnection) -> bool {
-    conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME
 }
 
 /// Makes sure the SQLite file's folder exists and asks SQLite to create the file.

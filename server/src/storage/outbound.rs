@@ -376,10 +376,8 @@ impl Db {
         const DAY_MS: i64 = 86_400_000;
         let (from_ms, to_ms_) = (from_day * DAY_MS, (to_day + 1) * DAY_MS);
         // The part after the '@': the two dialects spell it differently.
-        let domain_of = |column: &str| match self.backend() {
-            super::Backend::Sqlite => format!("lower(substr({column}, instr({column}, '@') + 1))"),
-            super::Backend::Postgres => format!("lower(split_part({column}, '@', 2))"),
-        };
+        let domain_of = |column: &str| self.backend().domain_of(column);
+
         let queries = [
             (
                 format!(

@@ -71,23 +71,14 @@ impl Db {
         // The keys as an array literal read as a table, and the matches aggregated into one
         // row back: a hundred thousand rows one by one cost more (each a hand-over from the
         // driver, each value converted) than the probes that found them.
-        let (open, close, input, agg, close_agg) = match self.backend() {
-            // CROSS JOIN keeps the input the outer loop.
-            crate::storage::Backend::Sqlite => (
-                '[',
-                ']',
-                "json_each($1) AS g CROSS JOIN",
-                "json_group_array(json_array(",
-                "))",
-            ),
-            crate::storage::Backend::Postgres => (
-                '{',
-                '}',
-                "unnest(CAST($1 AS BIGINT[])) AS g(value) JOIN",
-                "CAST(json_agg(json_build_array(",
-                ")) AS TEXT)",
-            ),
-        };
+        let crate::storage::dialect::KeyListSql {
+            open,
+            close,
+            input,
+            agg,
+            close_agg,
+        } = self.backend().key_list();
+
         let mut list = String::with_capacity(keys.len() * 21 + 2);
         list.push(open);
         for (i, k) in keys.iter().enumerate() {
@@ -105,22 +96,11 @@ impl Db {
              AND (s.until IS NULL OR s.until > $3)"
         );
         let mut tx = self.pool().begin().await.context("Failed to begin")?;
-        if self.backend() == crate::storage::Backend::Postgres {
-            // The plan is fixed: the input drives probes of the key index, in this process.
-            // Left to itself, PostgreSQL may hash the input and scan the whole table (twice
-            // as slow, and every part of the list would scan it again), and on a table
-            // without statistics it can even nest the input inside a scan of the table. The
-            // costs of the disabled plans would make it JIT-compile the query (150 ms).
-            sqlx::query(
-                "SELECT set_config('enable_hashjoin', 'off', true), \
-                 set_config('enable_mergejoin', 'off', true), \
-                 set_config('enable_seqscan', 'off', true), \
-                 set_config('max_parallel_workers_per_gather', '0', true), \
-                 set_config('jit', 'off', true)",
-            )
-            .execute(&mut *tx)
-            .await
-            .context("Failed to fix the gate's plan")?;
+        if let Some(fix) = self.backend().fix_key_probe_plan() {
+            sqlx::query(fix)
+                .execute(&mut *tx)
+                .await
+                .context("Failed to fix the gate's plan")?;
         }
         let found: Option<String> = sqlx::query_scalar(&sql)
             .bind(list)
@@ -191,12 +171,8 @@ impl Db {
         sorted.sort_unstable();
         sorted.dedup();
         let list = serde_json::to_string(&sorted).context("Failed to encode the recipients")?;
-        let input = match self.backend() {
-            crate::storage::Backend::Sqlite => "json_each($1) AS g CROSS JOIN",
-            crate::storage::Backend::Postgres => {
-                "json_array_elements_text($1::json) AS g(value) JOIN"
-            }
-        };
+        let input = self.backend().text_list_join();
+
         sqlx::query(&format!(
             "SELECT o.account_id AS account_id, o.address AS address, o.reason AS reason, \
              o.since AS since FROM {input} suppression_overrides o ON o.address = g.value \

@@ -430,12 +430,8 @@ impl Db {
         let mut keys: Vec<i64> = addresses.iter().map(EmailAddress::key_hash).collect();
         keys.sort_unstable();
         keys.dedup();
-        let input = match self.backend() {
-            crate::storage::Backend::Sqlite => "SELECT value FROM json_each($1)",
-            crate::storage::Backend::Postgres => {
-                "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST($1 AS json))"
-            }
-        };
+        let input = self.backend().bigint_list();
+
         let sql = format!(
             "SELECT s.address AS address, s.reason AS reason, s.basis AS basis, \
              s.confirmations AS confirmations, s.since AS since, s.until AS until, \

@@ -1,0 +1,161 @@
+//! Where SQLite and PostgreSQL spell a statement differently. Every SQL fragment that depends
+//! on the backend is made here, so the rest of `storage/` writes one statement for both and
+//! asks this module for the part that differs. (Connecting and migrating, in `mod.rs`, also
+//! differ per backend: pool sizes, file creation and the migration folders.)
+
+use super::Backend;
+use sqlx::AnyConnection;
+
+/// The type of a column of a [`json_rows`](Backend::json_rows) batch.
+#[derive(Clone, Copy)]
+pub(crate) enum Ty {
+    Int,
+    Text,
+}
+
+/// The parts of a statement that reads a list of 64-bit keys, bound as `$1`, as the table
+/// `g(value)` driving a join, and folds the matching rows into one JSON array text.
+pub(crate) struct KeyListSql {
+    /// Written around the comma-separated keys to make `$1`'s text.
+    pub open: char,
+    pub close: char,
+    /// `FROM {input} table t ON …`: the list as `g`, then the join keyword.
+    pub input: &'static str,
+    /// `SELECT {agg} columns {close_agg}`: one JSON array of arrays.
+    pub agg: &'static str,
+    pub close_agg: &'static str,
+}
+
+impl Backend {
+    /// The backend a connection talks to.
+    pub(crate) fn of(conn: &AnyConnection) -> Backend {
+        if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// A statement's whole batch of rows as one bound parameter, `$1`: a JSON array of
+    /// objects, read as the table `v` with these columns (SQLite's `json_each`, PostgreSQL's
+    /// `json_to_recordset`).
+    pub(crate) fn json_rows(self, columns: &[(&str, Ty)]) -> String {
+        let list = |f: &dyn Fn(&str, Ty) -> String| {
+            columns
+                .iter()
+                .map(|(c, t)| f(c, *t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Backend::Postgres => {
+                let cols = list(&|c, t| {
+                    let ty = match t {
+                        Ty::Int => "BIGINT",
+                        Ty::Text => "TEXT",
+                    };
+                    format!("{c} {ty}")
+                });
+                format!("json_to_recordset(CAST($1 AS json)) AS v({cols})")
+            }
+            Backend::Sqlite => {
+                // `->>` gives a JSON number as an INTEGER, a string as TEXT, null as NULL.
+                // Each row is read out of the array once (MATERIALIZED): `json_each` turns an
+                // object back into text every time its `value` is read, once per column
+                // otherwise.
+                let cols = list(&|c, _| format!("r ->> '{c}' AS {c}"));
+                format!(
+                    "(WITH j AS MATERIALIZED (SELECT value AS r FROM json_each($1)) \
+                     SELECT {cols} FROM j) AS v"
+                )
+            }
+        }
+    }
+
+    /// A text column of hex digits back into bytes.
+    pub(crate) fn unhex(self, column: &str) -> String {
+        match self {
+            Backend::Postgres => format!("decode({column}, 'hex')"),
+            Backend::Sqlite => format!("unhex({column})"),
+        }
+    }
+
+    /// `$1`, a JSON array of `[account_id, email]` pairs, as rows `(account_id, email)`.
+    pub(crate) fn account_email_pairs(self) -> &'static str {
+        match self {
+            Backend::Postgres => {
+                "SELECT CAST(p ->> 0 AS BIGINT) AS account_id, p ->> 1 AS email \
+                 FROM json_array_elements(CAST($1 AS json)) AS p"
+            }
+            Backend::Sqlite => {
+                "SELECT value ->> 0 AS account_id, value ->> 1 AS email FROM json_each($1)"
+            }
+        }
+    }
+
+    /// The lower-cased part after the '@' of an address column.
+    pub(crate) fn domain_of(self, column: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("lower(substr({column}, instr({column}, '@') + 1))"),
+            Backend::Postgres => format!("lower(split_part({column}, '@', 2))"),
+        }
+    }
+
+    /// `$1`, a JSON array of strings, as the table `g(value)` followed by the join keyword
+    /// (CROSS JOIN on SQLite keeps the list the outer loop).
+    pub(crate) fn text_list_join(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "json_each($1) AS g CROSS JOIN",
+            Backend::Postgres => "json_array_elements_text($1::json) AS g(value) JOIN",
+        }
+    }
+
+    /// `$1`, a JSON array of integers, as a one-column `SELECT`.
+    pub(crate) fn bigint_list(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SELECT value FROM json_each($1)",
+            Backend::Postgres => {
+                "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST($1 AS json))"
+            }
+        }
+    }
+
+    /// See [`KeyListSql`]: a JSON array on SQLite, a `BIGINT[]` literal on PostgreSQL.
+    pub(crate) fn key_list(self) -> KeyListSql {
+        match self {
+            Backend::Sqlite => KeyListSql {
+                open: '[',
+                close: ']',
+                input: "json_each($1) AS g CROSS JOIN",
+                agg: "json_group_array(json_array(",
+                close_agg: "))",
+            },
+            Backend::Postgres => KeyListSql {
+                open: '{',
+                close: '}',
+                input: "unnest(CAST($1 AS BIGINT[])) AS g(value) JOIN",
+                agg: "CAST(json_agg(json_build_array(",
+                close_agg: ")) AS TEXT)",
+            },
+        }
+    }
+
+    /// A statement, run first in the same transaction, that fixes the plan of a
+    /// [`key_list`](Backend::key_list) probe: the list drives probes of the key index, in
+    /// this process. Left to itself, PostgreSQL may hash the input and scan the whole table
+    /// (twice as slow, and every part of the list would scan it again), and on a table
+    /// without statistics it can even nest the input inside a scan of the table; the costs
+    /// of the disabled plans would make it JIT-compile the query (150 ms). SQLite needs none.
+    pub(crate) fn fix_key_probe_plan(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(
+                "SELECT set_config('enable_hashjoin', 'off', true), \
+                 set_config('enable_mergejoin', 'off', true), \
+                 set_config('enable_seqscan', 'off', true), \
+                 set_config('max_parallel_workers_per_gather', '0', true), \
+                 set_config('jit', 'off', true)",
+            ),
+        }
+    }
+}
