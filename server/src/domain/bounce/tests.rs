@@ -317,9 +317,6 @@ fn whitespace_lines_before_the_header_do_not_hide_a_notice() {
         (Category::HardBounce, Reason::UserUnknown)
     );
     assert_eq!(v, plain);
-    // Text on the first line is a header line (or garbage), never skipped.
-    let garbage = format!("not a header\r\n{notice}");
-    assert_ne!(one(&garbage).reason, Reason::UserUnknown);
 }
 
 /// A Postfix DSN for one recipient: `status`, the diagnostic, and the Postfix text part's
