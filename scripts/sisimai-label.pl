@@ -3,6 +3,8 @@
 # and print labels.tsv in the format of /work/shared/corpora/*/labels.tsv:
 #   file rcpt_index sisimai_reason category status_code reply_code recipient feedback_type
 # Usage: scripts/sisimai-label.pl CORPUS_DIR/eml > CORPUS_DIR/labels.tsv
+# Needs Debian's libsisimai-perl (4.25.15). Calibrate against labels from another Sisimai with
+# scripts/compare-labels.py.
 # Each file is read on its own (one message per file); a file Sisimai does not read as a
 # bounce, complaint or auto-reply gets no row. rcpt_index counts from 1 per file in
 # Sisimai's order. The category column follows the map in the corpora README.
