@@ -505,6 +505,33 @@ mod tests {
         }
     }
 
+    /// A third corpus, from neither Sisimai's nor Mailman's set (bounce_email's and
+    /// flanker's test messages, labelled with Debian's Sisimai 4.25: see its README). Floors
+    /// just under what the classifier reaches (84.44 % category, 73.33 % reason on 45 rows).
+    /// Three rows read as hard carry labels believed wrong (4.25 read no reply in one, and
+    /// names `filtered` / `onhold` where the 5.1.x code or Yahoo's directory reply says the
+    /// address is unknown): at most those three, no new one.
+    #[test]
+    fn the_third_fixture_corpus_meets_its_floors() {
+        let (s, text) = fixture_summary("bounces-other");
+        assert!(s.rows >= 45, "only {} label rows", s.rows);
+        assert!(
+            s.category_agreement >= 84.0,
+            "category agreement {:.2} % < 84 %\n{text}",
+            s.category_agreement
+        );
+        assert!(
+            s.reason_agreement >= 73.0,
+            "reason agreement {:.2} % < 73 %\n{text}",
+            s.reason_agreement
+        );
+        assert!(
+            s.false_hard <= 3,
+            "{} false hard bounces\n{text}",
+            s.false_hard
+        );
+    }
+
     /// Every file under `dir`, recursively.
     fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap() {
@@ -546,7 +573,7 @@ mod tests {
         .into_iter()
         .map(String::from)
         .collect();
-        for corpus in ["bounces", "bounces-mailman"] {
+        for corpus in ["bounces", "bounces-mailman", "bounces-other"] {
             let labels = root.join("tests/fixtures").join(corpus).join("labels.tsv");
             let text = std::fs::read_to_string(&labels).unwrap();
             for line in text.lines().skip(1) {

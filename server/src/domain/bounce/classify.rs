@@ -37,7 +37,21 @@ fn productive(v: &Verdict) -> bool {
     v.recipient.is_some() && !matches!(v.reason, Reason::Undefined | Reason::OnHold | Reason::None)
 }
 
+/// `raw` without the whitespace-only lines some exports leave before the header: a header
+/// never starts with one (a leading space or tab would make it a continuation of nothing).
+fn skip_leading_blank_lines(mut raw: &[u8]) -> &[u8] {
+    while let Some(i) = memchr::memchr(b'\n', raw) {
+        if raw[..i].iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            raw = &raw[i + 1..];
+        } else {
+            break;
+        }
+    }
+    raw
+}
+
 fn classify_at_depth(raw: &[u8], depth: u8) -> Classification {
+    let raw = skip_leading_blank_lines(raw);
     // An mbox `From ` separator line is not a header; skip it.
     let raw = if raw.starts_with(b"From ") {
         match memchr::memchr(b'\n', raw) {

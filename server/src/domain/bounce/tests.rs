@@ -305,3 +305,112 @@ fn a_status_comment_names_the_reason_when_there_is_no_diagnostic_code() {
         Some("example.com: host name lookup failure")
     );
 }
+
+#[test]
+fn whitespace_lines_before_the_header_do_not_hide_a_notice() {
+    let notice = "From: Mail Delivery Subsystem <mailer-daemon@mx.example.net>\r\nTo: sender@example.org\r\nX-Failed-Recipients: carol@example.com\r\nSubject: Delivery Status Notification (Failure)\r\n\r\nDelivery to the following recipient failed permanently:\r\n\r\n     carol@example.com\r\n\r\nThe error that the other server returned was:\r\n550 5.1.1 The email account that you tried to reach does not exist.\r\n";
+    let padded = format!("      \r\n\t\r\n{notice}");
+    let plain = one(notice);
+    let v = one(&padded);
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::UserUnknown)
+    );
+    assert_eq!(v, plain);
+}
+
+/// A Postfix DSN for one recipient: `status`, the diagnostic, and the Postfix text part's
+/// "(in reply to … command)" as `command`.
+fn postfix_dsn(status: &str, diag_type: &str, diagnostic: &str, command: &str) -> String {
+    format!("From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\nTo: sender@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<carol@example.com>: host mx.example.com[192.0.2.1] said: {diagnostic} (in reply to {command} command)\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; carol@example.com\r\nAction: failed\r\nStatus: {status}\r\nRemote-MTA: dns; mx.example.com\r\nDiagnostic-Code: {diag_type}; {diagnostic}\r\n\r\n--b--\r\n")
+}
+
+#[test]
+fn user_unknown_words_answering_the_message_body_are_a_filter_even_in_a_directory_phrase() {
+    // The address was accepted at RCPT TO; refused after DATA it is the content's refusal.
+    let v = one(&postfix_dsn(
+        "5.0.0",
+        "smtp",
+        "554 Rcpt <carol@example.com> does not exist",
+        "end of DATA",
+    ));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::IspBlock, Reason::Filtered)
+    );
+    // The same words at RCPT TO are a missing mailbox.
+    let v = one(&postfix_dsn(
+        "5.0.0",
+        "smtp",
+        "554 Rcpt <carol@example.com> does not exist",
+        "RCPT TO",
+    ));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::UserUnknown)
+    );
+}
+
+#[test]
+fn a_transient_dns_failure_naming_a_missing_domain_is_a_network_error_not_a_hard_bounce() {
+    let v = one(&postfix_dsn(
+        "4.0.0",
+        "smtp",
+        "DNS Error: DNS type 'mx' lookup of example.com responded with code NXDOMAIN Domain name not found: example.com",
+        "RCPT TO",
+    ));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::SoftBounce, Reason::NetworkError)
+    );
+    // Permanent, the same words are an unknown host.
+    let v = one(&postfix_dsn(
+        "5.0.0",
+        "smtp",
+        "DNS Error: Domain name not found",
+        "RCPT TO",
+    ));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::HostUnknown)
+    );
+}
+
+#[test]
+fn postfix_own_diagnostic_type_is_not_a_local_program() {
+    let v = one(&postfix_dsn(
+        "4.0.0",
+        "X-Postfix",
+        "temporary failure",
+        "RCPT TO",
+    ));
+    assert_ne!(v.reason, Reason::MailerError, "{v:?}");
+    let v = one(&postfix_dsn("5.0.0", "X-Unix", "71", "RCPT TO"));
+    assert_eq!(v.reason, Reason::MailerError);
+}
+
+#[test]
+fn gmail_state_codes_name_the_smtp_command() {
+    let gmail = |reply: &str| {
+        format!("From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: sender@example.org\r\nSubject: Delivery Status Notification (Failure)\r\n\r\nDelivery to the following recipient failed permanently:\r\n\r\n     carol@example.com\r\n\r\nTechnical details of permanent failure:\r\nGoogle tried to deliver your message, but it was rejected by the recipient domain. The error that the other server returned was: {reply}\r\n\r\n   ----- Original message -----\r\n\r\nSubject: hi\r\n\r\nhello\r\n")
+    };
+    // State 14 is RCPT TO: "address unknown" there is a missing mailbox.
+    let v = one(&gmail("550 550 Address unknown (state 14)."));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::UserUnknown)
+    );
+    // State 18 is after DATA: the same words are the recipient's filter.
+    let v = one(&gmail("550 550 Address unknown (state 18)."));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::IspBlock, Reason::Filtered)
+    );
+}
+
+#[test]
+fn an_auto_reply_saying_the_user_is_unknown_is_not_a_hard_bounce() {
+    let v = one("From: <>\r\nTo: sender@example.org\r\nSubject: Re: hello\r\nAuto-Submitted: auto-replied\r\n\r\nYou sent mail to carol@example.com. That's not a valid user here.\r\n");
+    assert_ne!(v.category, Category::HardBounce, "{v:?}");
+    assert_eq!(v.reason, Reason::Filtered);
+}

@@ -333,6 +333,13 @@ const COMMAND_PHRASES: &[(&str, Command)] = &[
     ("in reply to ehlo", Command::Helo),
     ("after helo", Command::Helo),
     ("after ehlo", Command::Helo),
+    // Gmail's own notices end the remote reply with the session state it failed in:
+    // 13 after EHLO, 14 after RCPT TO, 15, 17 and 18 after DATA.
+    ("(state 13).", Command::Helo),
+    ("(state 14).", Command::RcptTo),
+    ("(state 15).", Command::Data),
+    ("(state 17).", Command::Data),
+    ("(state 18).", Command::Data),
     ("after initial connection", Command::Connect),
     ("smtp greeting", Command::Connect),
     ("after connect", Command::Connect),

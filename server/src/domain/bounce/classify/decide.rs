@@ -238,6 +238,21 @@ fn decide_reason(
             String::new(),
         );
     }
+    // A transient code (4.x.x, 4xx, delayed) with "domain not found": the look-up failed for
+    // now (a DNS time-out, an NXDOMAIN the sender will retry). When the words also name
+    // what went wrong on the way (a DNS or network error), those decide; a host-unknown
+    // alone is left to the permanence rule.
+    if m.contains(Reason::HostUnknown)
+        && m.iter().any(|r| r != Reason::HostUnknown)
+        && permanence::transient(&permanence::Signals {
+            status: x.status,
+            reply_code: x.reply_code,
+            action: x.action.as_deref(),
+            words_say_gone: false,
+        })
+    {
+        m.remove(Reason::HostUnknown);
+    }
     // Union of what the words and the code say; the more specific reason wins.
     let mut cand = *m;
     if let Some(sr) = status_reason {
@@ -268,12 +283,15 @@ fn decide_reason(
             && phrase
                 .map(|p| phrases::DEFINITE_USERUNKNOWN.contains(&p))
                 .unwrap_or(false);
+        // After DATA the address was already accepted at RCPT TO: whatever the words, the
+        // refusal is the content's (Sisimai's rule too); the directory phrases only decide
+        // when no command is known.
         if best == Reason::UserUnknown
             && origin != "esp"
-            && !definite
             && status_reason != Some(Reason::UserUnknown)
             && (command == Some(Command::Data)
                 || (command.is_none()
+                    && !definite
                     && (!any_status
                         // The code names the mailbox's state (X.2.x) or a policy (X.7.x)
                         // while the words say "unknown": a filter answering.
@@ -316,7 +334,9 @@ fn decide_reason(
             _ => {}
         }
     }
-    if matches!(x.diagnostic_type.as_deref(), Some("x-unix" | "x-postfix")) {
+    // Only an `x-unix` diagnostic is a local program's; Postfix's own `X-Postfix` type
+    // carries its queue manager's words ("temporary failure"), no program's.
+    if matches!(x.diagnostic_type.as_deref(), Some("x-unix")) {
         return (
             Reason::MailerError,
             format!("{origin}.diagnostic-type"),

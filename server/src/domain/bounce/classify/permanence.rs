@@ -21,17 +21,22 @@ pub(super) struct Signals<'a> {
     pub(super) words_say_gone: bool,
 }
 
+/// A transient signal: an RFC 3463 `4.x.x` status, a `4xx` reply with no status, or
+/// `Action: delayed`.
+pub(super) fn transient(s: &Signals<'_>) -> bool {
+    (match s.status.filter(|st| !st.is_success()) {
+        Some(st) => st.is_transient(),
+        None => s.reply_code.is_some_and(|c| c / 100 == 4),
+    }) || matches!(s.action, Some("delayed"))
+}
+
 /// `Some(rule)` when a `hard` verdict is not proven by `s` and must be kept as
 /// `onhold` instead; `None` when it stands.
 pub(super) fn demote(hard: bool, s: &Signals<'_>) -> Option<&'static str> {
     if !hard {
         return None;
     }
-    let transient = match s.status.filter(|st| !st.is_success()) {
-        Some(st) => st.is_transient(),
-        None => s.reply_code.is_some_and(|c| c / 100 == 4),
-    } || matches!(s.action, Some("delayed"));
-    if transient {
+    if transient(s) {
         return Some("permanence.transient-code");
     }
     let permanent =

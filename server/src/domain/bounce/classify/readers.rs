@@ -193,6 +193,14 @@ pub(super) fn read_auto_reply(f: &Facts, body_lower: &str, rule: &str, source: S
     .into_iter()
     .find(|r| m.contains(*r));
     let mut v = match gone {
+        // "Not a valid user here" in an auto-reply carries no SMTP code and answers no
+        // RCPT TO: like the same words after DATA, it is the recipient's filter talking, not
+        // a proven missing mailbox (a hard bounce must be proven permanent).
+        Some(Reason::UserUnknown) => Verdict::new(
+            Reason::Filtered,
+            "autoreply.phrase.userunknown-no-code",
+            phrase.unwrap_or("").to_string(),
+        ),
         Some(r) => Verdict::new(
             r,
             format!("autoreply.phrase.{r}"),

@@ -32,4 +32,6 @@ pub(super) const PHRASES: &[&str] = &[
     // au (EZweb)'s wording
     "as the remote domain doesnt exist",
     "as the remote domain doesn't exist",
+    // Gmail's "DNS Error: Domain name not found" (the domain has no DNS at all)
+    "domain name not found",
 ];

@@ -30,4 +30,7 @@ pub(super) const PHRASES: &[&str] = &[
     "exceeds my databytes limit",
     // Exchange's wording
     "resolver.rst.recipsizelimit",
+    // A bare "size limit" (e.g. "Class=size limit=15728640"): Sisimai's list has it too; the
+    // longer mailbox-quota phrases ("mailbox size limit exceeded") outrank it.
+    "size limit",
 ];

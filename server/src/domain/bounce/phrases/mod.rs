@@ -402,6 +402,32 @@ mod tests {
                 "cannot route mail to user (x@example.net)",
                 Reason::Filtered,
             ),
+            // content filters that name themselves, and their verdicts
+            (
+                "554 5.7.1 your message failed several antispam checks (scoring)",
+                Reason::SpamDetected,
+            ),
+            (
+                "553 5.7.3 content reject: dspam check:4",
+                Reason::SpamDetected,
+            ),
+            ("550 spamming not allowed", Reason::SpamDetected),
+            ("550 5.7.1 blocked by spamassassin", Reason::SpamDetected),
+            (
+                "550 message refused by mailmarshal spamprofiler",
+                Reason::SpamDetected,
+            ),
+            (
+                "550 5.7.1 you're using a mass mailer, therefore you're bounced.",
+                Reason::SpamDetected,
+            ),
+            // Gmail's DNS verdict; a message size limit with no other words
+            ("dns error: domain name not found", Reason::HostUnknown),
+            (
+                "554 5.7.1 message rejected class=size limit=15728640 subclass=reject",
+                Reason::MesgTooBig,
+            ),
+            ("552 mailbox size limit exceeded", Reason::MailboxFull),
         ] {
             assert_eq!(scan(text).0.best(), Some(want), "{text}");
         }

@@ -26,4 +26,12 @@ pub(super) const PHRASES: &[&str] = &[
     // the field's wider vocabulary (Sisimai's reason lists)
     "reject bulk.advertising",
     "our system has detected that this message is ",
+    // Filters named by their product, and their own verdicts (Sisimai's list, the BounceParser
+    // and bounce_email test sets): "antispam checks", "dspam check", "SpamAssassin",
+    // MailMarshal / Trustwave SEG's "SpamProfiler".
+    "spam check",
+    "spamming not allowed",
+    "blocked by spamassassin",
+    "spamprofiler",
+    "you're using a mass mailer",
 ];
