@@ -414,3 +414,17 @@ fn an_auto_reply_saying_the_user_is_unknown_is_not_a_hard_bounce() {
     assert_ne!(v.category, Category::HardBounce, "{v:?}");
     assert_eq!(v.reason, Reason::Filtered);
 }
+
+/// Found by the `webhook_json` fuzz target: a failed event whose message starts with a 2.x.x
+/// status panicked in the reason decision. It is read, not a panic.
+#[test]
+fn a_failed_event_whose_message_starts_with_a_success_status_is_read() {
+    let payload = br#"{"signature":{"timestamp":"1529006855","token":"t","signature":"s"},
+      "event-data":{"id":"ev1","event":"failed","severity":"temporary","reason":"generic",
+      "recipient":"alice@example.com","timestamp":1521472262.9,
+      "message":{"headers":{"message-id":"m@example.com"}},
+      "delivery-status":{"code":452,"description":"",
+        "message":"2.2.2 Try again in 10 minutes"}}}"#;
+    let events = classify_esp(Provider::Mailgun, payload).expect("a readable event");
+    assert_eq!(events.len(), 1);
+}

@@ -222,20 +222,24 @@ fn rank(r: Reason) -> usize {
 pub struct Matches(u64);
 
 impl Matches {
-    pub fn contains(self, r: Reason) -> bool {
+    /// The bit of a reason that has phrases; `None` for the others (delivered, on hold,
+    /// vacation …), which a set of phrase matches never holds.
+    fn bit(r: Reason) -> Option<u64> {
         let i = rank(r);
-        i < 64 && self.0 & (1 << i) != 0
+        (i < PRIORITY.len() && i < 64).then(|| 1 << i)
     }
+    pub fn contains(self, r: Reason) -> bool {
+        Self::bit(r).is_some_and(|b| self.0 & b != 0)
+    }
+    /// Adds `r`; a reason without phrases is not added.
     pub fn insert_reason(&mut self, r: Reason) {
-        let i = rank(r);
-        if i < 64 {
-            self.0 |= 1 << i;
+        if let Some(b) = Self::bit(r) {
+            self.0 |= b;
         }
     }
     pub fn remove(&mut self, r: Reason) {
-        let i = rank(r);
-        if i < 64 {
-            self.0 &= !(1 << i);
+        if let Some(b) = Self::bit(r) {
+            self.0 &= !b;
         }
     }
     pub fn is_empty(self) -> bool {
@@ -243,7 +247,7 @@ impl Matches {
     }
     /// The highest-priority reason present.
     pub fn best(self) -> Option<Reason> {
-        (self.0 != 0).then(|| PRIORITY[self.0.trailing_zeros() as usize])
+        PRIORITY.get(self.0.trailing_zeros() as usize).copied()
     }
     pub fn iter(self) -> impl Iterator<Item = Reason> {
         PRIORITY
@@ -357,6 +361,28 @@ mod tests {
             assert_eq!(*p, p.to_lowercase(), "{p:?}");
         }
         assert!(PRIORITY.len() <= 64);
+    }
+
+    #[test]
+    fn a_reason_without_phrases_is_never_held_and_never_the_best() {
+        // Found by the webhook_json fuzz target: a status reason without phrases (here
+        // `Delivered`, from a "2.2.2" in a failed event's message) set a bit past the end of
+        // PRIORITY, and `best` indexed past it.
+        for r in [
+            Reason::Delivered,
+            Reason::OnHold,
+            Reason::Vacation,
+            Reason::Undefined,
+        ] {
+            let mut m = Matches::default();
+            m.insert_reason(r);
+            assert!(m.is_empty() && !m.contains(r), "{r:?}");
+            assert_eq!(m.best(), None);
+            m.insert_reason(Reason::MailboxFull);
+            m.insert_reason(r);
+            assert_eq!(m.best(), Some(Reason::MailboxFull));
+            assert_eq!(m.iter().collect::<Vec<_>>(), vec![Reason::MailboxFull]);
+        }
     }
 
     #[test]
