@@ -247,7 +247,7 @@ impl CampaignService {
             .campaign(campaign_id)
             .await?
             .context("campaign missing")?;
-        let account_id = self.account_of(campaign_id).await?;
+        let account_id = campaign.account_id;
         let sender = self
             .db
             .sender(account_id, campaign.sender_id)
@@ -324,13 +324,6 @@ impl CampaignService {
             self.run(*id, now).await?;
         }
         Ok(due.len())
-    }
-
-    async fn account_of(&self, campaign_id: i64) -> anyhow::Result<i64> {
-        self.db
-            .campaign_account(campaign_id)
-            .await?
-            .context("campaign missing")
     }
 
     #[allow(clippy::too_many_arguments)]

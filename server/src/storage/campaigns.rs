@@ -18,6 +18,7 @@ pub struct ListRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CampaignRow {
     pub id: i64,
+    pub account_id: i64,
     pub list_id: i64,
     pub list_name: String,
     pub sender_id: i64,
@@ -148,15 +149,6 @@ impl Db {
         self.campaign_rows("c.account_id = $1", account_id).await
     }
 
-    /// The account a campaign belongs to.
-    pub async fn campaign_account(&self, campaign_id: i64) -> anyhow::Result<Option<i64>> {
-        sqlx::query_scalar("SELECT account_id FROM campaigns WHERE id = $1")
-            .bind(campaign_id)
-            .fetch_optional(self.pool())
-            .await
-            .context("Failed to read a campaign's account")
-    }
-
     pub async fn campaign(&self, campaign_id: i64) -> anyhow::Result<Option<CampaignRow>> {
         Ok(self
             .campaign_rows("c.id = $1", campaign_id)
@@ -167,7 +159,7 @@ impl Db {
 
     async fn campaign_rows(&self, filter: &str, value: i64) -> anyhow::Result<Vec<CampaignRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT c.id AS id, c.list_id AS list_id, l.name AS list_name, c.sender_id AS sender_id, \
+            "SELECT c.id AS id, c.account_id AS account_id, c.list_id AS list_id, l.name AS list_name, c.sender_id AS sender_id, \
              c.subject AS subject, c.body AS body, c.status AS status, c.total AS total, \
              c.skipped_suppressed AS skipped_suppressed, c.sent AS sent, c.failed AS failed, \
              c.created_by AS created_by, c.created_at AS created_at, c.finished_at AS finished_at \
@@ -182,6 +174,7 @@ impl Db {
             .map(|r| {
                 Ok(CampaignRow {
                     id: col(r, "id")?,
+                    account_id: col(r, "account_id")?,
                     list_id: col(r, "list_id")?,
                     list_name: col(r, "list_name")?,
                     sender_id: col(r, "sender_id")?,

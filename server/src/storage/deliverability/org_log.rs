@@ -161,12 +161,13 @@ pub async fn domain_alerts_since(
     after: DateTime<Utc>,
 ) -> anyhow::Result<Vec<DateTime<Utc>>> {
     let rows: Vec<i64> = sqlx::query_scalar(
-        "SELECT logged_at FROM org_log WHERE account_id = $1 AND kind = 'domain_alert' \
+        "SELECT logged_at FROM org_log WHERE account_id = $1 AND kind = $4 \
          AND subject = $2 AND logged_at > $3",
     )
     .bind(account_id)
     .bind(domain)
     .bind(to_ms(after))
+    .bind(LogKind::DomainAlert.as_str())
     .fetch_all(conn)
     .await
     .context("Failed to read domain alerts")?;
