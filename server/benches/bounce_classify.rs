@@ -61,7 +61,12 @@ fn rates(msgs: &[Vec<u8>], min: Duration) -> (f64, f64) {
     parse_all(msgs);
     let (mut tc, mut tp) = (Duration::ZERO, Duration::ZERO);
     let mut passes = 0u64;
-    while tc + tp < min {
+    // `BENCH_PASSES=N`: exactly N passes of each after the warm-up, for instruction counts
+    // under `valgrind --tool=callgrind` (which a busy machine does not change).
+    let fixed: Option<u64> = std::env::var("BENCH_PASSES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    while fixed.map_or(tc + tp < min, |n| passes < n) {
         let t = Instant::now();
         black_box(classify_all(msgs));
         tc += t.elapsed();

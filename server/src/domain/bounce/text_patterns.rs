@@ -194,9 +194,12 @@ pub fn recipients(lines: &[&str], exclude: &[String]) -> Vec<Candidate> {
     let mut heading: Option<usize> = None;
     for (i, line) in lines.iter().enumerate() {
         if !line.contains('@') {
-            let lower = line.to_ascii_lowercase();
-            if lower.contains("following recipient") || lower.contains("following address") {
-                heading = Some(i);
+            // Lower-case only the few lines that can be the heading.
+            if line.contains("ollowing") || line.contains("OLLOWING") {
+                let lower = line.to_ascii_lowercase();
+                if lower.contains("following recipient") || lower.contains("following address") {
+                    heading = Some(i);
+                }
             }
             continue;
         }
