@@ -532,6 +532,30 @@ mod tests {
         );
     }
 
+    /// Sisimai mail no rule was designed on (see its README): floors just under the level
+    /// first measured without looking at its misses (93.10 % category, 85.06 % reason on 87
+    /// rows, no false hard bounce). The goal (97 % / 90 %) is not reached here.
+    #[test]
+    fn the_held_out_corpus_meets_its_floors() {
+        let (s, text) = fixture_summary("bounces-heldout");
+        assert!(s.rows >= 87, "only {} label rows", s.rows);
+        assert!(
+            s.category_agreement >= 93.0,
+            "category agreement {:.2} % < 93 %\n{text}",
+            s.category_agreement
+        );
+        assert!(
+            s.reason_agreement >= 85.0,
+            "reason agreement {:.2} % < 85 %\n{text}",
+            s.reason_agreement
+        );
+        assert!(
+            s.false_hard_rate <= 0.5,
+            "false hard bounces {:.2} % > 0.5 %\n{text}",
+            s.false_hard_rate
+        );
+    }
+
     /// Every file under `dir`, recursively.
     fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap() {
@@ -573,7 +597,12 @@ mod tests {
         .into_iter()
         .map(String::from)
         .collect();
-        for corpus in ["bounces", "bounces-mailman", "bounces-other"] {
+        for corpus in [
+            "bounces",
+            "bounces-mailman",
+            "bounces-other",
+            "bounces-heldout",
+        ] {
             let labels = root.join("tests/fixtures").join(corpus).join("labels.tsv");
             let text = std::fs::read_to_string(&labels).unwrap();
             for line in text.lines().skip(1) {
