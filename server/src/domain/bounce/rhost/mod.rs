@@ -120,11 +120,36 @@ fn clean_host(h: &str) -> Option<&str> {
     (!h.is_empty()).then_some(h)
 }
 
-/// The provider whose host names `h` ends with.
-fn provider_of(h: &str) -> Option<&'static Provider> {
+/// The provider whose host names `h` ends with, and its place in [`PROVIDERS`].
+fn provider_of(h: &str) -> Option<(usize, &'static Provider)> {
     PROVIDERS
         .iter()
-        .find(|p| p.hosts.iter().any(|s| host_matches(h, s)))
+        .enumerate()
+        .find(|(_, p)| p.hosts.iter().any(|s| host_matches(h, s)))
+}
+
+/// Each provider's phrases as one automaton (built once), so a diagnostic is read once per
+/// provider instead of once per phrase.
+static PHRASE_FINDERS: std::sync::LazyLock<Vec<aho_corasick::AhoCorasick>> =
+    std::sync::LazyLock::new(|| {
+        PROVIDERS
+            .iter()
+            .map(|p| {
+                aho_corasick::AhoCorasick::new(p.phrases.iter().map(|(phrase, _)| phrase))
+                    .expect("static provider phrases")
+            })
+            .collect()
+    });
+
+/// The reason of the first of provider `i`'s phrases, in table order, that occurs anywhere
+/// in `diag_lower`.
+fn first_phrase(i: usize, diag_lower: &str) -> Option<Reason> {
+    let first = PHRASE_FINDERS
+        .get(i)?
+        .find_overlapping_iter(diag_lower)
+        .map(|m| m.pattern().as_usize())
+        .min()?;
+    PROVIDERS.get(i)?.phrases.get(first).map(|(_, r)| *r)
 }
 
 /// The provider's verdict on one recipient: the provider is known by the remote MTA or,
@@ -137,7 +162,7 @@ pub fn find_for(q: &Query<'_>) -> Option<ProviderSays> {
     }
     let host = q.remote_mta.and_then(clean_host);
     let domain = q.recipient.and_then(|r| r.rsplit_once('@')).map(|(_, d)| d);
-    let provider = match host {
+    let (index, provider) = match host {
         Some(h) => provider_of(h),
         None => domain.and_then(provider_of),
     }
@@ -154,11 +179,7 @@ pub fn find_for(q: &Query<'_>) -> Option<ProviderSays> {
             None => {}
         }
     }
-    provider
-        .phrases
-        .iter()
-        .find(|(p, _)| diag_lower.contains(p))
-        .map(|(_, r)| ProviderSays::Reason(*r, provider.name))
+    first_phrase(index, diag_lower).map(|r| ProviderSays::Reason(r, provider.name))
 }
 
 #[cfg(test)]
@@ -232,6 +253,34 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// The automaton answers what reading the table in order would: the first phrase of the
+    /// table that occurs, wherever it occurs, for every phrase of every provider, alone and
+    /// after every other phrase of its provider.
+    #[test]
+    fn a_providers_phrases_are_tried_in_table_order() {
+        for (i, p) in PROVIDERS.iter().enumerate() {
+            let by_table = |text: &str| {
+                p.phrases
+                    .iter()
+                    .find(|(phrase, _)| text.contains(phrase))
+                    .map(|(_, r)| *r)
+            };
+            for (a, _) in p.phrases {
+                assert_eq!(first_phrase(i, a), by_table(a), "{}: {a}", p.name);
+                for (b, _) in p.phrases {
+                    let text = format!("550 {b} and then {a}");
+                    assert_eq!(
+                        first_phrase(i, &text),
+                        by_table(&text),
+                        "{}: {text}",
+                        p.name
+                    );
+                }
+            }
+            assert_eq!(first_phrase(i, "nothing known"), by_table("nothing known"));
+        }
     }
 
     #[test]
