@@ -10,7 +10,7 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use server::domain::address::EmailAddress;
 use server::domain::suppression::{GateResult, MailKind};
-use server::services::campaigns::{CampaignError, CampaignService};
+use server::services::campaigns::CampaignError;
 use server::services::ingest::IngestService;
 use server::services::transport::{Security, TransportConfig};
 use server::storage::outbound::NewSender;
@@ -76,7 +76,7 @@ async fn campaign_story(db: Db) {
     let account = db.create_account("Acme", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
     let transactional = sender(&db, account, "support@acme.test", "transactional", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
 
     assert!(matches!(
         svc.create_list(account, "Bad", "a@example.com, not-an-address", now).await,
@@ -216,7 +216,7 @@ async fn guardrail_refuses_bulk_at_the_pause_rate(db: Db) {
     let now = Utc::now();
     let account = db.create_account("Acme", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
         .create_list(account, "L", "a@example.com", now)
         .await
@@ -253,7 +253,7 @@ async fn unsubscribe_links_work_over_http() {
     let now = Utc::now();
     let account = db.create_account("Acme Support", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
         .create_list(account, "L", "reader@example.com", now)
         .await
@@ -312,7 +312,7 @@ async fn a_4xx_defers_the_recipient_then_becomes_a_soft_bounce(db: Db) {
     let t0 = Utc::now();
     let account = db.create_account("Acme", t0).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
         .create_list(account, "L", "ok@example.com full@example.com", t0)
         .await
@@ -366,7 +366,7 @@ async fn unsubscribe_tokens_are_kept_out_of_headers_and_stored_hashed(db: Db) {
     let now = Utc::now();
     let account = db.create_account("Acme Support", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
         .create_list(account, "L", "reader@example.com", now)
         .await
@@ -413,7 +413,7 @@ async fn tokens_from_before_the_migration_are_hashed_and_still_work(db: Db) {
     let now = Utc::now();
     let account = db.create_account("Acme Support", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
         .create_list(account, "L", "reader@example.com", now)
         .await

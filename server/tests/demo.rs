@@ -70,9 +70,17 @@ async fn digest(db: &Db) -> (String, BTreeMap<&'static str, usize>) {
 
 async fn seeded(port: u16, end: DateTime<Utc>) -> (Db, server::demo::SeedReport) {
     let db = common::sqlite_db().await;
-    let state = server::http::AppState::new(
+    // As `serve --demo` builds it: the demo relay's address is the one loopback address its
+    // senders may use.
+    let config = server::config::Config {
+        demo: true,
+        demo_relay_addr: ([127, 0, 0, 1], port).into(),
+        ..server::config::Config::default()
+    };
+    let state = server::http::AppState::with_config(
         db.clone(),
         server::http::leptos_options("127.0.0.1:0".parse().unwrap()),
+        &config,
     )
     .with_shared_transport(Some(TransportConfig::Smtp {
         host: "127.0.0.1".into(),

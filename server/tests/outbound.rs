@@ -11,7 +11,7 @@ use chrono::{Duration, Utc};
 use server::domain::address::EmailAddress;
 use server::domain::suppression::{GateResult, MailKind};
 use server::services::ingest::IngestService;
-use server::services::outbound::{OutboundService, ReplyError};
+use server::services::outbound::ReplyError;
 use server::services::transport::{Security, TransportConfig};
 use server::storage::deliverability::LogFilter;
 use server::storage::{Db, NewMessage};
@@ -64,7 +64,7 @@ async fn log_count(db: &Db, account: i64, kind: &str) -> i64 {
 async fn smtp_250_is_accepted_with_threading_headers_and_verp(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "maria@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     let now = Utc::now();
     out.reply(account, c, "A replacement ships tomorrow.", now)
         .await
@@ -130,7 +130,7 @@ on_both_backends!(smtp_250_is_accepted_with_threading_headers_and_verp);
 async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "nobody@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     let now = Utc::now();
     out.reply(account, c, "Hello?", now).await.unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -198,7 +198,7 @@ on_both_backends!(smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refu
 async fn smtp_452_is_retried_with_backoff_then_a_soft_bounce(db: Db) {
     let (_relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "full@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     let t0 = Utc::now();
     out.reply(account, c, "Hello", t0).await.unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -244,7 +244,7 @@ async fn a_reply_needs_a_sender_address_and_the_accounts_own_conversation() {
     let (_relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "maria@example.com").await;
     let other = db.create_account("Globex", Utc::now()).await.unwrap();
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     assert!(matches!(
         out.reply(other, c, "hi", Utc::now()).await,
         Err(ReplyError::NotFound)
@@ -286,7 +286,6 @@ async fn postmark_stub() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    common::allow_private_egress();
     (format!("http://{addr}"), seen)
 }
 
@@ -299,7 +298,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
         server_token: "server-token".into(),
     };
     let (account, c) = setup(&db, transport, "maria@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     out.reply(account, c, "Your parcel left today.", Utc::now())
         .await
         .unwrap();
@@ -356,7 +355,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
         "maria@example.com",
     )
     .await;
-    OutboundService::new(IngestService::new(db2.clone()))
+    common::outbound(IngestService::new(db2.clone()))
         .reply(account2, c3, "Hello", Utc::now())
         .await
         .unwrap();
@@ -419,7 +418,7 @@ on_both_backends!(complaint_rate_rises_are_logged_once);
 async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
     let (_relay, port) = relay().await;
     let (account, first) = setup(&db, smtp(port), "ann@gmail.test").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     let now = Utc::now();
     out.reply(account, first, "Hello Ann", now).await.unwrap();
     for contact in ["bob@gmail.test", "Cleo@GMAIL.test", "dan@yahoo.test"] {
@@ -453,7 +452,7 @@ async fn a_550_from_the_shared_transport_suppresses_the_address_for_every_accoun
     // settings (issue 16).
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, TransportConfig::Shared, "nobody@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()))
+    let out = common::outbound(IngestService::new(db.clone()))
         .with_shared_transport(Some(Arc::new(smtp(port))));
     let now = Utc::now();
     out.reply(account, c, "Hello?", now).await.unwrap();
@@ -493,7 +492,7 @@ on_both_backends!(a_550_from_the_shared_transport_suppresses_the_address_for_eve
 async fn the_shared_transport_hides_its_relay_from_the_account(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, TransportConfig::Shared, "maria@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()))
+    let out = common::outbound(IngestService::new(db.clone()))
         .with_shared_transport(Some(Arc::new(smtp(port))));
     out.reply(account, c, "Hello!", Utc::now()).await.unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -516,7 +515,7 @@ async fn the_shared_transport_hides_its_relay_from_the_account(db: Db) {
     );
     // Without a configured shared transport, nothing goes out (tried again later).
     let (account2, c2) = setup(&db, TransportConfig::Shared, "maria@example.com").await;
-    let none = OutboundService::new(IngestService::new(db.clone()));
+    let none = common::outbound(IngestService::new(db.clone()));
     none.reply(account2, c2, "Hello?", Utc::now())
         .await
         .unwrap();
@@ -562,7 +561,7 @@ async fn a_display_name_with_a_comma_adds_no_recipient_through_the_api() {
         server_token: "server-token".into(),
     };
     let (account, c) = contact_with_a_hostile_name(&db, transport).await;
-    OutboundService::new(IngestService::new(db.clone()))
+    common::outbound(IngestService::new(db.clone()))
         .reply(account, c, "Hello", Utc::now())
         .await
         .unwrap();
@@ -576,7 +575,7 @@ async fn a_display_name_with_a_comma_adds_no_recipient_over_smtp() {
     let db = common::sqlite_db().await;
     let (relay, port) = relay().await;
     let (account, c) = contact_with_a_hostile_name(&db, smtp(port)).await;
-    OutboundService::new(IngestService::new(db.clone()))
+    common::outbound(IngestService::new(db.clone()))
         .reply(account, c, "Hello", Utc::now())
         .await
         .unwrap();

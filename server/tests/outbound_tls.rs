@@ -9,7 +9,6 @@ use chrono::Utc;
 use server::domain::address::EmailAddress;
 use server::domain::suppression::{GateResult, MailKind};
 use server::services::ingest::IngestService;
-use server::services::outbound::OutboundService;
 use server::services::transport::{self, Attempt, Security, TransportConfig};
 use server::smtp::rule_relay::RuleRelay;
 use server::smtp::SmtpConfig;
@@ -66,7 +65,14 @@ const MESSAGE: &[u8] =
     b"From: support@acme.test\r\nTo: maria@example.com\r\nSubject: Hello\r\n\r\nYour order ships.\r\n";
 
 async fn send(config: &TransportConfig) -> Attempt {
-    transport::send(config, "bounces+t1@acme.test", "maria@example.com", MESSAGE).await
+    transport::send_under(
+        &common::local_egress(),
+        config,
+        "bounces+t1@acme.test",
+        "maria@example.com",
+        MESSAGE,
+    )
+    .await
 }
 
 fn assert_accepted(attempt: &Attempt) {
@@ -175,7 +181,7 @@ async fn a_reply_through_a_starttls_relay_is_accepted(db: Db) {
         "maria@example.com",
     )
     .await;
-    OutboundService::new(IngestService::new(db.clone()))
+    common::outbound(IngestService::new(db.clone()))
         .reply(account, c, "It ships tomorrow.", Utc::now())
         .await
         .unwrap();
@@ -194,7 +200,7 @@ async fn a_wrong_relay_password_defers_the_reply_and_suppresses_nobody(db: Db) {
     )
     .await;
     let now = Utc::now();
-    OutboundService::new(IngestService::new(db.clone()))
+    common::outbound(IngestService::new(db.clone()))
         .reply(account, c, "It ships tomorrow.", now)
         .await
         .unwrap();

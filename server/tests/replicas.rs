@@ -1,6 +1,6 @@
 //! Several replicas on one PostgreSQL database (issue 14): two app instances, each wired as
-//! `serve` wires one (`AppState::new`, its own pool, its own services and group-commit writer),
-//! run their background work at the same moment. The suppression sweeper logs each release
+//! `serve` wires one (`AppState::with_config`, its own pool, its own services and group-commit
+//! writer), run their background work at the same moment. The suppression sweeper logs each release
 //! once, a due retry is sent once, and a campaign sends each recipient once, even with both
 //! runners active. Every claim is a conditional update in the database, so this only holds if
 //! those claims are right; SQLite (one process) is not the multi-replica story and is skipped.
@@ -27,12 +27,7 @@ async fn two_replicas() -> Option<(AppState, AppState, Db)> {
     let url = common::postgres_url().await?;
     let connect = || async { Db::connect(&url).await.expect("connect a replica") };
     let (a, b, check) = (connect().await, connect().await, connect().await);
-    let options = server::http::leptos_options("127.0.0.1:0".parse().unwrap());
-    Some((
-        AppState::new(a, options.clone()),
-        AppState::new(b, options),
-        check,
-    ))
+    Some((common::local_state(a), common::local_state(b), check))
 }
 
 async fn log_total(db: &Db, account: i64, kind: &str) -> i64 {
@@ -94,7 +89,6 @@ impl CountingRelay {
 }
 
 async fn counting_relay() -> (Arc<CountingRelay>, u16) {
-    common::allow_private_egress();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let relay = Arc::new(CountingRelay::default());

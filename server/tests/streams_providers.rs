@@ -13,9 +13,7 @@ use server::domain::address::EmailAddress;
 use server::domain::suppression::provider_family::ProviderFamily;
 use server::domain::suppression::provider_guardrail::Verdict;
 use server::domain::suppression::{GateResult, LogKind, MailKind, Stream};
-use server::services::campaigns::CampaignService;
 use server::services::ingest::IngestService;
-use server::services::outbound::OutboundService;
 use server::services::transport::{Security, TransportConfig};
 use server::storage::deliverability::LogFilter;
 use server::storage::outbound::NewSender;
@@ -65,7 +63,7 @@ fn stream_of(g: &GateResult) -> Option<Stream> {
 }
 
 async fn list_of(db: &Db, account: i64, name: &str, addresses: &[String]) -> i64 {
-    let campaigns = CampaignService::new(IngestService::new(db.clone()), "http://localhost");
+    let campaigns = common::campaigns(IngestService::new(db.clone()), "http://localhost");
     campaigns
         .create_list(account, name, &addresses.join("\n"), Utc::now())
         .await
@@ -76,8 +74,8 @@ async fn list_of(db: &Db, account: i64, name: &str, addresses: &[String]) -> i64
 async fn a_campaign_complaint_leaves_the_ticket_reply_allowed(db: Db) {
     let (_relay, port) = common::relay().await;
     let ingest = IngestService::new(db.clone());
-    let campaigns = CampaignService::new(ingest.clone(), "http://localhost");
-    let outbound = OutboundService::new(ingest.clone());
+    let campaigns = common::campaigns(ingest.clone(), "http://localhost");
+    let outbound = common::outbound(ingest.clone());
     let now = Utc::now();
     let acme = db.create_account("Acme", now).await.unwrap();
     sender(&db, acme, "support@acme.test", "transactional", port).await;
@@ -171,8 +169,8 @@ on_both_backends!(a_campaign_complaint_leaves_the_ticket_reply_allowed);
 async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
     let (relay, port) = common::relay().await;
     let ingest = IngestService::new(db.clone());
-    let campaigns = CampaignService::new(ingest.clone(), "http://localhost");
-    let outbound = OutboundService::new(ingest.clone());
+    let campaigns = common::campaigns(ingest.clone(), "http://localhost");
+    let outbound = common::outbound(ingest.clone());
     let now = Utc::now();
     let acme = db.create_account("Acme", now).await.unwrap();
     sender(&db, acme, "support@acme.test", "transactional", port).await;

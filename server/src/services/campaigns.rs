@@ -55,8 +55,8 @@ pub struct CampaignService {
     ingest: IngestService,
     /// Where the unsubscribe links point (`PUBLIC_URL`).
     public_url: String,
-    /// The deployment's shared transport, when its operator configured one.
-    shared: Option<std::sync::Arc<TransportConfig>>,
+    /// Where mail goes: the operator's outbound policy and shared transport.
+    transports: transport::Transports,
 }
 
 fn token() -> String {
@@ -78,7 +78,7 @@ impl CampaignService {
             db: ingest.db().clone(),
             ingest,
             public_url: public_url.into().trim_end_matches('/').to_string(),
-            shared: None,
+            transports: transport::Transports::default(),
         }
     }
 
@@ -87,8 +87,20 @@ impl CampaignService {
         mut self,
         shared: Option<std::sync::Arc<TransportConfig>>,
     ) -> Self {
-        self.shared = shared;
+        self.transports = self.transports.with_shared(shared);
         self
+    }
+
+    /// Account transports connect only where `egress` allows (public addresses only until
+    /// then).
+    pub fn with_egress(mut self, egress: crate::services::egress::Egress) -> Self {
+        self.transports = self.transports.with_egress(egress);
+        self
+    }
+
+    /// How this service sends (policy and shared transport).
+    pub fn transports(&self) -> &transport::Transports {
+        &self.transports
     }
 
     /// Creates a list from addresses separated by lines, commas or spaces; every address
@@ -355,14 +367,10 @@ impl CampaignService {
             &message_id,
             &unsubscribe,
         )?;
-        let attempt = transport::send_via(
-            transport_config,
-            self.shared.as_deref(),
-            &return_path,
-            &r.address,
-            &raw,
-        )
-        .await;
+        let attempt = self
+            .transports
+            .send(transport_config, &return_path, &r.address, &raw)
+            .await;
         let (code, enhanced, text, _) = attempt.into_parts();
         let class = ReplyClass::of(code);
         let verdict = classify_smtp_reply(code, enhanced.as_deref(), &text, &r.address);

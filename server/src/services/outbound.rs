@@ -52,8 +52,8 @@ pub enum ReplyError {
 pub struct OutboundService {
     db: Db,
     ingest: IngestService,
-    /// The deployment's shared transport, when its operator configured one.
-    shared: Option<std::sync::Arc<TransportConfig>>,
+    /// Where mail goes: the operator's outbound policy and shared transport.
+    transports: transport::Transports,
 }
 
 fn random_token() -> String {
@@ -112,7 +112,7 @@ impl OutboundService {
         OutboundService {
             db: ingest.db().clone(),
             ingest,
-            shared: None,
+            transports: transport::Transports::default(),
         }
     }
 
@@ -121,8 +121,20 @@ impl OutboundService {
         mut self,
         shared: Option<std::sync::Arc<TransportConfig>>,
     ) -> Self {
-        self.shared = shared;
+        self.transports = self.transports.with_shared(shared);
         self
+    }
+
+    /// Account transports connect only where `egress` allows (public addresses only until
+    /// then).
+    pub fn with_egress(mut self, egress: crate::services::egress::Egress) -> Self {
+        self.transports = self.transports.with_egress(egress);
+        self
+    }
+
+    /// How this service sends (policy and shared transport).
+    pub fn transports(&self) -> &transport::Transports {
+        &self.transports
     }
 
     /// What the reply form says about the contact's streams: a reply is transactional mail;
@@ -276,14 +288,10 @@ impl OutboundService {
         sender: &SenderAddress,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let result = transport::send_via(
-            &sender.transport,
-            self.shared.as_deref(),
-            &p.return_path,
-            &p.to_addr,
-            &p.raw,
-        )
-        .await;
+        let result = self
+            .transports
+            .send(&sender.transport, &p.return_path, &p.to_addr, &p.raw)
+            .await;
         let provider = sender.transport.provider();
         let (code, enhanced, text, provider_id) = result.into_parts();
         tracing::info!(message_id = p.message_id, code, %text, "send attempt");

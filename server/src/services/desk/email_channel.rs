@@ -190,12 +190,8 @@ pub(super) async fn add_sender(
                 Security::parse(text(&form.smtp_security).as_deref().unwrap_or("starttls"))
                     .ok_or_else(|| invalid("Security is none, starttls or tls.".into()))?;
             // Names are checked again on what they resolve to, at each connection.
-            crate::services::egress::check_relay_host(
-                &crate::services::egress::egress(),
-                &host,
-                port,
-            )
-            .map_err(invalid)?;
+            crate::services::egress::check_relay_host(desk.egress(), &host, port)
+                .map_err(invalid)?;
             TransportConfig::Smtp {
                 host,
                 port,
@@ -206,8 +202,7 @@ pub(super) async fn add_sender(
         "postmark" => {
             let base_url =
                 text(&form.api_url).unwrap_or_else(|| "https://api.postmarkapp.com".into());
-            crate::services::egress::check_api_url(&crate::services::egress::egress(), &base_url)
-                .map_err(invalid)?;
+            crate::services::egress::check_api_url(desk.egress(), &base_url).map_err(invalid)?;
             TransportConfig::Postmark {
                 base_url,
                 server_token: text(&form.api_token)
