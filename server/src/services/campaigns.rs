@@ -105,6 +105,7 @@ impl CampaignService {
 
     /// Creates a list from addresses separated by lines, commas or spaces; every address
     /// becomes (or links) a contact. Refuses the whole list when one address is invalid.
+    #[tracing::instrument(skip_all, fields(account_id = account_id))]
     pub async fn create_list(
         &self,
         account_id: i64,
@@ -156,6 +157,7 @@ impl CampaignService {
 
     /// Checks the guardrail and the sender, removes suppressed addresses and queues the rest.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all, fields(account_id = account_id, list_id = list_id, sender_id = sender_id))]
     pub async fn prepare(
         &self,
         account_id: i64,
@@ -253,6 +255,7 @@ impl CampaignService {
 
     /// Sends the queued recipients until none is left or the guardrail pauses the campaign.
     /// `now` is the time the run happens at (tests move it forward to reach retries).
+    #[tracing::instrument(skip_all, fields(campaign_id = campaign_id, account_id = tracing::field::Empty))]
     pub async fn run(&self, campaign_id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
         let campaign = self
             .db
@@ -260,6 +263,7 @@ impl CampaignService {
             .await?
             .context("campaign missing")?;
         let account_id = campaign.account_id;
+        tracing::Span::current().record("account_id", account_id);
         let sender = self
             .db
             .sender(account_id, campaign.sender_id)
@@ -322,6 +326,7 @@ impl CampaignService {
     }
 
     /// Sends again the account's campaigns still sending (after an admin resumed a provider).
+    #[tracing::instrument(skip_all, fields(account_id = account_id))]
     pub async fn resume_account(&self, account_id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
         for id in self.db.sending_campaigns(account_id).await? {
             self.run(id, now).await?;
@@ -330,6 +335,7 @@ impl CampaignService {
     }
 
     /// Sends the campaign recipients whose retry is due (run by the retry worker).
+    #[tracing::instrument(skip_all)]
     pub async fn resume_due(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let due = self.db.campaigns_due(now).await?;
         for id in &due {

@@ -233,7 +233,7 @@ impl InboundService {
         })
     }
 
-    #[tracing::instrument(skip(self, mail), fields(source = mail.source, bytes = mail.raw.len()))]
+    #[tracing::instrument(skip_all, fields(account_id = account_id, source = mail.source, bytes = mail.raw.len()))]
     pub async fn receive(
         &self,
         account_id: i64,

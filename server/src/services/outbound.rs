@@ -159,7 +159,7 @@ impl OutboundService {
 
     /// Sends an agent's reply in a conversation. Returns the stored message's id; its delivery
     /// state (accepted / deferred / failed) is on the message.
-    #[tracing::instrument(skip(self, text))]
+    #[tracing::instrument(skip_all, fields(account_id = account_id, conversation_id = conversation_id))]
     pub async fn reply(
         &self,
         account_id: i64,
@@ -265,6 +265,7 @@ impl OutboundService {
     }
 
     /// Sends every retry that is due (each claimed once, so several replicas may run this).
+    #[tracing::instrument(skip_all)]
     pub async fn retry_due(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut done = 0;
         for id in self.db.due_retries(now, 100).await? {
@@ -282,6 +283,7 @@ impl OutboundService {
     }
 
     /// One attempt and what follows from its answer.
+    #[tracing::instrument(skip_all, fields(account_id = p.account_id, message_id = p.message_id))]
     async fn attempt(
         &self,
         p: &PendingSend,

@@ -64,6 +64,7 @@ impl SpamFilters {
 
     /// Done + `Spam: true` + the sender on the block list + the account's classifier learns the
     /// conversation's inbound messages as spam.
+    #[tracing::instrument(skip_all, fields(account_id = account_id, conversation_id = conversation_id))]
     pub async fn mark_spam(
         &self,
         account_id: i64,
@@ -133,6 +134,7 @@ impl SpamFilters {
 
     /// Reopens the conversation, removes `Spam: true`, optionally takes the sender's address
     /// off the block list, and trains the classifier the other way.
+    #[tracing::instrument(skip_all, fields(account_id = account_id, conversation_id = conversation_id))]
     pub async fn not_spam(
         &self,
         account_id: i64,
@@ -199,6 +201,7 @@ impl SpamFilters {
     }
 
     /// Adds an address or domain an admin typed. Refuses bad input and duplicates with a reason.
+    #[tracing::instrument(skip_all, fields(account_id = account_id))]
     pub async fn add_block(
         &self,
         account_id: i64,
@@ -245,6 +248,7 @@ impl SpamFilters {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(account_id = account_id))]
     pub async fn remove_block(
         &self,
         account_id: i64,
@@ -280,6 +284,7 @@ impl SpamFilters {
 
     /// Adds an address or domain to the allowlist (its mail is never marked spam by score;
     /// the block list still wins). Refuses bad input and duplicates with a reason.
+    #[tracing::instrument(skip_all, fields(account_id = account_id))]
     pub async fn add_allow(
         &self,
         account_id: i64,
@@ -325,6 +330,7 @@ impl SpamFilters {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(account_id = account_id))]
     pub async fn remove_allow(
         &self,
         account_id: i64,
@@ -374,6 +380,7 @@ impl SpamFilters {
     }
 
     /// Sets the account's threshold from what an admin typed; logs the change.
+    #[tracing::instrument(skip_all, fields(account_id = account_id))]
     pub async fn set_threshold(
         &self,
         account_id: i64,
@@ -414,6 +421,7 @@ impl SpamFilters {
     /// Replaces the authserv-ids whose `Authentication-Results` the account trusts on mail
     /// that comes over HTTP, from what an admin typed; logs who changed them from what to
     /// what (a change of who is believed about SPF/DKIM/DMARC is a security setting).
+    #[tracing::instrument(skip_all, fields(account_id = account_id))]
     pub async fn set_trusted_authserv_ids(
         &self,
         account_id: i64,

@@ -23,7 +23,7 @@ pub struct Reactivated {
 
 impl IngestService {
     /// An account admin lets `address` be mailed again by `account_id`, with a reason.
-    #[tracing::instrument(skip(self, reason))]
+    #[tracing::instrument(skip_all, fields(account_id = account_id))]
     pub async fn reactivate(
         &self,
         account_id: i64,

@@ -148,6 +148,7 @@ impl IngestService {
     }
 
     /// An admin resumes bulk mail to `provider` in their account, with a reason (logged).
+    #[tracing::instrument(skip_all, fields(account_id = account_id, provider = provider))]
     pub async fn resume_provider(
         &self,
         account_id: i64,

@@ -6,7 +6,7 @@ impl IngestService {
     /// Logs every entry released up to `now` once, even with several replicas sweeping one
     /// database: each release is claimed by a conditional update before it is logged.
     /// Returns how many releases this call logged.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     pub async fn sweep(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut logged = 0;
         loop {

@@ -75,6 +75,7 @@ fn log_from_row(row: &AnyRow) -> anyhow::Result<LogEntry> {
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = e.account_id))]
 pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO org_log (account_id, logged_at, kind, actor, subject, details, event_id) \
@@ -93,6 +94,7 @@ pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Re
 }
 
 /// Several Org Logging entries, in this order, in one statement.
+#[tracing::instrument(level = "debug", skip_all, fields(entries = entries.len()))]
 pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> anyhow::Result<()> {
     if entries.is_empty() {
         return Ok(());

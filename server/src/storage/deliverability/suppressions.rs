@@ -102,6 +102,7 @@ pub async fn insert_suppression(conn: &mut AnyConnection, s: &Suppression) -> an
 }
 
 /// Inserts a suppression entry, global on `basis` when given; returns its id.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = s.scope.account().map(|a| a.0)))]
 pub async fn insert_suppression_with_basis(
     conn: &mut AnyConnection,
     s: &Suppression,
@@ -193,6 +194,7 @@ fn insert_suppressions_sql(conn: &AnyConnection) -> String {
 /// Inserts suppression entries in one statement; returns their ids in input order. Rows are
 /// matched back by event and scope, so each entry must name an event, and one event at most
 /// one entry per scope (as the ingest's do: the reporting account's, and a global one).
+#[tracing::instrument(level = "debug", skip_all, fields(entries = entries.len()))]
 pub async fn insert_suppressions(
     conn: &mut AnyConnection,
     entries: &[NewEntry],
@@ -280,6 +282,7 @@ pub async fn overrides_for(
     .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = o.account.0))]
 pub async fn insert_override(
     conn: &mut AnyConnection,
     o: &Override,
@@ -301,6 +304,7 @@ pub async fn insert_override(
 
 /// Ends the account's active entries for `address` (not unsubscribes: those are the
 /// recipient's to lift). They count as released now, so the sweeper does not log them again.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
 pub async fn end_account_suppressions(
     conn: &mut AnyConnection,
     account_id: i64,
