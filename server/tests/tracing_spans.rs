@@ -23,9 +23,12 @@ struct SpanSeen {
     entered: bool,
 }
 
+/// Every span seen, and where each live span id's is in that list.
+type Seen = (Vec<SpanSeen>, HashMap<u64, usize>);
+
 /// A layer that keeps every span it sees.
 #[derive(Clone, Default)]
-struct Spans(Arc<Mutex<(Vec<SpanSeen>, HashMap<u64, usize>)>>);
+struct Spans(Arc<Mutex<Seen>>);
 
 struct Fields<'a>(&'a mut Vec<(String, String)>);
 
