@@ -9,7 +9,7 @@ use server::domain::address::EmailAddress;
 use server::domain::suppression::complaint_rate::{self, DailyCounts};
 use server::domain::suppression::provider_family::ProviderFamily;
 use server::domain::suppression::provider_guardrail::Verdict;
-use server::domain::suppression::{LogKind, MailKind};
+use server::domain::suppression::{AccountId, LogKind, MailKind};
 use server::services::transport::{Security, TransportConfig};
 use server::storage::Db;
 use sha2::{Digest, Sha256};
@@ -238,19 +238,22 @@ async fn the_demo_is_made_by_the_pipelines_the_same_way_twice() {
     // Gmail is paused by its own rate; the others send; the campaign complainer's ticket
     // reply is allowed while campaigns to her are stopped.
     let ingest = server::services::ingest::IngestService::new(a.clone());
-    let providers = ingest.provider_guardrail(acme, end).await.unwrap();
+    let providers = ingest
+        .provider_guardrail(AccountId(acme), end)
+        .await
+        .unwrap();
     for p in &providers {
         let held = p.verdict == Verdict::Held;
         assert_eq!(held, p.rates.family == ProviderFamily::Gmail, "{p:?}");
     }
     let olivia = EmailAddress::parse(server::demo::CAMPAIGN_COMPLAINER).unwrap();
     assert!(ingest
-        .gate(acme, &olivia, MailKind::Transactional, end)
+        .gate(AccountId(acme), &olivia, MailKind::Transactional, end)
         .await
         .unwrap()
         .is_allowed());
     assert!(!ingest
-        .gate(acme, &olivia, MailKind::Bulk, end)
+        .gate(AccountId(acme), &olivia, MailKind::Bulk, end)
         .await
         .unwrap()
         .is_allowed());

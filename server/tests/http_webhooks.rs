@@ -144,7 +144,12 @@ impl TestApp {
 
     async fn gate(&self, account: i64, address: &str) -> GateResult {
         IngestService::new(self.db.clone())
-            .gate(account, &addr(address), MailKind::Transactional, Utc::now())
+            .gate(
+                AccountId(account),
+                &addr(address),
+                MailKind::Transactional,
+                Utc::now(),
+            )
             .await
             .unwrap()
     }
@@ -240,7 +245,7 @@ async fn a_postmark_hard_bounce_suppresses_the_address_in_the_reporting_account_
     assert_eq!(events[0].message_id, Some(message));
     let entries = app
         .db
-        .suppressions(app.acme, &addr("john@example.com"))
+        .suppressions(AccountId(app.acme), &addr("john@example.com"))
         .await
         .unwrap();
     assert_eq!(entries.len(), 1);
@@ -252,7 +257,7 @@ async fn a_postmark_hard_bounce_suppresses_the_address_in_the_reporting_account_
     // word, so Globex may still write to John.
     assert!(app
         .db
-        .suppressions(app.globex, &addr("john@example.com"))
+        .suppressions(AccountId(app.globex), &addr("john@example.com"))
         .await
         .unwrap()
         .is_empty());
@@ -480,7 +485,7 @@ async fn a_soft_bounce_suppresses_for_exactly_14_days(db: Db) {
     assert_eq!(r.status(), StatusCode::OK);
     let entries = app
         .db
-        .suppressions(app.acme, &addr("full@example.org"))
+        .suppressions(AccountId(app.acme), &addr("full@example.org"))
         .await
         .unwrap();
     assert_eq!(entries.len(), 1, "{entries:?}");
@@ -699,7 +704,7 @@ async fn a_signed_sendgrid_batch_is_verified_and_every_event_stored(db: Db) {
     assert_eq!(events.len(), 7, "every deliverability event of the batch");
     let kinds: Vec<_> = app
         .db
-        .suppressions(app.acme, &addr("example@test.com"))
+        .suppressions(AccountId(app.acme), &addr("example@test.com"))
         .await
         .unwrap()
         .into_iter()
@@ -821,13 +826,13 @@ async fn an_sns_notification_is_verified_with_the_signing_certificate(db: Db) {
     }
     let entries = app
         .db
-        .suppressions(app.acme, &addr("jane@example.com"))
+        .suppressions(AccountId(app.acme), &addr("jane@example.com"))
         .await
         .unwrap();
     assert_eq!(entries[0].entry.kind, SuppressionKind::HardBounce);
     let mary = app
         .db
-        .suppressions(app.acme, &addr("mary@example.com"))
+        .suppressions(AccountId(app.acme), &addr("mary@example.com"))
         .await
         .unwrap();
     assert_eq!(mary[0].entry.kind, SuppressionKind::SoftBounce);
@@ -1227,14 +1232,14 @@ async fn an_sns_verified_event_is_operator_signed_and_stays_in_its_account(db: D
     // Acme's own entry; nothing for Globex.
     let acme = app
         .db
-        .suppressions(app.acme, &addr("jane@example.com"))
+        .suppressions(AccountId(app.acme), &addr("jane@example.com"))
         .await
         .unwrap();
     assert_eq!(acme.len(), 1);
     assert_eq!(acme[0].entry.scope, Scope::Account(AccountId(app.acme)));
     assert!(app
         .db
-        .suppressions(app.globex, &addr("jane@example.com"))
+        .suppressions(AccountId(app.globex), &addr("jane@example.com"))
         .await
         .unwrap()
         .is_empty());

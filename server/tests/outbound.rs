@@ -9,7 +9,7 @@ use common::{conversation, relay};
 use app::models::Direction;
 use chrono::{Duration, Utc};
 use server::domain::address::EmailAddress;
-use server::domain::suppression::{GateResult, MailKind};
+use server::domain::suppression::{AccountId, GateResult, MailKind};
 use server::services::ingest::IngestService;
 use server::services::outbound::ReplyError;
 use server::services::transport::{Security, TransportConfig};
@@ -66,7 +66,7 @@ async fn smtp_250_is_accepted_with_threading_headers_and_verp(db: Db) {
     let (account, c) = setup(&db, smtp(port), "maria@example.com").await;
     let out = common::outbound(IngestService::new(db.clone()));
     let now = Utc::now();
-    out.reply(account, c, "A replacement ships tomorrow.", now)
+    out.reply(AccountId(account), c, "A replacement ships tomorrow.", now)
         .await
         .unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -115,7 +115,7 @@ async fn smtp_250_is_accepted_with_threading_headers_and_verp(db: Db) {
         envelope.mail_from
     );
     IngestService::new(db.clone())
-        .ingest_raw(account, ndn.as_bytes(), now)
+        .ingest_raw(AccountId(account), ndn.as_bytes(), now)
         .await
         .unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -132,7 +132,9 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
     let (account, c) = setup(&db, smtp(port), "nobody@example.com").await;
     let out = common::outbound(IngestService::new(db.clone()));
     let now = Utc::now();
-    out.reply(account, c, "Hello?", now).await.unwrap();
+    out.reply(AccountId(account), c, "Hello?", now)
+        .await
+        .unwrap();
     let d = last_delivery(&db, account, c).await;
     assert_eq!(d.state, "failed");
     assert_eq!(d.next_attempt_at, None, "a 5xx is never retried");
@@ -143,7 +145,7 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
     // Recorded like any bounce: global suppression, contact marked, logged.
     let address = EmailAddress::parse("nobody@example.com").unwrap();
     let gate = IngestService::new(db.clone())
-        .gate(account, &address, MailKind::Transactional, now)
+        .gate(AccountId(account), &address, MailKind::Transactional, now)
         .await
         .unwrap();
     assert!(matches!(gate, GateResult::Suppressed { .. }));
@@ -162,7 +164,12 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
 
     // The next reply is refused before sending, with the reason.
     let err = out
-        .reply(account, c, "Hello again?", now + Duration::minutes(1))
+        .reply(
+            AccountId(account),
+            c,
+            "Hello again?",
+            now + Duration::minutes(1),
+        )
         .await
         .unwrap_err();
     match err {
@@ -174,7 +181,7 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
         other => panic!("{other:?}"),
     }
     let msg = out
-        .reply(account, c, "x", now)
+        .reply(AccountId(account), c, "x", now)
         .await
         .unwrap_err()
         .to_string();
@@ -200,7 +207,7 @@ async fn smtp_452_is_retried_with_backoff_then_a_soft_bounce(db: Db) {
     let (account, c) = setup(&db, smtp(port), "full@example.com").await;
     let out = common::outbound(IngestService::new(db.clone()));
     let t0 = Utc::now();
-    out.reply(account, c, "Hello", t0).await.unwrap();
+    out.reply(AccountId(account), c, "Hello", t0).await.unwrap();
     let d = last_delivery(&db, account, c).await;
     assert_eq!(d.state, "deferred");
     assert_eq!(d.error.as_ref().unwrap().code, Some(452));
@@ -246,16 +253,16 @@ async fn a_reply_needs_a_sender_address_and_the_accounts_own_conversation() {
     let other = db.create_account("Globex", Utc::now()).await.unwrap();
     let out = common::outbound(IngestService::new(db.clone()));
     assert!(matches!(
-        out.reply(other, c, "hi", Utc::now()).await,
+        out.reply(AccountId(other), c, "hi", Utc::now()).await,
         Err(ReplyError::NotFound)
     ));
     let theirs = conversation(&db, other, "hank@example.com").await;
     assert!(matches!(
-        out.reply(other, theirs, "hi", Utc::now()).await,
+        out.reply(AccountId(other), theirs, "hi", Utc::now()).await,
         Err(ReplyError::NoSender)
     ));
     assert!(matches!(
-        out.reply(account, c, "   ", Utc::now()).await,
+        out.reply(AccountId(account), c, "   ", Utc::now()).await,
         Err(ReplyError::Invalid(_))
     ));
 }
@@ -299,7 +306,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
     };
     let (account, c) = setup(&db, transport, "maria@example.com").await;
     let out = common::outbound(IngestService::new(db.clone()));
-    out.reply(account, c, "Your parcel left today.", Utc::now())
+    out.reply(AccountId(account), c, "Your parcel left today.", Utc::now())
         .await
         .unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -327,7 +334,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
     .unwrap();
     IngestService::new(db.clone())
         .ingest_esp(
-            account,
+            AccountId(account),
             server::domain::bounce::Provider::Postmark,
             &events,
             b"{}",
@@ -339,7 +346,9 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
 
     // 406 (inactive recipient) is a permanent refusal.
     let c2 = conversation(&db, account, "inactive@example.com").await;
-    out.reply(account, c2, "Hello", Utc::now()).await.unwrap();
+    out.reply(AccountId(account), c2, "Hello", Utc::now())
+        .await
+        .unwrap();
     let d = last_delivery(&db, account, c2).await;
     assert_eq!(d.state, "failed");
     assert_eq!(d.error.unwrap().code, Some(550));
@@ -356,7 +365,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
     )
     .await;
     common::outbound(IngestService::new(db2.clone()))
-        .reply(account2, c3, "Hello", Utc::now())
+        .reply(AccountId(account2), c3, "Hello", Utc::now())
         .await
         .unwrap();
     assert_eq!(last_delivery(&db2, account2, c3).await.state, "deferred");
@@ -410,7 +419,10 @@ async fn complaint_rate_rises_are_logged_once(db: Db) {
     complain(3).await; // still paused: nothing new
     assert_eq!(log_count(&db, account, "rate_warning").await, 1);
     assert_eq!(log_count(&db, account, "bulk_paused").await, 1);
-    let rates = ingest.check_complaint_rate(account, now).await.unwrap();
+    let rates = ingest
+        .check_complaint_rate(AccountId(account), now)
+        .await
+        .unwrap();
     assert_eq!((rates.sent, rates.complaints_auto), (500, 3));
 }
 on_both_backends!(complaint_rate_rises_are_logged_once);
@@ -420,10 +432,14 @@ async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
     let (account, first) = setup(&db, smtp(port), "ann@gmail.test").await;
     let out = common::outbound(IngestService::new(db.clone()));
     let now = Utc::now();
-    out.reply(account, first, "Hello Ann", now).await.unwrap();
+    out.reply(AccountId(account), first, "Hello Ann", now)
+        .await
+        .unwrap();
     for contact in ["bob@gmail.test", "Cleo@GMAIL.test", "dan@yahoo.test"] {
         let c = conversation(&db, account, contact).await;
-        out.reply(account, c, "Hello", now).await.unwrap();
+        out.reply(AccountId(account), c, "Hello", now)
+            .await
+            .unwrap();
     }
     common::ingest_postmark(
         &db,
@@ -455,7 +471,9 @@ async fn a_550_from_the_shared_transport_suppresses_the_address_for_every_accoun
     let out = common::outbound(IngestService::new(db.clone()))
         .with_shared_transport(Some(Arc::new(smtp(port))));
     let now = Utc::now();
-    out.reply(account, c, "Hello?", now).await.unwrap();
+    out.reply(AccountId(account), c, "Hello?", now)
+        .await
+        .unwrap();
     assert!(relay.accepted().is_empty());
     let d = last_delivery(&db, account, c).await;
     assert_eq!(d.state, "failed");
@@ -463,7 +481,7 @@ async fn a_550_from_the_shared_transport_suppresses_the_address_for_every_accoun
     let other = db.create_account("Globex", now).await.unwrap();
     let address = EmailAddress::parse("nobody@example.com").unwrap();
     match IngestService::new(db.clone())
-        .gate(other, &address, MailKind::Transactional, now)
+        .gate(AccountId(other), &address, MailKind::Transactional, now)
         .await
         .unwrap()
     {
@@ -477,7 +495,12 @@ async fn a_550_from_the_shared_transport_suppresses_the_address_for_every_accoun
     assert_eq!(log_count(&db, other, "bounce").await, 0);
     // A reply from Acme is refused with the basis in the message the agent reads.
     let msg = out
-        .reply(account, c, "Hello again?", now + Duration::minutes(1))
+        .reply(
+            AccountId(account),
+            c,
+            "Hello again?",
+            now + Duration::minutes(1),
+        )
         .await
         .unwrap_err()
         .to_string();
@@ -494,7 +517,9 @@ async fn the_shared_transport_hides_its_relay_from_the_account(db: Db) {
     let (account, c) = setup(&db, TransportConfig::Shared, "maria@example.com").await;
     let out = common::outbound(IngestService::new(db.clone()))
         .with_shared_transport(Some(Arc::new(smtp(port))));
-    out.reply(account, c, "Hello!", Utc::now()).await.unwrap();
+    out.reply(AccountId(account), c, "Hello!", Utc::now())
+        .await
+        .unwrap();
     let d = last_delivery(&db, account, c).await;
     assert_eq!(d.state, "accepted");
     assert_eq!(d.accepted_by.as_deref(), Some("our shared transport"));
@@ -516,7 +541,7 @@ async fn the_shared_transport_hides_its_relay_from_the_account(db: Db) {
     // Without a configured shared transport, nothing goes out (tried again later).
     let (account2, c2) = setup(&db, TransportConfig::Shared, "maria@example.com").await;
     let none = common::outbound(IngestService::new(db.clone()));
-    none.reply(account2, c2, "Hello?", Utc::now())
+    none.reply(AccountId(account2), c2, "Hello?", Utc::now())
         .await
         .unwrap();
     assert_eq!(last_delivery(&db, account2, c2).await.state, "deferred");
@@ -562,7 +587,7 @@ async fn a_display_name_with_a_comma_adds_no_recipient_through_the_api() {
     };
     let (account, c) = contact_with_a_hostile_name(&db, transport).await;
     common::outbound(IngestService::new(db.clone()))
-        .reply(account, c, "Hello", Utc::now())
+        .reply(AccountId(account), c, "Hello", Utc::now())
         .await
         .unwrap();
     let body = seen.lock().unwrap().last().cloned().unwrap();
@@ -576,7 +601,7 @@ async fn a_display_name_with_a_comma_adds_no_recipient_over_smtp() {
     let (relay, port) = relay().await;
     let (account, c) = contact_with_a_hostile_name(&db, smtp(port)).await;
     common::outbound(IngestService::new(db.clone()))
-        .reply(account, c, "Hello", Utc::now())
+        .reply(AccountId(account), c, "Hello", Utc::now())
         .await
         .unwrap();
     let sent = relay.accepted();

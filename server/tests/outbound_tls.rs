@@ -7,7 +7,7 @@ use crate::common;
 
 use chrono::Utc;
 use server::domain::address::EmailAddress;
-use server::domain::suppression::{GateResult, MailKind};
+use server::domain::suppression::{AccountId, GateResult, MailKind};
 use server::services::ingest::IngestService;
 use server::services::transport::{self, Attempt, Security, TransportConfig};
 use server::smtp::rule_relay::RuleRelay;
@@ -182,7 +182,7 @@ async fn a_reply_through_a_starttls_relay_is_accepted(db: Db) {
     )
     .await;
     common::outbound(IngestService::new(db.clone()))
-        .reply(account, c, "It ships tomorrow.", Utc::now())
+        .reply(AccountId(account), c, "It ships tomorrow.", Utc::now())
         .await
         .unwrap();
     let d = delivery_of_last_message(&db, account, c).await;
@@ -201,7 +201,7 @@ async fn a_wrong_relay_password_defers_the_reply_and_suppresses_nobody(db: Db) {
     .await;
     let now = Utc::now();
     common::outbound(IngestService::new(db.clone()))
-        .reply(account, c, "It ships tomorrow.", now)
+        .reply(AccountId(account), c, "It ships tomorrow.", now)
         .await
         .unwrap();
     let d = delivery_of_last_message(&db, account, c).await;
@@ -210,7 +210,7 @@ async fn a_wrong_relay_password_defers_the_reply_and_suppresses_nobody(db: Db) {
     assert!(relay.accepted().is_empty());
     let address = EmailAddress::parse("maria@example.com").unwrap();
     let gate = IngestService::new(db.clone())
-        .gate(account, &address, MailKind::Transactional, now)
+        .gate(AccountId(account), &address, MailKind::Transactional, now)
         .await
         .unwrap();
     assert!(matches!(gate, GateResult::Allowed), "{gate:?}");

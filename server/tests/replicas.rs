@@ -182,7 +182,7 @@ async fn a_due_retry_is_sent_once_with_two_replicas() {
         let c = common::conversation(&db, account, &format!("r{i}@example.com")).await;
         a.desk
             .outbound()
-            .reply(account, c, "Your refund is on its way.", t0)
+            .reply(AccountId(account), c, "Your refund is on its way.", t0)
             .await
             .unwrap();
     }
@@ -238,13 +238,13 @@ async fn a_campaign_sends_each_recipient_once_with_two_replicas() {
     let addresses: Vec<String> = (0..N).map(|i| format!("reader{i}@example.com")).collect();
     let campaigns = a.desk.campaigns();
     let (list, added) = campaigns
-        .create_list(account, "Readers", &addresses.join("\n"), t0)
+        .create_list(AccountId(account), "Readers", &addresses.join("\n"), t0)
         .await
         .unwrap();
     assert_eq!(added, N);
     let p = campaigns
         .prepare(
-            account,
+            AccountId(account),
             "admin@acme.test",
             list,
             bulk,

@@ -5,6 +5,7 @@
 use crate::common;
 
 use chrono::Utc;
+use server::domain::suppression::AccountId;
 use server::services::ingest::IngestService;
 use server::services::spam_filters::SpamFilters;
 use std::collections::HashMap;
@@ -106,14 +107,14 @@ async fn entry_points_and_their_writes_are_spans_with_the_account_id() {
     assert_ne!(acme, globex);
 
     IngestService::new(db.clone())
-        .ingest_raw(acme, NDN.as_bytes(), now)
+        .ingest_raw(AccountId(acme), NDN.as_bytes(), now)
         .await
         .unwrap();
     assert_eq!(spans.accounts_of("ingest_raw"), [acme.to_string()]);
 
     SpamFilters::new(db.clone())
         .add_block(
-            globex,
+            AccountId(globex),
             "admin@globex.test",
             "spammer@bad.test",
             "a secret reason",

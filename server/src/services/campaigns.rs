@@ -16,7 +16,7 @@ use crate::domain::category::Category;
 use crate::domain::suppression::complaint_rate::RateStatus;
 use crate::domain::suppression::provider_family::ProviderFamily;
 use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
-use crate::domain::suppression::MailKind;
+use crate::domain::suppression::{AccountId, MailKind};
 use crate::storage::campaigns::{self as store, NewRecipient};
 use crate::storage::inbound::upsert_contact;
 use crate::storage::Db;
@@ -105,14 +105,15 @@ impl CampaignService {
 
     /// Creates a list from addresses separated by lines, commas or spaces; every address
     /// becomes (or links) a contact. Refuses the whole list when one address is invalid.
-    #[tracing::instrument(skip_all, fields(account_id = account_id))]
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
     pub async fn create_list(
         &self,
-        account_id: i64,
+        account: AccountId,
         name: &str,
         addresses: &str,
         now: DateTime<Utc>,
     ) -> Result<(i64, usize), CampaignError> {
+        let account_id = account.0;
         let name = name.trim();
         if name.is_empty() {
             return Err(CampaignError::Invalid("Give the list a name.".into()));
@@ -157,10 +158,10 @@ impl CampaignService {
 
     /// Checks the guardrail and the sender, removes suppressed addresses and queues the rest.
     #[allow(clippy::too_many_arguments)]
-    #[tracing::instrument(skip_all, fields(account_id = account_id, list_id = list_id, sender_id = sender_id))]
+    #[tracing::instrument(skip_all, fields(account_id = account.0, list_id = list_id, sender_id = sender_id))]
     pub async fn prepare(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         list_id: i64,
         sender_id: i64,
@@ -168,6 +169,7 @@ impl CampaignService {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<Prepared, CampaignError> {
+        let account_id = account.0;
         let (subject, body) = (subject.trim(), body.trim());
         if subject.is_empty() || body.is_empty() {
             return Err(CampaignError::Invalid(
@@ -185,7 +187,7 @@ impl CampaignService {
                 sender.address
             )));
         }
-        let rates = self.ingest.check_complaint_rate(account_id, now).await?;
+        let rates = self.ingest.check_complaint_rate(account, now).await?;
         if !rates.status.allows(MailKind::Bulk) {
             return Err(CampaignError::Paused(rates.complaint_rate * 100.0));
         }
@@ -200,7 +202,7 @@ impl CampaignService {
             .collect();
         let gate = self
             .ingest
-            .gate_batch(account_id, &addresses, MailKind::Bulk, now)
+            .gate_batch(account, &addresses, MailKind::Bulk, now)
             .await?;
         let contact_of: std::collections::HashMap<&str, i64> =
             members.iter().map(|(id, a)| (a.as_str(), *id)).collect();
@@ -285,7 +287,10 @@ impl CampaignService {
                 return Ok(());
             }
             after = batch.last().map_or(after, |r| r.id);
-            let rates = self.ingest.check_complaint_rate(account_id, now).await?;
+            let rates = self
+                .ingest
+                .check_complaint_rate(AccountId(account_id), now)
+                .await?;
             if rates.status == RateStatus::Paused {
                 tracing::warn!(
                     campaign_id,
@@ -298,7 +303,7 @@ impl CampaignService {
             }
             let held: Vec<ProviderFamily> = self
                 .ingest
-                .provider_guardrail(account_id, now)
+                .provider_guardrail(AccountId(account_id), now)
                 .await?
                 .into_iter()
                 .filter(|p| !p.verdict.allows(MailKind::Bulk))
@@ -326,9 +331,13 @@ impl CampaignService {
     }
 
     /// Sends again the account's campaigns still sending (after an admin resumed a provider).
-    #[tracing::instrument(skip_all, fields(account_id = account_id))]
-    pub async fn resume_account(&self, account_id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
-        for id in self.db.sending_campaigns(account_id).await? {
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
+    pub async fn resume_account(
+        &self,
+        account: AccountId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        for id in self.db.sending_campaigns(account.0).await? {
             self.run(id, now).await?;
         }
         Ok(())
@@ -413,7 +422,7 @@ impl CampaignService {
             // A 5xx, or a 4xx after the last retry (a soft bounce): recorded like any bounce.
             self.ingest
                 .record_send_failure(
-                    account_id,
+                    AccountId(account_id),
                     transport_config.provider(),
                     transport_config.kind(),
                     format!("campaign:{}:{}", campaign.id, r.id),

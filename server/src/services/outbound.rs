@@ -10,7 +10,9 @@ use super::transport::{self, TransportConfig};
 use crate::domain::address::EmailAddress;
 use crate::domain::bounce::classify_smtp_reply;
 use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
-use crate::domain::suppression::{GateResult, LogKind, MailKind, Scope, SuppressionKind};
+use crate::domain::suppression::{
+    AccountId, GateResult, LogKind, MailKind, Scope, SuppressionKind,
+};
 use crate::storage::deliverability::{insert_log, NewLogEntry};
 use crate::storage::outbound::{self as store, PendingSend, SenderAddress};
 use crate::storage::{insert_message, Db, NewMessage};
@@ -142,31 +144,29 @@ impl OutboundService {
     /// unsubscribe, a complaint about a campaign).
     pub async fn reply_stream(
         &self,
-        account_id: i64,
+        account: AccountId,
         to: &EmailAddress,
         now: DateTime<Utc>,
     ) -> anyhow::Result<app::models::ReplyStreamView> {
         let reply = self
             .ingest
-            .gate(account_id, to, MailKind::Transactional, now)
+            .gate(account, to, MailKind::Transactional, now)
             .await?;
-        let campaign = self
-            .ingest
-            .gate(account_id, to, MailKind::Bulk, now)
-            .await?;
+        let campaign = self.ingest.gate(account, to, MailKind::Bulk, now).await?;
         Ok(reply_stream_view(&reply, &campaign))
     }
 
     /// Sends an agent's reply in a conversation. Returns the stored message's id; its delivery
     /// state (accepted / deferred / failed) is on the message.
-    #[tracing::instrument(skip_all, fields(account_id = account_id, conversation_id = conversation_id))]
+    #[tracing::instrument(skip_all, fields(account_id = account.0, conversation_id = conversation_id))]
     pub async fn reply(
         &self,
-        account_id: i64,
+        account: AccountId,
         conversation_id: i64,
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, ReplyError> {
+        let account_id = account.0;
         let text = text.trim();
         if text.is_empty() {
             return Err(ReplyError::Invalid("Write a reply first.".into()));
@@ -193,7 +193,7 @@ impl OutboundService {
             .ok_or(ReplyError::NoSender)?;
         let gate = self
             .ingest
-            .gate(account_id, &to, MailKind::Transactional, now)
+            .gate(account, &to, MailKind::Transactional, now)
             .await?;
         if !gate.is_allowed() {
             return Err(suppressed(&to, gate));
@@ -328,7 +328,7 @@ impl OutboundService {
             insert_log(
                 &mut tx,
                 &NewLogEntry {
-                    account_id: Some(p.account_id),
+                    account_id: Some(AccountId(p.account_id)),
                     at: now,
                     kind: LogKind::Deferred,
                     actor: format!("send:{provider}"),
@@ -350,7 +350,7 @@ impl OutboundService {
             // 5xx, or a 4xx after the last retry (a soft bounce): recorded like a bounce.
             self.ingest
                 .record_send_failure(
-                    p.account_id,
+                    AccountId(p.account_id),
                     provider,
                     sender.transport.kind(),
                     format!("send:{}:{}", p.message_id, p.attempts + 1),

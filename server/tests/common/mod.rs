@@ -1,6 +1,7 @@
 //! Test helpers: a fresh database per test on each backend, and the real app on port 0.
 #![allow(dead_code)]
 
+use server::domain::suppression::AccountId;
 use server::storage::Db;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -286,7 +287,7 @@ pub async fn ingest_postmark(
     .unwrap();
     server::services::ingest::IngestService::new(db.clone())
         .ingest_esp(
-            account,
+            AccountId(account),
             server::domain::bounce::Provider::Postmark,
             &events,
             b"{}",

@@ -5,6 +5,7 @@
 
 use crate::common;
 use server::config::Config;
+use server::domain::suppression::AccountId;
 use server::services::egress::Egress;
 use server::services::transport::{self, Attempt, Security, TransportConfig, Transports};
 
@@ -219,7 +220,7 @@ async fn two_apps_in_one_process_keep_their_own_outbound_policy() {
     local
         .desk
         .outbound()
-        .reply(account, c, "Hello", chrono::Utc::now())
+        .reply(AccountId(account), c, "Hello", chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(last_delivery(&db, account, c).await.0, "accepted");
@@ -228,7 +229,7 @@ async fn two_apps_in_one_process_keep_their_own_outbound_policy() {
     strict
         .desk
         .outbound()
-        .reply(account, c, "Hello", chrono::Utc::now())
+        .reply(AccountId(account), c, "Hello", chrono::Utc::now())
         .await
         .unwrap();
     let (state, why) = last_delivery(&db, account, c).await;

@@ -4,6 +4,7 @@
 use super::{internal, DeskService};
 use crate::domain::address::{Domain, EmailAddress};
 use crate::domain::suppression::complaint_rate::{self, DailyCounts, DomainDailyCounts};
+use crate::domain::suppression::AccountId;
 use crate::services::ingest::{ProviderStatus, ResumeError};
 use crate::services::transport::{Security, TransportConfig};
 use crate::storage::outbound::NewSender;
@@ -71,7 +72,7 @@ pub(super) async fn email_channel(
         .collect();
     let providers = desk
         .ingest
-        .provider_guardrail(admin.account_id, Utc::now())
+        .provider_guardrail(AccountId(admin.account_id), Utc::now())
         .await
         .map_err(internal)?
         .into_iter()
@@ -121,7 +122,13 @@ pub(super) async fn set_sns_topic_arn(
 ) -> Result<Option<String>, ApiError> {
     use crate::services::ingest::WebhookSettingError;
     desk.ingest
-        .set_sns_topic(admin.account_id, &admin.email, username, value, Utc::now())
+        .set_sns_topic(
+            AccountId(admin.account_id),
+            &admin.email,
+            username,
+            value,
+            Utc::now(),
+        )
         .await
         .map_err(|e| match e {
             WebhookSettingError::Invalid(m) => ApiError::Invalid(m),
@@ -139,7 +146,13 @@ pub(super) async fn resume_provider(
     let now = Utc::now();
     match desk
         .ingest
-        .resume_provider(admin.account_id, &admin.email, provider, reason, now)
+        .resume_provider(
+            AccountId(admin.account_id),
+            &admin.email,
+            provider,
+            reason,
+            now,
+        )
         .await
     {
         Ok(()) => {}
@@ -150,7 +163,10 @@ pub(super) async fn resume_provider(
     let runner = desk.campaigns.clone();
     let account_id = admin.account_id;
     tokio::spawn(async move {
-        if let Err(e) = runner.resume_account(account_id, Utc::now()).await {
+        if let Err(e) = runner
+            .resume_account(AccountId(account_id), Utc::now())
+            .await
+        {
             tracing::error!(error = %e, account_id, "resumed campaigns failed");
         }
     });

@@ -22,9 +22,9 @@ impl IngestService {
                     continue;
                 };
                 let account = match s.entry.scope {
-                    Scope::Account(a) => Some(a.0),
+                    Scope::Account(a) => Some(a),
                     Scope::Global => match s.entry.event_id {
-                        Some(ev) => self.db.event_account(ev).await?,
+                        Some(ev) => self.db.event_account(ev).await?.map(AccountId),
                         None => None,
                     },
                 };

@@ -135,7 +135,7 @@ impl IngestService {
     /// the topic as stored. A credential of another account is not found.
     pub async fn set_sns_topic(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         actor: &str,
         username: &str,
         input: &str,
@@ -148,7 +148,7 @@ impl IngestService {
         };
         let arn = arn.as_ref().map(TopicArn::as_str);
         let mut tx = self.db.begin().await?;
-        let before = store::set_account_sns_topic(&mut tx, account_id, username, arn)
+        let before = store::set_account_sns_topic(&mut tx, account_id.0, username, arn)
             .await?
             .ok_or(WebhookSettingError::NotFound)?;
         if before.as_deref() != arn {

@@ -364,7 +364,7 @@ pub async fn hard_bounce_reports(
 /// Times of the account's ISP blocks from `domain` received after `after`.
 pub async fn isp_blocks_since(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     domain: &str,
     after: DateTime<Utc>,
 ) -> anyhow::Result<Vec<DateTime<Utc>>> {
@@ -372,7 +372,7 @@ pub async fn isp_blocks_since(
         "SELECT received_at FROM delivery_events WHERE account_id = $1 AND category = 'isp_block' \
          AND recipient_domain = $2 AND received_at > $3",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(domain)
     .bind(to_ms(after))
     .fetch_all(conn)
