@@ -100,18 +100,24 @@ async fn entry_points_and_their_writes_are_spans_with_the_account_id() {
     let spans = Spans::default();
     let _guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
+    // Other tests run spans on other threads with no subscriber: a callsite they register at
+    // the very moment this one is set can keep "never" as its cached interest. Asked again
+    // here, every callsite sees this subscriber.
+    tracing::callsite::rebuild_interest_cache();
     let db = common::sqlite_db().await;
     let now = Utc::now();
     let acme = db.create_account("Acme", now).await.unwrap();
     let globex = db.create_account("Globex", now).await.unwrap();
     assert_ne!(acme, globex);
 
+    tracing::callsite::rebuild_interest_cache();
     IngestService::new(db.clone())
         .ingest_raw(AccountId(acme), NDN.as_bytes(), now)
         .await
         .unwrap();
     assert_eq!(spans.accounts_of("ingest_raw"), [acme.to_string()]);
 
+    tracing::callsite::rebuild_interest_cache();
     SpamFilters::new(db.clone())
         .add_block(
             AccountId(globex),
