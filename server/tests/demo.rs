@@ -134,7 +134,7 @@ async fn the_demo_is_made_by_the_pipelines_the_same_way_twice() {
     // The complaint chart crosses the 0.1 % line on a few days, not all.
     let today = end.timestamp().div_euclid(86_400);
     let days: Vec<DailyCounts> = a
-        .daily_counts(acme, today - 59, today)
+        .daily_counts(AccountId(acme), today - 59, today)
         .await
         .unwrap()
         .iter()

@@ -451,7 +451,7 @@ async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
     .unwrap();
     let today = now.timestamp().div_euclid(86_400);
     let counts = db
-        .daily_domain_counts(account, today - 29, today)
+        .daily_domain_counts(AccountId(account), today - 29, today)
         .await
         .unwrap();
     let got: Vec<(&str, i64, i64)> = counts

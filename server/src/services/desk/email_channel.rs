@@ -258,7 +258,10 @@ impl DeskService {
         let now = Utc::now();
         let today = now.timestamp().div_euclid(86_400);
         // 60 days so that each of the 30 chart points has its own 30-day window.
-        let counts = self.db.daily_counts(account_id, today - 59, today).await?;
+        let counts = self
+            .db
+            .daily_counts(AccountId(account_id), today - 59, today)
+            .await?;
         let days: Vec<DailyCounts> = counts
             .iter()
             .filter_map(|c| {
@@ -280,7 +283,7 @@ impl DeskService {
         let complaints = rates.complaints_auto + rates.complaints_manual;
         let domain_rows: Vec<DomainDailyCounts> = self
             .db
-            .daily_domain_counts(account_id, today - 29, today)
+            .daily_domain_counts(AccountId(account_id), today - 29, today)
             .await?
             .into_iter()
             .filter_map(|c| {

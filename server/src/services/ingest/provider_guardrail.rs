@@ -60,7 +60,7 @@ impl IngestService {
         let today = now.timestamp().div_euclid(86_400);
         let rows: Vec<DomainDailyCounts> = self
             .db
-            .daily_domain_counts(account_id.0, today - 29, today)
+            .daily_domain_counts(account_id, today - 29, today)
             .await?
             .into_iter()
             .filter_map(|c| {
@@ -77,11 +77,11 @@ impl IngestService {
             })
             .collect();
         let rates = provider_guardrail::rates_by_provider(&rows, now);
-        let mut pauses = self.db.provider_pauses(account_id.0).await?;
+        let mut pauses = self.db.provider_pauses(account_id).await?;
         let mut last_complaint: HashMap<ProviderFamily, DateTime<Utc>> = HashMap::new();
         for (domain, at) in self
             .db
-            .latest_complaints_by_domain(account_id.0, now - chrono::Duration::days(30))
+            .latest_complaints_by_domain(account_id, now - chrono::Duration::days(30))
             .await?
         {
             let e = last_complaint
@@ -99,7 +99,7 @@ impl IngestService {
                 let mut tx = self.db.begin().await?;
                 let opened = providers::open_pause(
                     &mut tx,
-                    account_id.0,
+                    account_id,
                     r.family,
                     now,
                     r.sent as i64,
@@ -132,7 +132,7 @@ impl IngestService {
                 tx.commit()
                     .await
                     .context("Failed to commit a provider pause")?;
-                pauses = self.db.provider_pauses(account_id.0).await?;
+                pauses = self.db.provider_pauses(account_id).await?;
             }
             let pause = pauses
                 .iter()
@@ -164,7 +164,7 @@ impl IngestService {
         let family = ProviderFamily::parse(provider)
             .ok_or_else(|| ResumeError::UnknownProvider(provider.to_string()))?;
         let mut tx = self.db.begin().await?;
-        if !providers::resume(&mut tx, account_id.0, family, now, actor, reason).await? {
+        if !providers::resume(&mut tx, account_id, family, now, actor, reason).await? {
             return Err(ResumeError::NotPaused(family.label()));
         }
         store::insert_log(

@@ -13,7 +13,7 @@ impl IngestService {
         let today = now.timestamp().div_euclid(86_400);
         let days: Vec<complaint_rate::DailyCounts> = self
             .db
-            .daily_counts(account_id.0, today - 29, today)
+            .daily_counts(account_id, today - 29, today)
             .await?
             .into_iter()
             .filter_map(|c| {
@@ -26,9 +26,9 @@ impl IngestService {
             })
             .collect();
         let rates = complaint_rate::rates(&days, now);
-        let previous = self.db.rate_status(account_id.0).await?;
+        let previous = self.db.rate_status(account_id).await?;
         if previous != rates.status {
-            self.db.set_rate_status(account_id.0, rates.status).await?;
+            self.db.set_rate_status(account_id, rates.status).await?;
             if let Some(kind) = rates.status.transition_log(previous) {
                 let mut conn = self
                     .db

@@ -148,7 +148,7 @@ impl IngestService {
         };
         let arn = arn.as_ref().map(TopicArn::as_str);
         let mut tx = self.db.begin().await?;
-        let before = store::set_account_sns_topic(&mut tx, account_id.0, username, arn)
+        let before = store::set_account_sns_topic(&mut tx, account_id, username, arn)
             .await?
             .ok_or(WebhookSettingError::NotFound)?;
         if before.as_deref() != arn {
