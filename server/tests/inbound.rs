@@ -47,7 +47,7 @@ fn raw(bytes: &[u8]) -> InboundMail<'_> {
 
 async fn log_kinds(db: &Db, account: i64, kind: &str) -> Vec<Value> {
     db.org_log(
-        account,
+        AccountId(account),
         &LogFilter {
             kind: Some(kind.parse().unwrap()),
             per_page: 100,

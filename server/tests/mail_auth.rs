@@ -286,7 +286,7 @@ async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db
         let db = db.clone();
         async move {
             db.org_log(
-                account,
+                AccountId(account),
                 &LogFilter {
                     kind: Some(LogKind::TrustedAuthservIdsChanged),
                     per_page: 50,

@@ -50,7 +50,7 @@ async fn last_delivery(db: &Db, account: i64, conversation: i64) -> app::models:
 
 async fn log_count(db: &Db, account: i64, kind: &str) -> i64 {
     db.org_log(
-        account,
+        AccountId(account),
         &LogFilter {
             kind: Some(kind.parse().unwrap()),
             ..LogFilter::default()

@@ -34,7 +34,7 @@ fn raw(bytes: &[u8]) -> InboundMail<'_> {
 
 async fn log_of(db: &Db, account: i64, kind: &str) -> Vec<serde_json::Value> {
     db.org_log(
-        account,
+        AccountId(account),
         &LogFilter {
             kind: Some(kind.parse().unwrap()),
             per_page: 100,
@@ -347,7 +347,7 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
 
     // Acme's own complaint about bob: the whole notice is Acme's to read.
     ingest(&db, acme, postmark(1, "bob@example.com", false, ""), now).await;
-    let h = address_history(&db, acme, "Bob@Example.com", now)
+    let h = address_history(&db, AccountId(acme), "Bob@Example.com", now)
         .await
         .unwrap();
     assert!(h.suppressed_now);
@@ -360,7 +360,7 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
     assert_eq!(n.provider.as_deref(), Some("postmark"));
     assert!(n.raw.as_deref().unwrap().contains("SpamComplaint"), "{n:?}");
     // Nobody else sees Acme's entry at all.
-    let other = address_history(&db, hooli, "bob@example.com", now)
+    let other = address_history(&db, AccountId(hooli), "bob@example.com", now)
         .await
         .unwrap();
     assert!(other.entries.is_empty());
@@ -382,7 +382,7 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
         now,
     )
     .await;
-    let seen = address_history(&db, acme, "ana@example.com", now)
+    let seen = address_history(&db, AccountId(acme), "ana@example.com", now)
         .await
         .unwrap();
     assert!(seen.suppressed_now);
@@ -404,7 +404,7 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
     assert!(!shown.contains("secret"), "{shown}");
 
     // Hooli sees its own entry with its own words, and the global one without Initech's.
-    let hooli_view = address_history(&db, hooli, "ana@example.com", now)
+    let hooli_view = address_history(&db, AccountId(hooli), "ana@example.com", now)
         .await
         .unwrap();
     let shown = format!("{hooli_view:?}");
@@ -422,15 +422,20 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
         )
         .await
         .unwrap();
-    let after = address_history(&db, acme, "ana@example.com", now + Duration::seconds(1))
-        .await
-        .unwrap();
+    let after = address_history(
+        &db,
+        AccountId(acme),
+        "ana@example.com",
+        now + Duration::seconds(1),
+    )
+    .await
+    .unwrap();
     assert!(!after.suppressed_now, "{after:?}");
     assert_eq!(after.reactivations.len(), 1);
     assert_eq!(after.reactivations[0].reason, "confirmed by phone");
 
     // Bad input is a clear error.
-    assert!(address_history(&db, acme, "not an address", now)
+    assert!(address_history(&db, AccountId(acme), "not an address", now)
         .await
         .is_err());
 }

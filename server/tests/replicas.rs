@@ -32,7 +32,7 @@ async fn two_replicas() -> Option<(AppState, AppState, Db)> {
 
 async fn log_total(db: &Db, account: i64, kind: &str) -> i64 {
     db.org_log(
-        account,
+        AccountId(account),
         &LogFilter {
             kind: Some(kind.parse().unwrap()),
             per_page: 500,

@@ -11,6 +11,7 @@ mod egress;
 mod secrets;
 
 use reqwest::{redirect::Policy, Client, StatusCode};
+use server::domain::suppression::AccountId;
 use server::http::security::HttpConfig;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -562,7 +563,7 @@ async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::sto
     assert_eq!(topic_of("acme-hooks").await, None);
     let log = db
         .org_log(
-            acme,
+            AccountId(acme),
             &server::storage::deliverability::LogFilter {
                 kind: Some(LogKind::WebhookCredentialChanged),
                 per_page: 50,
@@ -601,7 +602,10 @@ async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::sto
         ]
     );
     assert_eq!(
-        db.org_log(globex, &Default::default()).await.unwrap().total,
+        db.org_log(AccountId(globex), &Default::default())
+            .await
+            .unwrap()
+            .total,
         0
     );
 }

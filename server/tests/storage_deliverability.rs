@@ -64,7 +64,7 @@ async fn a_provider_event_is_stored_once(db: Db) {
         .unwrap();
     assert!(other_account.is_some(), "ids are unique per account");
     drop(conn);
-    let stored = db.delivery_events(acme).await.unwrap();
+    let stored = db.delivery_events(AccountId(acme)).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].reply_code, Some(550));
     assert_eq!(stored[0].raw.as_deref(), Some(&b"{}"[..]));
@@ -254,7 +254,7 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
     );
     let log = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 per_page: 10,
                 ..LogFilter::default()
@@ -308,7 +308,7 @@ async fn the_sweeper_logs_each_release_once_even_when_run_twice(db: Db) {
     drop(conn);
     let log = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 kind: Some(LogKind::SuppressionReleased),
                 per_page: 10,
@@ -368,7 +368,7 @@ async fn org_logging_filters_by_kind_address_and_date_and_paginates(db: Db) {
     drop(conn);
     let page = |f: LogFilter| {
         let db = db.clone();
-        async move { db.org_log(acme, &f).await.unwrap() }
+        async move { db.org_log(AccountId(acme), &f).await.unwrap() }
     };
     let first = page(LogFilter {
         per_page: 10,
@@ -462,7 +462,10 @@ async fn one_failing_payload_in_a_concurrent_group_fails_alone(db: Db) {
         }
     }
     assert_eq!(failed, [7]);
-    assert_eq!(db.delivery_events(account).await.unwrap().len(), 23);
+    assert_eq!(
+        db.delivery_events(AccountId(account)).await.unwrap().len(),
+        23
+    );
 }
 on_both_backends!(one_failing_payload_in_a_concurrent_group_fails_alone);
 
@@ -489,7 +492,7 @@ async fn a_batch_of_events_stores_each_key_once(db: Db) {
     assert_ne!(stored[0].unwrap().id, stored[2].unwrap().id);
     drop(conn);
     let categories: Vec<String> = db
-        .delivery_events(acme)
+        .delivery_events(AccountId(acme))
         .await
         .unwrap()
         .into_iter()
@@ -886,7 +889,7 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
     store::insert_logs(&mut conn, &entries).await.unwrap();
     drop(conn);
 
-    let events = db.delivery_events(acme).await.unwrap();
+    let events = db.delivery_events(AccountId(acme)).await.unwrap();
     assert_eq!(events.len(), 700);
     assert!(events.iter().all(|e| e.raw.as_deref() == Some(&raw[..])));
     assert_eq!(
@@ -908,7 +911,7 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
     // The log lists them in the order they were written.
     let page = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 per_page: 500,
                 ..LogFilter::default()
@@ -1045,7 +1048,7 @@ fn scope_of(g: &GateResult) -> Option<Scope> {
 }
 
 async fn log_total(db: &Db, account: i64) -> i64 {
-    db.org_log(account, &LogFilter::default())
+    db.org_log(AccountId(account), &LogFilter::default())
         .await
         .unwrap()
         .total
@@ -1202,7 +1205,7 @@ async fn hard_bounces_from_two_accounts_make_an_address_global(db: Db) {
     // Logged, with the evidence, in the log of the account whose event completed it.
     let added = db
         .org_log(
-            initech,
+            AccountId(initech),
             &LogFilter {
                 kind: Some(LogKind::SuppressionAdded),
                 ..LogFilter::default()
@@ -1806,7 +1809,7 @@ async fn migration_0008_rescopes_todays_global_entries(backend: &str) {
         let db = db.clone();
         async move {
             db.org_log(
-                account,
+                AccountId(account),
                 &LogFilter {
                     kind: Some(LogKind::SuppressionRescoped),
                     ..LogFilter::default()

@@ -169,7 +169,7 @@ async fn a_campaign_complaint_leaves_the_ticket_reply_allowed(db: Db) {
     // The Org Logging entries say which stream each entry stops.
     let page = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 kind: Some(LogKind::SuppressionAdded),
                 per_page: 100,
@@ -285,7 +285,7 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
     // Logged once.
     let paused = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 kind: Some(LogKind::ProviderPaused),
                 per_page: 100,
@@ -328,7 +328,7 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
     );
     let resumed = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 kind: Some(LogKind::ProviderResumed),
                 per_page: 100,

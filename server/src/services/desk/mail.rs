@@ -184,7 +184,7 @@ pub(super) async fn address_history(
     email: &str,
 ) -> Result<AddressHistoryView, ApiError> {
     use crate::services::address_history::{address_history, HistoryError};
-    address_history(&desk.db, user.account_id, email, Utc::now())
+    address_history(&desk.db, AccountId(user.account_id), email, Utc::now())
         .await
         .map_err(|e| match e {
             HistoryError::Io(e) => internal(e),

@@ -383,13 +383,16 @@ pub async fn isp_blocks_since(
 
 impl Db {
     /// The account's delivery events, oldest first (for tests and the event details).
-    pub async fn delivery_events(&self, account_id: i64) -> anyhow::Result<Vec<DeliveryEvent>> {
+    pub async fn delivery_events(
+        &self,
+        account_id: AccountId,
+    ) -> anyhow::Result<Vec<DeliveryEvent>> {
         sqlx::query(
             "SELECT id, account_id, provider, provider_event_id, category, reason, status, \
              reply_code, recipient, diagnostic, remote_mta, message_id, occurred_at, received_at, raw \
              FROM delivery_events WHERE account_id = $1 ORDER BY id",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to list delivery events")?

@@ -178,7 +178,11 @@ pub async fn domain_alerts_since(
 
 impl Db {
     /// The account's Org Logging entries, newest first, filtered and paginated.
-    pub async fn org_log(&self, account_id: i64, filter: &LogFilter) -> anyhow::Result<LogPage> {
+    pub async fn org_log(
+        &self,
+        account_id: AccountId,
+        filter: &LogFilter,
+    ) -> anyhow::Result<LogPage> {
         let per_page = filter.per_page.clamp(1, 500);
         let mut clauses = vec!["account_id = $1".to_string()];
         let mut n = 1;
@@ -213,7 +217,7 @@ impl Db {
         );
         macro_rules! bind_all {
             ($q:expr) => {{
-                let mut q = $q.bind(account_id);
+                let mut q = $q.bind(account_id.0);
                 if let Some(k) = kind {
                     q = q.bind(k.as_str().to_string());
                 }
