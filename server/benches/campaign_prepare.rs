@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use server::domain::address::EmailAddress;
-use server::domain::suppression::MailKind;
+use server::domain::suppression::{AccountId, MailKind};
 use server::services::campaigns::CampaignService;
 use server::services::ingest::IngestService;
 use server::services::transport::{Security, TransportConfig};
@@ -46,7 +46,7 @@ async fn bench(label: &str, db: Db) {
     let svc = CampaignService::new(IngestService::new(db.clone()), "http://bench.test");
     let t = Instant::now();
     let (list, n) = svc
-        .create_list(account, "Everyone", &addresses.join("\n"), now)
+        .create_list(AccountId(account), "Everyone", &addresses.join("\n"), now)
         .await
         .unwrap();
     eprintln!(
@@ -95,7 +95,7 @@ async fn bench(label: &str, db: Db) {
     for run in 0..RUNS {
         let t = Instant::now();
         let r = ingest
-            .gate_batch(account, &parsed, MailKind::Bulk, now)
+            .gate_batch(AccountId(account), &parsed, MailKind::Bulk, now)
             .await
             .unwrap();
         gate_ms.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -103,7 +103,7 @@ async fn bench(label: &str, db: Db) {
         let t = Instant::now();
         let p = svc
             .prepare(
-                account,
+                AccountId(account),
                 "bench",
                 list,
                 sender,

@@ -7,7 +7,7 @@
 
 use chrono::Utc;
 use server::domain::address::EmailAddress;
-use server::domain::suppression::MailKind;
+use server::domain::suppression::{AccountId, MailKind};
 use server::services::ingest::IngestService;
 use server::storage::Db;
 use std::collections::HashSet;
@@ -93,7 +93,7 @@ async fn bench(label: &str, db: Db, recipients: usize, suppressed: usize) {
     for _ in 0..3 {
         let t = Instant::now();
         let r = ingest
-            .gate_batch(account, &list, MailKind::Bulk, now)
+            .gate_batch(AccountId(account), &list, MailKind::Bulk, now)
             .await
             .unwrap();
         times.push(t.elapsed().as_secs_f64());
@@ -104,7 +104,9 @@ async fn bench(label: &str, db: Db, recipients: usize, suppressed: usize) {
     let mut storage = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();
-        db.suppressions_matching(account, &list, now).await.unwrap();
+        db.suppressions_matching(AccountId(account), &list, now)
+            .await
+            .unwrap();
         storage.push(t.elapsed().as_secs_f64());
     }
     storage.sort_by(f64::total_cmp);

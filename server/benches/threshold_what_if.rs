@@ -109,7 +109,7 @@ async fn bench(label: &str, db: Db, n: usize) {
     {
         let t = Instant::now();
         let (_, _, w) = filters
-            .threshold_what_if(acme, candidate, now)
+            .threshold_what_if(server::domain::suppression::AccountId(acme), candidate, now)
             .await
             .unwrap();
         let took = t.elapsed().as_secs_f64() * 1000.0;

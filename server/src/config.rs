@@ -3,6 +3,7 @@
 //! else in the server reads the environment: a bad value is refused at start with the name of
 //! the setting, not found later by the code that happens to read it.
 
+use crate::services::egress::Egress;
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +36,15 @@ pub struct Config {
     /// DKIM, SPF and DMARC for inbound mail with the system resolver: on or off.
     #[arg(long, env = "MAIL_AUTH", value_enum, default_value_t = MailAuth::On)]
     pub mail_auth: MailAuth,
+    /// Seed demo accounts, users and conversations if the database is empty, and run the
+    /// demo's test relay (the one loopback address senders may then use).
+    #[arg(long)]
+    pub demo: bool,
+    /// Let senders use relays and API URLs on loopback, private, link-local and other
+    /// non-public addresses (and plain-http API URLs). Off: an admin cannot make the server
+    /// connect into its own network.
+    #[arg(long, env = "ALLOW_PRIVATE_RELAYS")]
+    pub allow_private_relays: bool,
     /// Where `--demo` runs its test relay.
     #[arg(long, env = "DEMO_RELAY_ADDR", default_value = crate::demo::DEMO_RELAY_ADDR)]
     pub demo_relay_addr: SocketAddr,
@@ -144,6 +154,8 @@ impl Default for Config {
             smtp_tls_key: None,
             smtp_ca_file: None,
             mail_auth: MailAuth::On,
+            demo: false,
+            allow_private_relays: false,
             demo_relay_addr: crate::demo::DEMO_RELAY_ADDR
                 .parse()
                 .expect("the demo relay's default address"),
@@ -159,6 +171,21 @@ impl Config {
         match self.public_url.as_deref().map(str::trim) {
             Some(url) if !url.is_empty() => url.to_string(),
             _ => format!("http://{site_addr}"),
+        }
+    }
+
+    /// Where senders may connect: public addresses only, unless `--allow-private-relays`;
+    /// with `--demo`, also the demo relay's address.
+    pub fn egress(&self) -> Egress {
+        let policy = if self.allow_private_relays {
+            Egress::allow_private()
+        } else {
+            Egress::public_only()
+        };
+        if self.demo {
+            policy.allowing(self.demo_relay_addr)
+        } else {
+            policy
         }
     }
 }
@@ -187,6 +214,8 @@ mod tests {
         assert_eq!(parsed.trust_forwarded_for, default.trust_forwarded_for);
         assert_eq!(parsed.mail_auth, default.mail_auth);
         assert_eq!(parsed.demo_relay_addr, default.demo_relay_addr);
+        assert_eq!(parsed.egress(), default.egress());
+        assert_eq!(default.egress(), Egress::public_only());
         assert_eq!(parsed.secrets.key_file, default.secrets.key_file);
         assert_eq!(parsed.site.site_root, default.site.site_root);
     }
@@ -225,6 +254,21 @@ mod tests {
             let e = parse(bad).unwrap_err().to_string();
             assert!(e.contains(name), "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn the_outbound_policy_comes_from_the_flags() {
+        let demo = parse(&["--demo", "--demo-relay-addr", "127.0.0.1:2600"]).unwrap();
+        assert_eq!(
+            demo.egress(),
+            Egress::public_only().allowing("127.0.0.1:2600".parse().unwrap())
+        );
+        let private = parse(&["--allow-private-relays"]).unwrap();
+        assert_eq!(private.egress(), Egress::allow_private());
+        assert!(private.egress().permits("10.0.0.5:25".parse().unwrap()));
+        assert!(!Config::default()
+            .egress()
+            .permits("10.0.0.5:25".parse().unwrap()));
     }
 
     #[test]

@@ -38,9 +38,6 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     addr: SocketAddr,
-    /// Seed demo accounts, users and conversations if the database is empty.
-    #[arg(long)]
-    demo: bool,
     /// Also receive mail over SMTP on this address (e.g. 127.0.0.1:2525), for the accounts'
     /// inbound addresses only.
     #[arg(long, env = "SMTP_ADDR")]
@@ -62,11 +59,6 @@ struct ServeArgs {
     /// The shared API's server token (better given in the environment).
     #[arg(long, env = "SHARED_API_TOKEN", hide_env_values = true)]
     shared_api_token: Option<String>,
-    /// Let senders use relays and API URLs on loopback, private, link-local and other
-    /// non-public addresses (and plain-http API URLs). Off: an admin cannot make the server
-    /// connect into its own network.
-    #[arg(long, env = "ALLOW_PRIVATE_RELAYS")]
-    allow_private_relays: bool,
     /// DNS block lists for inbound mail, e.g. "ip:zen.spamhaus.org,domain:dbl.spamhaus.org"
     /// (`ip:` lists get the SMTP client's address, `domain:` lists the sender, Reply-To and
     /// link domains; `=POINTS` after a zone sets its points). Off when empty. Mind each
@@ -413,17 +405,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let mut seeded = false;
     let mut relay = None;
-    let mut egress = if args.allow_private_relays {
+    if config.allow_private_relays {
         tracing::warn!("senders may use private and loopback addresses (--allow-private-relays)");
-        server::services::egress::Egress::allow_private()
-    } else {
-        server::services::egress::Egress::public_only()
-    };
-    if args.demo {
-        // The demo's test relay: Acme's sender address sends through it.
+    }
+    if config.demo {
+        // The demo's test relay: Acme's sender address sends through it. It is on loopback:
+        // the outbound policy allows that address only (`Config::egress`).
         let relay_addr = config.demo_relay_addr;
-        // The demo's own relay is on loopback: allowed, that address only.
-        egress = egress.allowing(relay_addr);
         match tokio::net::TcpListener::bind(relay_addr).await {
             Ok(l) => {
                 let sink = std::sync::Arc::new(server::smtp::rule_relay::RuleRelay::new());
@@ -447,7 +435,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(%relay_addr, error = %e, "demo relay not started"),
         }
     }
-    server::services::egress::set_egress(egress);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("Failed to listen on {}", args.addr))?;
@@ -458,7 +445,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut state =
         server::http::AppState::with_config(db.clone(), config.site.leptos_options(addr), config)
             .with_shared_transport(shared);
-    if let Some(relay_addr) = relay.filter(|_| args.demo) {
+    if let Some(relay_addr) = relay.filter(|_| config.demo) {
         // The demo is made by the app's own services, before anything else can use them.
         let services = server::demo::DemoServices::of(&state);
         if let Some(report) = server::demo::seed_if_empty(&services, relay_addr).await? {
@@ -514,7 +501,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         state.desk.campaigns().clone(),
     );
     println!("Deliverdesk is running at http://{addr}");
-    if args.demo {
+    if config.demo {
         println!(
             "Demo logins (password for all: {}){}:",
             server::demo::DEMO_PASSWORD,

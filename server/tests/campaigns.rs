@@ -9,8 +9,8 @@ use common::relay;
 use chrono::Utc;
 use reqwest::StatusCode;
 use server::domain::address::EmailAddress;
-use server::domain::suppression::{GateResult, MailKind};
-use server::services::campaigns::{CampaignError, CampaignService};
+use server::domain::suppression::{AccountId, GateResult, MailKind};
+use server::services::campaigns::CampaignError;
 use server::services::ingest::IngestService;
 use server::services::transport::{Security, TransportConfig};
 use server::storage::outbound::NewSender;
@@ -76,15 +76,15 @@ async fn campaign_story(db: Db) {
     let account = db.create_account("Acme", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
     let transactional = sender(&db, account, "support@acme.test", "transactional", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
 
     assert!(matches!(
-        svc.create_list(account, "Bad", "a@example.com, not-an-address", now).await,
+        svc.create_list(AccountId(account), "Bad", "a@example.com, not-an-address", now).await,
         Err(CampaignError::Invalid(m)) if m.contains("not-an-address")
     ));
     let (list, n) = svc
         .create_list(
-            account,
+            AccountId(account),
             "Customers",
             "alice@example.com\nnobody@example.com, gone@example.com; bob@example.com alice@example.com",
             now,
@@ -98,7 +98,7 @@ async fn campaign_story(db: Db) {
     // An old export still has it: the campaign's gate removes it before sending.
     let (list, _) = svc
         .create_list(
-            account,
+            AccountId(account),
             "Old export",
             "alice@example.com nobody@example.com gone@example.com bob@example.com",
             now,
@@ -107,12 +107,12 @@ async fn campaign_story(db: Db) {
         .unwrap();
 
     assert!(matches!(
-        svc.prepare(account, "admin@acme.test", list, transactional, "News", "Hello", now).await,
+        svc.prepare(AccountId(account), "admin@acme.test", list, transactional, "News", "Hello", now).await,
         Err(CampaignError::Invalid(m)) if m.contains("bulk sender")
     ));
     let p = svc
         .prepare(
-            account,
+            AccountId(account),
             "admin@acme.test",
             list,
             bulk,
@@ -170,31 +170,31 @@ async fn campaign_story(db: Db) {
     let owner = db.token_owner(&token).await.unwrap().unwrap();
     let ingest = IngestService::new(db.clone());
     let first = ingest
-        .record_unsubscribe(owner.account_id, &owner.address, &token, now)
+        .record_unsubscribe(AccountId(owner.account_id), &owner.address, &token, now)
         .await
         .unwrap();
     assert_eq!(first.processed(), 1);
     let again = ingest
-        .record_unsubscribe(owner.account_id, &owner.address, &token, now)
+        .record_unsubscribe(AccountId(owner.account_id), &owner.address, &token, now)
         .await
         .unwrap();
     assert_eq!(again.duplicates(), 1);
     let address = EmailAddress::parse(&owner.address).unwrap();
     assert!(matches!(
         ingest
-            .gate(account, &address, MailKind::Bulk, now)
+            .gate(AccountId(account), &address, MailKind::Bulk, now)
             .await
             .unwrap(),
         GateResult::Suppressed { .. }
     ));
     assert!(ingest
-        .gate(account, &address, MailKind::Transactional, now)
+        .gate(AccountId(account), &address, MailKind::Transactional, now)
         .await
         .unwrap()
         .is_allowed());
     let p2 = svc
         .prepare(
-            account,
+            AccountId(account),
             "admin@acme.test",
             list,
             bulk,
@@ -216,13 +216,21 @@ async fn guardrail_refuses_bulk_at_the_pause_rate(db: Db) {
     let now = Utc::now();
     let account = db.create_account("Acme", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
-        .create_list(account, "L", "a@example.com", now)
+        .create_list(AccountId(account), "L", "a@example.com", now)
         .await
         .unwrap();
     let p = svc
-        .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
+        .prepare(
+            AccountId(account),
+            "admin@acme.test",
+            list,
+            bulk,
+            "S",
+            "B",
+            now,
+        )
         .await
         .unwrap();
     svc.run(p.campaign_id, now).await.unwrap();
@@ -236,7 +244,15 @@ async fn guardrail_refuses_bulk_at_the_pause_rate(db: Db) {
     .await
     .unwrap();
     let err = svc
-        .prepare(account, "admin@acme.test", list, bulk, "S2", "B2", now)
+        .prepare(
+            AccountId(account),
+            "admin@acme.test",
+            list,
+            bulk,
+            "S2",
+            "B2",
+            now,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, CampaignError::Paused(_)), "{err}");
@@ -253,13 +269,21 @@ async fn unsubscribe_links_work_over_http() {
     let now = Utc::now();
     let account = db.create_account("Acme Support", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
-        .create_list(account, "L", "reader@example.com", now)
+        .create_list(AccountId(account), "L", "reader@example.com", now)
         .await
         .unwrap();
     let p = svc
-        .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
+        .prepare(
+            AccountId(account),
+            "admin@acme.test",
+            list,
+            bulk,
+            "S",
+            "B",
+            now,
+        )
         .await
         .unwrap();
     svc.run(p.campaign_id, now).await.unwrap();
@@ -289,7 +313,7 @@ async fn unsubscribe_links_work_over_http() {
     assert_eq!(done.status(), StatusCode::OK);
     let address = EmailAddress::parse("reader@example.com").unwrap();
     assert!(!IngestService::new(db.clone())
-        .gate(account, &address, MailKind::Bulk, now)
+        .gate(AccountId(account), &address, MailKind::Bulk, now)
         .await
         .unwrap()
         .is_allowed());
@@ -312,13 +336,26 @@ async fn a_4xx_defers_the_recipient_then_becomes_a_soft_bounce(db: Db) {
     let t0 = Utc::now();
     let account = db.create_account("Acme", t0).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
-        .create_list(account, "L", "ok@example.com full@example.com", t0)
+        .create_list(
+            AccountId(account),
+            "L",
+            "ok@example.com full@example.com",
+            t0,
+        )
         .await
         .unwrap();
     let p = svc
-        .prepare(account, "admin@acme.test", list, bulk, "S", "B", t0)
+        .prepare(
+            AccountId(account),
+            "admin@acme.test",
+            list,
+            bulk,
+            "S",
+            "B",
+            t0,
+        )
         .await
         .unwrap();
     svc.run(p.campaign_id, t0).await.unwrap();
@@ -366,13 +403,21 @@ async fn unsubscribe_tokens_are_kept_out_of_headers_and_stored_hashed(db: Db) {
     let now = Utc::now();
     let account = db.create_account("Acme Support", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
-        .create_list(account, "L", "reader@example.com", now)
+        .create_list(AccountId(account), "L", "reader@example.com", now)
         .await
         .unwrap();
     let p = svc
-        .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
+        .prepare(
+            AccountId(account),
+            "admin@acme.test",
+            list,
+            bulk,
+            "S",
+            "B",
+            now,
+        )
         .await
         .unwrap();
     svc.run(p.campaign_id, now).await.unwrap();
@@ -413,13 +458,21 @@ async fn tokens_from_before_the_migration_are_hashed_and_still_work(db: Db) {
     let now = Utc::now();
     let account = db.create_account("Acme Support", now).await.unwrap();
     let bulk = sender(&db, account, "news@acme.test", "bulk", port).await;
-    let svc = CampaignService::new(IngestService::new(db.clone()), "http://desk.example");
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
     let (list, _) = svc
-        .create_list(account, "L", "reader@example.com", now)
+        .create_list(AccountId(account), "L", "reader@example.com", now)
         .await
         .unwrap();
     let p = svc
-        .prepare(account, "admin@acme.test", list, bulk, "S", "B", now)
+        .prepare(
+            AccountId(account),
+            "admin@acme.test",
+            list,
+            bulk,
+            "S",
+            "B",
+            now,
+        )
         .await
         .unwrap();
     // As an old release left it: the token in the clear.

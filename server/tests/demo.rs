@@ -9,7 +9,7 @@ use server::domain::address::EmailAddress;
 use server::domain::suppression::complaint_rate::{self, DailyCounts};
 use server::domain::suppression::provider_family::ProviderFamily;
 use server::domain::suppression::provider_guardrail::Verdict;
-use server::domain::suppression::{LogKind, MailKind};
+use server::domain::suppression::{AccountId, LogKind, MailKind};
 use server::services::transport::{Security, TransportConfig};
 use server::storage::Db;
 use sha2::{Digest, Sha256};
@@ -70,9 +70,17 @@ async fn digest(db: &Db) -> (String, BTreeMap<&'static str, usize>) {
 
 async fn seeded(port: u16, end: DateTime<Utc>) -> (Db, server::demo::SeedReport) {
     let db = common::sqlite_db().await;
-    let state = server::http::AppState::new(
+    // As `serve --demo` builds it: the demo relay's address is the one loopback address its
+    // senders may use.
+    let config = server::config::Config {
+        demo: true,
+        demo_relay_addr: ([127, 0, 0, 1], port).into(),
+        ..server::config::Config::default()
+    };
+    let state = server::http::AppState::with_config(
         db.clone(),
         server::http::leptos_options("127.0.0.1:0".parse().unwrap()),
+        &config,
     )
     .with_shared_transport(Some(TransportConfig::Smtp {
         host: "127.0.0.1".into(),
@@ -126,7 +134,7 @@ async fn the_demo_is_made_by_the_pipelines_the_same_way_twice() {
     // The complaint chart crosses the 0.1 % line on a few days, not all.
     let today = end.timestamp().div_euclid(86_400);
     let days: Vec<DailyCounts> = a
-        .daily_counts(acme, today - 59, today)
+        .daily_counts(AccountId(acme), today - 59, today)
         .await
         .unwrap()
         .iter()
@@ -230,19 +238,22 @@ async fn the_demo_is_made_by_the_pipelines_the_same_way_twice() {
     // Gmail is paused by its own rate; the others send; the campaign complainer's ticket
     // reply is allowed while campaigns to her are stopped.
     let ingest = server::services::ingest::IngestService::new(a.clone());
-    let providers = ingest.provider_guardrail(acme, end).await.unwrap();
+    let providers = ingest
+        .provider_guardrail(AccountId(acme), end)
+        .await
+        .unwrap();
     for p in &providers {
         let held = p.verdict == Verdict::Held;
         assert_eq!(held, p.rates.family == ProviderFamily::Gmail, "{p:?}");
     }
     let olivia = EmailAddress::parse(server::demo::CAMPAIGN_COMPLAINER).unwrap();
     assert!(ingest
-        .gate(acme, &olivia, MailKind::Transactional, end)
+        .gate(AccountId(acme), &olivia, MailKind::Transactional, end)
         .await
         .unwrap()
         .is_allowed());
     assert!(!ingest
-        .gate(acme, &olivia, MailKind::Bulk, end)
+        .gate(AccountId(acme), &olivia, MailKind::Bulk, end)
         .await
         .unwrap()
         .is_allowed());

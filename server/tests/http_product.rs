@@ -4,6 +4,7 @@
 use crate::common;
 
 use reqwest::{redirect::Policy, Client, StatusCode};
+use server::domain::suppression::AccountId;
 
 async fn demo_app() -> (server::storage::Db, String) {
     let db = common::sqlite_db().await;
@@ -48,7 +49,7 @@ async fn org_logging_exports_csv_for_admins_of_their_own_account_only() {
     // An entry whose reason a spreadsheet would run as a formula, and one of Globex's.
     filters
         .add_block(
-            acme,
+            AccountId(acme),
             "admin@acme.test",
             "evil.test",
             "=HYPERLINK(\"x\",\"y\")",
@@ -57,7 +58,13 @@ async fn org_logging_exports_csv_for_admins_of_their_own_account_only() {
         .await
         .unwrap();
     filters
-        .add_block(globex, "admin@globex.test", "globex-only.test", "", now)
+        .add_block(
+            AccountId(globex),
+            "admin@globex.test",
+            "globex-only.test",
+            "",
+            now,
+        )
         .await
         .unwrap();
 
@@ -127,7 +134,7 @@ async fn the_address_history_shows_an_accounts_own_notice_and_nobody_elses() {
             .unwrap();
     server::services::ingest::IngestService::new(db.clone())
         .ingest_esp(
-            acme,
+            AccountId(acme),
             server::domain::bounce::Provider::Postmark,
             &events,
             &bytes,

@@ -125,7 +125,7 @@ impl TestApp {
         let page = self
             .db
             .org_log(
-                account,
+                AccountId(account),
                 &LogFilter {
                     per_page: 500,
                     ..LogFilter::default()
@@ -144,7 +144,12 @@ impl TestApp {
 
     async fn gate(&self, account: i64, address: &str) -> GateResult {
         IngestService::new(self.db.clone())
-            .gate(account, &addr(address), MailKind::Transactional, Utc::now())
+            .gate(
+                AccountId(account),
+                &addr(address),
+                MailKind::Transactional,
+                Utc::now(),
+            )
             .await
             .unwrap()
     }
@@ -234,13 +239,13 @@ async fn a_postmark_hard_bounce_suppresses_the_address_in_the_reporting_account_
     let report: Value = r.json().await.unwrap();
     assert_eq!(report["events"][0]["status"], "processed");
 
-    let events = app.db.delivery_events(app.acme).await.unwrap();
+    let events = app.db.delivery_events(AccountId(app.acme)).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].category, "hard_bounce");
     assert_eq!(events[0].message_id, Some(message));
     let entries = app
         .db
-        .suppressions(app.acme, &addr("john@example.com"))
+        .suppressions(AccountId(app.acme), &addr("john@example.com"))
         .await
         .unwrap();
     assert_eq!(entries.len(), 1);
@@ -252,7 +257,7 @@ async fn a_postmark_hard_bounce_suppresses_the_address_in_the_reporting_account_
     // word, so Globex may still write to John.
     assert!(app
         .db
-        .suppressions(app.globex, &addr("john@example.com"))
+        .suppressions(AccountId(app.globex), &addr("john@example.com"))
         .await
         .unwrap()
         .is_empty());
@@ -430,7 +435,7 @@ async fn a_raw_hard_bounce_blocks_the_address_in_the_account_and_keeps_the_conta
         .await;
     assert_eq!(r.status(), StatusCode::OK);
 
-    let events = app.db.delivery_events(app.acme).await.unwrap();
+    let events = app.db.delivery_events(AccountId(app.acme)).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].provider, "raw");
     assert_eq!(events[0].category, "hard_bounce");
@@ -480,7 +485,7 @@ async fn a_soft_bounce_suppresses_for_exactly_14_days(db: Db) {
     assert_eq!(r.status(), StatusCode::OK);
     let entries = app
         .db
-        .suppressions(app.acme, &addr("full@example.org"))
+        .suppressions(AccountId(app.acme), &addr("full@example.org"))
         .await
         .unwrap();
     assert_eq!(entries.len(), 1, "{entries:?}");
@@ -546,7 +551,7 @@ async fn an_unreadable_notice_is_stored_as_unclassified_with_its_source(db: Db) 
         .to_vec();
     let r = app.post("/bounces/raw", raw.clone()).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let events = app.db.delivery_events(app.acme).await.unwrap();
+    let events = app.db.delivery_events(AccountId(app.acme)).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].category, "unclassified");
     assert_eq!(events[0].raw.as_deref(), Some(raw.as_slice()));
@@ -695,11 +700,11 @@ async fn a_signed_sendgrid_batch_is_verified_and_every_event_stored(db: Db) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let events = app.db.delivery_events(app.acme).await.unwrap();
+    let events = app.db.delivery_events(AccountId(app.acme)).await.unwrap();
     assert_eq!(events.len(), 7, "every deliverability event of the batch");
     let kinds: Vec<_> = app
         .db
-        .suppressions(app.acme, &addr("example@test.com"))
+        .suppressions(AccountId(app.acme), &addr("example@test.com"))
         .await
         .unwrap()
         .into_iter()
@@ -821,13 +826,13 @@ async fn an_sns_notification_is_verified_with_the_signing_certificate(db: Db) {
     }
     let entries = app
         .db
-        .suppressions(app.acme, &addr("jane@example.com"))
+        .suppressions(AccountId(app.acme), &addr("jane@example.com"))
         .await
         .unwrap();
     assert_eq!(entries[0].entry.kind, SuppressionKind::HardBounce);
     let mary = app
         .db
-        .suppressions(app.acme, &addr("mary@example.com"))
+        .suppressions(AccountId(app.acme), &addr("mary@example.com"))
         .await
         .unwrap();
     assert_eq!(mary[0].entry.kind, SuppressionKind::SoftBounce);
@@ -854,7 +859,7 @@ async fn an_sns_subscription_confirmation_is_recorded_not_fetched(db: Db) {
     let log = app
         .db
         .org_log(
-            app.acme,
+            AccountId(app.acme),
             &LogFilter {
                 per_page: 10,
                 ..LogFilter::default()
@@ -994,7 +999,13 @@ async fn the_demo_data_gives_acme_a_working_webhook_credential(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(db.delivery_events(cred.account_id).await.unwrap().len(), 1);
+    assert_eq!(
+        db.delivery_events(AccountId(cred.account_id))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// A SendGrid "blocked" event for `email` with its own event id.
@@ -1086,7 +1097,7 @@ async fn events_of_one_message_in_one_batch_end_as_they_would_one_by_one(db: Db)
         .unwrap()
         .unwrap();
     assert_eq!(c.status, "hard_bounce");
-    let events = app.db.delivery_events(app.acme).await.unwrap();
+    let events = app.db.delivery_events(AccountId(app.acme)).await.unwrap();
     assert_eq!(events.len(), 3);
     assert!(events.iter().all(|e| e.message_id == Some(message)));
 }
@@ -1204,7 +1215,7 @@ async fn an_sns_verified_event_is_operator_signed_and_stays_in_its_account(db: D
     let bounces = app
         .db
         .org_log(
-            app.acme,
+            AccountId(app.acme),
             &LogFilter {
                 kind: Some(LogKind::Bounce),
                 subject: Some("jane@example.com".into()),
@@ -1227,14 +1238,14 @@ async fn an_sns_verified_event_is_operator_signed_and_stays_in_its_account(db: D
     // Acme's own entry; nothing for Globex.
     let acme = app
         .db
-        .suppressions(app.acme, &addr("jane@example.com"))
+        .suppressions(AccountId(app.acme), &addr("jane@example.com"))
         .await
         .unwrap();
     assert_eq!(acme.len(), 1);
     assert_eq!(acme[0].entry.scope, Scope::Account(AccountId(app.acme)));
     assert!(app
         .db
-        .suppressions(app.globex, &addr("jane@example.com"))
+        .suppressions(AccountId(app.globex), &addr("jane@example.com"))
         .await
         .unwrap()
         .is_empty());

@@ -9,6 +9,7 @@ use chrono::{Duration, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use server::domain::inbound::InboundAction;
+use server::domain::suppression::AccountId;
 use server::services::inbound::{InboundError, InboundMail, InboundService};
 use server::services::spam_filters::{FilterError, SpamFilters};
 use server::storage::deliverability::LogFilter;
@@ -46,7 +47,7 @@ fn raw(bytes: &[u8]) -> InboundMail<'_> {
 
 async fn log_kinds(db: &Db, account: i64, kind: &str) -> Vec<Value> {
     db.org_log(
-        account,
+        AccountId(account),
         &LogFilter {
             kind: Some(kind.parse().unwrap()),
             per_page: 100,
@@ -91,13 +92,19 @@ async fn threading_and_idempotency(db: Db) {
         "",
         "The carafe is cracked.",
     );
-    let r1 = svc.receive(acme, &raw(&first), now).await.unwrap();
+    let r1 = svc
+        .receive(AccountId(acme), &raw(&first), now)
+        .await
+        .unwrap();
     assert!(r1.new_conversation && !r1.duplicate);
     assert_eq!(r1.action, Some(InboundAction::Open));
     assert!(!r1.rules.is_empty(), "the score is explained");
 
     // Redelivery: nothing new.
-    let again = svc.receive(acme, &raw(&first), now).await.unwrap();
+    let again = svc
+        .receive(AccountId(acme), &raw(&first), now)
+        .await
+        .unwrap();
     assert!(again.duplicate);
     assert_eq!(
         (again.conversation_id, again.message_id),
@@ -113,7 +120,10 @@ async fn threading_and_idempotency(db: Db) {
     assert!(!d.messages[0].spam_rules.is_empty());
 
     // The other account has its own copy: tenancy.
-    let g = svc.receive(globex, &raw(&first), now).await.unwrap();
+    let g = svc
+        .receive(AccountId(globex), &raw(&first), now)
+        .await
+        .unwrap();
     assert!(!g.duplicate && g.new_conversation);
     assert_ne!(g.conversation_id, r1.conversation_id);
 
@@ -125,7 +135,10 @@ async fn threading_and_idempotency(db: Db) {
         "In-Reply-To: <m1@example.com>\r\n",
         "Any news?",
     );
-    let r2 = svc.receive(acme, &raw(&reply), now).await.unwrap();
+    let r2 = svc
+        .receive(AccountId(acme), &raw(&reply), now)
+        .await
+        .unwrap();
     assert_eq!(r2.conversation_id, r1.conversation_id);
     assert_eq!(r2.action, Some(InboundAction::Append));
 
@@ -142,7 +155,10 @@ async fn threading_and_idempotency(db: Db) {
         "",
         "Still waiting.",
     );
-    let r3 = svc.receive(acme, &raw(&by_subject), now).await.unwrap();
+    let r3 = svc
+        .receive(AccountId(acme), &raw(&by_subject), now)
+        .await
+        .unwrap();
     assert_eq!(r3.conversation_id, r1.conversation_id);
     assert_eq!(r3.action, Some(InboundAction::Reopen));
     assert_eq!(
@@ -159,7 +175,7 @@ async fn threading_and_idempotency(db: Db) {
         "Me too.",
     );
     assert!(
-        svc.receive(acme, &raw(&other), now)
+        svc.receive(AccountId(acme), &raw(&other), now)
             .await
             .unwrap()
             .new_conversation
@@ -168,13 +184,17 @@ async fn threading_and_idempotency(db: Db) {
     // Unreadable and sender-less messages are refused with a reason, nothing stored.
     let before = db.list_contacts(acme).await.unwrap().len();
     assert!(matches!(
-        svc.receive(acme, &raw(b"Subject: no sender\r\n\r\nhi\r\n"), now)
-            .await,
+        svc.receive(
+            AccountId(acme),
+            &raw(b"Subject: no sender\r\n\r\nhi\r\n"),
+            now
+        )
+        .await,
         Err(InboundError::NoSender(_))
     ));
     let huge = vec![b'a'; server::services::inbound::MAX_INBOUND_BYTES + 1];
     assert!(matches!(
-        svc.receive(acme, &raw(&huge), now).await,
+        svc.receive(AccountId(acme), &raw(&huge), now).await,
         Err(InboundError::TooLarge { .. })
     ));
     assert_eq!(db.list_contacts(acme).await.unwrap().len(), before);
@@ -190,7 +210,10 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
     // Spam at the default threshold: Done + Spam: true, logged with its rules, out of
     // Reporting, findable by search.
     let spam = corpus(SPAM);
-    let r = svc.receive(acme, &raw(&spam), now).await.unwrap();
+    let r = svc
+        .receive(AccountId(acme), &raw(&spam), now)
+        .await
+        .unwrap();
     assert!(r.spam, "scored {}", r.score);
     assert!(matches!(r.action, Some(InboundAction::MarkSpam(_))));
     assert_eq!(
@@ -215,7 +238,7 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
 
     // Ham stays open.
     let ham = corpus(HAM);
-    let h = svc.receive(acme, &raw(&ham), now).await.unwrap();
+    let h = svc.receive(AccountId(acme), &raw(&ham), now).await.unwrap();
     assert!(!h.spam, "scored {}", h.score);
     assert_eq!(h.action, Some(InboundAction::Open));
 
@@ -224,7 +247,7 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
         assert!(
             matches!(
                 filters
-                    .set_threshold(acme, "admin@acme.test", bad, now)
+                    .set_threshold(AccountId(acme), "admin@acme.test", bad, now)
                     .await,
                 Err(FilterError::Invalid(_))
             ),
@@ -232,14 +255,17 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
         );
     }
     filters
-        .set_threshold(acme, "admin@acme.test", "0", now)
+        .set_threshold(AccountId(acme), "admin@acme.test", "0", now)
         .await
         .unwrap();
     let spam2 = String::from_utf8_lossy(&spam)
         .replace("<29W4xlE00pvP>", "<second-copy@spam.example>")
         .replace("Subject: Hey look", "Subject: Another look")
         .into_bytes();
-    let through = svc.receive(acme, &raw(&spam2), now).await.unwrap();
+    let through = svc
+        .receive(AccountId(acme), &raw(&spam2), now)
+        .await
+        .unwrap();
     assert!(!through.spam);
     assert_eq!(through.action, Some(InboundAction::Open));
     let changes = log_kinds(&db, acme, "spam_threshold_changed").await;
@@ -252,17 +278,23 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
     // A blocked domain (subdomains included) is held even with filtering off.
     assert!(matches!(
         filters
-            .add_block(acme, "admin@acme.test", "not a domain", "", now)
+            .add_block(AccountId(acme), "admin@acme.test", "not a domain", "", now)
             .await,
         Err(FilterError::Invalid(_))
     ));
     let entry = filters
-        .add_block(acme, "admin@acme.test", "@Blocked.test", "pharma spam", now)
+        .add_block(
+            AccountId(acme),
+            "admin@acme.test",
+            "@Blocked.test",
+            "pharma spam",
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(entry.entry.value(), "blocked.test");
     assert!(matches!(
-        filters.add_block(acme, "admin@acme.test", "blocked.test", "", now).await,
+        filters.add_block(AccountId(acme), "admin@acme.test", "blocked.test", "", now).await,
         Err(FilterError::Invalid(m)) if m.contains("already")
     ));
     let from_blocked = mail(
@@ -272,7 +304,10 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
         "",
         "Hi.",
     );
-    let b = svc.receive(acme, &raw(&from_blocked), now).await.unwrap();
+    let b = svc
+        .receive(AccountId(acme), &raw(&from_blocked), now)
+        .await
+        .unwrap();
     assert!(b.spam);
     assert_eq!(
         status(&db, acme, b.conversation_id).await,
@@ -289,7 +324,10 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
         "In-Reply-To: <b1@blocked.test>\r\n",
         "Did you see my offer?",
     );
-    let f = svc.receive(acme, &raw(&follow_up), now).await.unwrap();
+    let f = svc
+        .receive(AccountId(acme), &raw(&follow_up), now)
+        .await
+        .unwrap();
     assert_eq!(f.conversation_id, b.conversation_id);
     assert_eq!(
         status(&db, acme, b.conversation_id).await,
@@ -298,7 +336,7 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
 
     // Unblocking lets the next one through; both changes are logged.
     filters
-        .remove_block(acme, "admin@acme.test", entry.id, now)
+        .remove_block(AccountId(acme), "admin@acme.test", entry.id, now)
         .await
         .unwrap();
     let later = mail(
@@ -308,12 +346,17 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
         "",
         "Hi again.",
     );
-    assert!(!svc.receive(acme, &raw(&later), now).await.unwrap().spam);
+    assert!(
+        !svc.receive(AccountId(acme), &raw(&later), now)
+            .await
+            .unwrap()
+            .spam
+    );
     assert_eq!(log_kinds(&db, acme, "block_added").await.len(), 1);
     assert_eq!(log_kinds(&db, acme, "block_removed").await.len(), 1);
     assert!(matches!(
         filters
-            .remove_block(acme, "admin@acme.test", entry.id, now)
+            .remove_block(AccountId(acme), "admin@acme.test", entry.id, now)
             .await,
         Err(FilterError::NotFound)
     ));
@@ -332,7 +375,10 @@ async fn mark_as_spam_and_not_spam_train_the_account(db: Db) {
         "",
         "Upgrade your membership today for exclusive member pricing on premium widgets.",
     );
-    let r = svc.receive(acme, &raw(&pitch), now).await.unwrap();
+    let r = svc
+        .receive(AccountId(acme), &raw(&pitch), now)
+        .await
+        .unwrap();
     assert!(
         !r.spam,
         "the fixture must start as ham (scored {})",
@@ -343,13 +389,18 @@ async fn mark_as_spam_and_not_spam_train_the_account(db: Db) {
     // Another account cannot touch it.
     assert!(matches!(
         filters
-            .mark_spam(globex, "agent@globex.test", r.conversation_id, now)
+            .mark_spam(
+                AccountId(globex),
+                "agent@globex.test",
+                r.conversation_id,
+                now
+            )
             .await,
         Err(FilterError::NotFound)
     ));
 
     let marked = filters
-        .mark_spam(acme, "agent@acme.test", r.conversation_id, now)
+        .mark_spam(AccountId(acme), "agent@acme.test", r.conversation_id, now)
         .await
         .unwrap();
     assert!(marked.blocked_now);
@@ -377,7 +428,7 @@ async fn mark_as_spam_and_not_spam_train_the_account(db: Db) {
     assert_eq!(log_kinds(&db, acme, "marked_spam").await.len(), 1);
     // Marking twice trains once.
     let again = filters
-        .mark_spam(acme, "agent@acme.test", r.conversation_id, now)
+        .mark_spam(AccountId(acme), "agent@acme.test", r.conversation_id, now)
         .await
         .unwrap();
     assert_eq!((again.blocked_now, again.trained_messages), (false, 0));
@@ -392,8 +443,14 @@ async fn mark_as_spam_and_not_spam_train_the_account(db: Db) {
     );
     let before = SpamFilters::new(db.clone());
     let _ = before;
-    let scored = svc.receive(acme, &raw(&similar), now).await.unwrap();
-    let plain = svc.receive(globex, &raw(&similar), now).await.unwrap();
+    let scored = svc
+        .receive(AccountId(acme), &raw(&similar), now)
+        .await
+        .unwrap();
+    let plain = svc
+        .receive(AccountId(globex), &raw(&similar), now)
+        .await
+        .unwrap();
     assert!(
         scored.score > plain.score,
         "trained account {} vs untrained {}",
@@ -404,7 +461,7 @@ async fn mark_as_spam_and_not_spam_train_the_account(db: Db) {
     // Not spam: reopened, attribute gone, sender unblocked on request, trained the other way.
     let unblocked = filters
         .not_spam(
-            acme,
+            AccountId(acme),
             "agent@acme.test",
             r.conversation_id,
             true,
@@ -716,7 +773,7 @@ async fn remote_images_are_held_back_until_the_agent_asks(db: Db) {
         <p>Thanks!</p><img src=\"https://track.shop.test/open.gif?r=42\" width=\"1\" height=\"1\">\
         <img src=\"https://cdn.shop.test/logo.png\" alt=\"Shop logo\">\r\n";
     let got = InboundService::new(db.clone())
-        .receive(acme, &raw(html.as_bytes()), Utc::now())
+        .receive(AccountId(acme), &raw(html.as_bytes()), Utc::now())
         .await
         .unwrap();
     let agent = app::models::CurrentUser {

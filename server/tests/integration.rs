@@ -30,6 +30,7 @@ mod spam_robustness;
 mod storage;
 mod storage_deliverability;
 mod streams_providers;
+mod tracing_spans;
 
 /// `autotests = false` in Cargo.toml means a file in `tests/` that is not a module here (or the
 /// separate `security` binary) would silently never run.

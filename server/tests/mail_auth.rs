@@ -9,6 +9,7 @@ use mail_auth::common::crypto::Ed25519Key;
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
 use server::domain::spam::auth_results::{AuthResult, AuthSummary};
+use server::domain::suppression::AccountId;
 use server::services::inbound::{InboundMail, InboundService};
 use server::services::mail_auth::{Client, MailAuthenticator, SpfSource, Zone};
 use server::storage::Db;
@@ -137,7 +138,10 @@ async fn forged_pass_headers_lose_to_our_own_check(db: Db) {
     // Received over SMTP, the sender's own "everything passed" header is never read, even
     // without a check of our own.
     let unchecked = InboundService::new(db.clone());
-    let before = unchecked.receive(account, &mail(raw), now).await.unwrap();
+    let before = unchecked
+        .receive(AccountId(account), &mail(raw), now)
+        .await
+        .unwrap();
     let names = hit_names(&before.rules);
     assert!(!names.contains(&"DMARC_PASS".to_string()), "{names:?}");
     assert!(!names.contains(&"DKIM_VALID".to_string()), "{names:?}");
@@ -147,7 +151,10 @@ async fn forged_pass_headers_lose_to_our_own_check(db: Db) {
     let other = db.create_account("Globex", now).await.unwrap();
     let checking = InboundService::new(db.clone())
         .with_authenticator(MailAuthenticator::offline(zone(&record)).unwrap());
-    let after = checking.receive(other, &mail(raw), now).await.unwrap();
+    let after = checking
+        .receive(AccountId(other), &mail(raw), now)
+        .await
+        .unwrap();
     let names = hit_names(&after.rules);
     assert!(names.contains(&"DMARC_FAIL".to_string()), "{names:?}");
     assert!(names.contains(&"SPF_FAIL".to_string()), "{names:?}");
@@ -187,7 +194,7 @@ async fn a_dns_timeout_is_no_result_never_the_senders_own_pass() {
     let received = InboundService::new(db.clone())
         .with_authenticator(authenticator)
         .receive(
-            account,
+            AccountId(account),
             &InboundMail {
                 raw: raw.as_bytes(),
                 source: "smtp",
@@ -229,7 +236,7 @@ async fn http_mail_trusts_only_the_listed_forwarder(db: Db) {
     // Nothing listed (the default): no header is read.
     assert!(db.trusted_authserv_ids(account).await.unwrap().is_empty());
     let got = inbound
-        .receive(account, &over_http(message(1, pass)), now)
+        .receive(AccountId(account), &over_http(message(1, pass)), now)
         .await
         .unwrap();
     assert!(!hit_names(&got.rules).contains(&"DMARC_PASS".to_string()));
@@ -242,7 +249,7 @@ async fn http_mail_trusts_only_the_listed_forwarder(db: Db) {
         ["mx.forwarder.test"]
     );
     let got = inbound
-        .receive(account, &over_http(message(2, pass)), now)
+        .receive(AccountId(account), &over_http(message(2, pass)), now)
         .await
         .unwrap();
     assert!(hit_names(&got.rules).contains(&"DMARC_PASS".to_string()));
@@ -254,7 +261,11 @@ async fn http_mail_trusts_only_the_listed_forwarder(db: Db) {
          Authentication-Results: mx.forwarder.test; dmarc=fail header.from=shop.test\r\n{pass}"
     );
     let got = inbound
-        .receive(account, &over_http(message(3, &forged_below)), now)
+        .receive(
+            AccountId(account),
+            &over_http(message(3, &forged_below)),
+            now,
+        )
         .await
         .unwrap();
     let names = hit_names(&got.rules);
@@ -264,7 +275,7 @@ async fn http_mail_trusts_only_the_listed_forwarder(db: Db) {
 on_both_backends!(http_mail_trusts_only_the_listed_forwarder);
 
 async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db) {
-    use server::domain::suppression::LogKind;
+    use server::domain::suppression::{AccountId, LogKind};
     use server::services::spam_filters::SpamFilters;
     use server::storage::deliverability::LogFilter;
     let now = chrono::Utc::now();
@@ -275,7 +286,7 @@ async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db
         let db = db.clone();
         async move {
             db.org_log(
-                account,
+                AccountId(account),
                 &LogFilter {
                     kind: Some(LogKind::TrustedAuthservIdsChanged),
                     per_page: 50,
@@ -288,12 +299,12 @@ async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db
         }
     };
     filters
-        .set_trusted_authserv_ids(acme, "admin@acme.test", "MX.Forwarder.test", now)
+        .set_trusted_authserv_ids(AccountId(acme), "admin@acme.test", "MX.Forwarder.test", now)
         .await
         .unwrap();
     filters
         .set_trusted_authserv_ids(
-            acme,
+            AccountId(acme),
             "other-admin@acme.test",
             "mx.forwarder.test\nmx2.forwarder.test",
             now,
@@ -303,7 +314,7 @@ async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db
     // The same list again changes nothing and logs nothing; a bad one is refused unlogged.
     filters
         .set_trusted_authserv_ids(
-            acme,
+            AccountId(acme),
             "admin@acme.test",
             "mx.forwarder.test, mx2.forwarder.test",
             now,
@@ -311,7 +322,7 @@ async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db
         .await
         .unwrap();
     assert!(filters
-        .set_trusted_authserv_ids(acme, "admin@acme.test", "not an id!", now)
+        .set_trusted_authserv_ids(AccountId(acme), "admin@acme.test", "not an id!", now)
         .await
         .is_err());
     let entries = logged(acme).await;

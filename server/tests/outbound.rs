@@ -9,9 +9,9 @@ use common::{conversation, relay};
 use app::models::Direction;
 use chrono::{Duration, Utc};
 use server::domain::address::EmailAddress;
-use server::domain::suppression::{GateResult, MailKind};
+use server::domain::suppression::{AccountId, GateResult, MailKind};
 use server::services::ingest::IngestService;
-use server::services::outbound::{OutboundService, ReplyError};
+use server::services::outbound::ReplyError;
 use server::services::transport::{Security, TransportConfig};
 use server::storage::deliverability::LogFilter;
 use server::storage::{Db, NewMessage};
@@ -50,7 +50,7 @@ async fn last_delivery(db: &Db, account: i64, conversation: i64) -> app::models:
 
 async fn log_count(db: &Db, account: i64, kind: &str) -> i64 {
     db.org_log(
-        account,
+        AccountId(account),
         &LogFilter {
             kind: Some(kind.parse().unwrap()),
             ..LogFilter::default()
@@ -64,9 +64,9 @@ async fn log_count(db: &Db, account: i64, kind: &str) -> i64 {
 async fn smtp_250_is_accepted_with_threading_headers_and_verp(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "maria@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     let now = Utc::now();
-    out.reply(account, c, "A replacement ships tomorrow.", now)
+    out.reply(AccountId(account), c, "A replacement ships tomorrow.", now)
         .await
         .unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -115,7 +115,7 @@ async fn smtp_250_is_accepted_with_threading_headers_and_verp(db: Db) {
         envelope.mail_from
     );
     IngestService::new(db.clone())
-        .ingest_raw(account, ndn.as_bytes(), now)
+        .ingest_raw(AccountId(account), ndn.as_bytes(), now)
         .await
         .unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -130,9 +130,11 @@ on_both_backends!(smtp_250_is_accepted_with_threading_headers_and_verp);
 async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "nobody@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     let now = Utc::now();
-    out.reply(account, c, "Hello?", now).await.unwrap();
+    out.reply(AccountId(account), c, "Hello?", now)
+        .await
+        .unwrap();
     let d = last_delivery(&db, account, c).await;
     assert_eq!(d.state, "failed");
     assert_eq!(d.next_attempt_at, None, "a 5xx is never retried");
@@ -143,7 +145,7 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
     // Recorded like any bounce: global suppression, contact marked, logged.
     let address = EmailAddress::parse("nobody@example.com").unwrap();
     let gate = IngestService::new(db.clone())
-        .gate(account, &address, MailKind::Transactional, now)
+        .gate(AccountId(account), &address, MailKind::Transactional, now)
         .await
         .unwrap();
     assert!(matches!(gate, GateResult::Suppressed { .. }));
@@ -162,7 +164,12 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
 
     // The next reply is refused before sending, with the reason.
     let err = out
-        .reply(account, c, "Hello again?", now + Duration::minutes(1))
+        .reply(
+            AccountId(account),
+            c,
+            "Hello again?",
+            now + Duration::minutes(1),
+        )
         .await
         .unwrap_err();
     match err {
@@ -174,7 +181,7 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
         other => panic!("{other:?}"),
     }
     let msg = out
-        .reply(account, c, "x", now)
+        .reply(AccountId(account), c, "x", now)
         .await
         .unwrap_err()
         .to_string();
@@ -198,9 +205,9 @@ on_both_backends!(smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refu
 async fn smtp_452_is_retried_with_backoff_then_a_soft_bounce(db: Db) {
     let (_relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "full@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     let t0 = Utc::now();
-    out.reply(account, c, "Hello", t0).await.unwrap();
+    out.reply(AccountId(account), c, "Hello", t0).await.unwrap();
     let d = last_delivery(&db, account, c).await;
     assert_eq!(d.state, "deferred");
     assert_eq!(d.error.as_ref().unwrap().code, Some(452));
@@ -244,18 +251,18 @@ async fn a_reply_needs_a_sender_address_and_the_accounts_own_conversation() {
     let (_relay, port) = relay().await;
     let (account, c) = setup(&db, smtp(port), "maria@example.com").await;
     let other = db.create_account("Globex", Utc::now()).await.unwrap();
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     assert!(matches!(
-        out.reply(other, c, "hi", Utc::now()).await,
+        out.reply(AccountId(other), c, "hi", Utc::now()).await,
         Err(ReplyError::NotFound)
     ));
     let theirs = conversation(&db, other, "hank@example.com").await;
     assert!(matches!(
-        out.reply(other, theirs, "hi", Utc::now()).await,
+        out.reply(AccountId(other), theirs, "hi", Utc::now()).await,
         Err(ReplyError::NoSender)
     ));
     assert!(matches!(
-        out.reply(account, c, "   ", Utc::now()).await,
+        out.reply(AccountId(account), c, "   ", Utc::now()).await,
         Err(ReplyError::Invalid(_))
     ));
 }
@@ -286,7 +293,6 @@ async fn postmark_stub() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    common::allow_private_egress();
     (format!("http://{addr}"), seen)
 }
 
@@ -299,8 +305,8 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
         server_token: "server-token".into(),
     };
     let (account, c) = setup(&db, transport, "maria@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
-    out.reply(account, c, "Your parcel left today.", Utc::now())
+    let out = common::outbound(IngestService::new(db.clone()));
+    out.reply(AccountId(account), c, "Your parcel left today.", Utc::now())
         .await
         .unwrap();
     let d = last_delivery(&db, account, c).await;
@@ -328,7 +334,7 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
     .unwrap();
     IngestService::new(db.clone())
         .ingest_esp(
-            account,
+            AccountId(account),
             server::domain::bounce::Provider::Postmark,
             &events,
             b"{}",
@@ -340,7 +346,9 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
 
     // 406 (inactive recipient) is a permanent refusal.
     let c2 = conversation(&db, account, "inactive@example.com").await;
-    out.reply(account, c2, "Hello", Utc::now()).await.unwrap();
+    out.reply(AccountId(account), c2, "Hello", Utc::now())
+        .await
+        .unwrap();
     let d = last_delivery(&db, account, c2).await;
     assert_eq!(d.state, "failed");
     assert_eq!(d.error.unwrap().code, Some(550));
@@ -356,8 +364,8 @@ async fn postmark_api_transport_accepts_refuses_and_keeps_the_provider_id() {
         "maria@example.com",
     )
     .await;
-    OutboundService::new(IngestService::new(db2.clone()))
-        .reply(account2, c3, "Hello", Utc::now())
+    common::outbound(IngestService::new(db2.clone()))
+        .reply(AccountId(account2), c3, "Hello", Utc::now())
         .await
         .unwrap();
     assert_eq!(last_delivery(&db2, account2, c3).await.state, "deferred");
@@ -411,7 +419,10 @@ async fn complaint_rate_rises_are_logged_once(db: Db) {
     complain(3).await; // still paused: nothing new
     assert_eq!(log_count(&db, account, "rate_warning").await, 1);
     assert_eq!(log_count(&db, account, "bulk_paused").await, 1);
-    let rates = ingest.check_complaint_rate(account, now).await.unwrap();
+    let rates = ingest
+        .check_complaint_rate(AccountId(account), now)
+        .await
+        .unwrap();
     assert_eq!((rates.sent, rates.complaints_auto), (500, 3));
 }
 on_both_backends!(complaint_rate_rises_are_logged_once);
@@ -419,12 +430,16 @@ on_both_backends!(complaint_rate_rises_are_logged_once);
 async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
     let (_relay, port) = relay().await;
     let (account, first) = setup(&db, smtp(port), "ann@gmail.test").await;
-    let out = OutboundService::new(IngestService::new(db.clone()));
+    let out = common::outbound(IngestService::new(db.clone()));
     let now = Utc::now();
-    out.reply(account, first, "Hello Ann", now).await.unwrap();
+    out.reply(AccountId(account), first, "Hello Ann", now)
+        .await
+        .unwrap();
     for contact in ["bob@gmail.test", "Cleo@GMAIL.test", "dan@yahoo.test"] {
         let c = conversation(&db, account, contact).await;
-        out.reply(account, c, "Hello", now).await.unwrap();
+        out.reply(AccountId(account), c, "Hello", now)
+            .await
+            .unwrap();
     }
     common::ingest_postmark(
         &db,
@@ -436,7 +451,7 @@ async fn complaint_rates_are_counted_per_recipient_domain(db: Db) {
     .unwrap();
     let today = now.timestamp().div_euclid(86_400);
     let counts = db
-        .daily_domain_counts(account, today - 29, today)
+        .daily_domain_counts(AccountId(account), today - 29, today)
         .await
         .unwrap();
     let got: Vec<(&str, i64, i64)> = counts
@@ -453,10 +468,12 @@ async fn a_550_from_the_shared_transport_suppresses_the_address_for_every_accoun
     // settings (issue 16).
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, TransportConfig::Shared, "nobody@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()))
+    let out = common::outbound(IngestService::new(db.clone()))
         .with_shared_transport(Some(Arc::new(smtp(port))));
     let now = Utc::now();
-    out.reply(account, c, "Hello?", now).await.unwrap();
+    out.reply(AccountId(account), c, "Hello?", now)
+        .await
+        .unwrap();
     assert!(relay.accepted().is_empty());
     let d = last_delivery(&db, account, c).await;
     assert_eq!(d.state, "failed");
@@ -464,7 +481,7 @@ async fn a_550_from_the_shared_transport_suppresses_the_address_for_every_accoun
     let other = db.create_account("Globex", now).await.unwrap();
     let address = EmailAddress::parse("nobody@example.com").unwrap();
     match IngestService::new(db.clone())
-        .gate(other, &address, MailKind::Transactional, now)
+        .gate(AccountId(other), &address, MailKind::Transactional, now)
         .await
         .unwrap()
     {
@@ -478,7 +495,12 @@ async fn a_550_from_the_shared_transport_suppresses_the_address_for_every_accoun
     assert_eq!(log_count(&db, other, "bounce").await, 0);
     // A reply from Acme is refused with the basis in the message the agent reads.
     let msg = out
-        .reply(account, c, "Hello again?", now + Duration::minutes(1))
+        .reply(
+            AccountId(account),
+            c,
+            "Hello again?",
+            now + Duration::minutes(1),
+        )
         .await
         .unwrap_err()
         .to_string();
@@ -493,9 +515,11 @@ on_both_backends!(a_550_from_the_shared_transport_suppresses_the_address_for_eve
 async fn the_shared_transport_hides_its_relay_from_the_account(db: Db) {
     let (relay, port) = relay().await;
     let (account, c) = setup(&db, TransportConfig::Shared, "maria@example.com").await;
-    let out = OutboundService::new(IngestService::new(db.clone()))
+    let out = common::outbound(IngestService::new(db.clone()))
         .with_shared_transport(Some(Arc::new(smtp(port))));
-    out.reply(account, c, "Hello!", Utc::now()).await.unwrap();
+    out.reply(AccountId(account), c, "Hello!", Utc::now())
+        .await
+        .unwrap();
     let d = last_delivery(&db, account, c).await;
     assert_eq!(d.state, "accepted");
     assert_eq!(d.accepted_by.as_deref(), Some("our shared transport"));
@@ -516,8 +540,8 @@ async fn the_shared_transport_hides_its_relay_from_the_account(db: Db) {
     );
     // Without a configured shared transport, nothing goes out (tried again later).
     let (account2, c2) = setup(&db, TransportConfig::Shared, "maria@example.com").await;
-    let none = OutboundService::new(IngestService::new(db.clone()));
-    none.reply(account2, c2, "Hello?", Utc::now())
+    let none = common::outbound(IngestService::new(db.clone()));
+    none.reply(AccountId(account2), c2, "Hello?", Utc::now())
         .await
         .unwrap();
     assert_eq!(last_delivery(&db, account2, c2).await.state, "deferred");
@@ -562,8 +586,8 @@ async fn a_display_name_with_a_comma_adds_no_recipient_through_the_api() {
         server_token: "server-token".into(),
     };
     let (account, c) = contact_with_a_hostile_name(&db, transport).await;
-    OutboundService::new(IngestService::new(db.clone()))
-        .reply(account, c, "Hello", Utc::now())
+    common::outbound(IngestService::new(db.clone()))
+        .reply(AccountId(account), c, "Hello", Utc::now())
         .await
         .unwrap();
     let body = seen.lock().unwrap().last().cloned().unwrap();
@@ -576,8 +600,8 @@ async fn a_display_name_with_a_comma_adds_no_recipient_over_smtp() {
     let db = common::sqlite_db().await;
     let (relay, port) = relay().await;
     let (account, c) = contact_with_a_hostile_name(&db, smtp(port)).await;
-    OutboundService::new(IngestService::new(db.clone()))
-        .reply(account, c, "Hello", Utc::now())
+    common::outbound(IngestService::new(db.clone()))
+        .reply(AccountId(account), c, "Hello", Utc::now())
         .await
         .unwrap();
     let sent = relay.accepted();

@@ -7,9 +7,8 @@ use crate::common;
 
 use chrono::Utc;
 use server::domain::address::EmailAddress;
-use server::domain::suppression::{GateResult, MailKind};
+use server::domain::suppression::{AccountId, GateResult, MailKind};
 use server::services::ingest::IngestService;
-use server::services::outbound::OutboundService;
 use server::services::transport::{self, Attempt, Security, TransportConfig};
 use server::smtp::rule_relay::RuleRelay;
 use server::smtp::SmtpConfig;
@@ -66,7 +65,14 @@ const MESSAGE: &[u8] =
     b"From: support@acme.test\r\nTo: maria@example.com\r\nSubject: Hello\r\n\r\nYour order ships.\r\n";
 
 async fn send(config: &TransportConfig) -> Attempt {
-    transport::send(config, "bounces+t1@acme.test", "maria@example.com", MESSAGE).await
+    transport::send_under(
+        &common::local_egress(),
+        config,
+        "bounces+t1@acme.test",
+        "maria@example.com",
+        MESSAGE,
+    )
+    .await
 }
 
 fn assert_accepted(attempt: &Attempt) {
@@ -175,8 +181,8 @@ async fn a_reply_through_a_starttls_relay_is_accepted(db: Db) {
         "maria@example.com",
     )
     .await;
-    OutboundService::new(IngestService::new(db.clone()))
-        .reply(account, c, "It ships tomorrow.", Utc::now())
+    common::outbound(IngestService::new(db.clone()))
+        .reply(AccountId(account), c, "It ships tomorrow.", Utc::now())
         .await
         .unwrap();
     let d = delivery_of_last_message(&db, account, c).await;
@@ -194,8 +200,8 @@ async fn a_wrong_relay_password_defers_the_reply_and_suppresses_nobody(db: Db) {
     )
     .await;
     let now = Utc::now();
-    OutboundService::new(IngestService::new(db.clone()))
-        .reply(account, c, "It ships tomorrow.", now)
+    common::outbound(IngestService::new(db.clone()))
+        .reply(AccountId(account), c, "It ships tomorrow.", now)
         .await
         .unwrap();
     let d = delivery_of_last_message(&db, account, c).await;
@@ -204,7 +210,7 @@ async fn a_wrong_relay_password_defers_the_reply_and_suppresses_nobody(db: Db) {
     assert!(relay.accepted().is_empty());
     let address = EmailAddress::parse("maria@example.com").unwrap();
     let gate = IngestService::new(db.clone())
-        .gate(account, &address, MailKind::Transactional, now)
+        .gate(AccountId(account), &address, MailKind::Transactional, now)
         .await
         .unwrap();
     assert!(matches!(gate, GateResult::Allowed), "{gate:?}");

@@ -7,6 +7,7 @@ use crate::common;
 use chrono::{Duration, Utc};
 use serde_json::json;
 use server::domain::inbound::{BlockEntry, InboundAction};
+use server::domain::suppression::AccountId;
 use server::services::inbound::{InboundMail, InboundService};
 use server::services::spam_filters::{FilterError, SpamFilters};
 use server::storage::deliverability::LogFilter;
@@ -33,7 +34,7 @@ fn raw(bytes: &[u8]) -> InboundMail<'_> {
 
 async fn log_of(db: &Db, account: i64, kind: &str) -> Vec<serde_json::Value> {
     db.org_log(
-        account,
+        AccountId(account),
         &LogFilter {
             kind: Some(kind.parse().unwrap()),
             per_page: 100,
@@ -57,26 +58,35 @@ async fn the_allowlist_overrides_a_score_but_not_a_block(db: Db) {
     let spam = corpus(SPAM);
 
     // Without the allowlist the message is spam.
-    let before = svc.receive(globex, &raw(&spam), now).await.unwrap();
+    let before = svc
+        .receive(AccountId(globex), &raw(&spam), now)
+        .await
+        .unwrap();
     assert!(before.spam, "scored {}", before.score);
 
     // Acme allows the sender's domain: bad input and duplicates are refused with a reason.
     for bad in ["", "not an address", "@"] {
         assert!(matches!(
             filters
-                .add_allow(acme, "admin@acme.test", bad, "", now)
+                .add_allow(AccountId(acme), "admin@acme.test", bad, "", now)
                 .await,
             Err(FilterError::Invalid(_))
         ));
     }
     let row = filters
-        .add_allow(acme, "admin@acme.test", "Adelphia.net", "partner", now)
+        .add_allow(
+            AccountId(acme),
+            "admin@acme.test",
+            "Adelphia.net",
+            "partner",
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(row.entry.value(), "adelphia.net");
     assert!(matches!(
         filters
-            .add_allow(acme, "admin@acme.test", "adelphia.net", "", now)
+            .add_allow(AccountId(acme), "admin@acme.test", "adelphia.net", "", now)
             .await,
         Err(FilterError::Invalid(m)) if m.contains("already on the allowlist")
     ));
@@ -91,7 +101,7 @@ async fn the_allowlist_overrides_a_score_but_not_a_block(db: Db) {
     assert!(db.allow_entry(globex, row.id).await.unwrap().is_none());
     assert!(matches!(
         filters
-            .remove_allow(globex, "admin@globex.test", row.id, now)
+            .remove_allow(AccountId(globex), "admin@globex.test", row.id, now)
             .await,
         Err(FilterError::NotFound)
     ));
@@ -99,7 +109,10 @@ async fn the_allowlist_overrides_a_score_but_not_a_block(db: Db) {
 
     // The same message for Acme: the score still says spam, the allowlist keeps it open,
     // and Org Logging says so.
-    let r = svc.receive(acme, &raw(&spam), now).await.unwrap();
+    let r = svc
+        .receive(AccountId(acme), &raw(&spam), now)
+        .await
+        .unwrap();
     assert!(r.score >= 5.0, "scored {}", r.score);
     assert!(!r.spam);
     assert_eq!(r.action, Some(InboundAction::Open));
@@ -133,19 +146,28 @@ async fn the_allowlist_overrides_a_score_but_not_a_block(db: Db) {
 
     // The block list wins over the allowlist.
     filters
-        .add_block(acme, "admin@acme.test", "pFn0HWRlO@adelphia.net", "", now)
+        .add_block(
+            AccountId(acme),
+            "admin@acme.test",
+            "pFn0HWRlO@adelphia.net",
+            "",
+            now,
+        )
         .await
         .unwrap();
     let other = b"From: <pFn0HWRlO@adelphia.net>\r\nTo: support@acme.test\r\nSubject: hi\r\n\
 Message-ID: <another@adelphia.net>\r\n\r\nhello\r\n"
         .to_vec();
-    let blocked = svc.receive(acme, &raw(&other), now).await.unwrap();
+    let blocked = svc
+        .receive(AccountId(acme), &raw(&other), now)
+        .await
+        .unwrap();
     assert!(blocked.spam);
     assert_eq!(log_of(&db, acme, "allowlist_override").await.len(), 1);
 
     // Removing the entry is logged; the domain is no longer allowed.
     filters
-        .remove_allow(acme, "admin@acme.test", row.id, now)
+        .remove_allow(AccountId(acme), "admin@acme.test", row.id, now)
         .await
         .unwrap();
     assert!(db.allow_list(acme).await.unwrap().is_empty());
@@ -237,7 +259,10 @@ async fn the_what_if_reads_the_last_30_days_of_one_account(db: Db) {
         .await;
     }
 
-    let (current, candidate, w) = filters.threshold_what_if(acme, "5", now).await.unwrap();
+    let (current, candidate, w) = filters
+        .threshold_what_if(AccountId(acme), "5", now)
+        .await
+        .unwrap();
     assert_eq!((current.value(), candidate.value()), (5.0, 5.0));
     // 5 + 3 flagged messages in the window; the seeded conversations' first messages carry
     // no score and do not count.
@@ -246,22 +271,36 @@ async fn the_what_if_reads_the_last_30_days_of_one_account(db: Db) {
     assert_eq!((w.flagged_spam.right, w.flagged_spam.wrong), (0, 1));
     assert_eq!((w.flagged_not_spam.right, w.flagged_not_spam.wrong), (0, 1));
 
-    let (_, _, w) = filters.threshold_what_if(acme, "4,5", now).await.unwrap();
+    let (_, _, w) = filters
+        .threshold_what_if(AccountId(acme), "4,5", now)
+        .await
+        .unwrap();
     assert_eq!((w.spam_now, w.spam_then, w.change()), (3, 5, 2));
     assert_eq!((w.flagged_spam.right, w.flagged_spam.wrong), (1, 0));
 
-    let (_, _, w) = filters.threshold_what_if(acme, "7", now).await.unwrap();
+    let (_, _, w) = filters
+        .threshold_what_if(AccountId(acme), "7", now)
+        .await
+        .unwrap();
     assert_eq!((w.spam_then, w.change()), (1, -2));
     assert_eq!((w.flagged_not_spam.right, w.flagged_not_spam.wrong), (1, 0));
 
-    let (_, _, w) = filters.threshold_what_if(acme, "0", now).await.unwrap();
+    let (_, _, w) = filters
+        .threshold_what_if(AccountId(acme), "0", now)
+        .await
+        .unwrap();
     assert_eq!(w.spam_then, 0);
 
     assert!(matches!(
-        filters.threshold_what_if(acme, "lots", now).await,
+        filters
+            .threshold_what_if(AccountId(acme), "lots", now)
+            .await,
         Err(FilterError::Invalid(_))
     ));
-    let (_, _, g) = filters.threshold_what_if(globex, "5", now).await.unwrap();
+    let (_, _, g) = filters
+        .threshold_what_if(AccountId(globex), "5", now)
+        .await
+        .unwrap();
     assert_eq!((g.messages, g.spam_then), (10, 10));
     assert_eq!(g.flagged_spam.right, 1);
 }
@@ -288,7 +327,7 @@ async fn ingest(db: &Db, account: i64, body: serde_json::Value, now: chrono::Dat
             .unwrap();
     let report = server::services::ingest::IngestService::new(db.clone())
         .ingest_esp(
-            account,
+            AccountId(account),
             server::domain::bounce::Provider::Postmark,
             &events,
             &bytes,
@@ -308,7 +347,7 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
 
     // Acme's own complaint about bob: the whole notice is Acme's to read.
     ingest(&db, acme, postmark(1, "bob@example.com", false, ""), now).await;
-    let h = address_history(&db, acme, "Bob@Example.com", now)
+    let h = address_history(&db, AccountId(acme), "Bob@Example.com", now)
         .await
         .unwrap();
     assert!(h.suppressed_now);
@@ -321,7 +360,7 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
     assert_eq!(n.provider.as_deref(), Some("postmark"));
     assert!(n.raw.as_deref().unwrap().contains("SpamComplaint"), "{n:?}");
     // Nobody else sees Acme's entry at all.
-    let other = address_history(&db, hooli, "bob@example.com", now)
+    let other = address_history(&db, AccountId(hooli), "bob@example.com", now)
         .await
         .unwrap();
     assert!(other.entries.is_empty());
@@ -343,7 +382,7 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
         now,
     )
     .await;
-    let seen = address_history(&db, acme, "ana@example.com", now)
+    let seen = address_history(&db, AccountId(acme), "ana@example.com", now)
         .await
         .unwrap();
     assert!(seen.suppressed_now);
@@ -365,7 +404,7 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
     assert!(!shown.contains("secret"), "{shown}");
 
     // Hooli sees its own entry with its own words, and the global one without Initech's.
-    let hooli_view = address_history(&db, hooli, "ana@example.com", now)
+    let hooli_view = address_history(&db, AccountId(hooli), "ana@example.com", now)
         .await
         .unwrap();
     let shown = format!("{hooli_view:?}");
@@ -375,7 +414,7 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
     // Acme reactivates: the global entry no longer holds for Acme, and the history says why.
     server::services::ingest::IngestService::new(db.clone())
         .reactivate(
-            acme,
+            AccountId(acme),
             "admin@acme.test",
             "ana@example.com",
             "confirmed by phone",
@@ -383,15 +422,20 @@ async fn an_account_sees_its_own_notices_and_only_the_basis_of_others(db: Db) {
         )
         .await
         .unwrap();
-    let after = address_history(&db, acme, "ana@example.com", now + Duration::seconds(1))
-        .await
-        .unwrap();
+    let after = address_history(
+        &db,
+        AccountId(acme),
+        "ana@example.com",
+        now + Duration::seconds(1),
+    )
+    .await
+    .unwrap();
     assert!(!after.suppressed_now, "{after:?}");
     assert_eq!(after.reactivations.len(), 1);
     assert_eq!(after.reactivations[0].reason, "confirmed by phone");
 
     // Bad input is a clear error.
-    assert!(address_history(&db, acme, "not an address", now)
+    assert!(address_history(&db, AccountId(acme), "not an address", now)
         .await
         .is_err());
 }

@@ -1,6 +1,6 @@
 //! Several replicas on one PostgreSQL database (issue 14): two app instances, each wired as
-//! `serve` wires one (`AppState::new`, its own pool, its own services and group-commit writer),
-//! run their background work at the same moment. The suppression sweeper logs each release
+//! `serve` wires one (`AppState::with_config`, its own pool, its own services and group-commit
+//! writer), run their background work at the same moment. The suppression sweeper logs each release
 //! once, a due retry is sent once, and a campaign sends each recipient once, even with both
 //! runners active. Every claim is a conditional update in the database, so this only holds if
 //! those claims are right; SQLite (one process) is not the multi-replica story and is skipped.
@@ -27,17 +27,12 @@ async fn two_replicas() -> Option<(AppState, AppState, Db)> {
     let url = common::postgres_url().await?;
     let connect = || async { Db::connect(&url).await.expect("connect a replica") };
     let (a, b, check) = (connect().await, connect().await, connect().await);
-    let options = server::http::leptos_options("127.0.0.1:0".parse().unwrap());
-    Some((
-        AppState::new(a, options.clone()),
-        AppState::new(b, options),
-        check,
-    ))
+    Some((common::local_state(a), common::local_state(b), check))
 }
 
 async fn log_total(db: &Db, account: i64, kind: &str) -> i64 {
     db.org_log(
-        account,
+        AccountId(account),
         &LogFilter {
             kind: Some(kind.parse().unwrap()),
             per_page: 500,
@@ -94,7 +89,6 @@ impl CountingRelay {
 }
 
 async fn counting_relay() -> (Arc<CountingRelay>, u16) {
-    common::allow_private_egress();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let relay = Arc::new(CountingRelay::default());
@@ -188,7 +182,7 @@ async fn a_due_retry_is_sent_once_with_two_replicas() {
         let c = common::conversation(&db, account, &format!("r{i}@example.com")).await;
         a.desk
             .outbound()
-            .reply(account, c, "Your refund is on its way.", t0)
+            .reply(AccountId(account), c, "Your refund is on its way.", t0)
             .await
             .unwrap();
     }
@@ -244,13 +238,13 @@ async fn a_campaign_sends_each_recipient_once_with_two_replicas() {
     let addresses: Vec<String> = (0..N).map(|i| format!("reader{i}@example.com")).collect();
     let campaigns = a.desk.campaigns();
     let (list, added) = campaigns
-        .create_list(account, "Readers", &addresses.join("\n"), t0)
+        .create_list(AccountId(account), "Readers", &addresses.join("\n"), t0)
         .await
         .unwrap();
     assert_eq!(added, N);
     let p = campaigns
         .prepare(
-            account,
+            AccountId(account),
             "admin@acme.test",
             list,
             bulk,

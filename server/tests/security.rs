@@ -1,15 +1,18 @@
 //! Security hardening (issue 17), against the real app: sign-in timing and limits, cross-site
 //! POSTs, response headers, HTTP limits, outbound connections (SSRF), secrets at rest, logs.
 //!
-//! This process never allows private outbound targets globally (no `common::relay()` here):
-//! the default policy is what the SSRF tests check.
+//! The outbound policy (SSRF) tests are in `security/egress.rs`, secrets at rest in
+//! `security/secrets.rs`.
 
 mod common;
+#[path = "security/egress.rs"]
+mod egress;
+#[path = "security/secrets.rs"]
+mod secrets;
 
 use reqwest::{redirect::Policy, Client, StatusCode};
+use server::domain::suppression::AccountId;
 use server::http::security::HttpConfig;
-use server::services::egress::Egress;
-use server::services::transport::{self, Attempt, Security, TransportConfig};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -469,126 +472,6 @@ async fn requests_beyond_the_limit_get_503_and_a_stalled_upload_gets_408() {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-/// A TCP listener that counts the connections it accepts.
-async fn counting_listener() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = count.clone();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = listener.accept().await {
-            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            drop(s);
-        }
-    });
-    (port, count)
-}
-
-const MESSAGE: &[u8] = b"From: support@acme.test\r\nTo: maria@example.com\r\nSubject: Hi\r\nMessage-ID: <x@acme.test>\r\n\r\nHello\r\n";
-
-#[tokio::test]
-async fn relays_and_apis_on_private_addresses_are_refused_at_connect_time() {
-    let (port, connections) = counting_listener().await;
-    for host in ["127.0.0.1", "localhost", "[::1]"] {
-        let config = TransportConfig::Smtp {
-            host: host.into(),
-            port,
-            security: Security::None,
-            login: None,
-        };
-        match transport::send(&config, "b@acme.test", "maria@example.com", MESSAGE).await {
-            Attempt::Unreachable(why) => {
-                assert!(why.contains("not a public address"), "{host}: {why}")
-            }
-            other => panic!("{host}: {other:?}"),
-        }
-    }
-    for url in [
-        format!("http://127.0.0.1:{port}"),
-        format!("https://127.0.0.1:{port}"),
-        format!("https://localhost:{port}"),
-        "https://169.254.169.254".to_string(),
-    ] {
-        let config = TransportConfig::Postmark {
-            base_url: url.clone(),
-            server_token: "t".into(),
-        };
-        match transport::send(&config, "b@acme.test", "maria@example.com", MESSAGE).await {
-            Attempt::Unreachable(why) => assert!(
-                why.contains("not a public address") || why.contains("https"),
-                "{url}: {why}"
-            ),
-            other => panic!("{url}: {other:?}"),
-        }
-    }
-    assert_eq!(
-        connections.load(std::sync::atomic::Ordering::SeqCst),
-        0,
-        "the server connected into its own network"
-    );
-    // Allowed by the operator: the connection is made.
-    let config = TransportConfig::Smtp {
-        host: "localhost".into(),
-        port,
-        security: Security::None,
-        login: None,
-    };
-    let _ = transport::send_under(
-        &Egress::allow_private(),
-        &config,
-        "b@acme.test",
-        "maria@example.com",
-        MESSAGE,
-    )
-    .await;
-    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
-    let demo = Egress::public_only().allowing(format!("127.0.0.1:{port}").parse().unwrap());
-    let config = TransportConfig::Smtp {
-        host: "127.0.0.1".into(),
-        port,
-        security: Security::None,
-        login: None,
-    };
-    let _ =
-        transport::send_under(&demo, &config, "b@acme.test", "maria@example.com", MESSAGE).await;
-    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
-}
-
-#[tokio::test]
-async fn an_api_redirect_is_not_followed() {
-    use axum::routing::post;
-    let (target_port, hits) = counting_listener().await;
-    let app = axum::Router::new().route(
-        "/email",
-        post(move || async move {
-            (
-                axum::http::StatusCode::TEMPORARY_REDIRECT,
-                [("location", format!("http://127.0.0.1:{target_port}/email"))],
-            )
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let config = TransportConfig::Postmark {
-        base_url: format!("http://{addr}"),
-        server_token: "t".into(),
-    };
-    let attempt = transport::send_under(
-        &Egress::allow_private(),
-        &config,
-        "b@acme.test",
-        "maria@example.com",
-        MESSAGE,
-    )
-    .await;
-    assert!(
-        !matches!(attempt, Attempt::Reply { code: 250, .. }),
-        "{attempt:?}"
-    );
-    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
-}
-
 /// Apps > Channels > Email: an admin sets the SNS topic of their account's webhook
 /// credential; a malformed ARN is refused with the reason and changes nothing; an agent may
 /// not; another account's credential is not found; each change is logged (who, old, new).
@@ -680,7 +563,7 @@ async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::sto
     assert_eq!(topic_of("acme-hooks").await, None);
     let log = db
         .org_log(
-            acme,
+            AccountId(acme),
             &server::storage::deliverability::LogFilter {
                 kind: Some(LogKind::WebhookCredentialChanged),
                 per_page: 50,
@@ -719,267 +602,14 @@ async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::sto
         ]
     );
     assert_eq!(
-        db.org_log(globex, &Default::default()).await.unwrap().total,
+        db.org_log(AccountId(globex), &Default::default())
+            .await
+            .unwrap()
+            .total,
         0
     );
 }
 on_both_backends!(an_admin_sets_the_sns_topic_of_their_webhook_credential);
-
-#[tokio::test]
-async fn an_admin_cannot_add_a_sender_pointing_inside_the_network() {
-    use app::backend::Backend;
-    let db = common::sqlite_db().await;
-    let desk = server::services::desk::DeskService::new(
-        server::services::ingest::IngestService::new(db.clone()),
-        "http://desk.test".into(),
-    );
-    let admin = app::backend::Admin::check(app::models::CurrentUser {
-        id: 1,
-        account_id: db.create_account("Acme", chrono::Utc::now()).await.unwrap(),
-        account_name: "Acme".into(),
-        email: "admin@acme.test".into(),
-        name: "Admin".into(),
-        role: app::models::Role::Admin,
-    })
-    .unwrap();
-    let smtp = |host: &str| app::models::NewSenderForm {
-        address: "support@acme.test".into(),
-        kind: "transactional".into(),
-        transport: "smtp".into(),
-        smtp_host: Some(host.into()),
-        smtp_port: Some("25".into()),
-        smtp_security: Some("none".into()),
-        ..Default::default()
-    };
-    for host in ["10.0.0.5", "169.254.169.254", "127.0.0.1", "[::1]"] {
-        let e = desk.add_sender(&admin, smtp(host)).await.unwrap_err();
-        assert!(
-            e.to_string().contains("not a public address"),
-            "{host}: {e}"
-        );
-    }
-    let api = |url: &str| app::models::NewSenderForm {
-        address: "api@acme.test".into(),
-        kind: "transactional".into(),
-        transport: "postmark".into(),
-        api_url: Some(url.into()),
-        api_token: Some("t".into()),
-        ..Default::default()
-    };
-    let e = desk
-        .add_sender(&admin, api("http://api.example.com"))
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("https"), "{e}");
-    assert!(desk
-        .add_sender(&admin, api("https://api.example.com"))
-        .await
-        .is_ok());
-    assert!(db.senders(admin.account_id).await.unwrap().len() == 1);
-}
-
-async fn secrets_are_sealed_at_rest(db: server::storage::Db) {
-    use server::secrets::SecretBox;
-    let key_a = [11u8; 32];
-    let key_b = [22u8; 32];
-    let now = chrono::Utc::now();
-    let account = db.create_account("Acme", now).await.unwrap();
-    // A row stored before encryption (no key), then one with the key.
-    let smtp = TransportConfig::Smtp {
-        host: "smtp.example.com".into(),
-        port: 587,
-        security: Security::StartTls,
-        login: Some(("relay-user".into(), "relay-hunter2".into())),
-    };
-    let api = TransportConfig::Postmark {
-        base_url: "https://api.example.com".into(),
-        server_token: "token-hunter2".into(),
-    };
-    let add = |db: &server::storage::Db, address: &'static str, t: &TransportConfig| {
-        let db = db.clone();
-        let t = t.clone();
-        async move {
-            db.add_sender(
-                &server::storage::outbound::NewSender {
-                    account_id: account,
-                    address,
-                    name: None,
-                    kind: "transactional",
-                    transport: &t,
-                },
-                now,
-            )
-            .await
-            .unwrap()
-            .unwrap()
-        }
-    };
-    add(&db, "old@acme.test", &smtp).await;
-    let sealed = db.clone().with_secrets(SecretBox::new(&key_a));
-    add(&sealed, "new@acme.test", &api).await;
-
-    let raw = |db: server::storage::Db| async move {
-        let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT address, smtp_password, api_token FROM sender_addresses ORDER BY address",
-        )
-        .fetch_all(db.pool())
-        .await
-        .unwrap();
-        rows
-    };
-    let before = raw(db.clone()).await;
-    assert_eq!(
-        before[1].1.as_deref(),
-        Some("relay-hunter2"),
-        "old row: plaintext"
-    );
-    let token = before[0].2.clone().unwrap();
-    assert!(
-        token.starts_with("enc:v1:") && !token.contains("hunter2"),
-        "{token}"
-    );
-
-    // The old row is readable, then sealed at start.
-    let senders = sealed.senders(account).await.unwrap();
-    assert!(senders.iter().any(|s| s.transport == smtp));
-    assert_eq!(sealed.seal_secrets().await.unwrap(), 1);
-    assert_eq!(sealed.seal_secrets().await.unwrap(), 0, "idempotent");
-    let after = raw(db.clone()).await;
-    for (address, password, token) in &after {
-        for v in [password, token].into_iter().flatten() {
-            assert!(
-                v.starts_with("enc:v1:") && !v.contains("hunter2"),
-                "{address}: {v}"
-            );
-        }
-    }
-    let mut read: Vec<TransportConfig> = sealed
-        .senders(account)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.transport)
-        .collect();
-    read.sort_by_key(|t| t.provider());
-    assert_eq!(read, vec![api.clone(), smtp.clone()]);
-    // Without the key, a sealed secret is an error, not garbage sent to a relay.
-    assert!(db.senders(account).await.is_err());
-
-    // Rotation: the new key with the old one beside it seals everything again.
-    let rotated = db
-        .clone()
-        .with_secrets(SecretBox::new(&key_b).with_old_key(&key_a));
-    assert_eq!(rotated.seal_secrets().await.unwrap(), 2);
-    let only_b = db.clone().with_secrets(SecretBox::new(&key_b));
-    let mut read: Vec<TransportConfig> = only_b
-        .senders(account)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.transport)
-        .collect();
-    read.sort_by_key(|t| t.provider());
-    assert_eq!(read, vec![api, smtp]);
-}
-on_both_backends!(secrets_are_sealed_at_rest);
-
-/// The Mailgun signing key of a webhook credential is sealed like relay passwords: new ones
-/// when stored, old clear ones at start; read back as given; unreadable without the key.
-async fn mailgun_signing_keys_are_sealed_at_rest(db: server::storage::Db) {
-    use server::secrets::SecretBox;
-    let key = [7u8; 32];
-    let now = chrono::Utc::now();
-    let account = db.create_account("Acme", now).await.unwrap();
-    // Stored before sealing existed (or by a CLI without the key).
-    db.create_webhook_credential(
-        account,
-        "old-hooks",
-        "x",
-        Some("key-old-mailgun"),
-        None,
-        now,
-    )
-    .await
-    .unwrap();
-    let sealed = db.clone().with_secrets(SecretBox::new(&key));
-    sealed
-        .create_webhook_credential(
-            account,
-            "new-hooks",
-            "x",
-            Some("key-new-mailgun"),
-            None,
-            now,
-        )
-        .await
-        .unwrap();
-    sealed
-        .create_webhook_credential(account, "no-key-hooks", "x", None, None, now)
-        .await
-        .unwrap();
-    let raw = || async {
-        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT username, mailgun_signing_key FROM webhook_credentials ORDER BY username",
-        )
-        .fetch_all(db.pool())
-        .await
-        .unwrap();
-        rows
-    };
-    let before = raw().await;
-    assert_eq!(before[2].1.as_deref(), Some("key-old-mailgun"));
-    let new = before[0].1.clone().unwrap();
-    assert!(
-        new.starts_with("enc:v1:") && !new.contains("mailgun"),
-        "{new}"
-    );
-    // The clear row reads as it is, then is sealed at start (once).
-    let read = |db: server::storage::Db, user: &'static str| async move {
-        db.webhook_credential(user)
-            .await
-            .map(|c| c.and_then(|c| c.mailgun_signing_key))
-    };
-    assert_eq!(
-        read(sealed.clone(), "old-hooks").await.unwrap().as_deref(),
-        Some("key-old-mailgun")
-    );
-    assert_eq!(sealed.seal_secrets().await.unwrap(), 1);
-    assert_eq!(sealed.seal_secrets().await.unwrap(), 0, "idempotent");
-    for (user, stored) in raw().await {
-        match user.as_str() {
-            "no-key-hooks" => assert_eq!(stored, None),
-            _ => {
-                let v = stored.unwrap();
-                assert!(
-                    v.starts_with("enc:v1:") && !v.contains("mailgun"),
-                    "{user}: {v}"
-                );
-            }
-        }
-    }
-    assert_eq!(
-        read(sealed.clone(), "old-hooks").await.unwrap().as_deref(),
-        Some("key-old-mailgun")
-    );
-    assert_eq!(
-        read(sealed.clone(), "new-hooks").await.unwrap().as_deref(),
-        Some("key-new-mailgun")
-    );
-    assert_eq!(read(sealed.clone(), "no-key-hooks").await.unwrap(), None);
-    // Without the key, a sealed key is an error, not a wrong HMAC key.
-    assert!(read(db.clone(), "new-hooks").await.is_err());
-    // A sealed relay password cannot be passed off as a signing key (bound to its column).
-    let password = SecretBox::new(&key).seal("smtp_password", "key-evil");
-    sqlx::query(
-        "UPDATE webhook_credentials SET mailgun_signing_key = $1 WHERE username = 'old-hooks'",
-    )
-    .bind(password)
-    .execute(db.pool())
-    .await
-    .unwrap();
-    assert!(read(sealed.clone(), "old-hooks").await.is_err());
-}
-on_both_backends!(mailgun_signing_keys_are_sealed_at_rest);
 
 /// A `MakeWriter` into a shared buffer.
 #[derive(Clone, Default)]

@@ -5,6 +5,7 @@
 
 use server::domain::spam::dnsbl::DnsblConfig;
 use server::domain::spam::message::MailView;
+use server::domain::suppression::AccountId;
 use server::services::dnsbl::DnsblChecker;
 use server::services::inbound::{InboundMail, InboundService};
 use server::services::mail_auth::{Client, MailAuthenticator, Zone};
@@ -202,7 +203,7 @@ async fn a_listed_sender_is_scored_and_stored_with_the_named_rule(db: Db) {
         client: Some(client()),
     };
     let plain = InboundService::new(db.clone())
-        .receive(account, &mail, now)
+        .receive(AccountId(account), &mail, now)
         .await
         .unwrap();
     assert!(!names(&plain.rules).iter().any(|n| n.contains("_IN_")));
@@ -213,7 +214,10 @@ async fn a_listed_sender_is_scored_and_stored_with_the_named_rule(db: Db) {
         MailAuthenticator::offline(zone).unwrap(),
         config(),
     ));
-    let listed = checking.receive(other, &mail, now).await.unwrap();
+    let listed = checking
+        .receive(AccountId(other), &mail, now)
+        .await
+        .unwrap();
     assert!(
         names(&listed.rules).contains(&"RCVD_IN_ZEN_LISTS_TEST".to_string()),
         "{:?}",

@@ -64,7 +64,7 @@ async fn a_provider_event_is_stored_once(db: Db) {
         .unwrap();
     assert!(other_account.is_some(), "ids are unique per account");
     drop(conn);
-    let stored = db.delivery_events(acme).await.unwrap();
+    let stored = db.delivery_events(AccountId(acme)).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].reply_code, Some(550));
     assert_eq!(stored[0].raw.as_deref(), Some(&b"{}"[..]));
@@ -112,13 +112,13 @@ async fn suppressions_round_trip_and_the_gate_reads_them(db: Db) {
         .unwrap();
     drop(conn);
     let read = db
-        .suppressions(globex, &addr("soft@example.com"))
+        .suppressions(AccountId(globex), &addr("soft@example.com"))
         .await
         .unwrap();
     assert_eq!(read.len(), 1);
     assert_eq!(read[0].entry, soft);
     assert!(db
-        .suppressions(globex, &addr("c@example.com"))
+        .suppressions(AccountId(globex), &addr("c@example.com"))
         .await
         .unwrap()
         .is_empty());
@@ -129,7 +129,7 @@ async fn suppressions_round_trip_and_the_gate_reads_them(db: Db) {
         let ingest = ingest.clone();
         async move {
             ingest
-                .gate(account, &addr(a), MailKind::Transactional, when)
+                .gate(AccountId(account), &addr(a), MailKind::Transactional, when)
                 .await
                 .unwrap()
         }
@@ -148,14 +148,14 @@ async fn suppressions_round_trip_and_the_gate_reads_them(db: Db) {
         .map(|a| addr(a))
         .collect();
     let batch = ingest
-        .gate_batch(acme, &recipients, MailKind::Bulk, at(1))
+        .gate_batch(AccountId(acme), &recipients, MailKind::Bulk, at(1))
         .await
         .unwrap();
     let allowed: Vec<&str> = batch.allowed.iter().map(|a| a.as_str()).collect();
     assert_eq!(allowed, vec!["ok@example.com"]);
     assert_eq!(batch.suppressed.len(), 2);
     let again = ingest
-        .gate_batch(globex, &recipients, MailKind::Bulk, at(15))
+        .gate_batch(AccountId(globex), &recipients, MailKind::Bulk, at(15))
         .await
         .unwrap();
     assert_eq!(
@@ -196,12 +196,18 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
     let ingest = IngestService::new(db.clone());
     let later = t0() + TimeDelta::hours(1);
     let empty = ingest
-        .reactivate(acme, "admin@acme.test", "h@example.com", "  ", later)
+        .reactivate(
+            AccountId(acme),
+            "admin@acme.test",
+            "h@example.com",
+            "  ",
+            later,
+        )
         .await;
     assert!(empty.is_err(), "a reason is needed");
     let done = ingest
         .reactivate(
-            acme,
+            AccountId(acme),
             "admin@acme.test",
             "h@example.com",
             "typo fixed by the customer",
@@ -211,7 +217,7 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
         .unwrap();
     assert!(done.override_created);
     let h = addr("h@example.com");
-    let gate = |a| ingest.gate(a, &h, MailKind::Transactional, later);
+    let gate = |a| ingest.gate(AccountId(a), &h, MailKind::Transactional, later);
     assert_eq!(gate(acme).await.unwrap(), GateResult::Allowed);
     assert!(
         !gate(globex).await.unwrap().is_allowed(),
@@ -221,12 +227,12 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
     // have none), and Globex, which has none, stays blocked.
     let list = vec![h.clone(), addr("other@example.com")];
     let acme_batch = ingest
-        .gate_batch(acme, &list, MailKind::Bulk, later)
+        .gate_batch(AccountId(acme), &list, MailKind::Bulk, later)
         .await
         .unwrap();
     assert_eq!(acme_batch.allowed.len(), 2, "{:?}", acme_batch.suppressed);
     let globex_batch = ingest
-        .gate_batch(globex, &list, MailKind::Bulk, later)
+        .gate_batch(AccountId(globex), &list, MailKind::Bulk, later)
         .await
         .unwrap();
     assert_eq!(globex_batch.allowed, vec![&list[1]]);
@@ -248,7 +254,7 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
     );
     let log = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 per_page: 10,
                 ..LogFilter::default()
@@ -302,7 +308,7 @@ async fn the_sweeper_logs_each_release_once_even_when_run_twice(db: Db) {
     drop(conn);
     let log = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 kind: Some(LogKind::SuppressionReleased),
                 per_page: 10,
@@ -333,7 +339,7 @@ async fn org_logging_filters_by_kind_address_and_date_and_paginates(db: Db) {
         store::insert_log(
             &mut conn,
             &NewLogEntry {
-                account_id: Some(acme),
+                account_id: Some(AccountId(acme)),
                 at: t0() + TimeDelta::hours(i),
                 kind,
                 actor: "webhook:postmark".into(),
@@ -348,7 +354,7 @@ async fn org_logging_filters_by_kind_address_and_date_and_paginates(db: Db) {
     store::insert_log(
         &mut conn,
         &NewLogEntry {
-            account_id: Some(globex),
+            account_id: Some(AccountId(globex)),
             at: t0(),
             kind: LogKind::Bounce,
             actor: "system".into(),
@@ -362,7 +368,7 @@ async fn org_logging_filters_by_kind_address_and_date_and_paginates(db: Db) {
     drop(conn);
     let page = |f: LogFilter| {
         let db = db.clone();
-        async move { db.org_log(acme, &f).await.unwrap() }
+        async move { db.org_log(AccountId(acme), &f).await.unwrap() }
     };
     let first = page(LogFilter {
         per_page: 10,
@@ -440,7 +446,7 @@ async fn one_failing_payload_in_a_concurrent_group_fails_alone(db: Db) {
             let events = postmark_bounce(6000 + i, &format!("user{i}@example.com"));
             ingest
                 .ingest_esp(
-                    target,
+                    AccountId(target),
                     server::domain::bounce::Provider::Postmark,
                     &events,
                     b"{}",
@@ -456,7 +462,10 @@ async fn one_failing_payload_in_a_concurrent_group_fails_alone(db: Db) {
         }
     }
     assert_eq!(failed, [7]);
-    assert_eq!(db.delivery_events(account).await.unwrap().len(), 23);
+    assert_eq!(
+        db.delivery_events(AccountId(account)).await.unwrap().len(),
+        23
+    );
 }
 on_both_backends!(one_failing_payload_in_a_concurrent_group_fails_alone);
 
@@ -483,7 +492,7 @@ async fn a_batch_of_events_stores_each_key_once(db: Db) {
     assert_ne!(stored[0].unwrap().id, stored[2].unwrap().id);
     drop(conn);
     let categories: Vec<String> = db
-        .delivery_events(acme)
+        .delivery_events(AccountId(acme))
         .await
         .unwrap()
         .into_iter()
@@ -602,7 +611,7 @@ async fn suppressions_stored_before_address_keys_are_keyed_on_start(db: Db) {
         let db = db.clone();
         let list = list.clone();
         async move {
-            db.gate_batch(acme, &list, MailKind::Bulk, t0())
+            db.gate_batch(AccountId(acme), &list, MailKind::Bulk, t0())
                 .await
                 .unwrap()
                 .allowed
@@ -614,7 +623,7 @@ async fn suppressions_stored_before_address_keys_are_keyed_on_start(db: Db) {
     assert_eq!(db.backfill_address_keys().await.unwrap(), 0, "once");
     assert_eq!(allowed(&ingest).await, 1);
     assert!(!ingest
-        .gate(acme, &list[0], MailKind::Transactional, t0())
+        .gate(AccountId(acme), &list[0], MailKind::Transactional, t0())
         .await
         .unwrap()
         .is_allowed());
@@ -868,7 +877,7 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
         .iter()
         .enumerate()
         .map(|(i, r)| NewLogEntry {
-            account_id: Some(acme),
+            account_id: Some(AccountId(acme)),
             at: t0(),
             kind: LogKind::Bounce,
             actor: "webhook:postmark".into(),
@@ -880,7 +889,7 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
     store::insert_logs(&mut conn, &entries).await.unwrap();
     drop(conn);
 
-    let events = db.delivery_events(acme).await.unwrap();
+    let events = db.delivery_events(AccountId(acme)).await.unwrap();
     assert_eq!(events.len(), 700);
     assert!(events.iter().all(|e| e.raw.as_deref() == Some(&raw[..])));
     assert_eq!(
@@ -888,10 +897,13 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
         Some("550 \"quoted\" \\ ünïcode ✉")
     );
     for (s, id) in suppressions.iter().zip(&suppression_ids) {
-        let found =
-            store::suppressions_for(&mut db.pool().acquire().await.unwrap(), acme, &s.address)
-                .await
-                .unwrap();
+        let found = store::suppressions_for(
+            &mut db.pool().acquire().await.unwrap(),
+            AccountId(acme),
+            &s.address,
+        )
+        .await
+        .unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id, *id, "ids come back in input order");
         assert_eq!(found[0].entry.event_id, s.event_id);
@@ -899,7 +911,7 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
     // The log lists them in the order they were written.
     let page = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 per_page: 500,
                 ..LogFilter::default()
@@ -956,7 +968,7 @@ async fn post_postmark(
     .unwrap();
     let report = ingest
         .ingest_esp(
-            account,
+            AccountId(account),
             server::domain::bounce::Provider::Postmark,
             &events,
             body.to_string().as_bytes(),
@@ -1018,7 +1030,12 @@ async fn account_with_listed_contact(db: &Db, name: &str, email: &str) -> (i64, 
 
 async fn gate(ingest: &IngestService, account: i64, email: &str) -> GateResult {
     ingest
-        .gate(account, &addr(email), MailKind::Transactional, t0())
+        .gate(
+            AccountId(account),
+            &addr(email),
+            MailKind::Transactional,
+            t0(),
+        )
         .await
         .unwrap()
 }
@@ -1031,7 +1048,7 @@ fn scope_of(g: &GateResult) -> Option<Scope> {
 }
 
 async fn log_total(db: &Db, account: i64) -> i64 {
-    db.org_log(account, &LogFilter::default())
+    db.org_log(AccountId(account), &LogFilter::default())
         .await
         .unwrap()
         .total
@@ -1046,7 +1063,11 @@ async fn a_forged_hard_bounce_reaches_no_other_account(db: Db) {
     // and its own relay answering 550 at send time.
     post_postmark(&ingest, globex, postmark_bounce_json(1, ana, true), t0()).await;
     ingest
-        .ingest_raw(globex, &hard_bounce_ndn(ana, "bounces@globex.test"), t0())
+        .ingest_raw(
+            AccountId(globex),
+            &hard_bounce_ndn(ana, "bounces@globex.test"),
+            t0(),
+        )
         .await
         .unwrap();
     let mut verdict =
@@ -1054,7 +1075,7 @@ async fn a_forged_hard_bounce_reaches_no_other_account(db: Db) {
     verdict.recipient = Some(ana.to_string());
     ingest
         .record_send_failure(
-            globex,
+            AccountId(globex),
             "smtp",
             TransportKind::Account,
             "send:1:1".into(),
@@ -1081,7 +1102,7 @@ async fn a_forged_hard_bounce_reaches_no_other_account(db: Db) {
     );
     assert_eq!(log_total(&db, acme).await, 0);
     assert!(db
-        .global_entries(acme, &[addr(ana)], t0())
+        .global_entries(AccountId(acme), &[addr(ana)], t0())
         .await
         .unwrap()
         .is_empty());
@@ -1174,14 +1195,17 @@ async fn hard_bounces_from_two_accounts_make_an_address_global(db: Db) {
     );
     assert_eq!(log_total(&db, acme).await, 0);
     // Acme's admin sees it with its basis and evidence.
-    let seen = db.global_entries(acme, &[addr(ana)], t0()).await.unwrap();
+    let seen = db
+        .global_entries(AccountId(acme), &[addr(ana)], t0())
+        .await
+        .unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].basis, Some(GlobalBasis::Quorum { accounts: 2 }));
     assert_eq!(seen[0].status.as_deref(), Some("5.1.1"));
     // Logged, with the evidence, in the log of the account whose event completed it.
     let added = db
         .org_log(
-            initech,
+            AccountId(initech),
             &LogFilter {
                 kind: Some(LogKind::SuppressionAdded),
                 ..LogFilter::default()
@@ -1201,7 +1225,7 @@ async fn hard_bounces_from_two_accounts_make_an_address_global(db: Db) {
     // Acme reactivates it for Acme only.
     ingest
         .reactivate(
-            acme,
+            AccountId(acme),
             "admin@acme.test",
             ana,
             "She wrote to us yesterday",
@@ -1211,7 +1235,7 @@ async fn hard_bounces_from_two_accounts_make_an_address_global(db: Db) {
         .unwrap();
     assert_eq!(gate(&ingest, acme, ana).await, GateResult::Allowed);
     assert!(db
-        .global_entries(acme, &[addr(ana)], t0())
+        .global_entries(AccountId(acme), &[addr(ana)], t0())
         .await
         .unwrap()
         .is_empty());
@@ -1254,7 +1278,13 @@ async fn a_reactivation_stands_when_a_later_quorum_makes_the_address_global(db: 
         Some(Scope::Account(AccountId(acme)))
     );
     let done = ingest
-        .reactivate(acme, "admin@acme.test", ana, "She wrote to us", day(1))
+        .reactivate(
+            AccountId(acme),
+            "admin@acme.test",
+            ana,
+            "She wrote to us",
+            day(1),
+        )
         .await
         .unwrap();
     assert!(done.override_created, "a bounce may become global later");
@@ -1275,17 +1305,17 @@ async fn a_reactivation_stands_when_a_later_quorum_makes_the_address_global(db: 
     );
     let recipients = [addr(ana)];
     let batch = ingest
-        .gate_batch(acme, &recipients, MailKind::Bulk, day(4))
+        .gate_batch(AccountId(acme), &recipients, MailKind::Bulk, day(4))
         .await
         .unwrap();
     assert_eq!(batch.allowed.len(), 1, "{:?}", batch.suppressed);
     assert!(db
-        .global_entries(acme, &[addr(ana)], day(4))
+        .global_entries(AccountId(acme), &[addr(ana)], day(4))
         .await
         .unwrap()
         .is_empty());
     assert!(!db
-        .global_entries(hooli, &[addr(ana)], day(4))
+        .global_entries(AccountId(hooli), &[addr(ana)], day(4))
         .await
         .unwrap()
         .is_empty());
@@ -1295,7 +1325,7 @@ async fn a_reactivation_stands_when_a_later_quorum_makes_the_address_global(db: 
     verdict.recipient = Some(ana.to_string());
     ingest
         .record_send_failure(
-            hooli,
+            AccountId(hooli),
             "smtp",
             TransportKind::Shared,
             "send:9:1".into(),
@@ -1319,7 +1349,12 @@ async fn hooli_gate_at(
     now: chrono::DateTime<Utc>,
 ) -> GateResult {
     ingest
-        .gate(account, &addr(email), MailKind::Transactional, now)
+        .gate(
+            AccountId(account),
+            &addr(email),
+            MailKind::Transactional,
+            now,
+        )
         .await
         .unwrap()
 }
@@ -1350,7 +1385,7 @@ async fn a_bounce_on_the_shared_transport_is_global_at_once(db: Db) {
     // An NDN to the VERP return path of the shared-transport message: global at once.
     ingest
         .ingest_raw(
-            acme,
+            AccountId(acme),
             &hard_bounce_ndn("gone@example.com", "bounces+s1@acme.test"),
             t0(),
         )
@@ -1367,7 +1402,7 @@ async fn a_bounce_on_the_shared_transport_is_global_at_once(db: Db) {
         other => panic!("{other:?}"),
     }
     let seen = db
-        .global_entries(globex, &[addr("gone@example.com")], t0())
+        .global_entries(AccountId(globex), &[addr("gone@example.com")], t0())
         .await
         .unwrap();
     assert_eq!(seen[0].basis, Some(GlobalBasis::SharedTransport));
@@ -1375,7 +1410,7 @@ async fn a_bounce_on_the_shared_transport_is_global_at_once(db: Db) {
     // The same notice for the message sent through Acme's own relay stays in Acme.
     ingest
         .ingest_raw(
-            acme,
+            AccountId(acme),
             &hard_bounce_ndn("gone2@example.com", "bounces+o1@acme.test"),
             t0(),
         )
@@ -1407,7 +1442,7 @@ async fn a_bounce_on_the_shared_transport_is_global_at_once(db: Db) {
         verdict.recipient = Some(email.to_string());
         ingest
             .record_send_failure(
-                acme,
+                AccountId(acme),
                 "smtp",
                 transport,
                 format!("send:{email}"),
@@ -1469,7 +1504,7 @@ async fn a_hundred_spam_clicks_by_one_account_are_one_vote(db: Db) {
     let filters = SpamFilters::new(db.clone());
     for _ in 0..100 {
         filters
-            .mark_spam(acme, "agent@acme.test", conversation, t0())
+            .mark_spam(AccountId(acme), "agent@acme.test", conversation, t0())
             .await
             .unwrap();
     }
@@ -1481,7 +1516,7 @@ async fn a_hundred_spam_clicks_by_one_account_are_one_vote(db: Db) {
     assert_eq!((own.spam_flags, own.blocks), (1, 1));
     // "Not spam" on the same conversation replaces Acme's vote: no bad vote left.
     filters
-        .not_spam(acme, "agent@acme.test", conversation, true, t0())
+        .not_spam(AccountId(acme), "agent@acme.test", conversation, true, t0())
         .await
         .unwrap();
     // It also took the sender off the block list, and the block vote with it.
@@ -1524,11 +1559,11 @@ async fn removing_blocks_and_not_spam_withdraw_the_accounts_votes(db: Db) {
     let (admin, agent) = ("admin@acme.test", "agent@acme.test");
     // Two entries about one domain: one block vote.
     let address = filters
-        .add_block(acme, admin, "offers@promo.example", "", t0())
+        .add_block(AccountId(acme), admin, "offers@promo.example", "", t0())
         .await
         .unwrap();
     let domain = filters
-        .add_block(acme, admin, "promo.example", "", t0())
+        .add_block(AccountId(acme), admin, "promo.example", "", t0())
         .await
         .unwrap();
     assert_eq!(votes_of(&db, acme).await, [vote("block", "block")]);
@@ -1541,12 +1576,12 @@ async fn removing_blocks_and_not_spam_withdraw_the_accounts_votes(db: Db) {
     );
     // Removing one entry keeps the vote (the other still stands), the last one withdraws it.
     filters
-        .remove_block(acme, admin, address.id, t0())
+        .remove_block(AccountId(acme), admin, address.id, t0())
         .await
         .unwrap();
     assert_eq!(votes_of(&db, acme).await.len(), 1);
     filters
-        .remove_block(acme, admin, domain.id, t0())
+        .remove_block(AccountId(acme), admin, domain.id, t0())
         .await
         .unwrap();
     assert!(votes_of(&db, acme).await.is_empty());
@@ -1561,7 +1596,7 @@ async fn removing_blocks_and_not_spam_withdraw_the_accounts_votes(db: Db) {
     // Mark as spam, then Not spam keeping the block: the conversation's vote is replaced, the
     // block vote stays with the block; removing that block withdraws it.
     filters
-        .mark_spam(acme, agent, conversation, t0())
+        .mark_spam(AccountId(acme), agent, conversation, t0())
         .await
         .unwrap();
     let ballot = format!("conversation:{conversation}");
@@ -1570,7 +1605,7 @@ async fn removing_blocks_and_not_spam_withdraw_the_accounts_votes(db: Db) {
         [vote("block", "block"), vote(&ballot, "spam")]
     );
     filters
-        .not_spam(acme, agent, conversation, false, t0())
+        .not_spam(AccountId(acme), agent, conversation, false, t0())
         .await
         .unwrap();
     assert_eq!(
@@ -1580,7 +1615,7 @@ async fn removing_blocks_and_not_spam_withdraw_the_accounts_votes(db: Db) {
     let block = db.block_list(acme).await.unwrap();
     assert_eq!(block.len(), 1);
     filters
-        .remove_block(acme, admin, block[0].id, t0())
+        .remove_block(AccountId(acme), admin, block[0].id, t0())
         .await
         .unwrap();
     assert_eq!(votes_of(&db, acme).await, [vote(&ballot, "clean")]);
@@ -1728,7 +1763,12 @@ async fn migration_0008_rescopes_todays_global_entries(backend: &str) {
         let ingest = ingest.clone();
         async move {
             ingest
-                .gate(account, &addr(email), MailKind::Transactional, at)
+                .gate(
+                    AccountId(account),
+                    &addr(email),
+                    MailKind::Transactional,
+                    at,
+                )
                 .await
                 .unwrap()
         }
@@ -1749,7 +1789,7 @@ async fn migration_0008_rescopes_todays_global_entries(backend: &str) {
     );
     // Two accounts within 90 days: still global, with its basis.
     let two = db
-        .global_entries(acme, &[addr("two@example.com")], at)
+        .global_entries(AccountId(acme), &[addr("two@example.com")], at)
         .await
         .unwrap();
     assert_eq!(two.len(), 1);
@@ -1769,7 +1809,7 @@ async fn migration_0008_rescopes_todays_global_entries(backend: &str) {
         let db = db.clone();
         async move {
             db.org_log(
-                account,
+                AccountId(account),
                 &LogFilter {
                     kind: Some(LogKind::SuppressionRescoped),
                     ..LogFilter::default()
@@ -1834,13 +1874,13 @@ async fn migration_0013_keeps_todays_streams(backend: &str) {
         ("angry@example.com", Stream::All, false, false),
         ("gone@example.com", Stream::All, false, false),
     ] {
-        let rows = db.suppressions(1, &addr(address)).await.unwrap();
+        let rows = db.suppressions(AccountId(1), &addr(address)).await.unwrap();
         assert_eq!(rows.len(), 1, "{address}");
         assert_eq!(rows[0].entry.stream, stream, "{address}");
         for (mail, allowed) in [(MailKind::Transactional, reply), (MailKind::Bulk, campaign)] {
             assert_eq!(
                 ingest
-                    .gate(1, &addr(address), mail, at)
+                    .gate(AccountId(1), &addr(address), mail, at)
                     .await
                     .unwrap()
                     .is_allowed(),

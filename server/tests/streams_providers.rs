@@ -12,10 +12,8 @@ use chrono::Utc;
 use server::domain::address::EmailAddress;
 use server::domain::suppression::provider_family::ProviderFamily;
 use server::domain::suppression::provider_guardrail::Verdict;
-use server::domain::suppression::{GateResult, LogKind, MailKind, Stream};
-use server::services::campaigns::CampaignService;
+use server::domain::suppression::{AccountId, GateResult, LogKind, MailKind, Stream};
 use server::services::ingest::IngestService;
-use server::services::outbound::OutboundService;
 use server::services::transport::{Security, TransportConfig};
 use server::storage::deliverability::LogFilter;
 use server::storage::outbound::NewSender;
@@ -65,9 +63,9 @@ fn stream_of(g: &GateResult) -> Option<Stream> {
 }
 
 async fn list_of(db: &Db, account: i64, name: &str, addresses: &[String]) -> i64 {
-    let campaigns = CampaignService::new(IngestService::new(db.clone()), "http://localhost");
+    let campaigns = common::campaigns(IngestService::new(db.clone()), "http://localhost");
     campaigns
-        .create_list(account, name, &addresses.join("\n"), Utc::now())
+        .create_list(AccountId(account), name, &addresses.join("\n"), Utc::now())
         .await
         .unwrap()
         .0
@@ -76,8 +74,8 @@ async fn list_of(db: &Db, account: i64, name: &str, addresses: &[String]) -> i64
 async fn a_campaign_complaint_leaves_the_ticket_reply_allowed(db: Db) {
     let (_relay, port) = common::relay().await;
     let ingest = IngestService::new(db.clone());
-    let campaigns = CampaignService::new(ingest.clone(), "http://localhost");
-    let outbound = OutboundService::new(ingest.clone());
+    let campaigns = common::campaigns(ingest.clone(), "http://localhost");
+    let outbound = common::outbound(ingest.clone());
     let now = Utc::now();
     let acme = db.create_account("Acme", now).await.unwrap();
     sender(&db, acme, "support@acme.test", "transactional", port).await;
@@ -86,7 +84,15 @@ async fn a_campaign_complaint_leaves_the_ticket_reply_allowed(db: Db) {
     let ann = EmailAddress::parse(customer).unwrap();
     let list = list_of(&db, acme, "News", &[customer.to_string()]).await;
     let p = campaigns
-        .prepare(acme, "admin@acme.test", list, bulk, "News", "Hello", now)
+        .prepare(
+            AccountId(acme),
+            "admin@acme.test",
+            list,
+            bulk,
+            "News",
+            "Hello",
+            now,
+        )
         .await
         .unwrap();
     campaigns.run(p.campaign_id, now).await.unwrap();
@@ -95,33 +101,44 @@ async fn a_campaign_complaint_leaves_the_ticket_reply_allowed(db: Db) {
 
     // Ann reports the campaign as spam: campaigns stop, the reply to her ticket does not.
     ingest
-        .ingest_raw(acme, &arf(customer, &sent[0].2), now)
+        .ingest_raw(AccountId(acme), &arf(customer, &sent[0].2), now)
         .await
         .unwrap();
-    let bulk_gate = ingest.gate(acme, &ann, MailKind::Bulk, now).await.unwrap();
+    let bulk_gate = ingest
+        .gate(AccountId(acme), &ann, MailKind::Bulk, now)
+        .await
+        .unwrap();
     assert_eq!(
         stream_of(&bulk_gate),
         Some(Stream::Campaign),
         "{bulk_gate:?}"
     );
     let reply_gate = ingest
-        .gate(acme, &ann, MailKind::Transactional, now)
+        .gate(AccountId(acme), &ann, MailKind::Transactional, now)
         .await
         .unwrap();
     assert_eq!(reply_gate, GateResult::Allowed);
     let conversation = common::conversation(&db, acme, customer).await;
     let reply = outbound
-        .reply(acme, conversation, "Your refund is on its way.", now)
+        .reply(
+            AccountId(acme),
+            conversation,
+            "Your refund is on its way.",
+            now,
+        )
         .await
         .expect("the reply to her ticket goes out");
-    let view = outbound.reply_stream(acme, &ann, now).await.unwrap();
+    let view = outbound
+        .reply_stream(AccountId(acme), &ann, now)
+        .await
+        .unwrap();
     assert!(view.reply_allowed && !view.campaigns_allowed, "{view:?}");
     assert_eq!(view.stream.as_deref(), Some("campaign"));
     assert!(view.text.contains("campaigns only"), "{}", view.text);
     // A campaign's gate skips her.
     let batch = [ann.clone()];
     let filtered = ingest
-        .gate_batch(acme, &batch, MailKind::Bulk, now)
+        .gate_batch(AccountId(acme), &batch, MailKind::Bulk, now)
         .await
         .unwrap();
     assert_eq!((filtered.allowed.len(), filtered.suppressed.len()), (0, 1));
@@ -136,20 +153,23 @@ async fn a_campaign_complaint_leaves_the_ticket_reply_allowed(db: Db) {
         .unwrap();
     let later = now + chrono::Duration::minutes(5);
     ingest
-        .ingest_raw(acme, &arf(customer, &mid), later)
+        .ingest_raw(AccountId(acme), &arf(customer, &mid), later)
         .await
         .unwrap();
     let reply_gate = ingest
-        .gate(acme, &ann, MailKind::Transactional, later)
+        .gate(AccountId(acme), &ann, MailKind::Transactional, later)
         .await
         .unwrap();
     assert_eq!(stream_of(&reply_gate), Some(Stream::All), "{reply_gate:?}");
-    let view = outbound.reply_stream(acme, &ann, later).await.unwrap();
+    let view = outbound
+        .reply_stream(AccountId(acme), &ann, later)
+        .await
+        .unwrap();
     assert!(!view.reply_allowed, "{view:?}");
     // The Org Logging entries say which stream each entry stops.
     let page = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 kind: Some(LogKind::SuppressionAdded),
                 per_page: 100,
@@ -171,8 +191,8 @@ on_both_backends!(a_campaign_complaint_leaves_the_ticket_reply_allowed);
 async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
     let (relay, port) = common::relay().await;
     let ingest = IngestService::new(db.clone());
-    let campaigns = CampaignService::new(ingest.clone(), "http://localhost");
-    let outbound = OutboundService::new(ingest.clone());
+    let campaigns = common::campaigns(ingest.clone(), "http://localhost");
+    let outbound = common::outbound(ingest.clone());
     let now = Utc::now();
     let acme = db.create_account("Acme", now).await.unwrap();
     sender(&db, acme, "support@acme.test", "transactional", port).await;
@@ -184,7 +204,15 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
     addresses.extend((0..100).map(|i| format!("c{i}@company.test")));
     let list = list_of(&db, acme, "All", &addresses).await;
     let p = campaigns
-        .prepare(acme, "admin@acme.test", list, bulk, "One", "First", now)
+        .prepare(
+            AccountId(acme),
+            "admin@acme.test",
+            list,
+            bulk,
+            "One",
+            "First",
+            now,
+        )
         .await
         .unwrap();
     campaigns.run(p.campaign_id, now).await.unwrap();
@@ -192,11 +220,14 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
     assert_eq!(sent.len(), 350);
     let (g0, _, g0_mid) = sent.iter().find(|r| r.0 == "g0@gmail.com").unwrap().clone();
     ingest
-        .ingest_raw(acme, &arf(&g0, &g0_mid), now)
+        .ingest_raw(AccountId(acme), &arf(&g0, &g0_mid), now)
         .await
         .unwrap();
 
-    let status = ingest.provider_guardrail(acme, now).await.unwrap();
+    let status = ingest
+        .provider_guardrail(AccountId(acme), now)
+        .await
+        .unwrap();
     let gmail = status
         .iter()
         .find(|s| s.rates.family == ProviderFamily::Gmail)
@@ -209,13 +240,24 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
     {
         assert_eq!(s.verdict, Verdict::Send, "{:?}", s.rates.family);
     }
-    let again = ingest.provider_guardrail(acme, now).await.unwrap();
+    let again = ingest
+        .provider_guardrail(AccountId(acme), now)
+        .await
+        .unwrap();
     assert_eq!(again[0].verdict, Verdict::Held, "the pause holds");
 
     // The second campaign: Gmail's recipients are held, the others go out.
     let before = relay.accepted().len();
     let p2 = campaigns
-        .prepare(acme, "admin@acme.test", list, bulk, "Two", "Second", now)
+        .prepare(
+            AccountId(acme),
+            "admin@acme.test",
+            list,
+            bulk,
+            "Two",
+            "Second",
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(p2.queued, 349, "the complainer is suppressed");
@@ -236,14 +278,14 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
     // Replies to a Gmail customer are never paused.
     let conversation = common::conversation(&db, acme, "g5@gmail.com").await;
     outbound
-        .reply(acme, conversation, "Thanks, sorted.", now)
+        .reply(AccountId(acme), conversation, "Thanks, sorted.", now)
         .await
         .expect("replies are never paused");
 
     // Logged once.
     let paused = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 kind: Some(LogKind::ProviderPaused),
                 per_page: 100,
@@ -257,19 +299,28 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
 
     // An admin resumes Gmail with a reason: logged, and the held recipients go out.
     let err = ingest
-        .resume_provider(acme, "admin@acme.test", "gmail", "  ", now)
+        .resume_provider(AccountId(acme), "admin@acme.test", "gmail", "  ", now)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("reason"), "{err}");
     ingest
-        .resume_provider(acme, "admin@acme.test", "gmail", "list cleaned", now)
+        .resume_provider(
+            AccountId(acme),
+            "admin@acme.test",
+            "gmail",
+            "list cleaned",
+            now,
+        )
         .await
         .unwrap();
     assert!(ingest
-        .resume_provider(acme, "admin@acme.test", "gmail", "twice", now)
+        .resume_provider(AccountId(acme), "admin@acme.test", "gmail", "twice", now)
         .await
         .is_err());
-    campaigns.resume_account(acme, now).await.unwrap();
+    campaigns
+        .resume_account(AccountId(acme), now)
+        .await
+        .unwrap();
     assert_eq!(db.sent_recipients(p2.campaign_id).await.unwrap().len(), 349);
     assert_eq!(
         db.campaign(p2.campaign_id).await.unwrap().unwrap().status,
@@ -277,7 +328,7 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
     );
     let resumed = db
         .org_log(
-            acme,
+            AccountId(acme),
             &LogFilter {
                 kind: Some(LogKind::ProviderResumed),
                 per_page: 100,
@@ -288,7 +339,10 @@ async fn a_provider_pause_leaves_other_providers_sending(db: Db) {
         .unwrap();
     assert_eq!(resumed.entries[0].details["reason"], "list cleaned");
     // The complaint the admin looked at does not pause Gmail again.
-    let after = ingest.provider_guardrail(acme, now).await.unwrap();
+    let after = ingest
+        .provider_guardrail(AccountId(acme), now)
+        .await
+        .unwrap();
     assert_eq!(after[0].verdict, Verdict::Send);
 }
 on_both_backends!(a_provider_pause_leaves_other_providers_sending);

@@ -1,6 +1,7 @@
 //! What Acme's admin does in the month.
 
 use super::sim::Sim;
+use crate::domain::suppression::AccountId;
 use chrono::{DateTime, Duration, Utc};
 
 impl Sim<'_> {
@@ -21,14 +22,14 @@ impl Sim<'_> {
         match day {
             1 => {
                 filters
-                    .set_trusted_authserv_ids(self.acme, ADMIN, "mx.acme.test", at)
+                    .set_trusted_authserv_ids(AccountId(self.acme), ADMIN, "mx.acme.test", at)
                     .await
                     .map_err(|e| failed("authserv-ids", &e))?;
                 // SES notifications come through Acme's SNS topic from now on.
                 self.s
                     .ingest
                     .set_sns_topic(
-                        self.acme,
+                        AccountId(self.acme),
                         ADMIN,
                         super::DEMO_WEBHOOK_USERNAME,
                         "arn:aws:sns:eu-west-1:123456789012:acme-ses-events",
@@ -40,7 +41,7 @@ impl Sim<'_> {
             10 => {
                 filters
                     .add_allow(
-                        self.acme,
+                        AccountId(self.acme),
                         ADMIN,
                         "fair-registrations.example",
                         "trade fair week: visitor registrations come from this domain",
@@ -59,7 +60,7 @@ impl Sim<'_> {
                     .find(|a| a.entry.value() == "fair-registrations.example");
                 if let Some(a) = fair {
                     filters
-                        .remove_allow(self.acme, ADMIN, a.id, at)
+                        .remove_allow(AccountId(self.acme), ADMIN, a.id, at)
                         .await
                         .map_err(|e| failed("allow removal", &e))?;
                 }
@@ -67,14 +68,14 @@ impl Sim<'_> {
             2 | 4 => {
                 let value = if day == 2 { "6" } else { "5" };
                 filters
-                    .set_threshold(self.acme, ADMIN, value, at)
+                    .set_threshold(AccountId(self.acme), ADMIN, value, at)
                     .await
                     .map_err(|e| failed("threshold", &e))?;
             }
             9 => {
                 filters
                     .add_allow(
-                        self.acme,
+                        AccountId(self.acme),
                         ADMIN,
                         "bean-importers.example",
                         "our wholesale partner: their offers are wanted",
@@ -88,7 +89,7 @@ impl Sim<'_> {
                     self.s
                         .ingest
                         .reactivate(
-                            self.acme,
+                            AccountId(self.acme),
                             ADMIN,
                             &address,
                             "She phoned: her mailbox was restored by her provider",
@@ -108,7 +109,7 @@ impl Sim<'_> {
                     .min_by_key(|b| b.id);
                 if let Some(b) = oldest {
                     filters
-                        .remove_block(self.acme, ADMIN, b.id, at)
+                        .remove_block(AccountId(self.acme), ADMIN, b.id, at)
                         .await
                         .map_err(|e| failed("unblock", &e))?;
                 }

@@ -18,6 +18,7 @@ use super::mail;
 use super::sim::Sim;
 use super::traffic::{campaign_aftermath, reply_complaint};
 use super::{configure, Dir, CONVERSATIONS, DEMO_LIST};
+use crate::domain::suppression::AccountId;
 use crate::services::campaigns::CampaignService;
 use crate::services::inbound::InboundService;
 use crate::services::ingest::IngestService;
@@ -249,7 +250,9 @@ async fn seed_days(
         s.outbound.retry_due(day_end).await?;
         s.campaigns.resume_due(day_end).await?;
         sim.report.released_by_sweeper += s.ingest.sweep(day_end).await?;
-        s.ingest.check_complaint_rate(acme, day_end).await?;
+        s.ingest
+            .check_complaint_rate(AccountId(acme), day_end)
+            .await?;
     }
 
     // The named conversations, on the last evening (the newest in every list).
@@ -323,7 +326,7 @@ async fn seed_days(
     s.outbound.retry_due(end).await?;
     s.campaigns.resume_due(end).await?;
     sim.report.released_by_sweeper += s.ingest.sweep(end).await?;
-    s.ingest.check_complaint_rate(acme, end).await?;
+    s.ingest.check_complaint_rate(AccountId(acme), end).await?;
     sim.report.elapsed_ms = started.elapsed().as_millis();
     Ok(sim.report)
 }

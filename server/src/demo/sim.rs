@@ -4,6 +4,7 @@
 use super::customers::Rng;
 use super::run::{DemoServices, SeedReport};
 use crate::domain::bounce::esp::{classify_esp, Provider};
+use crate::domain::suppression::AccountId;
 use crate::services::inbound::InboundMail;
 use crate::services::outbound::ReplyError;
 use anyhow::Context;
@@ -46,7 +47,7 @@ impl Sim<'_> {
             .s
             .inbound
             .receive(
-                account,
+                AccountId(account),
                 &InboundMail {
                     raw,
                     source: "raw",
@@ -73,7 +74,12 @@ impl Sim<'_> {
         subject: &str,
         at: DateTime<Utc>,
     ) -> anyhow::Result<Option<Sent>> {
-        match self.s.outbound.reply(account, conversation, text, at).await {
+        match self
+            .s
+            .outbound
+            .reply(AccountId(account), conversation, text, at)
+            .await
+        {
             Ok(id) => {
                 self.report.replies_sent += 1;
                 let p = self
@@ -100,7 +106,7 @@ impl Sim<'_> {
     pub(super) async fn raw_notice(&mut self, raw: &[u8], at: DateTime<Utc>) -> anyhow::Result<()> {
         self.s
             .ingest
-            .ingest_raw(self.acme, raw, at)
+            .ingest_raw(AccountId(self.acme), raw, at)
             .await
             .map_err(|e| anyhow::anyhow!("demo notice refused: {e}"))?;
         self.report.raw_notices += 1;
@@ -118,7 +124,7 @@ impl Sim<'_> {
         self.report.webhook_events += events.len();
         self.s
             .ingest
-            .ingest_esp(self.acme, provider, &events, body, at)
+            .ingest_esp(AccountId(self.acme), provider, &events, body, at)
             .await?;
         Ok(())
     }
@@ -146,7 +152,7 @@ impl Sim<'_> {
             .s
             .campaigns
             .prepare(
-                self.acme,
+                AccountId(self.acme),
                 "admin@acme.test",
                 list,
                 sender,

@@ -9,6 +9,7 @@ use super::sim::{Sent, Sim};
 use super::DEMO_LIST;
 use crate::domain::bounce::esp::Provider;
 use crate::domain::suppression::provider_family::ProviderFamily;
+use crate::domain::suppression::AccountId;
 use chrono::{DateTime, Duration, Utc};
 
 impl Sim<'_> {
@@ -192,7 +193,7 @@ impl Sim<'_> {
             self.s
                 .filters
                 .mark_spam(
-                    self.acme,
+                    AccountId(self.acme),
                     "agent@acme.test",
                     r.conversation_id,
                     at + Duration::minutes(20),
@@ -222,7 +223,7 @@ impl Sim<'_> {
             self.s
                 .filters
                 .mark_spam(
-                    self.acme,
+                    AccountId(self.acme),
                     "agent@acme.test",
                     r.conversation_id,
                     at + Duration::minutes(5),
@@ -233,7 +234,7 @@ impl Sim<'_> {
         self.s
             .filters
             .not_spam(
-                self.acme,
+                AccountId(self.acme),
                 "admin@acme.test",
                 r.conversation_id,
                 true,
@@ -313,7 +314,7 @@ pub(super) async fn campaign_aftermath(
         t += Duration::minutes(9);
         sim.s
             .ingest
-            .record_unsubscribe(sim.acme, a, &format!("demo-{key}"), t)
+            .record_unsubscribe(AccountId(sim.acme), a, &format!("demo-{key}"), t)
             .await?;
         sim.report.unsubscribes += 1;
     }

@@ -57,7 +57,8 @@ impl AppState {
             in_flight: Arc::new(tokio::sync::Semaphore::new(http.max_in_flight)),
             http,
             basic_throttle: crate::services::throttle::Throttle::basic(db.clone()),
-            desk: DeskService::new(ingest.clone(), public),
+            // Where senders may connect: the operator's policy, for this app only.
+            desk: DeskService::new(ingest.clone(), public).with_egress(config.egress()),
             webhooks: webhooks::WebhookState::new(ingest, config.sns_signing_cert_file.as_deref()),
             inbound: InboundService::new(db.clone()),
             db,

@@ -11,7 +11,7 @@
 use super::AppState;
 use crate::domain::bounce::esp::freshness::{self, Freshness};
 use crate::domain::bounce::{self, Provider};
-use crate::domain::suppression::LogKind;
+use crate::domain::suppression::{AccountId, LogKind};
 use crate::services::ingest::{IngestReport, IngestService, RawError};
 use crate::storage::deliverability::{self as store, WebhookCredential};
 use axum::body::Bytes;
@@ -261,7 +261,12 @@ pub(super) async fn authenticate(
         .ok_or(WebhookError::Unauthorized(MISSING))
 }
 
-async fn ingest_json(state: &AppState, account_id: i64, provider: Provider, body: &[u8]) -> Answer {
+async fn ingest_json(
+    state: &AppState,
+    account_id: AccountId,
+    provider: Provider,
+    body: &[u8],
+) -> Answer {
     let events =
         bounce::classify_esp(provider, body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
     let report = state
@@ -273,7 +278,7 @@ async fn ingest_json(state: &AppState, account_id: i64, provider: Provider, body
 }
 
 /// An SES notification whose SNS signature verified under the operator's certificate.
-async fn ingest_operator_signed(state: &AppState, account_id: i64, body: &[u8]) -> Answer {
+async fn ingest_operator_signed(state: &AppState, account_id: AccountId, body: &[u8]) -> Answer {
     let events = bounce::classify_esp(Provider::Ses, body)
         .map_err(|e| WebhookError::Malformed(e.to_string()))?;
     let report = state
@@ -292,7 +297,13 @@ async fn postmark(
 ) -> Answer {
     let cred = authenticate(&state.webhooks.ingest, &headers).await?;
     let payload = body(payload, JSON_BODY_LIMIT)?;
-    ingest_json(&state, cred.account_id, Provider::Postmark, &payload).await
+    ingest_json(
+        &state,
+        AccountId(cred.account_id),
+        Provider::Postmark,
+        &payload,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -315,7 +326,13 @@ async fn sendgrid(
             .check()
             .map_err(|e| WebhookError::Replayed(e.into()))?;
     }
-    ingest_json(&state, cred.account_id, Provider::Sendgrid, &payload).await
+    ingest_json(
+        &state,
+        AccountId(cred.account_id),
+        Provider::Sendgrid,
+        &payload,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -365,7 +382,13 @@ async fn mailgun(
     {
         return Err(WebhookError::Replayed("token already used".into()));
     }
-    let answer = ingest_json(&state, cred.account_id, Provider::Mailgun, &payload).await;
+    let answer = ingest_json(
+        &state,
+        AccountId(cred.account_id),
+        Provider::Mailgun,
+        &payload,
+    )
+    .await;
     if answer.is_err() {
         state.db.release_webhook_token(provider, &token).await?;
     }
@@ -420,7 +443,7 @@ async fn ses(
             store::insert_log(
                 &mut tx,
                 &store::NewLogEntry {
-                    account_id: Some(cred.account_id),
+                    account_id: Some(AccountId(cred.account_id)),
                     at: Utc::now(),
                     kind: LogKind::SnsSubscription,
                     actor: "webhook:ses".into(),
@@ -445,9 +468,11 @@ async fn ses(
         }
         // Signed by SNS, checked against the certificate the operator configured: the
         // account's credential alone could not have produced it.
-        _ => Ok(ingest_operator_signed(&state, cred.account_id, &payload)
-            .await?
-            .into_response()),
+        _ => Ok(
+            ingest_operator_signed(&state, AccountId(cred.account_id), &payload)
+                .await?
+                .into_response(),
+        ),
     }
 }
 
@@ -466,7 +491,7 @@ async fn raw(
     let report = state
         .webhooks
         .ingest
-        .ingest_raw(cred.account_id, &payload, Utc::now())
+        .ingest_raw(AccountId(cred.account_id), &payload, Utc::now())
         .await?;
     Ok(Json(report))
 }

@@ -4,6 +4,7 @@
 
 use crate::domain::address::EmailAddress;
 use crate::domain::suppression::scope_by_trust::GlobalBasis;
+use crate::domain::suppression::AccountId;
 use crate::storage::address_history::{HistoryEntry, HistoryEvent, HistoryOverride};
 use crate::storage::Db;
 use app::models::{AddressHistoryView, NoticeView, ReactivationView, SuppressionView};
@@ -111,7 +112,7 @@ fn notice(e: HistoryEvent) -> NoticeView {
 /// The history of `email` as `account_id` may see it.
 pub async fn address_history(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<AddressHistoryView, HistoryError> {

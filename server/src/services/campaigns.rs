@@ -16,7 +16,7 @@ use crate::domain::category::Category;
 use crate::domain::suppression::complaint_rate::RateStatus;
 use crate::domain::suppression::provider_family::ProviderFamily;
 use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
-use crate::domain::suppression::MailKind;
+use crate::domain::suppression::{AccountId, MailKind};
 use crate::storage::campaigns::{self as store, NewRecipient};
 use crate::storage::inbound::upsert_contact;
 use crate::storage::Db;
@@ -55,8 +55,8 @@ pub struct CampaignService {
     ingest: IngestService,
     /// Where the unsubscribe links point (`PUBLIC_URL`).
     public_url: String,
-    /// The deployment's shared transport, when its operator configured one.
-    shared: Option<std::sync::Arc<TransportConfig>>,
+    /// Where mail goes: the operator's outbound policy and shared transport.
+    transports: transport::Transports,
 }
 
 fn token() -> String {
@@ -78,7 +78,7 @@ impl CampaignService {
             db: ingest.db().clone(),
             ingest,
             public_url: public_url.into().trim_end_matches('/').to_string(),
-            shared: None,
+            transports: transport::Transports::default(),
         }
     }
 
@@ -87,19 +87,33 @@ impl CampaignService {
         mut self,
         shared: Option<std::sync::Arc<TransportConfig>>,
     ) -> Self {
-        self.shared = shared;
+        self.transports = self.transports.with_shared(shared);
         self
+    }
+
+    /// Account transports connect only where `egress` allows (public addresses only until
+    /// then).
+    pub fn with_egress(mut self, egress: crate::services::egress::Egress) -> Self {
+        self.transports = self.transports.with_egress(egress);
+        self
+    }
+
+    /// How this service sends (policy and shared transport).
+    pub fn transports(&self) -> &transport::Transports {
+        &self.transports
     }
 
     /// Creates a list from addresses separated by lines, commas or spaces; every address
     /// becomes (or links) a contact. Refuses the whole list when one address is invalid.
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
     pub async fn create_list(
         &self,
-        account_id: i64,
+        account: AccountId,
         name: &str,
         addresses: &str,
         now: DateTime<Utc>,
     ) -> Result<(i64, usize), CampaignError> {
+        let account_id = account.0;
         let name = name.trim();
         if name.is_empty() {
             return Err(CampaignError::Invalid("Give the list a name.".into()));
@@ -144,9 +158,10 @@ impl CampaignService {
 
     /// Checks the guardrail and the sender, removes suppressed addresses and queues the rest.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all, fields(account_id = account.0, list_id = list_id, sender_id = sender_id))]
     pub async fn prepare(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         list_id: i64,
         sender_id: i64,
@@ -154,6 +169,7 @@ impl CampaignService {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<Prepared, CampaignError> {
+        let account_id = account.0;
         let (subject, body) = (subject.trim(), body.trim());
         if subject.is_empty() || body.is_empty() {
             return Err(CampaignError::Invalid(
@@ -171,7 +187,7 @@ impl CampaignService {
                 sender.address
             )));
         }
-        let rates = self.ingest.check_complaint_rate(account_id, now).await?;
+        let rates = self.ingest.check_complaint_rate(account, now).await?;
         if !rates.status.allows(MailKind::Bulk) {
             return Err(CampaignError::Paused(rates.complaint_rate * 100.0));
         }
@@ -186,7 +202,7 @@ impl CampaignService {
             .collect();
         let gate = self
             .ingest
-            .gate_batch(account_id, &addresses, MailKind::Bulk, now)
+            .gate_batch(account, &addresses, MailKind::Bulk, now)
             .await?;
         let contact_of: std::collections::HashMap<&str, i64> =
             members.iter().map(|(id, a)| (a.as_str(), *id)).collect();
@@ -241,6 +257,7 @@ impl CampaignService {
 
     /// Sends the queued recipients until none is left or the guardrail pauses the campaign.
     /// `now` is the time the run happens at (tests move it forward to reach retries).
+    #[tracing::instrument(skip_all, fields(campaign_id = campaign_id, account_id = tracing::field::Empty))]
     pub async fn run(&self, campaign_id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
         let campaign = self
             .db
@@ -248,6 +265,7 @@ impl CampaignService {
             .await?
             .context("campaign missing")?;
         let account_id = campaign.account_id;
+        tracing::Span::current().record("account_id", account_id);
         let sender = self
             .db
             .sender(account_id, campaign.sender_id)
@@ -269,7 +287,10 @@ impl CampaignService {
                 return Ok(());
             }
             after = batch.last().map_or(after, |r| r.id);
-            let rates = self.ingest.check_complaint_rate(account_id, now).await?;
+            let rates = self
+                .ingest
+                .check_complaint_rate(AccountId(account_id), now)
+                .await?;
             if rates.status == RateStatus::Paused {
                 tracing::warn!(
                     campaign_id,
@@ -282,7 +303,7 @@ impl CampaignService {
             }
             let held: Vec<ProviderFamily> = self
                 .ingest
-                .provider_guardrail(account_id, now)
+                .provider_guardrail(AccountId(account_id), now)
                 .await?
                 .into_iter()
                 .filter(|p| !p.verdict.allows(MailKind::Bulk))
@@ -310,14 +331,20 @@ impl CampaignService {
     }
 
     /// Sends again the account's campaigns still sending (after an admin resumed a provider).
-    pub async fn resume_account(&self, account_id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
-        for id in self.db.sending_campaigns(account_id).await? {
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
+    pub async fn resume_account(
+        &self,
+        account: AccountId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        for id in self.db.sending_campaigns(account.0).await? {
             self.run(id, now).await?;
         }
         Ok(())
     }
 
     /// Sends the campaign recipients whose retry is due (run by the retry worker).
+    #[tracing::instrument(skip_all)]
     pub async fn resume_due(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let due = self.db.campaigns_due(now).await?;
         for id in &due {
@@ -355,14 +382,10 @@ impl CampaignService {
             &message_id,
             &unsubscribe,
         )?;
-        let attempt = transport::send_via(
-            transport_config,
-            self.shared.as_deref(),
-            &return_path,
-            &r.address,
-            &raw,
-        )
-        .await;
+        let attempt = self
+            .transports
+            .send(transport_config, &return_path, &r.address, &raw)
+            .await;
         let (code, enhanced, text, _) = attempt.into_parts();
         let class = ReplyClass::of(code);
         let verdict = classify_smtp_reply(code, enhanced.as_deref(), &text, &r.address);
@@ -399,7 +422,7 @@ impl CampaignService {
             // A 5xx, or a 4xx after the last retry (a soft bounce): recorded like any bounce.
             self.ingest
                 .record_send_failure(
-                    account_id,
+                    AccountId(account_id),
                     transport_config.provider(),
                     transport_config.kind(),
                     format!("campaign:{}:{}", campaign.id, r.id),

@@ -6,9 +6,12 @@
 //! connect time (the connection then goes to the very address checked, so DNS cannot swap it
 //! afterwards), unless the operator allows private targets (`serve --allow-private-relays`) or
 //! lists a particular address (the demo's own relay).
+//!
+//! The policy is part of the operator's [`Config`](crate::config::Config) and travels with the
+//! services that connect (`transport::Transports`, the desk's sender form): there is no
+//! process-wide policy, so two apps in one process may each have their own.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::RwLock;
 
 /// The operator's policy for outbound connections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,25 +79,6 @@ fn refusal(host: &str, ip: Option<IpAddr>) -> String {
         ),
         None => format!("{host}: no address"),
     }
-}
-
-/// The policy `serve` set for this process ([`set_egress`]); public only until then.
-static POLICY: RwLock<Option<Egress>> = RwLock::new(None);
-
-/// Sets the process's outbound policy (`serve` at start; tests that send to a local relay).
-pub fn set_egress(policy: Egress) {
-    if let Ok(mut p) = POLICY.write() {
-        *p = Some(policy);
-    }
-}
-
-/// The process's outbound policy.
-pub fn egress() -> Egress {
-    POLICY
-        .read()
-        .ok()
-        .and_then(|p| p.clone())
-        .unwrap_or_default()
 }
 
 /// A public unicast address: not loopback, private, link-local, shared (CGNAT), multicast,

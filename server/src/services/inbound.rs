@@ -6,7 +6,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::inbound::{self, BlockEntry, InboundAction, SpamReason};
 use crate::domain::spam::message::MailView;
 use crate::domain::spam::{AccountModel, AuthSummary, BayesModel, RuleHit, ScoreContext, Scorer};
-use crate::domain::suppression::LogKind;
+use crate::domain::suppression::{AccountId, LogKind};
 use crate::services::dnsbl::DnsblChecker;
 use crate::services::mail_auth::{Client, MailAuthenticator, SpfSource};
 use crate::services::sanitize::sanitize_html;
@@ -233,13 +233,14 @@ impl InboundService {
         })
     }
 
-    #[tracing::instrument(skip(self, mail), fields(source = mail.source, bytes = mail.raw.len()))]
+    #[tracing::instrument(skip_all, fields(account_id = account.0, source = mail.source, bytes = mail.raw.len()))]
     pub async fn receive(
         &self,
-        account_id: i64,
+        account: AccountId,
         mail: &InboundMail<'_>,
         now: DateTime<Utc>,
     ) -> Result<Received, InboundError> {
+        let account_id = account.0;
         if mail.raw.len() > MAX_INBOUND_BYTES {
             return Err(InboundError::TooLarge {
                 limit: MAX_INBOUND_BYTES,
@@ -431,7 +432,7 @@ impl InboundService {
             insert_log(
                 &mut tx,
                 &NewLogEntry {
-                    account_id: Some(account_id),
+                    account_id: Some(account),
                     at: now,
                     kind,
                     actor: "system: spam rule".into(),
@@ -456,7 +457,7 @@ impl InboundService {
             insert_log(
                 &mut tx,
                 &NewLogEntry {
-                    account_id: Some(account_id),
+                    account_id: Some(account),
                     at: now,
                     kind: LogKind::AllowlistOverride,
                     actor: "system: allowlist".into(),

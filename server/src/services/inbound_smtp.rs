@@ -88,7 +88,15 @@ impl MailSink for InboundSink {
                     mail_from: envelope.mail_from.clone(),
                 }),
             };
-            match self.inbound.receive(account_id, &mail, now).await {
+            match self
+                .inbound
+                .receive(
+                    crate::domain::suppression::AccountId(account_id),
+                    &mail,
+                    now,
+                )
+                .await
+            {
                 Ok(r) => stored.push(r.message_id.to_string()),
                 Err(InboundError::TooLarge { limit }) => {
                     return Err(Reply::new(

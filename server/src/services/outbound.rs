@@ -10,7 +10,9 @@ use super::transport::{self, TransportConfig};
 use crate::domain::address::EmailAddress;
 use crate::domain::bounce::classify_smtp_reply;
 use crate::domain::suppression::send_time_5xx::{next_retry_delay, ReplyClass};
-use crate::domain::suppression::{GateResult, LogKind, MailKind, Scope, SuppressionKind};
+use crate::domain::suppression::{
+    AccountId, GateResult, LogKind, MailKind, Scope, SuppressionKind,
+};
 use crate::storage::deliverability::{insert_log, NewLogEntry};
 use crate::storage::outbound::{self as store, PendingSend, SenderAddress};
 use crate::storage::{insert_message, Db, NewMessage};
@@ -52,8 +54,8 @@ pub enum ReplyError {
 pub struct OutboundService {
     db: Db,
     ingest: IngestService,
-    /// The deployment's shared transport, when its operator configured one.
-    shared: Option<std::sync::Arc<TransportConfig>>,
+    /// Where mail goes: the operator's outbound policy and shared transport.
+    transports: transport::Transports,
 }
 
 fn random_token() -> String {
@@ -112,7 +114,7 @@ impl OutboundService {
         OutboundService {
             db: ingest.db().clone(),
             ingest,
-            shared: None,
+            transports: transport::Transports::default(),
         }
     }
 
@@ -121,8 +123,20 @@ impl OutboundService {
         mut self,
         shared: Option<std::sync::Arc<TransportConfig>>,
     ) -> Self {
-        self.shared = shared;
+        self.transports = self.transports.with_shared(shared);
         self
+    }
+
+    /// Account transports connect only where `egress` allows (public addresses only until
+    /// then).
+    pub fn with_egress(mut self, egress: crate::services::egress::Egress) -> Self {
+        self.transports = self.transports.with_egress(egress);
+        self
+    }
+
+    /// How this service sends (policy and shared transport).
+    pub fn transports(&self) -> &transport::Transports {
+        &self.transports
     }
 
     /// What the reply form says about the contact's streams: a reply is transactional mail;
@@ -130,31 +144,29 @@ impl OutboundService {
     /// unsubscribe, a complaint about a campaign).
     pub async fn reply_stream(
         &self,
-        account_id: i64,
+        account: AccountId,
         to: &EmailAddress,
         now: DateTime<Utc>,
     ) -> anyhow::Result<app::models::ReplyStreamView> {
         let reply = self
             .ingest
-            .gate(account_id, to, MailKind::Transactional, now)
+            .gate(account, to, MailKind::Transactional, now)
             .await?;
-        let campaign = self
-            .ingest
-            .gate(account_id, to, MailKind::Bulk, now)
-            .await?;
+        let campaign = self.ingest.gate(account, to, MailKind::Bulk, now).await?;
         Ok(reply_stream_view(&reply, &campaign))
     }
 
     /// Sends an agent's reply in a conversation. Returns the stored message's id; its delivery
     /// state (accepted / deferred / failed) is on the message.
-    #[tracing::instrument(skip(self, text))]
+    #[tracing::instrument(skip_all, fields(account_id = account.0, conversation_id = conversation_id))]
     pub async fn reply(
         &self,
-        account_id: i64,
+        account: AccountId,
         conversation_id: i64,
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, ReplyError> {
+        let account_id = account.0;
         let text = text.trim();
         if text.is_empty() {
             return Err(ReplyError::Invalid("Write a reply first.".into()));
@@ -181,7 +193,7 @@ impl OutboundService {
             .ok_or(ReplyError::NoSender)?;
         let gate = self
             .ingest
-            .gate(account_id, &to, MailKind::Transactional, now)
+            .gate(account, &to, MailKind::Transactional, now)
             .await?;
         if !gate.is_allowed() {
             return Err(suppressed(&to, gate));
@@ -253,6 +265,7 @@ impl OutboundService {
     }
 
     /// Sends every retry that is due (each claimed once, so several replicas may run this).
+    #[tracing::instrument(skip_all)]
     pub async fn retry_due(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut done = 0;
         for id in self.db.due_retries(now, 100).await? {
@@ -270,20 +283,17 @@ impl OutboundService {
     }
 
     /// One attempt and what follows from its answer.
+    #[tracing::instrument(skip_all, fields(account_id = p.account_id, message_id = p.message_id))]
     async fn attempt(
         &self,
         p: &PendingSend,
         sender: &SenderAddress,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let result = transport::send_via(
-            &sender.transport,
-            self.shared.as_deref(),
-            &p.return_path,
-            &p.to_addr,
-            &p.raw,
-        )
-        .await;
+        let result = self
+            .transports
+            .send(&sender.transport, &p.return_path, &p.to_addr, &p.raw)
+            .await;
         let provider = sender.transport.provider();
         let (code, enhanced, text, provider_id) = result.into_parts();
         tracing::info!(message_id = p.message_id, code, %text, "send attempt");
@@ -318,7 +328,7 @@ impl OutboundService {
             insert_log(
                 &mut tx,
                 &NewLogEntry {
-                    account_id: Some(p.account_id),
+                    account_id: Some(AccountId(p.account_id)),
                     at: now,
                     kind: LogKind::Deferred,
                     actor: format!("send:{provider}"),
@@ -340,7 +350,7 @@ impl OutboundService {
             // 5xx, or a 4xx after the last retry (a soft bounce): recorded like a bounce.
             self.ingest
                 .record_send_failure(
-                    p.account_id,
+                    AccountId(p.account_id),
                     provider,
                     sender.transport.kind(),
                     format!("send:{}:{}", p.message_id, p.attempts + 1),

@@ -6,7 +6,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::inbound::BlockEntry;
 use crate::domain::spam::threshold_what_if::WhatIf;
 use crate::domain::spam::{AccountModel, Threshold};
-use crate::domain::suppression::LogKind;
+use crate::domain::suppression::{AccountId, LogKind};
 use crate::storage::deliverability::{insert_log, NewLogEntry};
 use crate::storage::inbound::{self as store, BlockRow, DomainVote};
 use crate::storage::spam_controls as allow_store;
@@ -64,13 +64,15 @@ impl SpamFilters {
 
     /// Done + `Spam: true` + the sender on the block list + the account's classifier learns the
     /// conversation's inbound messages as spam.
+    #[tracing::instrument(skip_all, fields(account_id = account.0, conversation_id = conversation_id))]
     pub async fn mark_spam(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         conversation_id: i64,
         now: DateTime<Utc>,
     ) -> Result<MarkedSpam, FilterError> {
+        let account_id = account.0;
         let sender = self.sender_of(account_id, conversation_id).await?;
         let address = EmailAddress::parse(&sender).ok();
         let mut tx = self.db.begin().await?;
@@ -94,7 +96,7 @@ impl SpamFilters {
         insert_log(
             &mut tx,
             &NewLogEntry {
-                account_id: Some(account_id),
+                account_id: Some(account),
                 at: now,
                 kind: LogKind::MarkedSpam,
                 actor: actor.to_string(),
@@ -112,7 +114,7 @@ impl SpamFilters {
             insert_log(
                 &mut tx,
                 &NewLogEntry {
-                    account_id: Some(account_id),
+                    account_id: Some(account),
                     at: now,
                     kind: LogKind::BlockAdded,
                     actor: actor.to_string(),
@@ -133,14 +135,16 @@ impl SpamFilters {
 
     /// Reopens the conversation, removes `Spam: true`, optionally takes the sender's address
     /// off the block list, and trains the classifier the other way.
+    #[tracing::instrument(skip_all, fields(account_id = account.0, conversation_id = conversation_id))]
     pub async fn not_spam(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         conversation_id: i64,
         unblock: bool,
         now: DateTime<Utc>,
     ) -> Result<bool, FilterError> {
+        let account_id = account.0;
         let sender = self.sender_of(account_id, conversation_id).await?;
         let address = EmailAddress::parse(&sender).ok();
         let mut tx = self.db.begin().await?;
@@ -165,7 +169,7 @@ impl SpamFilters {
         insert_log(
             &mut tx,
             &NewLogEntry {
-                account_id: Some(account_id),
+                account_id: Some(account),
                 at: now,
                 kind: LogKind::MarkedNotSpam,
                 actor: actor.to_string(),
@@ -183,7 +187,7 @@ impl SpamFilters {
             insert_log(
                 &mut tx,
                 &NewLogEntry {
-                    account_id: Some(account_id),
+                    account_id: Some(account),
                     at: now,
                     kind: LogKind::BlockRemoved,
                     actor: actor.to_string(),
@@ -199,14 +203,16 @@ impl SpamFilters {
     }
 
     /// Adds an address or domain an admin typed. Refuses bad input and duplicates with a reason.
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
     pub async fn add_block(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         input: &str,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<BlockRow, FilterError> {
+        let account_id = account.0;
         let entry = BlockEntry::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
         let reason = match reason.trim() {
             "" => "added by an admin",
@@ -225,7 +231,7 @@ impl SpamFilters {
         insert_log(
             &mut tx,
             &NewLogEntry {
-                account_id: Some(account_id),
+                account_id: Some(account),
                 at: now,
                 kind: LogKind::BlockAdded,
                 actor: actor.to_string(),
@@ -245,13 +251,15 @@ impl SpamFilters {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
     pub async fn remove_block(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<BlockRow, FilterError> {
+        let account_id = account.0;
         let row = self
             .db
             .block_entry(account_id, id)
@@ -264,7 +272,7 @@ impl SpamFilters {
         insert_log(
             &mut tx,
             &NewLogEntry {
-                account_id: Some(account_id),
+                account_id: Some(account),
                 at: now,
                 kind: LogKind::BlockRemoved,
                 actor: actor.to_string(),
@@ -280,14 +288,16 @@ impl SpamFilters {
 
     /// Adds an address or domain to the allowlist (its mail is never marked spam by score;
     /// the block list still wins). Refuses bad input and duplicates with a reason.
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
     pub async fn add_allow(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         input: &str,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<BlockRow, FilterError> {
+        let account_id = account.0;
         let entry = BlockEntry::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
         let reason = match reason.trim() {
             "" => "added by an admin",
@@ -305,7 +315,7 @@ impl SpamFilters {
         insert_log(
             &mut tx,
             &NewLogEntry {
-                account_id: Some(account_id),
+                account_id: Some(account),
                 at: now,
                 kind: LogKind::AllowAdded,
                 actor: actor.to_string(),
@@ -325,13 +335,15 @@ impl SpamFilters {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
     pub async fn remove_allow(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<BlockRow, FilterError> {
+        let account_id = account.0;
         let row = self
             .db
             .allow_entry(account_id, id)
@@ -342,7 +354,7 @@ impl SpamFilters {
         insert_log(
             &mut tx,
             &NewLogEntry {
-                account_id: Some(account_id),
+                account_id: Some(account),
                 at: now,
                 kind: LogKind::AllowRemoved,
                 actor: actor.to_string(),
@@ -360,10 +372,11 @@ impl SpamFilters {
     /// an admin is trying (`input`, as typed), against the account's current one.
     pub async fn threshold_what_if(
         &self,
-        account_id: i64,
+        account: AccountId,
         input: &str,
         now: DateTime<Utc>,
     ) -> Result<(Threshold, Threshold, WhatIf), FilterError> {
+        let account_id = account.0;
         let candidate = Threshold::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
         let current = self.db.spam_threshold(account_id).await?;
         let scores = self
@@ -374,13 +387,15 @@ impl SpamFilters {
     }
 
     /// Sets the account's threshold from what an admin typed; logs the change.
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
     pub async fn set_threshold(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         input: &str,
         now: DateTime<Utc>,
     ) -> Result<Threshold, FilterError> {
+        let account_id = account.0;
         let threshold = Threshold::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
         let before = self.db.set_spam_threshold(account_id, threshold).await?;
         let mut conn = self
@@ -392,7 +407,7 @@ impl SpamFilters {
         insert_log(
             &mut conn,
             &NewLogEntry {
-                account_id: Some(account_id),
+                account_id: Some(account),
                 at: now,
                 kind: LogKind::SpamThresholdChanged,
                 actor: actor.to_string(),
@@ -414,13 +429,15 @@ impl SpamFilters {
     /// Replaces the authserv-ids whose `Authentication-Results` the account trusts on mail
     /// that comes over HTTP, from what an admin typed; logs who changed them from what to
     /// what (a change of who is believed about SPF/DKIM/DMARC is a security setting).
+    #[tracing::instrument(skip_all, fields(account_id = account.0))]
     pub async fn set_trusted_authserv_ids(
         &self,
-        account_id: i64,
+        account: AccountId,
         actor: &str,
         input: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, FilterError> {
+        let account_id = account.0;
         let ids = crate::domain::spam::auth_results::parse_authserv_ids(input)
             .map_err(FilterError::Invalid)?;
         let mut tx = self.db.begin().await?;
@@ -429,7 +446,7 @@ impl SpamFilters {
             insert_log(
                 &mut tx,
                 &NewLogEntry {
-                    account_id: Some(account_id),
+                    account_id: Some(account),
                     at: now,
                     kind: LogKind::TrustedAuthservIdsChanged,
                     actor: actor.to_string(),

@@ -2,38 +2,69 @@
 //! HTTP API. Each attempt ends in one [`Attempt`]: the reply code and text the other side
 //! gave, or a connection failure (treated like a 4xx: tried again later).
 
+use super::egress::Egress;
 use crate::domain::address::mailbox;
 use crate::domain::bounce::EnhancedStatus;
 pub use crate::domain::transport_config::{Security, TransportConfig};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// How long one attempt may take before it counts as a transient failure.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Sends through `config`, or through the deployment's `shared` transport when `config` is
-/// [`TransportConfig::Shared`] (no shared transport configured: no answer, tried again later).
-pub async fn send_via(
-    config: &TransportConfig,
-    shared: Option<&TransportConfig>,
-    mail_from: &str,
-    to: &str,
-    raw: &[u8],
-) -> Attempt {
-    match (config, shared) {
-        // The operator set the shared transport (serve options), not an account: the private
-        // address check guards against accounts, so it does not apply here.
-        (TransportConfig::Shared, Some(s)) => {
-            send_under(
-                &super::egress::Egress::allow_private(),
-                s,
-                mail_from,
-                to,
-                raw,
-            )
-            .await
+/// How this process hands mail over: the operator's outbound policy ([`Egress`], from
+/// `serve`'s flags) and the deployment's shared transport. Each service that sends holds one,
+/// so two apps in one process may send under different policies.
+#[derive(Clone, Default)]
+pub struct Transports {
+    egress: Arc<Egress>,
+    shared: Option<Arc<TransportConfig>>,
+}
+
+impl Transports {
+    /// Sends under `egress`, through no shared transport.
+    pub fn new(egress: Egress) -> Self {
+        Transports {
+            egress: Arc::new(egress),
+            shared: None,
         }
-        (c, _) => send(c, mail_from, to, raw).await,
+    }
+
+    /// The policy account transports are held to.
+    pub fn egress(&self) -> &Egress {
+        &self.egress
+    }
+
+    /// The same, under another policy.
+    pub fn with_egress(mut self, egress: Egress) -> Self {
+        self.egress = Arc::new(egress);
+        self
+    }
+
+    /// The same, with the deployment's shared transport `shared` (or none).
+    pub fn with_shared(mut self, shared: Option<Arc<TransportConfig>>) -> Self {
+        self.shared = shared;
+        self
+    }
+
+    /// Sends through `config`, or through the deployment's shared transport when `config` is
+    /// [`TransportConfig::Shared`] (no shared transport configured: no answer, tried again
+    /// later).
+    pub async fn send(
+        &self,
+        config: &TransportConfig,
+        mail_from: &str,
+        to: &str,
+        raw: &[u8],
+    ) -> Attempt {
+        match (config, self.shared.as_deref()) {
+            // The operator set the shared transport (serve options), not an account: the
+            // private address check guards against accounts, so it does not apply here.
+            (TransportConfig::Shared, Some(s)) => {
+                send_under(&Egress::allow_private(), s, mail_from, to, raw).await
+            }
+            (c, _) => send_under(&self.egress, c, mail_from, to, raw).await,
+        }
     }
 }
 
@@ -116,14 +147,9 @@ impl Attempt {
 }
 
 /// Sends `raw` (a complete RFC 5322 message) from `mail_from` (the envelope sender) to `to`,
-/// connecting only where the process's [`egress`](super::egress::egress) policy allows.
-pub async fn send(config: &TransportConfig, mail_from: &str, to: &str, raw: &[u8]) -> Attempt {
-    send_under(&super::egress::egress(), config, mail_from, to, raw).await
-}
-
-/// [`send`] under an explicit outbound policy.
+/// connecting only where `policy` allows.
 pub async fn send_under(
-    policy: &super::egress::Egress,
+    policy: &Egress,
     config: &TransportConfig,
     mail_from: &str,
     to: &str,
@@ -291,12 +317,7 @@ async fn send_on(
 
 /// Postmark's `POST /email`: the message's own fields as JSON, answered with an `ErrorCode`
 /// (0 = accepted) and the provider's `MessageID`.
-async fn postmark(
-    policy: &super::egress::Egress,
-    base_url: &str,
-    server_token: &str,
-    raw: &[u8],
-) -> Attempt {
+async fn postmark(policy: &Egress, base_url: &str, server_token: &str, raw: &[u8]) -> Attempt {
     if let Err(why) = super::egress::check_api_url(policy, base_url) {
         return Attempt::Unreachable(why);
     }

@@ -5,6 +5,7 @@
 
 use super::{col, from_ms, Db};
 use crate::domain::address::EmailAddress;
+use crate::domain::suppression::AccountId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
@@ -57,7 +58,7 @@ impl Db {
     /// The address's entries (newest first) and reactivations for `account_id`.
     pub async fn address_history(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         address: &EmailAddress,
     ) -> anyhow::Result<(Vec<HistoryEntry>, Vec<HistoryOverride>)> {
         let found = sqlx::query(
@@ -78,7 +79,7 @@ impl Db {
              ORDER BY s.since DESC, s.id DESC",
         )
         .bind(address.as_str())
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(address.key_hash())
         .fetch_all(self.pool())
         .await
@@ -95,7 +96,7 @@ impl Db {
                         let event_account: i64 = col(r, "event_account")?;
                         Some(HistoryEvent {
                             id,
-                            own: event_account == account_id,
+                            own: event_account == account_id.0,
                             category: col(r, "category")?,
                             status: col(r, "status")?,
                             reply_code: col(r, "reply_code")?,
@@ -128,7 +129,7 @@ impl Db {
              WHERE address = $1 AND account_id = $2 ORDER BY since DESC, id DESC",
         )
         .bind(address.as_str())
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to read an address's reactivations")?

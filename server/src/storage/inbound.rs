@@ -307,6 +307,7 @@ impl Db {
 }
 
 /// Adds a block-list entry; `None` when the account already has it.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
 pub async fn insert_block(
     conn: &mut AnyConnection,
     account_id: i64,
@@ -331,6 +332,7 @@ pub async fn insert_block(
 }
 
 /// Removes the account's entry with this value; whether there was one.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
 pub async fn delete_block(
     conn: &mut AnyConnection,
     account_id: i64,

@@ -3,6 +3,7 @@
 
 use super::{col, from_ms, to_ms, Db};
 use crate::domain::suppression::complaint_rate::RateStatus;
+use crate::domain::suppression::AccountId;
 use crate::domain::transport_config::{Security, TransportConfig};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -342,9 +343,9 @@ impl Db {
         }))
     }
 
-    pub async fn rate_status(&self, account_id: i64) -> anyhow::Result<RateStatus> {
+    pub async fn rate_status(&self, account_id: AccountId) -> anyhow::Result<RateStatus> {
         let s: String = sqlx::query_scalar("SELECT rate_status FROM accounts WHERE id = $1")
-            .bind(account_id)
+            .bind(account_id.0)
             .fetch_one(self.pool())
             .await
             .context("Failed to read the rate status")?;
@@ -355,10 +356,14 @@ impl Db {
         })
     }
 
-    pub async fn set_rate_status(&self, account_id: i64, status: RateStatus) -> anyhow::Result<()> {
+    pub async fn set_rate_status(
+        &self,
+        account_id: AccountId,
+        status: RateStatus,
+    ) -> anyhow::Result<()> {
         sqlx::query("UPDATE accounts SET rate_status = $1 WHERE id = $2")
             .bind(status.as_str())
-            .bind(account_id)
+            .bind(account_id.0)
             .execute(self.pool())
             .await
             .context("Failed to store the rate status")?;
@@ -369,7 +374,7 @@ impl Db {
     /// `[from_day, to_day]` (only days with something in them).
     pub async fn daily_domain_counts(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         from_day: i64,
         to_day: i64,
     ) -> anyhow::Result<Vec<DomainDayCount>> {
@@ -421,7 +426,7 @@ impl Db {
         let mut by: std::collections::BTreeMap<(String, i64), [i64; 3]> = Default::default();
         for (sql, counter) in queries {
             let rows = sqlx::query(&sql)
-                .bind(account_id)
+                .bind(account_id.0)
                 .bind(from_ms)
                 .bind(to_ms_)
                 .fetch_all(self.pool())
@@ -451,7 +456,7 @@ impl Db {
     /// Daily sent and complaint counts for the account, days `[from_day, to_day]`.
     pub async fn daily_counts(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         from_day: i64,
         to_day: i64,
     ) -> anyhow::Result<Vec<DayCount>> {
@@ -462,7 +467,7 @@ impl Db {
              WHERE account_id = $1 AND direction = 'outbound' AND created_at >= $2 AND created_at < $3 \
              GROUP BY created_at / 86400000",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(from_ms)
         .bind(to_ms_)
         .fetch_all(self.pool())
@@ -473,7 +478,7 @@ impl Db {
              JOIN campaigns c ON c.id = r.campaign_id WHERE c.account_id = $1 AND r.status = 'sent' \
              AND r.sent_at >= $2 AND r.sent_at < $3 GROUP BY r.sent_at / 86400000",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(from_ms)
         .bind(to_ms_)
         .fetch_all(self.pool())
@@ -484,7 +489,7 @@ impl Db {
              WHERE account_id = $1 AND category IN ('spam_complaint_auto', 'spam_complaint_manual') \
              AND received_at >= $2 AND received_at < $3 GROUP BY received_at / 86400000",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(from_ms)
         .bind(to_ms_)
         .fetch_all(self.pool())

@@ -4,6 +4,7 @@
 use super::{col, from_ms, to_ms, Db};
 use crate::domain::suppression::provider_family::ProviderFamily;
 use crate::domain::suppression::provider_guardrail::PauseState;
+use crate::domain::suppression::AccountId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -32,14 +33,14 @@ impl PauseRow {
 
 impl Db {
     /// The latest pause of each provider the account ever paused.
-    pub async fn provider_pauses(&self, account_id: i64) -> anyhow::Result<Vec<PauseRow>> {
+    pub async fn provider_pauses(&self, account_id: AccountId) -> anyhow::Result<Vec<PauseRow>> {
         let rows = sqlx::query(
             "SELECT id, provider, paused_at, sent, complaints, resumed_at, resumed_by, \
              resume_reason FROM provider_pauses p WHERE account_id = $1 AND id = \
              (SELECT max(q.id) FROM provider_pauses q WHERE q.account_id = p.account_id \
               AND q.provider = p.provider) ORDER BY provider",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to read provider pauses")?;
@@ -71,7 +72,7 @@ impl Db {
     /// The latest complaint per recipient domain received since `since`.
     pub async fn latest_complaints_by_domain(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         since: DateTime<Utc>,
     ) -> anyhow::Result<Vec<(String, DateTime<Utc>)>> {
         let rows = sqlx::query(
@@ -79,7 +80,7 @@ impl Db {
              WHERE account_id = $1 AND category IN ('spam_complaint_auto', 'spam_complaint_manual') \
              AND recipient_domain IS NOT NULL AND received_at >= $2 GROUP BY recipient_domain",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(to_ms(since))
         .fetch_all(self.pool())
         .await
@@ -93,7 +94,7 @@ impl Db {
 /// Opens a pause of `provider` unless one is open already; true when this call opened it.
 pub async fn open_pause(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     provider: ProviderFamily,
     at: DateTime<Utc>,
     sent: i64,
@@ -104,7 +105,7 @@ pub async fn open_pause(
          SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM provider_pauses \
          WHERE account_id = $1 AND provider = $2 AND resumed_at IS NULL)",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(provider.as_str())
     .bind(to_ms(at))
     .bind(sent)
@@ -118,7 +119,7 @@ pub async fn open_pause(
 /// Ends the open pause of `provider`; false when none was open.
 pub async fn resume(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     provider: ProviderFamily,
     at: DateTime<Utc>,
     actor: &str,
@@ -128,7 +129,7 @@ pub async fn resume(
         "UPDATE provider_pauses SET resumed_at = $3, resumed_by = $4, resume_reason = $5 \
          WHERE account_id = $1 AND provider = $2 AND resumed_at IS NULL",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(provider.as_str())
     .bind(to_ms(at))
     .bind(actor)

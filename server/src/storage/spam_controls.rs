@@ -155,6 +155,7 @@ impl Db {
 }
 
 /// Adds an allowlist entry; `None` when the account already has it.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
 pub async fn insert_allow(
     conn: &mut AnyConnection,
     account_id: i64,
@@ -179,6 +180,7 @@ pub async fn insert_allow(
 }
 
 /// Removes the account's allowlist entry `id`; whether there was one.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
 pub async fn delete_allow(
     conn: &mut AnyConnection,
     account_id: i64,

@@ -1,6 +1,7 @@
 //! Test helpers: a fresh database per test on each backend, and the real app on port 0.
 #![allow(dead_code)]
 
+use server::domain::suppression::AccountId;
 use server::storage::Db;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -148,18 +149,51 @@ pub async fn seed_demo_accounts(db: &Db) -> bool {
     true
 }
 
-/// Lets this test process send to loopback relays and APIs (the default policy refuses them).
-pub fn allow_private_egress() {
-    server::services::egress::set_egress(server::services::egress::Egress::allow_private());
+/// The outbound policy of the services tests send through: loopback relays and stub APIs are
+/// allowed (the default policy refuses them; security.rs checks that it does).
+pub fn local_egress() -> server::services::egress::Egress {
+    server::services::egress::Egress::allow_private()
+}
+
+/// The settings of an app that may send to loopback relays (`serve --allow-private-relays`).
+pub fn local_config() -> server::config::Config {
+    server::config::Config {
+        allow_private_relays: true,
+        ..server::config::Config::default()
+    }
+}
+
+/// The app `serve --allow-private-relays` builds on `db` (pages as if served at 127.0.0.1:0).
+pub fn local_state(db: Db) -> server::http::AppState {
+    server::http::AppState::with_config(
+        db,
+        server::http::leptos_options("127.0.0.1:0".parse().unwrap()),
+        &local_config(),
+    )
+}
+
+/// An outbound service on `ingest` that may send to loopback relays and stub APIs.
+pub fn outbound(
+    ingest: server::services::ingest::IngestService,
+) -> server::services::outbound::OutboundService {
+    server::services::outbound::OutboundService::new(ingest).with_egress(local_egress())
+}
+
+/// A campaign service on `ingest` that may send to loopback relays.
+pub fn campaigns(
+    ingest: server::services::ingest::IngestService,
+    public_url: &str,
+) -> server::services::campaigns::CampaignService {
+    server::services::campaigns::CampaignService::new(ingest, public_url)
+        .with_egress(local_egress())
 }
 
 /// The project's own SMTP listener on a loopback port, answering by recipient as the demo's
-/// test relay does (250, or 550 5.1.1 / 452 4.2.2 / 550 5.7.1), with `config`. Sending to it
-/// is allowed from now on in this test process.
+/// test relay does (250, or 550 5.1.1 / 452 4.2.2 / 550 5.7.1), with `config`. Only services
+/// built with [`local_egress`] (or [`local_config`]) may send to it.
 pub async fn relay_with(
     config: server::smtp::SmtpConfig,
 ) -> (std::sync::Arc<server::smtp::rule_relay::RuleRelay>, u16) {
-    allow_private_egress();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let relay = std::sync::Arc::new(server::smtp::rule_relay::RuleRelay::new());
@@ -253,7 +287,7 @@ pub async fn ingest_postmark(
     .unwrap();
     server::services::ingest::IngestService::new(db.clone())
         .ingest_esp(
-            account,
+            AccountId(account),
             server::domain::bounce::Provider::Postmark,
             &events,
             b"{}",

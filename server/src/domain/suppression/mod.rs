@@ -74,6 +74,14 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The account of an account-scoped entry; `None` for a global one.
+    pub fn account(self) -> Option<AccountId> {
+        match self {
+            Scope::Global => None,
+            Scope::Account(a) => Some(a),
+        }
+    }
+
     /// True when an entry of this scope concerns mail sent by `account`.
     pub fn covers(self, account: AccountId) -> bool {
         match self {

@@ -2,6 +2,7 @@
 
 use super::email_channel::sender_view;
 use super::{campaign_error, internal, DeskService};
+use crate::domain::suppression::AccountId;
 use app::backend::Admin;
 use app::error::ApiError;
 use app::models::*;
@@ -24,7 +25,7 @@ pub(super) async fn create_list(
 ) -> Result<ListView, ApiError> {
     let (id, members) = desk
         .campaigns
-        .create_list(admin.account_id, name, addresses, Utc::now())
+        .create_list(AccountId(admin.account_id), name, addresses, Utc::now())
         .await
         .map_err(campaign_error)?;
     Ok(ListView {
@@ -45,7 +46,7 @@ pub(super) async fn start_campaign(
     let prepared = desk
         .campaigns
         .prepare(
-            admin.account_id,
+            AccountId(admin.account_id),
             &admin.email,
             list_id,
             sender_id,

@@ -4,6 +4,7 @@
 use super::{internal, DeskService};
 use crate::domain::address::{Domain, EmailAddress};
 use crate::domain::suppression::complaint_rate::{self, DailyCounts, DomainDailyCounts};
+use crate::domain::suppression::AccountId;
 use crate::services::ingest::{ProviderStatus, ResumeError};
 use crate::services::transport::{Security, TransportConfig};
 use crate::storage::outbound::NewSender;
@@ -71,7 +72,7 @@ pub(super) async fn email_channel(
         .collect();
     let providers = desk
         .ingest
-        .provider_guardrail(admin.account_id, Utc::now())
+        .provider_guardrail(AccountId(admin.account_id), Utc::now())
         .await
         .map_err(internal)?
         .into_iter()
@@ -121,7 +122,13 @@ pub(super) async fn set_sns_topic_arn(
 ) -> Result<Option<String>, ApiError> {
     use crate::services::ingest::WebhookSettingError;
     desk.ingest
-        .set_sns_topic(admin.account_id, &admin.email, username, value, Utc::now())
+        .set_sns_topic(
+            AccountId(admin.account_id),
+            &admin.email,
+            username,
+            value,
+            Utc::now(),
+        )
         .await
         .map_err(|e| match e {
             WebhookSettingError::Invalid(m) => ApiError::Invalid(m),
@@ -139,7 +146,13 @@ pub(super) async fn resume_provider(
     let now = Utc::now();
     match desk
         .ingest
-        .resume_provider(admin.account_id, &admin.email, provider, reason, now)
+        .resume_provider(
+            AccountId(admin.account_id),
+            &admin.email,
+            provider,
+            reason,
+            now,
+        )
         .await
     {
         Ok(()) => {}
@@ -150,7 +163,10 @@ pub(super) async fn resume_provider(
     let runner = desk.campaigns.clone();
     let account_id = admin.account_id;
     tokio::spawn(async move {
-        if let Err(e) = runner.resume_account(account_id, Utc::now()).await {
+        if let Err(e) = runner
+            .resume_account(AccountId(account_id), Utc::now())
+            .await
+        {
             tracing::error!(error = %e, account_id, "resumed campaigns failed");
         }
     });
@@ -190,12 +206,8 @@ pub(super) async fn add_sender(
                 Security::parse(text(&form.smtp_security).as_deref().unwrap_or("starttls"))
                     .ok_or_else(|| invalid("Security is none, starttls or tls.".into()))?;
             // Names are checked again on what they resolve to, at each connection.
-            crate::services::egress::check_relay_host(
-                &crate::services::egress::egress(),
-                &host,
-                port,
-            )
-            .map_err(invalid)?;
+            crate::services::egress::check_relay_host(desk.egress(), &host, port)
+                .map_err(invalid)?;
             TransportConfig::Smtp {
                 host,
                 port,
@@ -206,8 +218,7 @@ pub(super) async fn add_sender(
         "postmark" => {
             let base_url =
                 text(&form.api_url).unwrap_or_else(|| "https://api.postmarkapp.com".into());
-            crate::services::egress::check_api_url(&crate::services::egress::egress(), &base_url)
-                .map_err(invalid)?;
+            crate::services::egress::check_api_url(desk.egress(), &base_url).map_err(invalid)?;
             TransportConfig::Postmark {
                 base_url,
                 server_token: text(&form.api_token)
@@ -247,7 +258,10 @@ impl DeskService {
         let now = Utc::now();
         let today = now.timestamp().div_euclid(86_400);
         // 60 days so that each of the 30 chart points has its own 30-day window.
-        let counts = self.db.daily_counts(account_id, today - 59, today).await?;
+        let counts = self
+            .db
+            .daily_counts(AccountId(account_id), today - 59, today)
+            .await?;
         let days: Vec<DailyCounts> = counts
             .iter()
             .filter_map(|c| {
@@ -269,7 +283,7 @@ impl DeskService {
         let complaints = rates.complaints_auto + rates.complaints_manual;
         let domain_rows: Vec<DomainDailyCounts> = self
             .db
-            .daily_domain_counts(account_id, today - 29, today)
+            .daily_domain_counts(AccountId(account_id), today - 29, today)
             .await?
             .into_iter()
             .filter_map(|c| {

@@ -3,6 +3,7 @@
 use super::{internal, DeskService};
 use crate::domain::address::EmailAddress;
 use crate::domain::inbound::BlockEntry;
+use crate::domain::suppression::AccountId;
 use crate::services::ingest::ReactivateError;
 use crate::services::outbound::ReplyError;
 use crate::services::sanitize::without_remote_images;
@@ -89,7 +90,7 @@ pub(super) async fn get_conversation(
             .map(|b| b.entry.value().to_string());
         detail.reply_stream = Some(
             desk.outbound
-                .reply_stream(user.account_id, &sender, Utc::now())
+                .reply_stream(AccountId(user.account_id), &sender, Utc::now())
                 .await
                 .map_err(internal)?,
         );
@@ -104,7 +105,12 @@ pub(super) async fn send_reply(
     text: &str,
 ) -> Result<i64, ApiError> {
     desk.outbound
-        .reply(user.account_id, conversation_id, text, Utc::now())
+        .reply(
+            AccountId(user.account_id),
+            conversation_id,
+            text,
+            Utc::now(),
+        )
         .await
         .map_err(|e| match e {
             ReplyError::NotFound => ApiError::NotFound,
@@ -136,7 +142,7 @@ pub(super) async fn list_contacts(
         .collect();
     let global = desk
         .db
-        .global_entries(user.account_id, &addresses, Utc::now())
+        .global_entries(AccountId(user.account_id), &addresses, Utc::now())
         .await
         .map_err(internal)?;
     for c in &mut contacts {
@@ -158,7 +164,7 @@ pub(super) async fn reactivate_contact(
     match desk
         .ingest
         .reactivate(
-            admin.account_id,
+            AccountId(admin.account_id),
             &admin.email,
             email,
             reason.trim(),
@@ -178,7 +184,7 @@ pub(super) async fn address_history(
     email: &str,
 ) -> Result<AddressHistoryView, ApiError> {
     use crate::services::address_history::{address_history, HistoryError};
-    address_history(&desk.db, user.account_id, email, Utc::now())
+    address_history(&desk.db, AccountId(user.account_id), email, Utc::now())
         .await
         .map_err(|e| match e {
             HistoryError::Io(e) => internal(e),

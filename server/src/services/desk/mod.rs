@@ -73,6 +73,19 @@ impl DeskService {
         self
     }
 
+    /// Senders connect only where `egress` allows, and the sender form refuses relays and API
+    /// URLs it would not allow (public addresses only until then).
+    pub fn with_egress(mut self, egress: super::egress::Egress) -> Self {
+        self.outbound = self.outbound.with_egress(egress.clone());
+        self.campaigns = self.campaigns.with_egress(egress);
+        self
+    }
+
+    /// The outbound policy the desk's senders are held to.
+    pub fn egress(&self) -> &super::egress::Egress {
+        self.outbound.transports().egress()
+    }
+
     /// The process's ingest service, as the desk holds it.
     pub fn ingest(&self) -> &IngestService {
         &self.ingest

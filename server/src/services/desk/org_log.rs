@@ -45,7 +45,10 @@ pub(super) async fn org_log(
     let filter = log_filter(query, 50)?;
     let page = desk
         .db
-        .org_log(admin.account_id, &filter)
+        .org_log(
+            crate::domain::suppression::AccountId(admin.account_id),
+            &filter,
+        )
         .await
         .map_err(internal)?;
     Ok(LogPageView {
@@ -77,7 +80,10 @@ impl DeskService {
         loop {
             let page = self
                 .db
-                .org_log(admin.account_id, &filter)
+                .org_log(
+                    crate::domain::suppression::AccountId(admin.account_id),
+                    &filter,
+                )
                 .await
                 .map_err(internal)?;
             let done = page.entries.len() < page.per_page as usize;

@@ -2,6 +2,7 @@
 //! threshold and its what-if.
 
 use super::{filter_error, internal, DeskService};
+use crate::domain::suppression::AccountId;
 use crate::storage::inbound::BlockRow;
 use app::backend::Admin;
 use app::error::ApiError;
@@ -25,7 +26,12 @@ pub(super) async fn mark_spam(
     conversation_id: i64,
 ) -> Result<(), ApiError> {
     desk.filters
-        .mark_spam(user.account_id, &user.email, conversation_id, Utc::now())
+        .mark_spam(
+            AccountId(user.account_id),
+            &user.email,
+            conversation_id,
+            Utc::now(),
+        )
         .await
         .map(|_| ())
         .map_err(filter_error)
@@ -39,7 +45,7 @@ pub(super) async fn mark_not_spam(
 ) -> Result<(), ApiError> {
     desk.filters
         .not_spam(
-            user.account_id,
+            AccountId(user.account_id),
             &user.email,
             conversation_id,
             unblock,
@@ -71,7 +77,13 @@ pub(super) async fn add_block(
     reason: &str,
 ) -> Result<BlockEntryView, ApiError> {
     desk.filters
-        .add_block(admin.account_id, &admin.email, value, reason, Utc::now())
+        .add_block(
+            AccountId(admin.account_id),
+            &admin.email,
+            value,
+            reason,
+            Utc::now(),
+        )
         .await
         .map(block_view)
         .map_err(filter_error)
@@ -83,7 +95,7 @@ pub(super) async fn remove_block(
     id: i64,
 ) -> Result<(), ApiError> {
     desk.filters
-        .remove_block(admin.account_id, &admin.email, id, Utc::now())
+        .remove_block(AccountId(admin.account_id), &admin.email, id, Utc::now())
         .await
         .map(|_| ())
         .map_err(filter_error)
@@ -110,7 +122,13 @@ pub(super) async fn add_allow(
     reason: &str,
 ) -> Result<BlockEntryView, ApiError> {
     desk.filters
-        .add_allow(admin.account_id, &admin.email, value, reason, Utc::now())
+        .add_allow(
+            AccountId(admin.account_id),
+            &admin.email,
+            value,
+            reason,
+            Utc::now(),
+        )
         .await
         .map(block_view)
         .map_err(filter_error)
@@ -122,7 +140,7 @@ pub(super) async fn remove_allow(
     id: i64,
 ) -> Result<(), ApiError> {
     desk.filters
-        .remove_allow(admin.account_id, &admin.email, id, Utc::now())
+        .remove_allow(AccountId(admin.account_id), &admin.email, id, Utc::now())
         .await
         .map(|_| ())
         .map_err(filter_error)
@@ -134,7 +152,7 @@ pub(super) async fn set_trusted_authserv_ids(
     value: &str,
 ) -> Result<Vec<String>, ApiError> {
     desk.filters
-        .set_trusted_authserv_ids(admin.account_id, &admin.email, value, Utc::now())
+        .set_trusted_authserv_ids(AccountId(admin.account_id), &admin.email, value, Utc::now())
         .await
         .map_err(filter_error)
 }
@@ -145,7 +163,7 @@ pub(super) async fn set_spam_threshold(
     value: &str,
 ) -> Result<f64, ApiError> {
     desk.filters
-        .set_threshold(admin.account_id, &admin.email, value, Utc::now())
+        .set_threshold(AccountId(admin.account_id), &admin.email, value, Utc::now())
         .await
         .map(|t| t.value())
         .map_err(filter_error)
@@ -158,7 +176,7 @@ pub(super) async fn threshold_what_if(
 ) -> Result<WhatIfView, ApiError> {
     let (current, candidate, w) = desk
         .filters
-        .threshold_what_if(admin.account_id, value, Utc::now())
+        .threshold_what_if(AccountId(admin.account_id), value, Utc::now())
         .await
         .map_err(filter_error)?;
     Ok(WhatIfView {

@@ -23,10 +23,10 @@ pub struct Reactivated {
 
 impl IngestService {
     /// An account admin lets `address` be mailed again by `account_id`, with a reason.
-    #[tracing::instrument(skip(self, reason))]
+    #[tracing::instrument(skip_all, fields(account_id = account_id.0))]
     pub async fn reactivate(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         actor: &str,
         address: &str,
         reason: &str,
@@ -42,14 +42,7 @@ impl IngestService {
             .map(|s| s.entry)
             .collect();
         let overrides = store::overrides_for(&mut tx, account_id, &address).await?;
-        let r = reactivation::reactivate(
-            AccountId(account_id),
-            &address,
-            reason,
-            &entries,
-            &overrides,
-            now,
-        )?;
+        let r = reactivation::reactivate(account_id, &address, reason, &entries, &overrides, now)?;
         let ended = if r.end.is_empty() {
             0
         } else {
@@ -60,7 +53,7 @@ impl IngestService {
         }
         store::apply_contact_effect(
             &mut tx,
-            Scope::Account(AccountId(account_id)),
+            Scope::Account(account_id),
             &address,
             r.contact,
             None,

@@ -12,7 +12,7 @@ const WRITER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One payload waiting for the group commit.
 pub(super) struct Job {
-    pub(super) account_id: i64,
+    pub(super) account_id: AccountId,
     pub(super) incoming: Vec<Incoming>,
     pub(super) raw: Vec<u8>,
     pub(super) now: DateTime<Utc>,
@@ -25,7 +25,7 @@ impl IngestService {
     /// fails alone. Returns once the group is committed.
     pub(super) async fn store(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         incoming: Vec<Incoming>,
         raw: &[u8],
         now: DateTime<Utc>,

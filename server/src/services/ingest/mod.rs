@@ -152,9 +152,10 @@ impl IngestService {
     /// Stores and acts on one webhook payload's events. `payload` is kept with each event.
     /// Known only by the account's credential (`account_reported`), unless matched to a
     /// message we sent.
+    #[tracing::instrument(skip_all, fields(account_id = account_id.0, ?provider, events = events.len()))]
     pub async fn ingest_esp(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         provider: Provider,
         events: &[EspEvent],
         payload: &[u8],
@@ -177,9 +178,10 @@ impl IngestService {
     /// The signature proves the provider delivered it, not that the provider's transport
     /// said it (an account may publish to its own topic), so it reaches no further than the
     /// account's word ([`scope_by_trust`]).
+    #[tracing::instrument(skip_all, fields(account_id = account_id.0, ?provider, events = events.len()))]
     pub async fn ingest_esp_operator_signed(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         provider: Provider,
         events: &[EspEvent],
         payload: &[u8],
@@ -196,10 +198,9 @@ impl IngestService {
         .await
     }
 
-    #[tracing::instrument(skip(self, events, payload), fields(events = events.len()))]
     async fn ingest_esp_as(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         provider: Provider,
         events: &[EspEvent],
         payload: &[u8],
@@ -226,10 +227,10 @@ impl IngestService {
 
     /// Classifies and stores one raw notice (`message/rfc822`). A notice nobody can read is
     /// stored as `unclassified` with its source.
-    #[tracing::instrument(skip(self, raw), fields(bytes = raw.len()))]
+    #[tracing::instrument(skip_all, fields(account_id = account_id.0, bytes = raw.len()))]
     pub async fn ingest_raw(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         raw: &[u8],
         now: DateTime<Utc>,
     ) -> Result<IngestReport, RawError> {
@@ -269,9 +270,10 @@ impl IngestService {
     /// `transport` is the kind of transport that answered: the shared one's answer is
     /// evidence for every account ([`scope_by_trust`]).
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all, fields(account_id = account_id.0, provider = provider))]
     pub async fn record_send_failure(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         provider: &'static str,
         transport: TransportKind,
         event_key: String,
@@ -297,9 +299,10 @@ impl IngestService {
 
     /// A recipient opted out through a campaign's List-Unsubscribe link (RFC 8058 one-click or
     /// the confirmation page): the account stops sending them bulk mail. Idempotent per token.
+    #[tracing::instrument(skip_all, fields(account_id = account_id.0))]
     pub async fn record_unsubscribe(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         address: &str,
         token: &str,
         now: DateTime<Utc>,

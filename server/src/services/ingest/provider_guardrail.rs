@@ -54,7 +54,7 @@ impl IngestService {
     /// insert finds the open pause and logs nothing).
     pub async fn provider_guardrail(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<ProviderStatus>> {
         let today = now.timestamp().div_euclid(86_400);
@@ -148,9 +148,10 @@ impl IngestService {
     }
 
     /// An admin resumes bulk mail to `provider` in their account, with a reason (logged).
+    #[tracing::instrument(skip_all, fields(account_id = account_id.0, provider = provider))]
     pub async fn resume_provider(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         actor: &str,
         provider: &str,
         reason: &str,

@@ -7,7 +7,7 @@ impl IngestService {
     /// (≥ 0.3 %: bulk sending stops) is logged once.
     pub async fn check_complaint_rate(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<complaint_rate::Rates> {
         let today = now.timestamp().div_euclid(86_400);

@@ -6,7 +6,7 @@ impl IngestService {
     /// Logs every entry released up to `now` once, even with several replicas sweeping one
     /// database: each release is claimed by a conditional update before it is logged.
     /// Returns how many releases this call logged.
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip_all)]
     pub async fn sweep(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut logged = 0;
         loop {
@@ -22,9 +22,9 @@ impl IngestService {
                     continue;
                 };
                 let account = match s.entry.scope {
-                    Scope::Account(a) => Some(a.0),
+                    Scope::Account(a) => Some(a),
                     Scope::Global => match s.entry.event_id {
-                        Some(ev) => self.db.event_account(ev).await?,
+                        Some(ev) => self.db.event_account(ev).await?.map(AccountId),
                         None => None,
                     },
                 };

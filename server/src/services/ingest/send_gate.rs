@@ -6,7 +6,7 @@ impl IngestService {
     /// May `account_id` send `kind` mail to `address` now?
     pub async fn gate(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         address: &EmailAddress,
         kind: MailKind,
         now: DateTime<Utc>,
@@ -20,19 +20,14 @@ impl IngestService {
             .collect();
         let overrides = self.db.overrides(account_id, address).await?;
         Ok(gate::may_send(
-            AccountId(account_id),
-            address,
-            kind,
-            &entries,
-            &overrides,
-            now,
+            account_id, address, kind, &entries, &overrides, now,
         ))
     }
 
     /// The gate for a whole recipient list in one database pass.
     pub async fn gate_batch<'a>(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         recipients: &'a [EmailAddress],
         kind: MailKind,
         now: DateTime<Utc>,
@@ -42,6 +37,6 @@ impl IngestService {
             .suppressions_matching(account_id, recipients, now)
             .await?;
         let index = SuppressionIndex::build(&entries, &overrides);
-        Ok(index.filter(AccountId(account_id), kind, recipients, now))
+        Ok(index.filter(account_id, kind, recipients, now))
     }
 }

@@ -46,7 +46,7 @@ impl IngestService {
             .map(|it| {
                 let (job, e, v) = (&jobs[it.job], it.e, &it.e.verdict);
                 NewDeliveryEvent {
-                    account_id: job.account_id,
+                    account_id: job.account_id.0,
                     provider: e.provider,
                     provider_event_id: &e.provider_event_id,
                     category: v.category.as_str(),
@@ -129,7 +129,7 @@ impl IngestService {
         let mut suppressions: Vec<store::NewEntry> = Vec::new();
         let mut contacts: Vec<store::ContactUpdate> = Vec::new();
         let mut unlisted: Vec<(i64, String)> = Vec::new();
-        let mut blocked_domains: Vec<(i64, Domain, DateTime<Utc>)> = Vec::new();
+        let mut blocked_domains: Vec<(AccountId, Domain, DateTime<Utc>)> = Vec::new();
         // Per stored event: its own log entry, and its suppressions' (with each one's index
         // in `suppressions`: the id is known once they are stored).
         type EventLogs = (Option<NewLogEntry>, Vec<(usize, NewLogEntry)>);
@@ -225,8 +225,7 @@ impl IngestService {
                 (None, Some(_)) => stream::About::Reply,
                 (None, None) => stream::About::Unknown,
             };
-            let decision =
-                policy::decide(v.category, AccountId(account_id), address, now).about(about);
+            let decision = policy::decide(v.category, account_id, address, now).about(about);
             let log_entry = |kind: LogKind, details| NewLogEntry {
                 account_id: Some(account_id),
                 at: now,
@@ -248,7 +247,7 @@ impl IngestService {
             // The event acts in its own account: the contact, the lists and the log entries
             // are the reporting account's, whatever the entry's reach.
             contacts.push(store::ContactUpdate {
-                scope: Scope::Account(AccountId(account_id)),
+                scope: Scope::Account(account_id),
                 address: address.clone(),
                 effect: decision.contact,
                 reason: entry.as_ref().map(|s| s.reason.clone()),
@@ -319,7 +318,7 @@ impl IngestService {
             }
             logs.push((event_log, suppression_logs));
             if v.category == Category::HardBounce {
-                unlisted.push((account_id, address.as_str().to_string()));
+                unlisted.push((account_id.0, address.as_str().to_string()));
             }
             if v.category == Category::IspBlock {
                 if let Some(domain) = &it.domain {
@@ -368,7 +367,7 @@ impl IngestService {
     async fn domain_alert(
         &self,
         conn: &mut sqlx::AnyConnection,
-        account_id: i64,
+        account_id: AccountId,
         domain: &Domain,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {

@@ -135,7 +135,7 @@ impl IngestService {
     /// the topic as stored. A credential of another account is not found.
     pub async fn set_sns_topic(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         actor: &str,
         username: &str,
         input: &str,

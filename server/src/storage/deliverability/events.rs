@@ -364,7 +364,7 @@ pub async fn hard_bounce_reports(
 /// Times of the account's ISP blocks from `domain` received after `after`.
 pub async fn isp_blocks_since(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     domain: &str,
     after: DateTime<Utc>,
 ) -> anyhow::Result<Vec<DateTime<Utc>>> {
@@ -372,7 +372,7 @@ pub async fn isp_blocks_since(
         "SELECT received_at FROM delivery_events WHERE account_id = $1 AND category = 'isp_block' \
          AND recipient_domain = $2 AND received_at > $3",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(domain)
     .bind(to_ms(after))
     .fetch_all(conn)
@@ -383,13 +383,16 @@ pub async fn isp_blocks_since(
 
 impl Db {
     /// The account's delivery events, oldest first (for tests and the event details).
-    pub async fn delivery_events(&self, account_id: i64) -> anyhow::Result<Vec<DeliveryEvent>> {
+    pub async fn delivery_events(
+        &self,
+        account_id: AccountId,
+    ) -> anyhow::Result<Vec<DeliveryEvent>> {
         sqlx::query(
             "SELECT id, account_id, provider, provider_event_id, category, reason, status, \
              reply_code, recipient, diagnostic, remote_mta, message_id, occurred_at, received_at, raw \
              FROM delivery_events WHERE account_id = $1 ORDER BY id",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to list delivery events")?

@@ -3,7 +3,7 @@
 use super::suppressions::{override_from_row, parse_stream, scope_of};
 use crate::domain::address::EmailAddress;
 use crate::domain::suppression::scope_by_trust::GlobalBasis;
-use crate::domain::suppression::{Override, Suppression, SuppressionKind};
+use crate::domain::suppression::{AccountId, Override, Suppression, SuppressionKind};
 use crate::storage::{from_ms, to_ms, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -24,7 +24,7 @@ impl Db {
     /// key may come back, and is harmless, since the gate looks entries up by address.
     pub async fn suppressions_matching(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         recipients: &[EmailAddress],
         now: DateTime<Utc>,
     ) -> anyhow::Result<(Vec<Suppression>, Vec<Override>)> {
@@ -48,7 +48,7 @@ impl Db {
         // Most accounts never reactivated anyone: then there is nothing to probe.
         let any_override: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM suppression_overrides WHERE account_id = $1 LIMIT 1")
-                .bind(account_id)
+                .bind(account_id.0)
                 .fetch_optional(self.pool())
                 .await
                 .context("Failed to look for overrides")?;
@@ -63,7 +63,7 @@ impl Db {
     /// of `keys` (sorted).
     async fn suppressions_by_key(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         keys: &[i64],
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<Suppression>> {
@@ -104,7 +104,7 @@ impl Db {
         }
         let found: Option<String> = sqlx::query_scalar(&sql)
             .bind(list)
-            .bind(account_id)
+            .bind(account_id.0)
             .bind(to_ms(now))
             .fetch_one(&mut *tx)
             .await
@@ -164,7 +164,7 @@ impl Db {
     /// The account's overrides for any of `recipients`.
     async fn overrides_matching(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         recipients: &[EmailAddress],
     ) -> anyhow::Result<Vec<Override>> {
         let mut sorted: Vec<&str> = recipients.iter().map(EmailAddress::as_str).collect();
@@ -179,7 +179,7 @@ impl Db {
              WHERE o.account_id = $2"
         ))
         .bind(list)
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to match recipients against overrides")?

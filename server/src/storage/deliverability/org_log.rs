@@ -1,7 +1,7 @@
 //! Org Logging: writing entries and reading them back, filtered and paginated.
 
 use super::batch::{execute_rows, json_rows, Ty};
-use crate::domain::suppression::LogKind;
+use crate::domain::suppression::{AccountId, LogKind};
 use crate::storage::{col, from_ms, to_ms, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 #[derive(Debug, Clone)]
 pub struct NewLogEntry {
     /// `None` = not about one account.
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub at: DateTime<Utc>,
     /// Only the kinds the Org Logging filter offers can be written.
     pub kind: LogKind,
@@ -75,12 +75,13 @@ fn log_from_row(row: &AnyRow) -> anyhow::Result<LogEntry> {
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = e.account_id.map(|a| a.0)))]
 pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO org_log (account_id, logged_at, kind, actor, subject, details, event_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
-    .bind(e.account_id)
+    .bind(e.account_id.map(|a| a.0))
     .bind(to_ms(e.at))
     .bind(e.kind.as_str())
     .bind(&e.actor)
@@ -93,6 +94,7 @@ pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Re
 }
 
 /// Several Org Logging entries, in this order, in one statement.
+#[tracing::instrument(level = "debug", skip_all, fields(entries = entries.len()))]
 pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> anyhow::Result<()> {
     if entries.is_empty() {
         return Ok(());
@@ -113,7 +115,7 @@ pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> a
         .iter()
         .enumerate()
         .map(|(n, e)| Row {
-            account_id: e.account_id,
+            account_id: e.account_id.map(|a| a.0),
             logged_at: to_ms(e.at),
             kind: e.kind.as_str(),
             actor: &e.actor,
@@ -156,7 +158,7 @@ pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> a
 /// Times of the account's domain alerts for `domain` logged after `after`.
 pub async fn domain_alerts_since(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     domain: &str,
     after: DateTime<Utc>,
 ) -> anyhow::Result<Vec<DateTime<Utc>>> {
@@ -164,7 +166,7 @@ pub async fn domain_alerts_since(
         "SELECT logged_at FROM org_log WHERE account_id = $1 AND kind = $4 \
          AND subject = $2 AND logged_at > $3",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(domain)
     .bind(to_ms(after))
     .bind(LogKind::DomainAlert.as_str())
@@ -176,7 +178,11 @@ pub async fn domain_alerts_since(
 
 impl Db {
     /// The account's Org Logging entries, newest first, filtered and paginated.
-    pub async fn org_log(&self, account_id: i64, filter: &LogFilter) -> anyhow::Result<LogPage> {
+    pub async fn org_log(
+        &self,
+        account_id: AccountId,
+        filter: &LogFilter,
+    ) -> anyhow::Result<LogPage> {
         let per_page = filter.per_page.clamp(1, 500);
         let mut clauses = vec!["account_id = $1".to_string()];
         let mut n = 1;
@@ -211,7 +217,7 @@ impl Db {
         );
         macro_rules! bind_all {
             ($q:expr) => {{
-                let mut q = $q.bind(account_id);
+                let mut q = $q.bind(account_id.0);
                 if let Some(k) = kind {
                     q = q.bind(k.as_str().to_string());
                 }

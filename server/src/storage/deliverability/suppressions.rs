@@ -102,6 +102,7 @@ pub async fn insert_suppression(conn: &mut AnyConnection, s: &Suppression) -> an
 }
 
 /// Inserts a suppression entry, global on `basis` when given; returns its id.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = s.scope.account().map(|a| a.0)))]
 pub async fn insert_suppression_with_basis(
     conn: &mut AnyConnection,
     s: &Suppression,
@@ -193,6 +194,7 @@ fn insert_suppressions_sql(conn: &AnyConnection) -> String {
 /// Inserts suppression entries in one statement; returns their ids in input order. Rows are
 /// matched back by event and scope, so each entry must name an event, and one event at most
 /// one entry per scope (as the ingest's do: the reporting account's, and a global one).
+#[tracing::instrument(level = "debug", skip_all, fields(entries = entries.len()))]
 pub async fn insert_suppressions(
     conn: &mut AnyConnection,
     entries: &[NewEntry],
@@ -242,7 +244,7 @@ pub async fn insert_suppressions(
 /// account's own.
 pub async fn suppressions_for(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     address: &EmailAddress,
 ) -> anyhow::Result<Vec<StoredSuppression>> {
     let sql = format!(
@@ -251,7 +253,7 @@ pub async fn suppressions_for(
     );
     sqlx::query(&sql)
         .bind(address.as_str())
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(address.key_hash())
         .fetch_all(conn)
         .await
@@ -263,7 +265,7 @@ pub async fn suppressions_for(
 
 pub async fn overrides_for(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     address: &EmailAddress,
 ) -> anyhow::Result<Vec<Override>> {
     sqlx::query(
@@ -271,7 +273,7 @@ pub async fn overrides_for(
          WHERE address = $1 AND account_id = $2 ORDER BY id",
     )
     .bind(address.as_str())
-    .bind(account_id)
+    .bind(account_id.0)
     .fetch_all(conn)
     .await
     .context("Failed to read suppression overrides")?
@@ -280,6 +282,7 @@ pub async fn overrides_for(
     .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = o.account.0))]
 pub async fn insert_override(
     conn: &mut AnyConnection,
     o: &Override,
@@ -301,9 +304,10 @@ pub async fn insert_override(
 
 /// Ends the account's active entries for `address` (not unsubscribes: those are the
 /// recipient's to lift). They count as released now, so the sweeper does not log them again.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id.0))]
 pub async fn end_account_suppressions(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     address: &EmailAddress,
     now: DateTime<Utc>,
 ) -> anyhow::Result<u64> {
@@ -314,7 +318,7 @@ pub async fn end_account_suppressions(
     )
     .bind(to_ms(now))
     .bind(address.as_str())
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(address.key_hash())
     .execute(conn)
     .await
@@ -344,7 +348,7 @@ impl Db {
     /// Every entry for `address` that concerns `account` (global and the account's own).
     pub async fn suppressions(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         address: &EmailAddress,
     ) -> anyhow::Result<Vec<StoredSuppression>> {
         let mut conn = self.pool().acquire().await.context("Failed to connect")?;
@@ -353,7 +357,7 @@ impl Db {
 
     pub async fn overrides(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         address: &EmailAddress,
     ) -> anyhow::Result<Vec<Override>> {
         let mut conn = self.pool().acquire().await.context("Failed to connect")?;
@@ -420,7 +424,7 @@ impl Db {
     /// reactivated, oldest first, with their basis and source event (the evidence).
     pub async fn global_entries(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         addresses: &[EmailAddress],
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<GlobalEntry>> {
@@ -448,7 +452,7 @@ impl Db {
             addresses.iter().map(EmailAddress::as_str).collect();
         sqlx::query(&sql)
             .bind(serde_json::to_string(&keys).context("Failed to encode address keys")?)
-            .bind(account_id)
+            .bind(account_id.0)
             .bind(to_ms(now))
             .fetch_all(self.pool())
             .await

@@ -1,6 +1,7 @@
 //! Webhook credentials (HTTP Basic, Mailgun and SendGrid keys, SNS topic) and the replay
 //! guard of signed webhook deliveries.
 
+use crate::domain::suppression::AccountId;
 use crate::storage::{col, to_ms, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -35,14 +36,14 @@ pub struct WebhookCredentialSummary {
 /// `None` when the account has no credential of that name (another account's is not found).
 pub async fn set_account_sns_topic(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     username: &str,
     arn: Option<&str>,
 ) -> anyhow::Result<Option<Option<String>>> {
     let before: Option<Option<String>> = sqlx::query_scalar(
         "SELECT sns_topic_arn FROM webhook_credentials WHERE account_id = $1 AND username = $2",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(username)
     .fetch_optional(&mut *conn)
     .await
@@ -54,7 +55,7 @@ pub async fn set_account_sns_topic(
         "UPDATE webhook_credentials SET sns_topic_arn = $1 WHERE account_id = $2 AND username = $3",
     )
     .bind(arn)
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(username)
     .execute(&mut *conn)
     .await
