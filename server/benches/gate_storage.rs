@@ -41,11 +41,14 @@ async fn bench(label: &str, db: Db, recipients: usize, suppressed: usize) {
     let t = Instant::now();
     // A bulk load: the key index is built once after the rows are in (inserting 5M random
     // keys into it one by one takes minutes on SQLite).
+    // One connection for the drop, the load and the rebuild: another pooled connection may
+    // still hold the schema from before the drop, and SQLite then refuses the CREATE INDEX as
+    // a duplicate.
+    let mut tx = db.pool().begin().await.unwrap();
     sqlx::query("DROP INDEX suppressions_address_hash")
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await
         .unwrap();
-    let mut tx = db.pool().begin().await.unwrap();
     let chunk = 1000;
     for start in (0..suppressed).step_by(chunk) {
         let end = (start + chunk).min(suppressed);
@@ -71,14 +74,14 @@ async fn bench(label: &str, db: Db, recipients: usize, suppressed: usize) {
         }
         q.execute(&mut *tx).await.unwrap();
     }
-    tx.commit().await.unwrap();
     for sql in [
         "CREATE INDEX suppressions_address_hash ON suppressions (address_hash)",
         // The statistics a long-running database has (PostgreSQL's autovacuum gathers them).
         "ANALYZE suppressions",
     ] {
-        sqlx::query(sql).execute(db.pool()).await.unwrap();
+        sqlx::query(sql).execute(&mut *tx).await.unwrap();
     }
+    tx.commit().await.unwrap();
     eprintln!(
         "{label}: {suppressed} suppressions loaded in {:.1} s",
         t.elapsed().as_secs_f64()
