@@ -1,9 +1,13 @@
 //! Bounce classification throughput over the labelled corpus, against mail-parser's bare
 //! parse of the same messages (the floor any MIME-based classifier pays).
 //!
-//! `cargo bench --bench bounce_classify` — criterion's figures per pass over the corpus,
+//! `cargo bench -p deliverdesk --bench bounce_classify` — criterion's figures per pass over the corpus,
 //! then a summary line: messages/s on one core for both, and the ratio (goal: ≥ 20,000
 //! messages/s and classification ≤ 2× the bare parse).
+//!
+//! Always with `-p deliverdesk`: at the workspace root without it, cargo builds the server
+//! with the browser crate's features (`app/hydrate`) unified in, and the server binary that
+//! build leaves in `target/release` panics when it serves a page.
 
 use criterion::{black_box, criterion_group, Criterion, Throughput};
 use mail_parser::MessageParser;

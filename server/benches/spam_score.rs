@@ -1,6 +1,6 @@
 //! Messages per second scoring real corpus messages on one core (goal ≥ 5,000; SpamAssassin
 //! manages about 19). Uses the eval-split fixtures, so it runs without `shared/`:
-//! `cargo bench --bench spam_score` (criterion prints "thrpt: … elem/s" = messages/s).
+//! `cargo bench -p deliverdesk --bench spam_score` (criterion prints "thrpt: … elem/s" = messages/s).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use server::domain::spam::{BayesModel, ScoreContext, Scorer};

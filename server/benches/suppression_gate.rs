@@ -2,7 +2,7 @@
 //! 5,000,000 suppressed addresses, filtering 1,000,000 recipients (half of them suppressed in
 //! some way). Plain harness: prints build time, filter time and peak memory.
 //!
-//! `cargo bench --bench suppression_gate` (sizes: `SUPP_N`, `RECIPIENTS_N` env vars).
+//! `cargo bench -p deliverdesk --bench suppression_gate` (sizes: `SUPP_N`, `RECIPIENTS_N` env vars).
 
 use std::time::Instant;
 

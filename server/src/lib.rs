@@ -1,4 +1,3 @@
-#![recursion_limit = "256"]
 //! Deliverdesk's server: the pure deliverability domain, storage (SQLite / PostgreSQL),
 //! services, the HTTP layer and the CLI commands.
 
