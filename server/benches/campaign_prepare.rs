@@ -24,7 +24,7 @@ async fn bench(label: &str, db: Db) {
     let sender = db
         .add_sender(
             &NewSender {
-                account_id: account,
+                account_id: AccountId(account),
                 address: "news@bench.test",
                 name: None,
                 kind: "bulk",

@@ -8,6 +8,7 @@
 //! `cargo bench -p deliverdesk --bench threshold_what_if`
 
 use chrono::{Duration, Utc};
+use server::domain::suppression::AccountId;
 use server::services::spam_filters::SpamFilters;
 use server::storage::Db;
 use std::time::Instant;
@@ -25,14 +26,19 @@ fn size(var: &str, default: usize) -> usize {
 async fn load(db: &Db, account: i64, n: usize, age: Duration) {
     let now = Utc::now();
     let contact = db
-        .upsert_contact(account, &format!("c{account}@example.com"), None, now)
+        .upsert_contact(
+            AccountId(account),
+            &format!("c{account}@example.com"),
+            None,
+            now,
+        )
         .await
         .unwrap();
     let mut conversations = Vec::new();
     for _ in 0..100 {
         conversations.push(
             db.create_conversation(
-                account,
+                AccountId(account),
                 contact,
                 "bench",
                 app::models::ConversationStatus::Open,

@@ -12,6 +12,7 @@ mod traffic;
 
 pub use run::{seed, seed_named_only, DemoServices, SeedReport, CAMPAIGN_COMPLAINER};
 
+use crate::domain::suppression::AccountId;
 use crate::services::auth;
 use crate::storage::Db;
 use app::models::{ConversationStatus, Role};
@@ -174,11 +175,11 @@ async fn configure(
                 "Agent"
             }
         );
-        db.create_user(account_id, u.email, &name, u.role, &hash, now)
+        db.create_user(AccountId(account_id), u.email, &name, u.role, &hash, now)
             .await?;
     }
     db.create_webhook_credential(
-        accounts[DEMO_WEBHOOK_ACCOUNT],
+        AccountId(accounts[DEMO_WEBHOOK_ACCOUNT]),
         DEMO_WEBHOOK_USERNAME,
         &auth::hash_password(DEMO_WEBHOOK_PASSWORD)?,
         Some(DEMO_MAILGUN_SIGNING_KEY),
@@ -187,7 +188,7 @@ async fn configure(
     )
     .await?;
     db.create_webhook_credential(
-        accounts[DEMO_GLOBEX_WEBHOOK_ACCOUNT],
+        AccountId(accounts[DEMO_GLOBEX_WEBHOOK_ACCOUNT]),
         DEMO_GLOBEX_WEBHOOK_USERNAME,
         &auth::hash_password(DEMO_GLOBEX_WEBHOOK_PASSWORD)?,
         None,
@@ -199,7 +200,7 @@ async fn configure(
     // its test relay): what that relay refuses is suppressed for every account.
     db.add_sender(
         &crate::storage::outbound::NewSender {
-            account_id: accounts["Globex Helpdesk"],
+            account_id: AccountId(accounts["Globex Helpdesk"]),
             address: "help@globex.test",
             name: Some("Globex Helpdesk"),
             kind: "transactional",
@@ -220,7 +221,7 @@ async fn configure(
     ] {
         db.add_sender(
             &crate::storage::outbound::NewSender {
-                account_id: accounts["Acme Support"],
+                account_id: AccountId(accounts["Acme Support"]),
                 address,
                 name: Some(name),
                 kind,
@@ -231,7 +232,7 @@ async fn configure(
         .await?;
     }
     for (account, address) in DEMO_INBOUND_ADDRESSES {
-        db.add_inbound_address(accounts[account], address, now)
+        db.add_inbound_address(AccountId(accounts[account]), address, now)
             .await?;
     }
     Ok(accounts)

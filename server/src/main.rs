@@ -113,7 +113,7 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
         #[arg(long)]
-        account_id: i64,
+        account_id: server::domain::suppression::AccountId,
         #[arg(long)]
         email: String,
         /// agent or admin
@@ -125,7 +125,7 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
         #[arg(long)]
-        account_id: i64,
+        account_id: server::domain::suppression::AccountId,
         #[arg(long)]
         username: String,
         /// Mailgun's webhook signing key, to check Mailgun's HMAC.

@@ -19,7 +19,7 @@ use server::storage::Db;
 async fn sender(db: &Db, account: i64, address: &str, kind: &str, port: u16) -> i64 {
     db.add_sender(
         &NewSender {
-            account_id: account,
+            account_id: AccountId(account),
             address,
             name: Some("Acme News"),
             kind,
@@ -61,7 +61,7 @@ fn unsubscribe_token(message: &str) -> String {
 }
 
 async fn members(db: &Db, account: i64, list: i64) -> Vec<String> {
-    db.list_members(account, list)
+    db.list_members(AccountId(account), list)
         .await
         .unwrap()
         .unwrap()
@@ -151,7 +151,7 @@ async fn campaign_story(db: Db) {
         "{left:?}"
     );
     assert_eq!(
-        db.contact_status(account, "nobody@example.com")
+        db.contact_status(AccountId(account), "nobody@example.com")
             .await
             .unwrap()
             .unwrap()
@@ -170,12 +170,12 @@ async fn campaign_story(db: Db) {
     let owner = db.token_owner(&token).await.unwrap().unwrap();
     let ingest = IngestService::new(db.clone());
     let first = ingest
-        .record_unsubscribe(AccountId(owner.account_id), &owner.address, &token, now)
+        .record_unsubscribe(owner.account_id, &owner.address, &token, now)
         .await
         .unwrap();
     assert_eq!(first.processed(), 1);
     let again = ingest
-        .record_unsubscribe(AccountId(owner.account_id), &owner.address, &token, now)
+        .record_unsubscribe(owner.account_id, &owner.address, &token, now)
         .await
         .unwrap();
     assert_eq!(again.duplicates(), 1);
@@ -380,7 +380,7 @@ async fn a_4xx_defers_the_recipient_then_becomes_a_soft_bounce(db: Db) {
     let c = db.campaign(p.campaign_id).await.unwrap().unwrap();
     assert_eq!((c.status.as_str(), c.sent, c.failed), ("sent", 1, 1));
     let status = db
-        .contact_status(account, "full@example.com")
+        .contact_status(AccountId(account), "full@example.com")
         .await
         .unwrap()
         .unwrap();

@@ -1,6 +1,7 @@
 //! The set-up commands for a deployment without demo data.
 
 use crate::common;
+use server::domain::suppression::AccountId;
 
 use server::services::auth::verify_password;
 use server::services::ingest::IngestService;
@@ -44,7 +45,7 @@ async fn an_account_its_users_and_a_webhook_credential_can_be_created() {
     let mut out = Vec::new();
     server::cli::admin::add_user(
         &db,
-        account,
+        AccountId(account),
         "peter@initech.test",
         app::models::Role::Agent,
         &mut out,
@@ -59,7 +60,7 @@ async fn an_account_its_users_and_a_webhook_credential_can_be_created() {
     // The same email twice is refused with a reason.
     let err = server::cli::admin::add_user(
         &db,
-        account,
+        AccountId(account),
         "peter@initech.test",
         app::models::Role::Agent,
         &mut Vec::new(),
@@ -69,9 +70,16 @@ async fn an_account_its_users_and_a_webhook_credential_can_be_created() {
     assert!(format!("{err:#}").contains("in use"), "{err:#}");
 
     let mut out = Vec::new();
-    server::cli::admin::webhook_credential(&db, account, "initech-hooks", None, None, &mut out)
-        .await
-        .unwrap();
+    server::cli::admin::webhook_credential(
+        &db,
+        AccountId(account),
+        "initech-hooks",
+        None,
+        None,
+        &mut out,
+    )
+    .await
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     let pair = secret_after(&text, "webhook credential for account ");
     let (_, secret) = pair.split_once(": ").unwrap().1.split_once(':').unwrap();
@@ -81,7 +89,7 @@ async fn an_account_its_users_and_a_webhook_credential_can_be_created() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(cred.account_id, account);
+    assert_eq!(cred.account_id, AccountId(account));
     assert!(ingest
         .authenticate("initech-hooks", "wrong")
         .await
@@ -89,7 +97,7 @@ async fn an_account_its_users_and_a_webhook_credential_can_be_created() {
         .is_none());
     assert!(server::cli::admin::webhook_credential(
         &db,
-        account,
+        AccountId(account),
         "bad:name",
         None,
         None,

@@ -155,7 +155,7 @@ async fn the_demo_is_made_by_the_pipelines_the_same_way_twice() {
 
     // Every contact status appears.
     let statuses: std::collections::BTreeSet<String> = a
-        .list_contacts(acme)
+        .list_contacts(AccountId(acme))
         .await
         .unwrap()
         .into_iter()

@@ -45,7 +45,7 @@ async fn setup(
     let acme = db.create_account("Acme", now).await.unwrap();
     let globex = db.create_account("Globex", now).await.unwrap();
     db.create_webhook_credential(
-        acme,
+        AccountId(acme),
         USER,
         &server::services::auth::hash_password(PASSWORD).unwrap(),
         Some(MAILGUN_KEY),
@@ -56,8 +56,12 @@ async fn setup(
     .unwrap();
     assert!(db.set_sns_topic_arn(USER, Some(SNS_TOPIC)).await.unwrap());
     for a in addresses {
-        db.upsert_contact(acme, a, None, now).await.unwrap();
-        db.upsert_contact(globex, a, None, now).await.unwrap();
+        db.upsert_contact(AccountId(acme), a, None, now)
+            .await
+            .unwrap();
+        db.upsert_contact(AccountId(globex), a, None, now)
+            .await
+            .unwrap();
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -174,7 +178,7 @@ impl TestApp {
     /// The delivery status of Acme's message `message`.
     async fn delivery(&self, message: i64) -> server::storage::deliverability::MessageDelivery {
         self.db
-            .message_delivery(self.acme, message)
+            .message_delivery(AccountId(self.acme), message)
             .await
             .unwrap()
             .unwrap()
@@ -184,18 +188,24 @@ impl TestApp {
         let now = Utc::now();
         let contact = self
             .db
-            .upsert_contact(self.acme, to, None, now)
+            .upsert_contact(AccountId(self.acme), to, None, now)
             .await
             .unwrap();
         let conv = self
             .db
-            .create_conversation(self.acme, contact, "Hello", ConversationStatus::Open, now)
+            .create_conversation(
+                AccountId(self.acme),
+                contact,
+                "Hello",
+                ConversationStatus::Open,
+                now,
+            )
             .await
             .unwrap();
         let id = self
             .db
             .add_message(&NewMessage {
-                account_id: self.acme,
+                account_id: AccountId(self.acme),
                 conversation_id: conv,
                 direction: Direction::Outbound,
                 from_addr: "support@acme.test",
@@ -213,7 +223,7 @@ impl TestApp {
             .await
             .unwrap();
         self.db
-            .set_message_sent(self.acme, id, provider_id)
+            .set_message_sent(AccountId(self.acme), id, provider_id)
             .await
             .unwrap();
         id
@@ -278,7 +288,7 @@ async fn a_postmark_hard_bounce_suppresses_the_address_in_the_reporting_account_
     for (account, status) in [(app.acme, "hard_bounce"), (app.globex, "active")] {
         let c = app
             .db
-            .contact_status(account, "john@example.com")
+            .contact_status(AccountId(account), "john@example.com")
             .await
             .unwrap()
             .unwrap();
@@ -461,7 +471,7 @@ async fn a_raw_hard_bounce_blocks_the_address_in_the_account_and_keeps_the_conta
     );
     let c = app
         .db
-        .contact_status(app.acme, "gone@example.org")
+        .contact_status(AccountId(app.acme), "gone@example.org")
         .await
         .unwrap();
     assert_eq!(
@@ -494,7 +504,7 @@ async fn a_soft_bounce_suppresses_for_exactly_14_days(db: Db) {
     assert_eq!(e.until, Some(e.since + TimeDelta::days(14)));
     let c = app
         .db
-        .contact_status(app.acme, "full@example.org")
+        .contact_status(AccountId(app.acme), "full@example.org")
         .await
         .unwrap()
         .unwrap();
@@ -522,14 +532,14 @@ async fn a_manual_complaint_blocks_only_the_account_it_was_about_and_removes_the
     );
     let acme = app
         .db
-        .contact_status(app.acme, "john@example.com")
+        .contact_status(AccountId(app.acme), "john@example.com")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(acme.status, "inactive");
     let globex = app
         .db
-        .contact_status(app.globex, "john@example.com")
+        .contact_status(AccountId(app.globex), "john@example.com")
         .await
         .unwrap()
         .unwrap();
@@ -999,13 +1009,7 @@ async fn the_demo_data_gives_acme_a_working_webhook_credential(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        db.delivery_events(AccountId(cred.account_id))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(db.delivery_events(cred.account_id).await.unwrap().len(), 1);
 }
 
 /// A SendGrid "blocked" event for `email` with its own event id.
@@ -1092,7 +1096,7 @@ async fn events_of_one_message_in_one_batch_end_as_they_would_one_by_one(db: Db)
     );
     let c = app
         .db
-        .contact_status(app.acme, "ann@example.com")
+        .contact_status(AccountId(app.acme), "ann@example.com")
         .await
         .unwrap()
         .unwrap();

@@ -64,7 +64,7 @@ async fn log_kinds(db: &Db, account: i64, kind: &str) -> Vec<Value> {
 
 async fn status(db: &Db, account: i64, conversation: i64) -> (ConversationStatus, bool) {
     let d = db
-        .get_conversation(account, conversation)
+        .get_conversation(AccountId(account), conversation)
         .await
         .unwrap()
         .unwrap();
@@ -75,7 +75,7 @@ async fn accounts(db: &Db) -> (i64, i64) {
     let now = Utc::now();
     let acme = db.create_account("Acme", now).await.unwrap();
     let globex = db.create_account("Globex", now).await.unwrap();
-    db.add_inbound_address(acme, "support@acme.test", now)
+    db.add_inbound_address(AccountId(acme), "support@acme.test", now)
         .await
         .unwrap();
     (acme, globex)
@@ -111,7 +111,7 @@ async fn threading_and_idempotency(db: Db) {
         (r1.conversation_id, r1.message_id)
     );
     let d = db
-        .get_conversation(acme, r1.conversation_id)
+        .get_conversation(AccountId(acme), r1.conversation_id)
         .await
         .unwrap()
         .unwrap();
@@ -144,9 +144,14 @@ async fn threading_and_idempotency(db: Db) {
 
     // Done conversations are reopened by the customer's reply, found by sender + subject.
     let mut tx = db.pool().begin().await.unwrap();
-    server::storage::inbound::set_conversation_status(&mut tx, acme, r1.conversation_id, false)
-        .await
-        .unwrap();
+    server::storage::inbound::set_conversation_status(
+        &mut tx,
+        AccountId(acme),
+        r1.conversation_id,
+        false,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let by_subject = mail(
         "maria@example.com",
@@ -182,7 +187,7 @@ async fn threading_and_idempotency(db: Db) {
     );
 
     // Unreadable and sender-less messages are refused with a reason, nothing stored.
-    let before = db.list_contacts(acme).await.unwrap().len();
+    let before = db.list_contacts(AccountId(acme)).await.unwrap().len();
     assert!(matches!(
         svc.receive(
             AccountId(acme),
@@ -197,7 +202,10 @@ async fn threading_and_idempotency(db: Db) {
         svc.receive(AccountId(acme), &raw(&huge), now).await,
         Err(InboundError::TooLarge { .. })
     ));
-    assert_eq!(db.list_contacts(acme).await.unwrap().len(), before);
+    assert_eq!(
+        db.list_contacts(AccountId(acme)).await.unwrap().len(),
+        before
+    );
 }
 on_both_backends!(threading_and_idempotency);
 
@@ -224,11 +232,11 @@ async fn spam_rule_threshold_and_block_list(db: Db) {
     assert_eq!(logged.len(), 1);
     assert_eq!(logged[0]["conversation_id"], json!(r.conversation_id));
     assert!(logged[0]["rules"].as_array().unwrap().len() >= 2);
-    let report = db.reporting_summary(acme).await.unwrap();
+    let report = db.reporting_summary(AccountId(acme)).await.unwrap();
     assert_eq!((report.open, report.done, report.excluded_spam), (0, 0, 1));
     let found = db
         .list_conversations(
-            acme,
+            AccountId(acme),
             None,
             &server::services::search::SearchQuery::parse("spam:true"),
         )
@@ -384,7 +392,7 @@ async fn mark_as_spam_and_not_spam_train_the_account(db: Db) {
         "the fixture must start as ham (scored {})",
         r.score
     );
-    assert_eq!(db.account_model(acme).await.unwrap(), None);
+    assert_eq!(db.account_model(AccountId(acme)).await.unwrap(), None);
 
     // Another account cannot touch it.
     assert!(matches!(
@@ -409,17 +417,17 @@ async fn mark_as_spam_and_not_spam_train_the_account(db: Db) {
         status(&db, acme, r.conversation_id).await,
         (ConversationStatus::Done, true)
     );
-    let list = db.block_list(acme).await.unwrap();
+    let list = db.block_list(AccountId(acme)).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].entry.value(), "deals@promo.example");
     assert_eq!(list[0].added_by, "agent@acme.test");
     let model = server::domain::spam::AccountModel::from_bytes(
-        &db.account_model(acme).await.unwrap().unwrap(),
+        &db.account_model(AccountId(acme)).await.unwrap().unwrap(),
     )
     .unwrap();
     assert_eq!((model.spam_messages(), model.ham_messages()), (1, 0));
     assert_eq!(
-        db.domain_history(acme, "promo.example")
+        db.domain_history(AccountId(acme), "promo.example")
             .await
             .unwrap()
             .spam_flags,
@@ -474,9 +482,9 @@ async fn mark_as_spam_and_not_spam_train_the_account(db: Db) {
         status(&db, acme, r.conversation_id).await,
         (ConversationStatus::Open, false)
     );
-    assert!(db.block_list(acme).await.unwrap().is_empty());
+    assert!(db.block_list(AccountId(acme)).await.unwrap().is_empty());
     let model = server::domain::spam::AccountModel::from_bytes(
-        &db.account_model(acme).await.unwrap().unwrap(),
+        &db.account_model(AccountId(acme)).await.unwrap().unwrap(),
     )
     .unwrap();
     assert_eq!((model.spam_messages(), model.ham_messages()), (0, 1));
@@ -501,7 +509,7 @@ async fn app() -> App {
     let db = common::sqlite_db().await;
     let (acme, _) = accounts(&db).await;
     db.create_webhook_credential(
-        acme,
+        AccountId(acme),
         USER,
         &server::services::auth::hash_password(PASSWORD).unwrap(),
         None,
@@ -573,7 +581,7 @@ async fn postmark_inbound_json_creates_a_conversation_once() {
     let conversation = v["conversation_id"].as_i64().unwrap();
     let d = app
         .db
-        .get_conversation(app.acme, conversation)
+        .get_conversation(AccountId(app.acme), conversation)
         .await
         .unwrap()
         .unwrap();
@@ -589,7 +597,7 @@ async fn postmark_inbound_json_creates_a_conversation_once() {
     assert_eq!(v["duplicate"], json!(true));
     let d = app
         .db
-        .get_conversation(app.acme, conversation)
+        .get_conversation(AccountId(app.acme), conversation)
         .await
         .unwrap()
         .unwrap();
@@ -698,7 +706,12 @@ async fn bad_requests_get_a_reason_and_store_nothing() {
             "{path}: {v}"
         );
     }
-    assert!(app.db.list_contacts(app.acme).await.unwrap().is_empty());
+    assert!(app
+        .db
+        .list_contacts(AccountId(app.acme))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -733,7 +746,7 @@ async fn smtp_session_delivers_and_unknown_recipients_are_refused() {
     let list = app
         .db
         .list_conversations(
-            app.acme,
+            AccountId(app.acme),
             None,
             &server::services::search::SearchQuery::parse("from:lena@example.de"),
         )
@@ -743,7 +756,7 @@ async fn smtp_session_delivers_and_unknown_recipients_are_refused() {
     assert_eq!(list[0].subject, "Lieferung nach Österreich?");
     let d = app
         .db
-        .get_conversation(app.acme, list[0].id)
+        .get_conversation(AccountId(app.acme), list[0].id)
         .await
         .unwrap()
         .unwrap();

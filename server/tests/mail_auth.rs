@@ -234,18 +234,22 @@ async fn http_mail_trusts_only_the_listed_forwarder(db: Db) {
     let pass = "Authentication-Results: mx.forwarder.test; spf=pass smtp.mailfrom=shop.test; dkim=pass header.d=shop.test; dmarc=pass header.from=shop.test\r\n";
 
     // Nothing listed (the default): no header is read.
-    assert!(db.trusted_authserv_ids(account).await.unwrap().is_empty());
+    assert!(db
+        .trusted_authserv_ids(AccountId(account))
+        .await
+        .unwrap()
+        .is_empty());
     let got = inbound
         .receive(AccountId(account), &over_http(message(1, pass)), now)
         .await
         .unwrap();
     assert!(!hit_names(&got.rules).contains(&"DMARC_PASS".to_string()));
 
-    db.set_trusted_authserv_ids(account, &["mx.forwarder.test".to_string()])
+    db.set_trusted_authserv_ids(AccountId(account), &["mx.forwarder.test".to_string()])
         .await
         .unwrap();
     assert_eq!(
-        db.trusted_authserv_ids(account).await.unwrap(),
+        db.trusted_authserv_ids(AccountId(account)).await.unwrap(),
         ["mx.forwarder.test"]
     );
     let got = inbound
@@ -341,7 +345,7 @@ async fn changing_the_trusted_authserv_ids_is_logged_with_who_old_and_new(db: Db
     assert_eq!(entries[1].details["from"], serde_json::json!([]));
     assert!(logged(globex).await.is_empty());
     assert_eq!(
-        db.trusted_authserv_ids(acme).await.unwrap(),
+        db.trusted_authserv_ids(AccountId(acme)).await.unwrap(),
         ["mx.forwarder.test", "mx2.forwarder.test"]
     );
 }

@@ -36,7 +36,7 @@ fn smtp(port: u16) -> TransportConfig {
 
 async fn last_delivery(db: &Db, account: i64, conversation: i64) -> app::models::DeliveryView {
     let d = db
-        .get_conversation(account, conversation)
+        .get_conversation(AccountId(account), conversation)
         .await
         .unwrap()
         .unwrap();
@@ -91,7 +91,11 @@ async fn smtp_250_is_accepted_with_threading_headers_and_verp(db: Db) {
         "{text}"
     );
     assert!(text.contains("Subject: Re: Order late"), "{text}");
-    let detail = db.get_conversation(account, c).await.unwrap().unwrap();
+    let detail = db
+        .get_conversation(AccountId(account), c)
+        .await
+        .unwrap()
+        .unwrap();
     let mid = detail
         .messages
         .last()
@@ -150,7 +154,7 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
         .unwrap();
     assert!(matches!(gate, GateResult::Suppressed { .. }));
     assert_eq!(
-        db.contact_status(account, "nobody@example.com")
+        db.contact_status(AccountId(account), "nobody@example.com")
             .await
             .unwrap()
             .unwrap()
@@ -190,7 +194,7 @@ async fn smtp_550_is_a_hard_bounce_never_retried_and_the_gate_then_refuses(db: D
         "{msg}"
     );
     let outbound = db
-        .get_conversation(account, c)
+        .get_conversation(AccountId(account), c)
         .await
         .unwrap()
         .unwrap()
@@ -232,7 +236,7 @@ async fn smtp_452_is_retried_with_backoff_then_a_soft_bounce(db: Db) {
     assert_eq!(d.attempts, 5);
     assert_eq!(d.error.unwrap().category, "soft_bounce");
     let status = db
-        .contact_status(account, "full@example.com")
+        .contact_status(AccountId(account), "full@example.com")
         .await
         .unwrap()
         .unwrap();
@@ -381,7 +385,7 @@ async fn complaint_rate_rises_are_logged_once(db: Db) {
         server::storage::insert_message(
             &mut tx,
             &NewMessage {
-                account_id: account,
+                account_id: AccountId(account),
                 conversation_id: c,
                 direction: Direction::Outbound,
                 from_addr: "support@acme.test",
@@ -551,7 +555,7 @@ on_both_backends!(the_shared_transport_hides_its_relay_from_the_account);
 async fn contact_with_a_hostile_name(db: &Db, transport: TransportConfig) -> (i64, i64) {
     let account = common::account_with_sender(db, transport).await;
     db.upsert_contact(
-        account,
+        AccountId(account),
         "jane@example.com",
         Some("spy@evil.test, Jane"),
         Utc::now(),

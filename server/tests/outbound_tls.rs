@@ -169,7 +169,11 @@ async fn setup(db: &Db, transport: TransportConfig, contact: &str) -> (i64, i64)
 }
 
 async fn delivery_of_last_message(db: &Db, account: i64, c: i64) -> app::models::DeliveryView {
-    let d = db.get_conversation(account, c).await.unwrap().unwrap();
+    let d = db
+        .get_conversation(AccountId(account), c)
+        .await
+        .unwrap()
+        .unwrap();
     d.messages.last().unwrap().delivery.clone().unwrap()
 }
 

@@ -91,14 +91,26 @@ async fn the_allowlist_overrides_a_score_but_not_a_block(db: Db) {
         Err(FilterError::Invalid(m)) if m.contains("already on the allowlist")
     ));
     // Per account: Globex sees nothing of it.
-    assert_eq!(db.allow_list(acme).await.unwrap().len(), 1);
-    assert!(db.allow_list(globex).await.unwrap().is_empty());
+    assert_eq!(db.allow_list(AccountId(acme)).await.unwrap().len(), 1);
+    assert!(db.allow_list(AccountId(globex)).await.unwrap().is_empty());
     let candidates = BlockEntry::candidates(
         &server::domain::address::EmailAddress::parse("x@mx.adelphia.net").unwrap(),
     );
-    assert!(db.allow_match(acme, &candidates).await.unwrap().is_some());
-    assert!(db.allow_match(globex, &candidates).await.unwrap().is_none());
-    assert!(db.allow_entry(globex, row.id).await.unwrap().is_none());
+    assert!(db
+        .allow_match(AccountId(acme), &candidates)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(db
+        .allow_match(AccountId(globex), &candidates)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(db
+        .allow_entry(AccountId(globex), row.id)
+        .await
+        .unwrap()
+        .is_none());
     assert!(matches!(
         filters
             .remove_allow(AccountId(globex), "admin@globex.test", row.id, now)
@@ -125,7 +137,7 @@ async fn the_allowlist_overrides_a_score_but_not_a_block(db: Db) {
     // The score badge's data: the score and the rules that fired, as stored at scoring time,
     // for this account only.
     let detail = db
-        .get_conversation(acme, r.conversation_id)
+        .get_conversation(AccountId(acme), r.conversation_id)
         .await
         .unwrap()
         .unwrap();
@@ -139,7 +151,7 @@ async fn the_allowlist_overrides_a_score_but_not_a_block(db: Db) {
         .iter()
         .all(|h| h.points != 0.0 && !h.description.is_empty()));
     assert!(db
-        .get_conversation(globex, r.conversation_id)
+        .get_conversation(AccountId(globex), r.conversation_id)
         .await
         .unwrap()
         .is_none());
@@ -170,7 +182,7 @@ Message-ID: <another@adelphia.net>\r\n\r\nhello\r\n"
         .remove_allow(AccountId(acme), "admin@acme.test", row.id, now)
         .await
         .unwrap();
-    assert!(db.allow_list(acme).await.unwrap().is_empty());
+    assert!(db.allow_list(AccountId(acme)).await.unwrap().is_empty());
     assert_eq!(log_of(&db, acme, "allow_removed").await.len(), 1);
 }
 on_both_backends!(the_allowlist_overrides_a_score_but_not_a_block);
@@ -187,7 +199,7 @@ async fn scored(
     let rules = "[]";
     let id = db
         .add_message(&server::storage::NewMessage {
-            account_id: account,
+            account_id: AccountId(account),
             conversation_id: conversation,
             direction: app::models::Direction::Inbound,
             from_addr: "someone@example.com",

@@ -223,7 +223,7 @@ async fn a_campaign_sends_each_recipient_once_with_two_replicas() {
     let bulk = db
         .add_sender(
             &NewSender {
-                account_id: account,
+                account_id: AccountId(account),
                 address: "news@acme.test",
                 name: Some("Acme News"),
                 kind: "bulk",

@@ -486,10 +486,10 @@ async fn an_admin_sets_the_sns_topic_of_their_webhook_credential(db: server::sto
     );
     let acme = db.create_account("Acme", now).await.unwrap();
     let globex = db.create_account("Globex", now).await.unwrap();
-    db.create_webhook_credential(acme, "acme-hooks", "x", Some("k"), None, now)
+    db.create_webhook_credential(AccountId(acme), "acme-hooks", "x", Some("k"), None, now)
         .await
         .unwrap();
-    db.create_webhook_credential(globex, "globex-hooks", "x", None, None, now)
+    db.create_webhook_credential(AccountId(globex), "globex-hooks", "x", None, None, now)
         .await
         .unwrap();
     let user = |account_id: i64, email: &str, role: app::models::Role| app::models::CurrentUser {
@@ -673,7 +673,14 @@ async fn sessions_end_when_idle_and_dead_ones_are_deleted(db: server::storage::D
     let acme = db.create_account("Acme", now).await.unwrap();
     let globex = db.create_account("Globex", now).await.unwrap();
     let user = db
-        .create_user(acme, "a@acme.test", "A", app::models::Role::Agent, "h", now)
+        .create_user(
+            AccountId(acme),
+            "a@acme.test",
+            "A",
+            app::models::Role::Agent,
+            "h",
+            now,
+        )
         .await
         .unwrap();
     let idle = D::hours(12);
@@ -720,9 +727,18 @@ async fn sessions_end_when_idle_and_dead_ones_are_deleted(db: server::storage::D
         .is_some());
 
     // Disabled: no session; the account scope holds.
-    assert!(!db.set_user_disabled(globex, user, true, now).await.unwrap());
-    assert!(!db.set_password_hash(globex, user, "x").await.unwrap());
-    assert!(db.set_user_disabled(acme, user, true, now).await.unwrap());
+    assert!(!db
+        .set_user_disabled(AccountId(globex), user, true, now)
+        .await
+        .unwrap());
+    assert!(!db
+        .set_password_hash(AccountId(globex), user, "x")
+        .await
+        .unwrap());
+    assert!(db
+        .set_user_disabled(AccountId(acme), user, true, now)
+        .await
+        .unwrap());
     assert!(db
         .session_user("live", later, later - idle)
         .await
@@ -735,7 +751,10 @@ async fn sessions_end_when_idle_and_dead_ones_are_deleted(db: server::storage::D
             .unwrap()
             .disabled
     );
-    assert!(db.set_user_disabled(acme, user, false, now).await.unwrap());
+    assert!(db
+        .set_user_disabled(AccountId(acme), user, false, now)
+        .await
+        .unwrap());
     assert!(db
         .session_user("live", later, later - idle)
         .await
@@ -760,9 +779,9 @@ async fn sessions_end_when_idle_and_dead_ones_are_deleted(db: server::storage::D
         .await
         .unwrap()
         .is_none());
-    let users = db.list_users(acme).await.unwrap();
+    let users = db.list_users(AccountId(acme)).await.unwrap();
     assert_eq!(users.len(), 1);
-    assert!(db.list_users(globex).await.unwrap().is_empty());
+    assert!(db.list_users(AccountId(globex)).await.unwrap().is_empty());
 }
 on_both_backends!(sessions_end_when_idle_and_dead_ones_are_deleted);
 

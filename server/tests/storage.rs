@@ -2,6 +2,7 @@
 
 use app::models::*;
 use chrono::{Duration, TimeZone, Utc};
+use server::domain::suppression::AccountId;
 use server::services::search::SearchQuery;
 use server::storage::{Db, NewMessage, SPAM_ATTRIBUTE};
 
@@ -12,7 +13,7 @@ fn message<'a>(
     at: chrono::DateTime<Utc>,
 ) -> NewMessage<'a> {
     NewMessage {
-        account_id,
+        account_id: AccountId(account_id),
         conversation_id,
         direction: Direction::Inbound,
         from_addr: "customer@example.com",
@@ -34,7 +35,7 @@ async fn accounts_users_and_sessions(db: Db) {
     let acme = db.create_account("Acme", now).await.unwrap();
     let user = db
         .create_user(
-            acme,
+            AccountId(acme),
             "Agent@Acme.test",
             "Agent",
             Role::Agent,
@@ -59,7 +60,14 @@ async fn accounts_users_and_sessions(db: Db) {
         .is_none());
     // The same email cannot be registered twice.
     assert!(db
-        .create_user(acme, "agent@acme.test", "Dup", Role::Admin, "h", now)
+        .create_user(
+            AccountId(acme),
+            "agent@acme.test",
+            "Dup",
+            Role::Admin,
+            "h",
+            now
+        )
         .await
         .is_err());
 
@@ -94,24 +102,30 @@ async fn conversations_are_scoped_to_their_account(db: Db) {
     let acme = db.create_account("Acme", now).await.unwrap();
     let globex = db.create_account("Globex", now).await.unwrap();
     let c1 = db
-        .upsert_contact(acme, "Customer@Example.com", Some("Cus"), now)
+        .upsert_contact(AccountId(acme), "Customer@Example.com", Some("Cus"), now)
         .await
         .unwrap();
     assert_eq!(
-        db.upsert_contact(acme, "customer@example.com", None, now)
+        db.upsert_contact(AccountId(acme), "customer@example.com", None, now)
             .await
             .unwrap(),
         c1,
         "one contact per address"
     );
     let g1 = db
-        .upsert_contact(globex, "customer@example.com", None, now)
+        .upsert_contact(AccountId(globex), "customer@example.com", None, now)
         .await
         .unwrap();
     assert_ne!(c1, g1, "accounts have their own contacts");
 
     let conv = db
-        .create_conversation(acme, c1, "Broken carafe", ConversationStatus::Open, now)
+        .create_conversation(
+            AccountId(acme),
+            c1,
+            "Broken carafe",
+            ConversationStatus::Open,
+            now,
+        )
         .await
         .unwrap();
     db.add_message(&message(
@@ -123,12 +137,18 @@ async fn conversations_are_scoped_to_their_account(db: Db) {
     .await
     .unwrap();
     let other = db
-        .create_conversation(globex, g1, "Badge", ConversationStatus::Open, now)
+        .create_conversation(
+            AccountId(globex),
+            g1,
+            "Badge",
+            ConversationStatus::Open,
+            now,
+        )
         .await
         .unwrap();
 
     let detail = db
-        .get_conversation(acme, conv)
+        .get_conversation(AccountId(acme), conv)
         .await
         .unwrap()
         .expect("own conversation");
@@ -141,13 +161,20 @@ async fn conversations_are_scoped_to_their_account(db: Db) {
     );
     assert_eq!(detail.messages[0].text_body, "the glass is cracked");
     assert!(
-        db.get_conversation(acme, other).await.unwrap().is_none(),
+        db.get_conversation(AccountId(acme), other)
+            .await
+            .unwrap()
+            .is_none(),
         "another account's conversation is refused"
     );
-    assert!(db.get_conversation(globex, conv).await.unwrap().is_none());
+    assert!(db
+        .get_conversation(AccountId(globex), conv)
+        .await
+        .unwrap()
+        .is_none());
 
     let acme_list = db
-        .list_conversations(acme, None, &SearchQuery::default())
+        .list_conversations(AccountId(acme), None, &SearchQuery::default())
         .await
         .unwrap();
     assert_eq!(
@@ -155,11 +182,11 @@ async fn conversations_are_scoped_to_their_account(db: Db) {
         vec![conv]
     );
     // Attributes of another account's conversation cannot be set.
-    db.set_attribute(globex, conv, SPAM_ATTRIBUTE, "true")
+    db.set_attribute(AccountId(globex), conv, SPAM_ATTRIBUTE, "true")
         .await
         .unwrap();
     assert!(db
-        .get_conversation(acme, conv)
+        .get_conversation(AccountId(acme), conv)
         .await
         .unwrap()
         .unwrap()
@@ -172,15 +199,21 @@ async fn search_status_and_spam_filters(db: Db) {
     let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
     let acme = db.create_account("Acme", now).await.unwrap();
     let maria = db
-        .upsert_contact(acme, "maria@example.com", None, now)
+        .upsert_contact(AccountId(acme), "maria@example.com", None, now)
         .await
         .unwrap();
     let spammer = db
-        .upsert_contact(acme, "win@prize.example", None, now)
+        .upsert_contact(AccountId(acme), "win@prize.example", None, now)
         .await
         .unwrap();
     let open = db
-        .create_conversation(acme, maria, "Refund please", ConversationStatus::Open, now)
+        .create_conversation(
+            AccountId(acme),
+            maria,
+            "Refund please",
+            ConversationStatus::Open,
+            now,
+        )
         .await
         .unwrap();
     db.add_message(&message(acme, open, "my parcel never arrived", now))
@@ -188,7 +221,7 @@ async fn search_status_and_spam_filters(db: Db) {
         .unwrap();
     let done = db
         .create_conversation(
-            acme,
+            AccountId(acme),
             maria,
             "Thanks",
             ConversationStatus::Done,
@@ -198,7 +231,7 @@ async fn search_status_and_spam_filters(db: Db) {
         .unwrap();
     let spam = db
         .create_conversation(
-            acme,
+            AccountId(acme),
             spammer,
             "You WON",
             ConversationStatus::Done,
@@ -209,7 +242,7 @@ async fn search_status_and_spam_filters(db: Db) {
     db.add_message(&message(acme, spam, "claim your prize", now))
         .await
         .unwrap();
-    db.set_attribute(acme, spam, SPAM_ATTRIBUTE, "true")
+    db.set_attribute(AccountId(acme), spam, SPAM_ATTRIBUTE, "true")
         .await
         .unwrap();
 
@@ -218,7 +251,7 @@ async fn search_status_and_spam_filters(db: Db) {
         let q = SearchQuery::parse(q);
         async move {
             let mut v: Vec<i64> = db
-                .list_conversations(acme, status, &q)
+                .list_conversations(AccountId(acme), status, &q)
                 .await
                 .unwrap()
                 .iter()
@@ -252,7 +285,11 @@ async fn search_status_and_spam_filters(db: Db) {
         "wildcards typed by users match nothing extra"
     );
 
-    let detail = db.get_conversation(acme, spam).await.unwrap().unwrap();
+    let detail = db
+        .get_conversation(AccountId(acme), spam)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(detail.summary.spam);
     assert_eq!(
         detail.attributes,
@@ -262,7 +299,7 @@ async fn search_status_and_spam_filters(db: Db) {
         }]
     );
 
-    let r = db.reporting_summary(acme).await.unwrap();
+    let r = db.reporting_summary(AccountId(acme)).await.unwrap();
     assert_eq!(
         (r.open, r.done, r.excluded_spam),
         (1, 1, 1),
@@ -285,15 +322,22 @@ async fn contacts_are_found_by_part_of_address_or_name(db: Db) {
         ("olivia@example.org", Some("Olivia 100% Brown")),
         ("olivia.2@example.org", Some("Olivia 100 Brown")),
     ] {
-        db.upsert_contact(acme, email, name, now).await.unwrap();
+        db.upsert_contact(AccountId(acme), email, name, now)
+            .await
+            .unwrap();
     }
-    db.upsert_contact(globex, "maria.other@example.com", Some("Maria"), now)
-        .await
-        .unwrap();
+    db.upsert_contact(
+        AccountId(globex),
+        "maria.other@example.com",
+        Some("Maria"),
+        now,
+    )
+    .await
+    .unwrap();
     let found = |search: &'static str| {
         let db = db.clone();
         async move {
-            db.search_contacts(acme, search)
+            db.search_contacts(AccountId(acme), search)
                 .await
                 .unwrap()
                 .into_iter()

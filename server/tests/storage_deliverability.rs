@@ -23,7 +23,7 @@ fn addr(s: &str) -> EmailAddress {
 
 fn event<'a>(account_id: i64, id: &'a str, category: &'a str) -> NewDeliveryEvent<'a> {
     NewDeliveryEvent {
-        account_id,
+        account_id: AccountId(account_id),
         provider: "postmark",
         provider_event_id: id,
         category,
@@ -170,7 +170,7 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
     let acme = db.create_account("Acme", t0()).await.unwrap();
     let globex = db.create_account("Globex", t0()).await.unwrap();
     for a in [acme, globex] {
-        db.upsert_contact(a, "h@example.com", None, t0())
+        db.upsert_contact(AccountId(a), "h@example.com", None, t0())
             .await
             .unwrap();
     }
@@ -237,7 +237,7 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
         .unwrap();
     assert_eq!(globex_batch.allowed, vec![&list[1]]);
     assert_eq!(
-        db.contact_status(acme, "h@example.com")
+        db.contact_status(AccountId(acme), "h@example.com")
             .await
             .unwrap()
             .unwrap()
@@ -245,7 +245,7 @@ async fn reactivating_a_global_hard_bounce_overrides_it_for_one_account(db: Db) 
         "active"
     );
     assert_eq!(
-        db.contact_status(globex, "h@example.com")
+        db.contact_status(AccountId(globex), "h@example.com")
             .await
             .unwrap()
             .unwrap()
@@ -513,7 +513,9 @@ async fn batched_contact_updates_apply_in_order_per_address(db: Db) {
     let globex = db.create_account("Globex", t0()).await.unwrap();
     for account in [acme, globex] {
         for email in ["hard@example.com", "soft@example.com", "mine@example.com"] {
-            db.upsert_contact(account, email, None, t0()).await.unwrap();
+            db.upsert_contact(AccountId(account), email, None, t0())
+                .await
+                .unwrap();
         }
     }
     let until = t0() + TimeDelta::days(14);
@@ -568,7 +570,12 @@ async fn batched_contact_updates_apply_in_order_per_address(db: Db) {
     drop(conn);
     let status = |account, email: &'static str| {
         let db = db.clone();
-        async move { db.contact_status(account, email).await.unwrap().unwrap() }
+        async move {
+            db.contact_status(AccountId(account), email)
+                .await
+                .unwrap()
+                .unwrap()
+        }
     };
     for account in [acme, globex] {
         let hard = status(account, "hard@example.com").await;
@@ -633,7 +640,7 @@ on_both_backends!(suppressions_stored_before_address_keys_are_keyed_on_start);
 async fn a_burst_of_requests_with_one_credential_verifies_its_password_once(db: Db) {
     let acme = db.create_account("Acme", t0()).await.unwrap();
     let hash = server::services::auth::hash_password("hook-secret").unwrap();
-    db.create_webhook_credential(acme, "acme-hooks", &hash, None, None, t0())
+    db.create_webhook_credential(AccountId(acme), "acme-hooks", &hash, None, None, t0())
         .await
         .unwrap();
     let ingest = IngestService::new(db.clone());
@@ -652,7 +659,7 @@ async fn a_burst_of_requests_with_one_credential_verifies_its_password_once(db: 
             .collect::<Vec<_>>()
     };
     for t in burst("hook-secret", 16) {
-        assert_eq!(t.await.unwrap(), Some(acme));
+        assert_eq!(t.await.unwrap(), Some(AccountId(acme)));
     }
     assert_eq!(
         ingest.password_verifications(),
@@ -670,7 +677,7 @@ async fn a_burst_of_requests_with_one_credential_verifies_its_password_once(db: 
             .await
             .unwrap()
             .map(|c| c.account_id),
-        Some(acme)
+        Some(AccountId(acme))
     );
     assert_eq!(ingest.password_verifications(), 4, "remembered");
 }
@@ -679,7 +686,7 @@ on_both_backends!(a_burst_of_requests_with_one_credential_verifies_its_password_
 async fn a_new_webhook_secret_needs_a_new_verification(db: Db) {
     let acme = db.create_account("Acme", t0()).await.unwrap();
     let hash = server::services::auth::hash_password("old-secret").unwrap();
-    db.create_webhook_credential(acme, "acme-hooks", &hash, None, None, t0())
+    db.create_webhook_credential(AccountId(acme), "acme-hooks", &hash, None, None, t0())
         .await
         .unwrap();
     // Read on every request, as after the TTL.
@@ -694,8 +701,8 @@ async fn a_new_webhook_secret_needs_a_new_verification(db: Db) {
                 .map(|c| c.account_id)
         }
     };
-    assert_eq!(account("old-secret").await, Some(acme));
-    assert_eq!(account("old-secret").await, Some(acme));
+    assert_eq!(account("old-secret").await, Some(AccountId(acme)));
+    assert_eq!(account("old-secret").await, Some(AccountId(acme)));
     assert_eq!(ingest.password_verifications(), 1);
     let new = server::services::auth::hash_password("new-secret").unwrap();
     sqlx::query("UPDATE webhook_credentials SET secret_hash = $1 WHERE username = 'acme-hooks'")
@@ -708,7 +715,7 @@ async fn a_new_webhook_secret_needs_a_new_verification(db: Db) {
         None,
         "the remembered password was for the old secret"
     );
-    assert_eq!(account("new-secret").await, Some(acme));
+    assert_eq!(account("new-secret").await, Some(AccountId(acme)));
 }
 on_both_backends!(a_new_webhook_secret_needs_a_new_verification);
 
@@ -722,16 +729,22 @@ async fn outbound_message(
 ) -> i64 {
     use app::models::{ConversationStatus, Direction};
     let contact = db
-        .upsert_contact(account, "rcpt@example.com", None, t0())
+        .upsert_contact(AccountId(account), "rcpt@example.com", None, t0())
         .await
         .unwrap();
     let conversation = db
-        .create_conversation(account, contact, "Hello", ConversationStatus::Open, t0())
+        .create_conversation(
+            AccountId(account),
+            contact,
+            "Hello",
+            ConversationStatus::Open,
+            t0(),
+        )
         .await
         .unwrap();
     let id = db
         .add_message(&server::storage::NewMessage {
-            account_id: account,
+            account_id: AccountId(account),
             conversation_id: conversation,
             direction: Direction::Outbound,
             from_addr: "support@acme.test",
@@ -1012,11 +1025,11 @@ fn hard_bounce_ndn(rcpt: &str, to: &str) -> Vec<u8> {
 async fn account_with_listed_contact(db: &Db, name: &str, email: &str) -> (i64, i64) {
     let account = db.create_account(name, t0()).await.unwrap();
     let contact = db
-        .upsert_contact(account, email, Some("Ana Silva"), t0())
+        .upsert_contact(AccountId(account), email, Some("Ana Silva"), t0())
         .await
         .unwrap();
     let list = db
-        .create_list(account, "Customers", t0())
+        .create_list(AccountId(account), "Customers", t0())
         .await
         .unwrap()
         .unwrap();
@@ -1089,11 +1102,15 @@ async fn a_forged_hard_bounce_reaches_no_other_account(db: Db) {
     // Acme: its gate, its contact, its list and its log are untouched.
     assert_eq!(gate(&ingest, acme, ana).await, GateResult::Allowed);
     assert_eq!(
-        db.contact_status(acme, ana).await.unwrap().unwrap().status,
+        db.contact_status(AccountId(acme), ana)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         "active"
     );
     assert_eq!(
-        db.list_members(acme, acme_list)
+        db.list_members(AccountId(acme), acme_list)
             .await
             .unwrap()
             .unwrap()
@@ -1110,7 +1127,7 @@ async fn a_forged_hard_bounce_reaches_no_other_account(db: Db) {
     let g = gate(&ingest, globex, ana).await;
     assert_eq!(scope_of(&g), Some(Scope::Account(AccountId(globex))));
     assert_eq!(
-        db.contact_status(globex, ana)
+        db.contact_status(AccountId(globex), ana)
             .await
             .unwrap()
             .unwrap()
@@ -1118,7 +1135,7 @@ async fn a_forged_hard_bounce_reaches_no_other_account(db: Db) {
         "hard_bounce"
     );
     assert!(db
-        .list_members(globex, globex_list)
+        .list_members(AccountId(globex), globex_list)
         .await
         .unwrap()
         .unwrap()
@@ -1182,11 +1199,15 @@ async fn hard_bounces_from_two_accounts_make_an_address_global(db: Db) {
     }
     // Acme's own rows change only through Acme's events.
     assert_eq!(
-        db.contact_status(acme, ana).await.unwrap().unwrap().status,
+        db.contact_status(AccountId(acme), ana)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         "active"
     );
     assert_eq!(
-        db.list_members(acme, acme_list)
+        db.list_members(AccountId(acme), acme_list)
             .await
             .unwrap()
             .unwrap()
@@ -1486,7 +1507,11 @@ async fn a_soft_bounce_stays_in_its_account(db: Db) {
     }
     assert_eq!(gate(&ingest, acme, full).await, GateResult::Allowed);
     assert_eq!(
-        db.contact_status(acme, full).await.unwrap().unwrap().status,
+        db.contact_status(AccountId(acme), full)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         "active"
     );
     // Even reported by a second account, a soft bounce is no quorum.
@@ -1509,10 +1534,16 @@ async fn a_hundred_spam_clicks_by_one_account_are_one_vote(db: Db) {
             .unwrap();
     }
     // For everyone else: Acme counts once.
-    let shared = db.domain_history(globex, "promo.example").await.unwrap();
+    let shared = db
+        .domain_history(AccountId(globex), "promo.example")
+        .await
+        .unwrap();
     assert_eq!(shared.spam_flags + shared.blocks + shared.complaints, 1);
     // For Acme itself: its one conversation and its one block.
-    let own = db.domain_history(acme, "promo.example").await.unwrap();
+    let own = db
+        .domain_history(AccountId(acme), "promo.example")
+        .await
+        .unwrap();
     assert_eq!((own.spam_flags, own.blocks), (1, 1));
     // "Not spam" on the same conversation replaces Acme's vote: no bad vote left.
     filters
@@ -1520,12 +1551,18 @@ async fn a_hundred_spam_clicks_by_one_account_are_one_vote(db: Db) {
         .await
         .unwrap();
     // It also took the sender off the block list, and the block vote with it.
-    let own = db.domain_history(acme, "promo.example").await.unwrap();
+    let own = db
+        .domain_history(AccountId(acme), "promo.example")
+        .await
+        .unwrap();
     assert_eq!(
         (own.spam_flags, own.clean_conversations, own.blocks),
         (0, 1, 0)
     );
-    let shared = db.domain_history(globex, "promo.example").await.unwrap();
+    let shared = db
+        .domain_history(AccountId(globex), "promo.example")
+        .await
+        .unwrap();
     assert_eq!(shared.spam_flags + shared.blocks, 0);
 }
 on_both_backends!(a_hundred_spam_clicks_by_one_account_are_one_vote);
@@ -1568,7 +1605,7 @@ async fn removing_blocks_and_not_spam_withdraw_the_accounts_votes(db: Db) {
         .unwrap();
     assert_eq!(votes_of(&db, acme).await, [vote("block", "block")]);
     assert_eq!(
-        db.domain_history(globex, "promo.example")
+        db.domain_history(AccountId(globex), "promo.example")
             .await
             .unwrap()
             .blocks,
@@ -1586,7 +1623,7 @@ async fn removing_blocks_and_not_spam_withdraw_the_accounts_votes(db: Db) {
         .unwrap();
     assert!(votes_of(&db, acme).await.is_empty());
     assert_eq!(
-        db.domain_history(globex, "promo.example")
+        db.domain_history(AccountId(globex), "promo.example")
             .await
             .unwrap()
             .blocks,
@@ -1612,14 +1649,17 @@ async fn removing_blocks_and_not_spam_withdraw_the_accounts_votes(db: Db) {
         votes_of(&db, acme).await,
         [vote("block", "block"), vote(&ballot, "clean")]
     );
-    let block = db.block_list(acme).await.unwrap();
+    let block = db.block_list(AccountId(acme)).await.unwrap();
     assert_eq!(block.len(), 1);
     filters
         .remove_block(AccountId(acme), admin, block[0].id, t0())
         .await
         .unwrap();
     assert_eq!(votes_of(&db, acme).await, [vote(&ballot, "clean")]);
-    let shared = db.domain_history(globex, "promo.example").await.unwrap();
+    let shared = db
+        .domain_history(AccountId(globex), "promo.example")
+        .await
+        .unwrap();
     assert_eq!((shared.spam_flags, shared.blocks), (0, 0));
 }
 on_both_backends!(removing_blocks_and_not_spam_withdraw_the_accounts_votes);
@@ -1780,7 +1820,7 @@ async fn migration_0008_rescopes_todays_global_entries(backend: &str) {
         Some(Scope::Account(AccountId(globex)))
     );
     assert_eq!(
-        db.contact_status(acme, "ana@example.com")
+        db.contact_status(AccountId(acme), "ana@example.com")
             .await
             .unwrap()
             .unwrap()
@@ -1822,7 +1862,10 @@ async fn migration_0008_rescopes_todays_global_entries(backend: &str) {
     };
     assert_eq!((rescoped(acme).await, rescoped(globex).await), (2, 2));
     // Votes rebuilt from Org Logging: conversation 7's latest flag was "not spam".
-    let own = db.domain_history(acme, "spam.example").await.unwrap();
+    let own = db
+        .domain_history(AccountId(acme), "spam.example")
+        .await
+        .unwrap();
     assert_eq!((own.spam_flags, own.clean_conversations), (1, 1));
 }
 

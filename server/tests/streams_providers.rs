@@ -22,7 +22,7 @@ use server::storage::Db;
 async fn sender(db: &Db, account: i64, address: &str, kind: &str, port: u16) -> i64 {
     db.add_sender(
         &NewSender {
-            account_id: account,
+            account_id: AccountId(account),
             address,
             name: Some("Acme"),
             kind,

@@ -2,6 +2,7 @@
 //! webhook credentials. Generated secrets are printed once and stored hashed.
 
 use crate::domain::address::EmailAddress;
+use crate::domain::suppression::AccountId;
 use crate::services::auth;
 use crate::storage::Db;
 use anyhow::Context;
@@ -24,7 +25,7 @@ pub async fn create_account(
     let account = db.create_account(name, now).await?;
     let password = auth::new_token()[..20].to_string();
     db.create_user(
-        account,
+        AccountId(account),
         email.as_str(),
         &format!("{name} Admin"),
         Role::Admin,
@@ -35,7 +36,7 @@ pub async fn create_account(
     .context("Failed to create the admin (is the email already in use?)")?;
     if let Some(inbound) = inbound {
         let address = EmailAddress::parse(inbound).context("the inbound address")?;
-        db.add_inbound_address(account, address.as_str(), now)
+        db.add_inbound_address(AccountId(account), address.as_str(), now)
             .await?;
     }
     writeln!(out, "account {account} {name:?} created")?;
@@ -46,7 +47,7 @@ pub async fn create_account(
 /// Adds a user to an account; prints the generated password.
 pub async fn add_user(
     db: &Db,
-    account: i64,
+    account: AccountId,
     email: &str,
     role: Role,
     out: &mut impl Write,
@@ -75,7 +76,7 @@ pub async fn add_user(
 /// Creates a webhook credential (HTTP Basic) for an account; prints the generated secret.
 pub async fn webhook_credential(
     db: &Db,
-    account: i64,
+    account: AccountId,
     username: &str,
     mailgun_signing_key: Option<&str>,
     sendgrid_public_key: Option<&str>,
@@ -99,7 +100,8 @@ pub async fn webhook_credential(
     .context("Failed to create the credential (unknown account, or the username is taken?)")?;
     writeln!(
         out,
-        "webhook credential for account {account}: {username}:{secret}"
+        "webhook credential for account {}: {username}:{secret}",
+        account.0
     )?;
     writeln!(out, "e.g. curl -u {username}:{secret} … /webhooks/postmark")?;
     Ok(())

@@ -54,7 +54,7 @@ impl Sim<'_> {
                 let fair = self
                     .s
                     .db()
-                    .allow_list(self.acme)
+                    .allow_list(AccountId(self.acme))
                     .await?
                     .into_iter()
                     .find(|a| a.entry.value() == "fair-registrations.example");
@@ -103,7 +103,7 @@ impl Sim<'_> {
                 let oldest = self
                     .s
                     .db()
-                    .block_list(self.acme)
+                    .block_list(AccountId(self.acme))
                     .await?
                     .into_iter()
                     .min_by_key(|b| b.id);

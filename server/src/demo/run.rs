@@ -141,7 +141,7 @@ async fn seed_days(
     // The Customers list: the named contacts and every generated customer.
     let list = s
         .db()
-        .create_list(acme, "Customers", first_day)
+        .create_list(AccountId(acme), "Customers", first_day)
         .await?
         .context("a fresh database has no lists")?;
     {
@@ -156,8 +156,14 @@ async fn seed_days(
             .chain(["spamtrap.legacy@brightmail.example"])
         {
             members.push(
-                crate::storage::inbound::upsert_contact(&mut tx, acme, email, None, first_day)
-                    .await?,
+                crate::storage::inbound::upsert_contact(
+                    &mut tx,
+                    AccountId(acme),
+                    email,
+                    None,
+                    first_day,
+                )
+                .await?,
             );
         }
         crate::storage::campaigns::add_members(&mut tx, list, &members, first_day).await?;
@@ -167,7 +173,7 @@ async fn seed_days(
     }
     let bulk_sender = s
         .db()
-        .senders(acme)
+        .senders(AccountId(acme))
         .await?
         .into_iter()
         .find(|x| x.kind == "bulk")

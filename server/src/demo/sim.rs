@@ -131,8 +131,13 @@ impl Sim<'_> {
 
     pub(super) async fn close(&self, account: i64, conversation: i64) -> anyhow::Result<()> {
         let mut tx = self.s.db().begin().await?;
-        crate::storage::inbound::set_conversation_status(&mut tx, account, conversation, false)
-            .await?;
+        crate::storage::inbound::set_conversation_status(
+            &mut tx,
+            AccountId(account),
+            conversation,
+            false,
+        )
+        .await?;
         tx.commit()
             .await
             .context("Failed to close a conversation")?;

@@ -95,7 +95,7 @@ async fn postmark(
     let received = state
         .inbound
         .receive(
-            crate::domain::suppression::AccountId(cred.account_id),
+            cred.account_id,
             &InboundMail {
                 raw: &converted.raw,
                 source: "postmark",
@@ -123,7 +123,7 @@ async fn raw(
     let received = state
         .inbound
         .receive(
-            crate::domain::suppression::AccountId(cred.account_id),
+            cred.account_id,
             &InboundMail {
                 raw: &payload,
                 source: "raw",

@@ -93,7 +93,7 @@ async fn one_click(State(state): State<AppState>, Path(token): Path<String>) -> 
         .ingest
         // The event is keyed by the token's hash: the token itself is stored nowhere.
         .record_unsubscribe(
-            crate::domain::suppression::AccountId(owner.account_id),
+            owner.account_id,
             &owner.address,
             &crate::storage::campaigns::hash_token(&token),
             Utc::now(),

@@ -297,13 +297,7 @@ async fn postmark(
 ) -> Answer {
     let cred = authenticate(&state.webhooks.ingest, &headers).await?;
     let payload = body(payload, JSON_BODY_LIMIT)?;
-    ingest_json(
-        &state,
-        AccountId(cred.account_id),
-        Provider::Postmark,
-        &payload,
-    )
-    .await
+    ingest_json(&state, cred.account_id, Provider::Postmark, &payload).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -326,13 +320,7 @@ async fn sendgrid(
             .check()
             .map_err(|e| WebhookError::Replayed(e.into()))?;
     }
-    ingest_json(
-        &state,
-        AccountId(cred.account_id),
-        Provider::Sendgrid,
-        &payload,
-    )
-    .await
+    ingest_json(&state, cred.account_id, Provider::Sendgrid, &payload).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -382,13 +370,7 @@ async fn mailgun(
     {
         return Err(WebhookError::Replayed("token already used".into()));
     }
-    let answer = ingest_json(
-        &state,
-        AccountId(cred.account_id),
-        Provider::Mailgun,
-        &payload,
-    )
-    .await;
+    let answer = ingest_json(&state, cred.account_id, Provider::Mailgun, &payload).await;
     if answer.is_err() {
         state.db.release_webhook_token(provider, &token).await?;
     }
@@ -443,7 +425,7 @@ async fn ses(
             store::insert_log(
                 &mut tx,
                 &store::NewLogEntry {
-                    account_id: Some(AccountId(cred.account_id)),
+                    account_id: Some(cred.account_id),
                     at: Utc::now(),
                     kind: LogKind::SnsSubscription,
                     actor: "webhook:ses".into(),
@@ -468,11 +450,9 @@ async fn ses(
         }
         // Signed by SNS, checked against the certificate the operator configured: the
         // account's credential alone could not have produced it.
-        _ => Ok(
-            ingest_operator_signed(&state, AccountId(cred.account_id), &payload)
-                .await?
-                .into_response(),
-        ),
+        _ => Ok(ingest_operator_signed(&state, cred.account_id, &payload)
+            .await?
+            .into_response()),
     }
 }
 
@@ -491,7 +471,7 @@ async fn raw(
     let report = state
         .webhooks
         .ingest
-        .ingest_raw(AccountId(cred.account_id), &payload, Utc::now())
+        .ingest_raw(cred.account_id, &payload, Utc::now())
         .await?;
     Ok(Json(report))
 }

@@ -113,7 +113,6 @@ impl CampaignService {
         addresses: &str,
         now: DateTime<Utc>,
     ) -> Result<(i64, usize), CampaignError> {
-        let account_id = account.0;
         let name = name.trim();
         if name.is_empty() {
             return Err(CampaignError::Invalid("Give the list a name.".into()));
@@ -141,7 +140,7 @@ impl CampaignService {
         }
         let list_id = self
             .db
-            .create_list(account_id, name, now)
+            .create_list(account, name, now)
             .await?
             .ok_or_else(|| {
                 CampaignError::Invalid(format!("A list named {name:?} exists already."))
@@ -149,7 +148,7 @@ impl CampaignService {
         let mut tx = self.db.begin().await?;
         let mut ids = Vec::with_capacity(parsed.len());
         for a in &parsed {
-            ids.push(upsert_contact(&mut tx, account_id, a.as_str(), None, now).await?);
+            ids.push(upsert_contact(&mut tx, account, a.as_str(), None, now).await?);
         }
         store::add_members(&mut tx, list_id, &ids, now).await?;
         tx.commit().await.context("Failed to commit a list")?;
@@ -169,7 +168,6 @@ impl CampaignService {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<Prepared, CampaignError> {
-        let account_id = account.0;
         let (subject, body) = (subject.trim(), body.trim());
         if subject.is_empty() || body.is_empty() {
             return Err(CampaignError::Invalid(
@@ -178,7 +176,7 @@ impl CampaignService {
         }
         let sender = self
             .db
-            .sender(account_id, sender_id)
+            .sender(account, sender_id)
             .await?
             .ok_or(CampaignError::NotFound)?;
         if sender.kind != "bulk" {
@@ -193,7 +191,7 @@ impl CampaignService {
         }
         let members = self
             .db
-            .list_members(account_id, list_id)
+            .list_members(account, list_id)
             .await?
             .ok_or(CampaignError::NotFound)?;
         let addresses: Vec<EmailAddress> = members
@@ -234,7 +232,7 @@ impl CampaignService {
         let mut tx = self.db.begin().await?;
         let campaign_id = store::insert_campaign(
             &mut tx,
-            account_id,
+            account,
             list_id,
             sender_id,
             subject,
@@ -264,11 +262,11 @@ impl CampaignService {
             .campaign(campaign_id)
             .await?
             .context("campaign missing")?;
-        let account_id = campaign.account_id;
-        tracing::Span::current().record("account_id", account_id);
+        let account = campaign.account_id;
+        tracing::Span::current().record("account_id", account.0);
         let sender = self
             .db
-            .sender(account_id, campaign.sender_id)
+            .sender(account, campaign.sender_id)
             .await?
             .context("sender address missing")?;
         // Recipients at a mailbox provider the guardrail paused stay queued (passed over by
@@ -287,10 +285,7 @@ impl CampaignService {
                 return Ok(());
             }
             after = batch.last().map_or(after, |r| r.id);
-            let rates = self
-                .ingest
-                .check_complaint_rate(AccountId(account_id), now)
-                .await?;
+            let rates = self.ingest.check_complaint_rate(account, now).await?;
             if rates.status == RateStatus::Paused {
                 tracing::warn!(
                     campaign_id,
@@ -303,7 +298,7 @@ impl CampaignService {
             }
             let held: Vec<ProviderFamily> = self
                 .ingest
-                .provider_guardrail(AccountId(account_id), now)
+                .provider_guardrail(account, now)
                 .await?
                 .into_iter()
                 .filter(|p| !p.verdict.allows(MailKind::Bulk))
@@ -317,7 +312,7 @@ impl CampaignService {
                     continue;
                 }
                 self.send_one(
-                    account_id,
+                    account,
                     &campaign,
                     &sender.transport,
                     &sender.address,
@@ -337,7 +332,7 @@ impl CampaignService {
         account: AccountId,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        for id in self.db.sending_campaigns(account.0).await? {
+        for id in self.db.sending_campaigns(account).await? {
             self.run(id, now).await?;
         }
         Ok(())
@@ -356,7 +351,7 @@ impl CampaignService {
     #[allow(clippy::too_many_arguments)]
     async fn send_one(
         &self,
-        account_id: i64,
+        account: AccountId,
         campaign: &store::CampaignRow,
         transport_config: &TransportConfig,
         from: &str,
@@ -422,7 +417,7 @@ impl CampaignService {
             // A 5xx, or a 4xx after the last retry (a soft bounce): recorded like any bounce.
             self.ingest
                 .record_send_failure(
-                    AccountId(account_id),
+                    account,
                     transport_config.provider(),
                     transport_config.kind(),
                     format!("campaign:{}:{}", campaign.id, r.id),

@@ -220,12 +220,12 @@ impl InboundService {
     }
 
     /// The account's classifier overlay, if agents trained one.
-    async fn account_model(&self, account_id: i64) -> anyhow::Result<Option<AccountModel>> {
-        Ok(match self.db.account_model(account_id).await? {
+    async fn account_model(&self, account: AccountId) -> anyhow::Result<Option<AccountModel>> {
+        Ok(match self.db.account_model(account).await? {
             Some(bytes) => match AccountModel::from_bytes(&bytes) {
                 Ok(m) => Some(m),
                 Err(e) => {
-                    tracing::warn!(account_id, error = %e, "account spam model unreadable; ignored");
+                    tracing::warn!(account_id = account.0, error = %e, "account spam model unreadable; ignored");
                     None
                 }
             },
@@ -240,7 +240,6 @@ impl InboundService {
         mail: &InboundMail<'_>,
         now: DateTime<Utc>,
     ) -> Result<Received, InboundError> {
-        let account_id = account.0;
         if mail.raw.len() > MAX_INBOUND_BYTES {
             return Err(InboundError::TooLarge {
                 limit: MAX_INBOUND_BYTES,
@@ -256,18 +255,18 @@ impl InboundService {
         // Everything the score depends on is read before the transaction.
         let blocked = self
             .db
-            .block_match(account_id, &BlockEntry::candidates(&p.from))
+            .block_match(account, &BlockEntry::candidates(&p.from))
             .await?;
         let allowed = self
             .db
-            .allow_match(account_id, &BlockEntry::candidates(&p.from))
+            .allow_match(account, &BlockEntry::candidates(&p.from))
             .await?;
-        let threshold = self.db.spam_threshold(account_id).await?;
+        let threshold = self.db.spam_threshold(account).await?;
         let reputation = self
             .db
-            .domain_history(account_id, p.from.domain().as_str())
+            .domain_history(account, p.from.domain().as_str())
             .await?;
-        let account_model = self.account_model(account_id).await?;
+        let account_model = self.account_model(account).await?;
         let auth = match &mail.client {
             // Received over SMTP: every header is the sender's own words, Authentication-Results
             // included. Only our own check counts; without one (or past its deadline) there
@@ -282,7 +281,7 @@ impl InboundService {
             // Over HTTP from a forwarder: its topmost header, if the account listed its
             // authserv-id; our own DKIM and DMARC on top when we can check.
             None => {
-                let trusted = self.db.trusted_authserv_ids(account_id).await?;
+                let trusted = self.db.trusted_authserv_ids(account).await?;
                 let upstream = AuthSummary::from_trusted(&MailView::parse(mail.raw), &trusted);
                 match &self.authenticator {
                     Some(authenticator) => authenticator
@@ -315,14 +314,14 @@ impl InboundService {
         // A write first, so SQLite takes its write lock now rather than upgrading later.
         let contact_id = store::upsert_contact(
             &mut tx,
-            account_id,
+            account,
             p.from.as_str(),
             p.from_name.as_deref(),
             now,
         )
         .await?;
         if let Some((message_id, conversation_id)) =
-            store::message_by_inbound_key(&mut tx, account_id, &key).await?
+            store::message_by_inbound_key(&mut tx, account, &key).await?
         {
             tx.rollback().await.ok();
             return Ok(Received {
@@ -337,11 +336,11 @@ impl InboundService {
             });
         }
         let mut conversation =
-            store::conversation_by_message_ids(&mut tx, account_id, &p.keys.message_ids).await?;
+            store::conversation_by_message_ids(&mut tx, account, &p.keys.message_ids).await?;
         if conversation.is_none() && !p.keys.subject.is_empty() {
             let recent = store::recent_conversations_of(
                 &mut tx,
-                account_id,
+                account,
                 contact_id,
                 now - Duration::days(SUBJECT_THREAD_DAYS),
             )
@@ -352,7 +351,7 @@ impl InboundService {
                 .map(|(id, _)| id);
         }
         let existing = match conversation {
-            Some(id) => store::conversation_state(&mut tx, account_id, id).await?,
+            Some(id) => store::conversation_state(&mut tx, account, id).await?,
             None => None,
         };
         let listed = inbound::Listed {
@@ -366,11 +365,11 @@ impl InboundService {
             Some(id) => {
                 match &action {
                     InboundAction::MarkSpam(_) => {
-                        store::set_conversation_status(&mut tx, account_id, id, false).await?;
+                        store::set_conversation_status(&mut tx, account, id, false).await?;
                         store::set_spam_attribute(&mut tx, id, true).await?;
                     }
                     InboundAction::Reopen => {
-                        store::set_conversation_status(&mut tx, account_id, id, true).await?
+                        store::set_conversation_status(&mut tx, account, id, true).await?
                     }
                     InboundAction::Open | InboundAction::Append => {}
                 }
@@ -384,7 +383,7 @@ impl InboundService {
                 };
                 let id = store::create_conversation(
                     &mut tx,
-                    account_id,
+                    account,
                     contact_id,
                     subject,
                     !action.is_spam(),
@@ -401,7 +400,7 @@ impl InboundService {
         let message_id = insert_message(
             &mut tx,
             &NewMessage {
-                account_id,
+                account_id: account,
                 conversation_id,
                 direction: Direction::Inbound,
                 from_addr: p.from.as_str(),
@@ -479,7 +478,7 @@ impl InboundService {
         }
         tx.commit().await.context("Failed to commit a message")?;
         tracing::info!(
-            account_id,
+            account_id = account.0,
             conversation_id,
             message_id,
             score,

@@ -166,7 +166,6 @@ impl OutboundService {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, ReplyError> {
-        let account_id = account.0;
         let text = text.trim();
         if text.is_empty() {
             return Err(ReplyError::Invalid("Write a reply first.".into()));
@@ -178,7 +177,7 @@ impl OutboundService {
         }
         let detail = self
             .db
-            .get_conversation(account_id, conversation_id)
+            .get_conversation(account, conversation_id)
             .await?
             .ok_or(ReplyError::NotFound)?;
         let to = EmailAddress::parse(&detail.summary.contact_email).map_err(|e| {
@@ -186,7 +185,7 @@ impl OutboundService {
         })?;
         let sender = self
             .db
-            .senders(account_id)
+            .senders(account)
             .await?
             .into_iter()
             .find(|s| s.kind == "transactional")
@@ -215,10 +214,7 @@ impl OutboundService {
         } else {
             format!("Re: {}", detail.summary.subject)
         };
-        let references = self
-            .db
-            .last_inbound_ids(account_id, conversation_id)
-            .await?;
+        let references = self.db.last_inbound_ids(account, conversation_id).await?;
         let raw = build_message(
             &sender,
             &to,
@@ -233,7 +229,7 @@ impl OutboundService {
         let id = insert_message(
             &mut tx,
             &NewMessage {
-                account_id,
+                account_id: account,
                 conversation_id,
                 direction: Direction::Outbound,
                 from_addr: &sender.address,
@@ -283,7 +279,7 @@ impl OutboundService {
     }
 
     /// One attempt and what follows from its answer.
-    #[tracing::instrument(skip_all, fields(account_id = p.account_id, message_id = p.message_id))]
+    #[tracing::instrument(skip_all, fields(account_id = p.account_id.0, message_id = p.message_id))]
     async fn attempt(
         &self,
         p: &PendingSend,
@@ -328,7 +324,7 @@ impl OutboundService {
             insert_log(
                 &mut tx,
                 &NewLogEntry {
-                    account_id: Some(AccountId(p.account_id)),
+                    account_id: Some(p.account_id),
                     at: now,
                     kind: LogKind::Deferred,
                     actor: format!("send:{provider}"),
@@ -350,7 +346,7 @@ impl OutboundService {
             // 5xx, or a 4xx after the last retry (a soft bounce): recorded like a bounce.
             self.ingest
                 .record_send_failure(
-                    AccountId(p.account_id),
+                    p.account_id,
                     provider,
                     sender.transport.kind(),
                     format!("send:{}:{}", p.message_id, p.attempts + 1),

@@ -51,12 +51,12 @@ impl SpamFilters {
     /// The conversation's sender, or `NotFound` when the conversation is not this account's.
     async fn sender_of(
         &self,
-        account_id: i64,
+        account: AccountId,
         conversation_id: i64,
     ) -> Result<String, FilterError> {
         let detail = self
             .db
-            .get_conversation(account_id, conversation_id)
+            .get_conversation(account, conversation_id)
             .await?
             .ok_or(FilterError::NotFound)?;
         Ok(detail.summary.contact_email)
@@ -72,27 +72,25 @@ impl SpamFilters {
         conversation_id: i64,
         now: DateTime<Utc>,
     ) -> Result<MarkedSpam, FilterError> {
-        let account_id = account.0;
-        let sender = self.sender_of(account_id, conversation_id).await?;
+        let sender = self.sender_of(account, conversation_id).await?;
         let address = EmailAddress::parse(&sender).ok();
         let mut tx = self.db.begin().await?;
-        store::set_conversation_status(&mut tx, account_id, conversation_id, false).await?;
+        store::set_conversation_status(&mut tx, account, conversation_id, false).await?;
         store::set_spam_attribute(&mut tx, conversation_id, true).await?;
         let mut blocked_now = false;
         if let Some(address) = &address {
             let entry = BlockEntry::Address(address.clone());
             let reason = format!("marked as spam in conversation #{conversation_id}");
-            blocked_now = store::insert_block(&mut tx, account_id, &entry, actor, &reason, now)
+            blocked_now = store::insert_block(&mut tx, account, &entry, actor, &reason, now)
                 .await?
                 .is_some();
             // Votes, not clicks: marking the conversation again changes nothing.
             let domain = address.domain();
             let spam = DomainVote::Spam { conversation_id };
-            store::vote_domain(&mut tx, account_id, domain.as_str(), spam, now).await?;
-            store::vote_domain(&mut tx, account_id, domain.as_str(), DomainVote::Block, now)
-                .await?;
+            store::vote_domain(&mut tx, account, domain.as_str(), spam, now).await?;
+            store::vote_domain(&mut tx, account, domain.as_str(), DomainVote::Block, now).await?;
         }
-        let trained = train(&mut tx, account_id, conversation_id, true, now).await?;
+        let trained = train(&mut tx, account, conversation_id, true, now).await?;
         insert_log(
             &mut tx,
             &NewLogEntry {
@@ -144,28 +142,27 @@ impl SpamFilters {
         unblock: bool,
         now: DateTime<Utc>,
     ) -> Result<bool, FilterError> {
-        let account_id = account.0;
-        let sender = self.sender_of(account_id, conversation_id).await?;
+        let sender = self.sender_of(account, conversation_id).await?;
         let address = EmailAddress::parse(&sender).ok();
         let mut tx = self.db.begin().await?;
-        store::set_conversation_status(&mut tx, account_id, conversation_id, true).await?;
+        store::set_conversation_status(&mut tx, account, conversation_id, true).await?;
         store::set_spam_attribute(&mut tx, conversation_id, false).await?;
         let mut unblocked = false;
         if let Some(address) = &address {
             if unblock {
-                unblocked = store::delete_block(&mut tx, account_id, address.as_str()).await?;
-                store::withdraw_block_vote(&mut tx, account_id, address.domain().as_str()).await?;
+                unblocked = store::delete_block(&mut tx, account, address.as_str()).await?;
+                store::withdraw_block_vote(&mut tx, account, address.domain().as_str()).await?;
             }
             store::vote_domain(
                 &mut tx,
-                account_id,
+                account,
                 address.domain().as_str(),
                 DomainVote::Clean { conversation_id },
                 now,
             )
             .await?;
         }
-        let trained = train(&mut tx, account_id, conversation_id, false, now).await?;
+        let trained = train(&mut tx, account, conversation_id, false, now).await?;
         insert_log(
             &mut tx,
             &NewLogEntry {
@@ -212,14 +209,13 @@ impl SpamFilters {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<BlockRow, FilterError> {
-        let account_id = account.0;
         let entry = BlockEntry::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
         let reason = match reason.trim() {
             "" => "added by an admin",
             r => r,
         };
         let mut tx = self.db.begin().await?;
-        let Some(id) = store::insert_block(&mut tx, account_id, &entry, actor, reason, now).await?
+        let Some(id) = store::insert_block(&mut tx, account, &entry, actor, reason, now).await?
         else {
             return Err(FilterError::Invalid(format!(
                 "{} is already on the block list",
@@ -227,7 +223,7 @@ impl SpamFilters {
             )));
         };
         let domain = voted_domain(&entry);
-        store::vote_domain(&mut tx, account_id, &domain, DomainVote::Block, now).await?;
+        store::vote_domain(&mut tx, account, &domain, DomainVote::Block, now).await?;
         insert_log(
             &mut tx,
             &NewLogEntry {
@@ -259,16 +255,15 @@ impl SpamFilters {
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<BlockRow, FilterError> {
-        let account_id = account.0;
         let row = self
             .db
-            .block_entry(account_id, id)
+            .block_entry(account, id)
             .await?
             .ok_or(FilterError::NotFound)?;
         let mut tx = self.db.begin().await?;
-        store::delete_block(&mut tx, account_id, row.entry.value()).await?;
+        store::delete_block(&mut tx, account, row.entry.value()).await?;
         // The account's vote goes with its last entry about the domain.
-        store::withdraw_block_vote(&mut tx, account_id, &voted_domain(&row.entry)).await?;
+        store::withdraw_block_vote(&mut tx, account, &voted_domain(&row.entry)).await?;
         insert_log(
             &mut tx,
             &NewLogEntry {
@@ -297,7 +292,6 @@ impl SpamFilters {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<BlockRow, FilterError> {
-        let account_id = account.0;
         let entry = BlockEntry::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
         let reason = match reason.trim() {
             "" => "added by an admin",
@@ -305,7 +299,7 @@ impl SpamFilters {
         };
         let mut tx = self.db.begin().await?;
         let Some(id) =
-            allow_store::insert_allow(&mut tx, account_id, &entry, actor, reason, now).await?
+            allow_store::insert_allow(&mut tx, account, &entry, actor, reason, now).await?
         else {
             return Err(FilterError::Invalid(format!(
                 "{} is already on the allowlist",
@@ -343,14 +337,13 @@ impl SpamFilters {
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<BlockRow, FilterError> {
-        let account_id = account.0;
         let row = self
             .db
-            .allow_entry(account_id, id)
+            .allow_entry(account, id)
             .await?
             .ok_or(FilterError::NotFound)?;
         let mut tx = self.db.begin().await?;
-        allow_store::delete_allow(&mut tx, account_id, id).await?;
+        allow_store::delete_allow(&mut tx, account, id).await?;
         insert_log(
             &mut tx,
             &NewLogEntry {
@@ -376,12 +369,11 @@ impl SpamFilters {
         input: &str,
         now: DateTime<Utc>,
     ) -> Result<(Threshold, Threshold, WhatIf), FilterError> {
-        let account_id = account.0;
         let candidate = Threshold::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
-        let current = self.db.spam_threshold(account_id).await?;
+        let current = self.db.spam_threshold(account).await?;
         let scores = self
             .db
-            .score_distribution(account_id, now - chrono::Duration::days(WHAT_IF_DAYS))
+            .score_distribution(account, now - chrono::Duration::days(WHAT_IF_DAYS))
             .await?;
         Ok((current, candidate, scores.what_if(current, candidate)))
     }
@@ -395,9 +387,8 @@ impl SpamFilters {
         input: &str,
         now: DateTime<Utc>,
     ) -> Result<Threshold, FilterError> {
-        let account_id = account.0;
         let threshold = Threshold::parse(input).map_err(|e| FilterError::Invalid(e.to_string()))?;
-        let before = self.db.set_spam_threshold(account_id, threshold).await?;
+        let before = self.db.set_spam_threshold(account, threshold).await?;
         let mut conn = self
             .db
             .pool()
@@ -437,11 +428,10 @@ impl SpamFilters {
         input: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, FilterError> {
-        let account_id = account.0;
         let ids = crate::domain::spam::auth_results::parse_authserv_ids(input)
             .map_err(FilterError::Invalid)?;
         let mut tx = self.db.begin().await?;
-        let before = store::set_trusted_authserv_ids(&mut tx, account_id, &ids).await?;
+        let before = store::set_trusted_authserv_ids(&mut tx, account, &ids).await?;
         if before != ids {
             insert_log(
                 &mut tx,
@@ -474,13 +464,13 @@ fn voted_domain(entry: &BlockEntry) -> String {
 /// undoing an earlier opposite flag on the same message first. Returns how many it learned.
 async fn train(
     conn: &mut sqlx::AnyConnection,
-    account_id: i64,
+    account: AccountId,
     conversation_id: i64,
     spam: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let label = if spam { "spam" } else { "ham" };
-    let messages = store::training_messages(conn, account_id, conversation_id).await?;
+    let messages = store::training_messages(conn, account, conversation_id).await?;
     let todo: Vec<_> = messages
         .iter()
         .filter(|m| m.trained_as.as_deref() != Some(label))
@@ -488,9 +478,9 @@ async fn train(
     if todo.is_empty() {
         return Ok(0);
     }
-    let mut model = match store::load_account_model(conn, account_id).await? {
+    let mut model = match store::load_account_model(conn, account).await? {
         Some(bytes) => AccountModel::from_bytes(&bytes).unwrap_or_else(|e| {
-            tracing::warn!(account_id, error = %e, "account spam model unreadable; starting anew");
+            tracing::warn!(account_id = account.0, error = %e, "account spam model unreadable; starting anew");
             AccountModel::new()
         }),
         None => AccountModel::new(),
@@ -502,6 +492,6 @@ async fn train(
         model.learn(&m.raw, spam);
         store::set_trained_as(conn, m.id, label).await?;
     }
-    store::save_account_model(conn, account_id, &model.to_bytes(), now).await?;
+    store::save_account_model(conn, account, &model.to_bytes(), now).await?;
     Ok(todo.len())
 }

@@ -1,6 +1,7 @@
 //! Accounts (tenants), users and sessions.
 
 use super::{col, to_ms, Db};
+use crate::domain::suppression::AccountId;
 use anyhow::Context;
 use app::models::{CurrentUser, Role};
 use chrono::{DateTime, Utc};
@@ -53,7 +54,7 @@ impl Db {
 
     pub async fn create_user(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         email: &str,
         name: &str,
         role: Role,
@@ -64,7 +65,7 @@ impl Db {
             "INSERT INTO users (account_id, email, name, role, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(email.to_lowercase())
         .bind(name)
         .bind(role.as_str())
@@ -96,9 +97,9 @@ impl Db {
         .transpose()
     }
 
-    pub async fn count_users(&self, account_id: i64) -> anyhow::Result<i64> {
+    pub async fn count_users(&self, account_id: AccountId) -> anyhow::Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE account_id = $1")
-            .bind(account_id)
+            .bind(account_id.0)
             .fetch_one(self.pool())
             .await
             .context("Failed to count users")
@@ -195,14 +196,14 @@ impl Db {
     }
 
     /// The users of an account, by email.
-    pub async fn list_users(&self, account_id: i64) -> anyhow::Result<Vec<UserRow>> {
+    pub async fn list_users(&self, account_id: AccountId) -> anyhow::Result<Vec<UserRow>> {
         let sql = format!(
             "SELECT {USER_COLUMNS}, CASE WHEN u.disabled_at IS NULL THEN 0 ELSE 1 END AS disabled \
              FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.account_id = $1 \
              ORDER BY u.email"
         );
         let rows = sqlx::query(&sql)
-            .bind(account_id)
+            .bind(account_id.0)
             .fetch_all(self.pool())
             .await
             .context("Failed to list users")?;
@@ -219,7 +220,7 @@ impl Db {
     /// Sets a user's password hash; false when the user is not in this account.
     pub async fn set_password_hash(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         user_id: i64,
         password_hash: &str,
     ) -> anyhow::Result<bool> {
@@ -227,7 +228,7 @@ impl Db {
             sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND account_id = $3")
                 .bind(password_hash)
                 .bind(user_id)
-                .bind(account_id)
+                .bind(account_id.0)
                 .execute(self.pool())
                 .await
                 .context("Failed to set a password")?
@@ -239,7 +240,7 @@ impl Db {
     /// Disables (or enables again) a user; false when the user is not in this account.
     pub async fn set_user_disabled(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         user_id: i64,
         disabled: bool,
         now: DateTime<Utc>,
@@ -248,7 +249,7 @@ impl Db {
             sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND account_id = $3")
                 .bind(disabled.then(|| to_ms(now)))
                 .bind(user_id)
-                .bind(account_id)
+                .bind(account_id.0)
                 .execute(self.pool())
                 .await
                 .context("Failed to disable a user")?

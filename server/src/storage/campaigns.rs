@@ -1,6 +1,7 @@
 //! Contact lists, campaigns and their recipients.
 
 use super::{col, from_ms, to_ms, Db};
+use crate::domain::suppression::AccountId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -18,7 +19,7 @@ pub struct ListRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CampaignRow {
     pub id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub list_id: i64,
     pub list_name: String,
     pub sender_id: i64,
@@ -61,7 +62,7 @@ pub struct QueuedRecipient {
 /// Who an unsubscribe token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenOwner {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub account_name: String,
     pub address: String,
     pub campaign_id: i64,
@@ -78,7 +79,7 @@ impl Db {
     /// Creates a list; `None` when the account already has one of that name.
     pub async fn create_list(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         name: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<i64>> {
@@ -86,7 +87,7 @@ impl Db {
             "INSERT INTO contact_lists (account_id, name, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (account_id, name) DO NOTHING RETURNING id",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(name)
         .bind(to_ms(now))
         .fetch_optional(self.pool())
@@ -94,12 +95,12 @@ impl Db {
         .context("Failed to create a list")
     }
 
-    pub async fn lists(&self, account_id: i64) -> anyhow::Result<Vec<ListRow>> {
+    pub async fn lists(&self, account_id: AccountId) -> anyhow::Result<Vec<ListRow>> {
         let rows = sqlx::query(
             "SELECT l.id AS id, l.name AS name, (SELECT COUNT(*) FROM contact_list_members m \
              WHERE m.list_id = l.id) AS members FROM contact_lists l WHERE l.account_id = $1 ORDER BY l.name",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to list contact lists")?;
@@ -117,13 +118,13 @@ impl Db {
     /// The list's members: (contact id, address), or `None` when it is not the account's.
     pub async fn list_members(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         list_id: i64,
     ) -> anyhow::Result<Option<Vec<(i64, String)>>> {
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM contact_lists WHERE id = $1 AND account_id = $2")
                 .bind(list_id)
-                .bind(account_id)
+                .bind(account_id.0)
                 .fetch_optional(self.pool())
                 .await
                 .context("Failed to read a list")?;
@@ -145,8 +146,8 @@ impl Db {
         ))
     }
 
-    pub async fn campaigns(&self, account_id: i64) -> anyhow::Result<Vec<CampaignRow>> {
-        self.campaign_rows("c.account_id = $1", account_id).await
+    pub async fn campaigns(&self, account_id: AccountId) -> anyhow::Result<Vec<CampaignRow>> {
+        self.campaign_rows("c.account_id = $1", account_id.0).await
     }
 
     pub async fn campaign(&self, campaign_id: i64) -> anyhow::Result<Option<CampaignRow>> {
@@ -174,7 +175,7 @@ impl Db {
             .map(|r| {
                 Ok(CampaignRow {
                     id: col(r, "id")?,
-                    account_id: col(r, "account_id")?,
+                    account_id: AccountId(col(r, "account_id")?),
                     list_id: col(r, "list_id")?,
                     list_name: col(r, "list_name")?,
                     sender_id: col(r, "sender_id")?,
@@ -281,7 +282,7 @@ impl Db {
         .context("Failed to look up an unsubscribe token")?;
         row.map(|r| {
             Ok(TokenOwner {
-                account_id: col(&r, "account_id")?,
+                account_id: AccountId(col(&r, "account_id")?),
                 account_name: col(&r, "account_name")?,
                 address: col(&r, "address")?,
                 campaign_id: col(&r, "campaign_id")?,
@@ -328,11 +329,11 @@ impl Db {
 
     /// The account's campaigns still sending (recipients held for a paused provider, or
     /// waiting for a retry).
-    pub async fn sending_campaigns(&self, account_id: i64) -> anyhow::Result<Vec<i64>> {
+    pub async fn sending_campaigns(&self, account_id: AccountId) -> anyhow::Result<Vec<i64>> {
         sqlx::query_scalar(
             "SELECT id FROM campaigns WHERE account_id = $1 AND status = 'sending' ORDER BY id",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to read the campaigns still sending")
@@ -411,7 +412,7 @@ pub async fn add_members(
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_campaign(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     list_id: i64,
     sender_id: i64,
     subject: &str,
@@ -426,7 +427,7 @@ pub async fn insert_campaign(
          skipped_suppressed, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, $8, $9) RETURNING id",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(list_id)
     .bind(sender_id)
     .bind(subject)

@@ -3,6 +3,7 @@
 
 use super::{col, from_ms, to_ms, Db};
 use crate::domain::search::SearchQuery;
+use crate::domain::suppression::AccountId;
 use anyhow::Context;
 use app::models::*;
 use chrono::{DateTime, Utc};
@@ -11,7 +12,7 @@ use sqlx::any::AnyRow;
 /// A message to store. `html_body` must already be sanitized.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub conversation_id: i64,
     pub direction: Direction,
     pub from_addr: &'a str,
@@ -67,7 +68,7 @@ pub async fn insert_message(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (account_id, inbound_key) DO NOTHING RETURNING id",
     )
-    .bind(m.account_id)
+    .bind(m.account_id.0)
     .bind(m.conversation_id)
     .bind(m.direction.as_str())
     .bind(m.from_addr)
@@ -90,7 +91,7 @@ pub async fn insert_message(
         )
         .bind(to_ms(m.created_at))
         .bind(m.conversation_id)
-        .bind(m.account_id)
+        .bind(m.account_id.0)
         .execute(&mut *conn)
         .await
         .context("Failed to touch the conversation")?;
@@ -142,7 +143,7 @@ impl Db {
     /// Finds or creates the account's contact for this address; returns its id.
     pub async fn upsert_contact(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         email: &str,
         name: Option<&str>,
         now: DateTime<Utc>,
@@ -152,7 +153,7 @@ impl Db {
             "INSERT INTO contacts (account_id, email, name, status, created_at) \
              VALUES ($1, $2, $3, 'active', $4) ON CONFLICT (account_id, email) DO NOTHING",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(&email)
         .bind(name)
         .bind(to_ms(now))
@@ -160,7 +161,7 @@ impl Db {
         .await
         .context("Failed to create a contact")?;
         sqlx::query_scalar("SELECT id FROM contacts WHERE account_id = $1 AND email = $2")
-            .bind(account_id)
+            .bind(account_id.0)
             .bind(&email)
             .fetch_one(self.pool())
             .await
@@ -169,7 +170,7 @@ impl Db {
 
     pub async fn create_conversation(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         contact_id: i64,
         subject: &str,
         status: ConversationStatus,
@@ -179,7 +180,7 @@ impl Db {
             "INSERT INTO conversations (account_id, contact_id, subject, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(contact_id)
         .bind(subject)
         .bind(status.as_str())
@@ -201,7 +202,7 @@ impl Db {
 
     pub async fn set_attribute(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         conversation_id: i64,
         name: &str,
         value: &str,
@@ -212,7 +213,7 @@ impl Db {
              ON CONFLICT (conversation_id, name) DO UPDATE SET value = excluded.value",
         )
         .bind(conversation_id)
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(name)
         .bind(value)
         .execute(self.pool())
@@ -223,7 +224,7 @@ impl Db {
 
     pub async fn list_conversations(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         status: Option<ConversationStatus>,
         search: &SearchQuery,
     ) -> anyhow::Result<Vec<ConversationSummary>> {
@@ -231,7 +232,7 @@ impl Db {
             "SELECT {SUMMARY_COLUMNS} FROM conversations c JOIN contacts k ON k.id = c.contact_id \
              WHERE c.account_id = $1"
         );
-        let mut binds = vec![Bind::Int(account_id)];
+        let mut binds = vec![Bind::Int(account_id.0)];
         let mut push = |sql: &mut String, clause: &str, b: Bind| {
             binds.push(b);
             sql.push_str(&clause.replace("$N", &format!("${}", binds.len())));
@@ -287,7 +288,7 @@ impl Db {
     /// in this account (another account's id is indistinguishable from a missing one).
     pub async fn get_conversation(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         id: i64,
     ) -> anyhow::Result<Option<ConversationDetail>> {
         let sql = format!(
@@ -296,7 +297,7 @@ impl Db {
         );
         let Some(row) = sqlx::query(&sql)
             .bind(id)
-            .bind(account_id)
+            .bind(account_id.0)
             .fetch_optional(self.pool())
             .await
             .context("Failed to read a conversation")?
@@ -325,7 +326,7 @@ impl Db {
              delivery_error, accepted_by, next_attempt_at, attempts FROM messages WHERE conversation_id = $1 AND account_id = $2 ORDER BY created_at, id",
         )
         .bind(id)
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to read messages")?
@@ -362,7 +363,7 @@ impl Db {
         }))
     }
 
-    pub async fn list_contacts(&self, account_id: i64) -> anyhow::Result<Vec<ContactView>> {
+    pub async fn list_contacts(&self, account_id: AccountId) -> anyhow::Result<Vec<ContactView>> {
         self.search_contacts(account_id, "").await
     }
 
@@ -370,7 +371,7 @@ impl Db {
     /// by address, at most 1,000.
     pub async fn search_contacts(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         search: &str,
     ) -> anyhow::Result<Vec<ContactView>> {
         let pattern = format!("%{}%", like_escape(search));
@@ -379,7 +380,7 @@ impl Db {
              FROM contacts WHERE account_id = $1 AND ($2 = '' OR lower(email) LIKE $3 ESCAPE '\\' \
              OR lower(COALESCE(name, '')) LIKE $3 ESCAPE '\\') ORDER BY email LIMIT 1000",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(search)
         .bind(pattern)
         .fetch_all(self.pool())
@@ -404,7 +405,10 @@ impl Db {
     }
 
     /// Counts for Reporting. Conversations marked `Spam: true` are left out.
-    pub async fn reporting_summary(&self, account_id: i64) -> anyhow::Result<ReportingSummary> {
+    pub async fn reporting_summary(
+        &self,
+        account_id: AccountId,
+    ) -> anyhow::Result<ReportingSummary> {
         let not_spam = "NOT EXISTS (SELECT 1 FROM conversation_attributes ca WHERE \
             ca.conversation_id = c.id AND ca.name = 'Spam' AND ca.value = 'true')";
         let sql = format!(
@@ -418,7 +422,7 @@ impl Db {
               (SELECT COUNT(*) FROM conversations c WHERE c.account_id = $1 AND NOT {not_spam}) AS spam"
         );
         let r = sqlx::query(&sql)
-            .bind(account_id)
+            .bind(account_id.0)
             .fetch_one(self.pool())
             .await
             .context("Failed to count for reporting")?;

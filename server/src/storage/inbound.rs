@@ -4,6 +4,7 @@
 use super::{col, from_ms, to_ms, Db};
 use crate::domain::inbound::{BlockEntry, ExistingConversation};
 use crate::domain::spam::{DomainHistory, Threshold};
+use crate::domain::suppression::AccountId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -46,18 +47,18 @@ impl DomainVote {
 /// Replaces the account's trusted authserv-ids; returns the ones they replace.
 pub async fn set_trusted_authserv_ids(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     ids: &[String],
 ) -> anyhow::Result<Vec<String>> {
     let before: String =
         sqlx::query_scalar("SELECT trusted_authserv_ids FROM accounts WHERE id = $1")
-            .bind(account_id)
+            .bind(account_id.0)
             .fetch_one(&mut *conn)
             .await
             .context("Failed to read the trusted authserv-ids")?;
     sqlx::query("UPDATE accounts SET trusted_authserv_ids = $1 WHERE id = $2")
         .bind(ids.join("\n"))
-        .bind(account_id)
+        .bind(account_id.0)
         .execute(&mut *conn)
         .await
         .context("Failed to set the trusted authserv-ids")?;
@@ -100,7 +101,7 @@ impl Db {
 
     pub async fn add_inbound_address(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         address: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
@@ -109,7 +110,7 @@ impl Db {
              ON CONFLICT (address) DO NOTHING",
         )
         .bind(address.trim().to_lowercase())
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(to_ms(now))
         .execute(self.pool())
         .await
@@ -117,20 +118,20 @@ impl Db {
         Ok(())
     }
 
-    pub async fn inbound_addresses(&self, account_id: i64) -> anyhow::Result<Vec<String>> {
+    pub async fn inbound_addresses(&self, account_id: AccountId) -> anyhow::Result<Vec<String>> {
         sqlx::query_scalar(
             "SELECT address FROM inbound_addresses WHERE account_id = $1 ORDER BY address",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to list inbound addresses")
     }
 
-    pub async fn spam_threshold(&self, account_id: i64) -> anyhow::Result<Threshold> {
+    pub async fn spam_threshold(&self, account_id: AccountId) -> anyhow::Result<Threshold> {
         let centi: i64 =
             sqlx::query_scalar("SELECT spam_threshold_centi FROM accounts WHERE id = $1")
-                .bind(account_id)
+                .bind(account_id.0)
                 .fetch_one(self.pool())
                 .await
                 .context("Failed to read the spam threshold")?;
@@ -140,13 +141,13 @@ impl Db {
     /// Sets the threshold; returns the previous one.
     pub async fn set_spam_threshold(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         threshold: Threshold,
     ) -> anyhow::Result<Threshold> {
         let before = self.spam_threshold(account_id).await?;
         sqlx::query("UPDATE accounts SET spam_threshold_centi = $1 WHERE id = $2")
             .bind((threshold.value() * 100.0).round() as i64)
-            .bind(account_id)
+            .bind(account_id.0)
             .execute(self.pool())
             .await
             .context("Failed to set the spam threshold")?;
@@ -155,10 +156,10 @@ impl Db {
 
     /// The authserv-ids whose `Authentication-Results` the account trusts on mail that comes
     /// over HTTP (see `AuthSummary::from_trusted`); empty trusts none.
-    pub async fn trusted_authserv_ids(&self, account_id: i64) -> anyhow::Result<Vec<String>> {
+    pub async fn trusted_authserv_ids(&self, account_id: AccountId) -> anyhow::Result<Vec<String>> {
         let text: String =
             sqlx::query_scalar("SELECT trusted_authserv_ids FROM accounts WHERE id = $1")
-                .bind(account_id)
+                .bind(account_id.0)
                 .fetch_one(self.pool())
                 .await
                 .context("Failed to read the trusted authserv-ids")?;
@@ -169,19 +170,19 @@ impl Db {
     /// they replace.
     pub async fn set_trusted_authserv_ids(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         ids: &[String],
     ) -> anyhow::Result<Vec<String>> {
         let mut conn = self.pool().acquire().await.context("Failed to connect")?;
         set_trusted_authserv_ids(&mut conn, account_id, ids).await
     }
 
-    pub async fn block_list(&self, account_id: i64) -> anyhow::Result<Vec<BlockRow>> {
+    pub async fn block_list(&self, account_id: AccountId) -> anyhow::Result<Vec<BlockRow>> {
         let rows = sqlx::query(
             "SELECT id, kind, value, added_by, reason, added_at FROM block_list \
              WHERE account_id = $1 ORDER BY added_at DESC, id DESC",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to list the block list")?;
@@ -198,7 +199,7 @@ impl Db {
     /// given; most specific first.
     pub async fn block_match(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         candidates: &[String],
     ) -> anyhow::Result<Option<BlockRow>> {
         if candidates.is_empty() {
@@ -212,7 +213,7 @@ impl Db {
              WHERE account_id = $1 AND value IN ({})",
             placeholders.join(", ")
         );
-        let mut q = sqlx::query(&sql).bind(account_id);
+        let mut q = sqlx::query(&sql).bind(account_id.0);
         for c in candidates {
             q = q.bind(c);
         }
@@ -236,12 +237,16 @@ impl Db {
         Ok(found.into_iter().next())
     }
 
-    pub async fn block_entry(&self, account_id: i64, id: i64) -> anyhow::Result<Option<BlockRow>> {
+    pub async fn block_entry(
+        &self,
+        account_id: AccountId,
+        id: i64,
+    ) -> anyhow::Result<Option<BlockRow>> {
         let row = sqlx::query(
             "SELECT id, kind, value, added_by, reason, added_at FROM block_list \
              WHERE account_id = $1 AND id = $2",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(id)
         .fetch_optional(self.pool())
         .await
@@ -252,9 +257,9 @@ impl Db {
         })
     }
 
-    pub async fn account_model(&self, account_id: i64) -> anyhow::Result<Option<Vec<u8>>> {
+    pub async fn account_model(&self, account_id: AccountId) -> anyhow::Result<Option<Vec<u8>>> {
         sqlx::query_scalar("SELECT model FROM account_spam_models WHERE account_id = $1")
-            .bind(account_id)
+            .bind(account_id.0)
             .fetch_optional(self.pool())
             .await
             .context("Failed to read the account's spam model")
@@ -264,13 +269,12 @@ impl Db {
     /// account's once ([`shared_history`](crate::domain::spam::shared_history)).
     pub async fn domain_history(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         domain: &str,
     ) -> anyhow::Result<DomainHistory> {
         let votes = self.domain_votes(domain).await?;
         Ok(crate::domain::spam::shared_history::history_for(
-            crate::domain::suppression::AccountId(account_id),
-            &votes,
+            account_id, &votes,
         ))
     }
 
@@ -296,7 +300,7 @@ impl Db {
                     Ok(col::<i64>(r, c)?.clamp(0, u32::MAX as i64) as u32)
                 };
                 Ok(crate::domain::spam::shared_history::AccountVotes {
-                    account: crate::domain::suppression::AccountId(col(r, "account_id")?),
+                    account: AccountId(col(r, "account_id")?),
                     spam: n("spam")?,
                     clean: n("clean")?,
                     blocks: n("blocks")?,
@@ -307,10 +311,10 @@ impl Db {
 }
 
 /// Adds a block-list entry; `None` when the account already has it.
-#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id.0))]
 pub async fn insert_block(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     entry: &BlockEntry,
     added_by: &str,
     reason: &str,
@@ -320,7 +324,7 @@ pub async fn insert_block(
         "INSERT INTO block_list (account_id, kind, value, added_by, reason, added_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, value) DO NOTHING RETURNING id",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(entry.kind())
     .bind(entry.value())
     .bind(added_by)
@@ -332,14 +336,14 @@ pub async fn insert_block(
 }
 
 /// Removes the account's entry with this value; whether there was one.
-#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id.0))]
 pub async fn delete_block(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     value: &str,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query("DELETE FROM block_list WHERE account_id = $1 AND value = $2")
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(value)
         .execute(conn)
         .await
@@ -351,7 +355,7 @@ pub async fn delete_block(
 /// vote (a hundred clicks are one vote).
 pub async fn vote_domain(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     domain: &str,
     vote: DomainVote,
     now: DateTime<Utc>,
@@ -362,7 +366,7 @@ pub async fn vote_domain(
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, domain, ballot) \
          DO UPDATE SET vote = excluded.vote, updated_at = excluded.updated_at",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(domain.to_lowercase())
     .bind(ballot)
     .bind(vote)
@@ -379,7 +383,7 @@ pub async fn vote_domain(
 /// vote was withdrawn.
 pub async fn withdraw_block_vote(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     domain: &str,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
@@ -388,7 +392,7 @@ pub async fn withdraw_block_vote(
            AND (lower(b.value) = $2 \
              OR substr(lower(b.value), length(b.value) - length($2)) = '@' || $2))",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(domain.to_lowercase())
     .execute(conn)
     .await
@@ -399,13 +403,13 @@ pub async fn withdraw_block_vote(
 /// The message already stored under this inbound key: (message id, conversation id).
 pub async fn message_by_inbound_key(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
 ) -> anyhow::Result<Option<(i64, i64)>> {
     let row = sqlx::query(
         "SELECT id, conversation_id FROM messages WHERE account_id = $1 AND inbound_key = $2",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(key)
     .fetch_optional(conn)
     .await
@@ -418,7 +422,7 @@ pub async fn message_by_inbound_key(
 /// order.
 pub async fn conversation_by_message_ids(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     ids: &[String],
 ) -> anyhow::Result<Option<i64>> {
     for id in ids {
@@ -426,7 +430,7 @@ pub async fn conversation_by_message_ids(
             "SELECT conversation_id FROM messages WHERE account_id = $1 \
              AND (message_id_header = $2 OR message_id_header = $3) ORDER BY id DESC LIMIT 1",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(format!("<{id}>"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -442,7 +446,7 @@ pub async fn conversation_by_message_ids(
 /// The contact's recent conversations (newest first): (id, subject).
 pub async fn recent_conversations_of(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     contact_id: i64,
     since: DateTime<Utc>,
 ) -> anyhow::Result<Vec<(i64, String)>> {
@@ -450,7 +454,7 @@ pub async fn recent_conversations_of(
         "SELECT id, subject FROM conversations WHERE account_id = $1 AND contact_id = $2 \
          AND updated_at >= $3 ORDER BY updated_at DESC, id DESC LIMIT 50",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(contact_id)
     .bind(to_ms(since))
     .fetch_all(conn)
@@ -463,7 +467,7 @@ pub async fn recent_conversations_of(
 
 pub async fn conversation_state(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     conversation_id: i64,
 ) -> anyhow::Result<Option<ExistingConversation>> {
     let row = sqlx::query(
@@ -472,7 +476,7 @@ pub async fn conversation_state(
          FROM conversations c WHERE c.id = $1 AND c.account_id = $2",
     )
     .bind(conversation_id)
-    .bind(account_id)
+    .bind(account_id.0)
     .fetch_optional(conn)
     .await
     .context("Failed to read a conversation's state")?;
@@ -489,7 +493,7 @@ pub async fn conversation_state(
 
 pub async fn upsert_contact(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     email: &str,
     name: Option<&str>,
     now: DateTime<Utc>,
@@ -498,7 +502,7 @@ pub async fn upsert_contact(
         "INSERT INTO contacts (account_id, email, name, status, created_at) \
          VALUES ($1, $2, $3, 'active', $4) ON CONFLICT (account_id, email) DO NOTHING",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(email)
     .bind(name)
     .bind(to_ms(now))
@@ -506,7 +510,7 @@ pub async fn upsert_contact(
     .await
     .context("Failed to create a contact")?;
     sqlx::query_scalar("SELECT id FROM contacts WHERE account_id = $1 AND email = $2")
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(email)
         .fetch_one(conn)
         .await
@@ -515,7 +519,7 @@ pub async fn upsert_contact(
 
 pub async fn create_conversation(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     contact_id: i64,
     subject: &str,
     open: bool,
@@ -525,7 +529,7 @@ pub async fn create_conversation(
         "INSERT INTO conversations (account_id, contact_id, subject, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(contact_id)
     .bind(subject)
     .bind(if open { "open" } else { "done" })
@@ -537,14 +541,14 @@ pub async fn create_conversation(
 
 pub async fn set_conversation_status(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     conversation_id: i64,
     open: bool,
 ) -> anyhow::Result<()> {
     sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2 AND account_id = $3")
         .bind(if open { "open" } else { "done" })
         .bind(conversation_id)
-        .bind(account_id)
+        .bind(account_id.0)
         .execute(conn)
         .await
         .context("Failed to set a conversation's status")?;
@@ -581,14 +585,14 @@ pub async fn set_spam_attribute(
 /// The conversation's inbound messages with their raw source (or what is known of it).
 pub async fn training_messages(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     conversation_id: i64,
 ) -> anyhow::Result<Vec<TrainingMessage>> {
     let rows = sqlx::query(
         "SELECT id, raw_source, from_addr, subject, text_body, trained_as FROM messages \
          WHERE account_id = $1 AND conversation_id = $2 AND direction = 'inbound' ORDER BY id",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(conversation_id)
     .fetch_all(conn)
     .await
@@ -630,10 +634,10 @@ pub async fn set_trained_as(
 
 pub async fn load_account_model(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
 ) -> anyhow::Result<Option<Vec<u8>>> {
     sqlx::query_scalar("SELECT model FROM account_spam_models WHERE account_id = $1")
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_optional(conn)
         .await
         .context("Failed to read the account's spam model")
@@ -641,7 +645,7 @@ pub async fn load_account_model(
 
 pub async fn save_account_model(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     model: &[u8],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -649,7 +653,7 @@ pub async fn save_account_model(
         "INSERT INTO account_spam_models (account_id, model, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (account_id) DO UPDATE SET model = excluded.model, updated_at = excluded.updated_at",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(model.to_vec())
     .bind(to_ms(now))
     .execute(conn)

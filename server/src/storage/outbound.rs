@@ -13,7 +13,7 @@ use sqlx::AnyConnection;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SenderAddress {
     pub id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub address: String,
     pub name: Option<String>,
     /// `transactional` or `bulk`.
@@ -23,7 +23,7 @@ pub struct SenderAddress {
 
 #[derive(Debug, Clone)]
 pub struct NewSender<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub address: &'a str,
     pub name: Option<&'a str>,
     pub kind: &'a str,
@@ -34,7 +34,7 @@ pub struct NewSender<'a> {
 #[derive(Debug, Clone)]
 pub struct PendingSend {
     pub message_id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub sender_id: i64,
     pub to_addr: String,
     pub return_path: String,
@@ -97,7 +97,7 @@ fn sender_from_row(db: &Db, r: &AnyRow) -> anyhow::Result<SenderAddress> {
     };
     Ok(SenderAddress {
         id: col(r, "id")?,
-        account_id: col(r, "account_id")?,
+        account_id: AccountId(col(r, "account_id")?),
         address: col(r, "address")?,
         name: col(r, "name")?,
         kind: col(r, "kind")?,
@@ -151,7 +151,7 @@ impl Db {
              shared) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (account_id, address) DO NOTHING RETURNING id",
         )
-        .bind(s.account_id)
+        .bind(s.account_id.0)
         .bind(s.address.trim().to_lowercase())
         .bind(s.name)
         .bind(s.kind)
@@ -170,22 +170,26 @@ impl Db {
         .context("Failed to add a sender address")
     }
 
-    pub async fn senders(&self, account_id: i64) -> anyhow::Result<Vec<SenderAddress>> {
+    pub async fn senders(&self, account_id: AccountId) -> anyhow::Result<Vec<SenderAddress>> {
         let rows = sqlx::query(&format!(
             "SELECT {SENDER_COLUMNS} FROM sender_addresses WHERE account_id = $1 ORDER BY kind DESC, id"
         ))
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to list sender addresses")?;
         rows.iter().map(|r| sender_from_row(self, r)).collect()
     }
 
-    pub async fn sender(&self, account_id: i64, id: i64) -> anyhow::Result<Option<SenderAddress>> {
+    pub async fn sender(
+        &self,
+        account_id: AccountId,
+        id: i64,
+    ) -> anyhow::Result<Option<SenderAddress>> {
         let row = sqlx::query(&format!(
             "SELECT {SENDER_COLUMNS} FROM sender_addresses WHERE account_id = $1 AND id = $2"
         ))
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(id)
         .fetch_optional(self.pool())
         .await
@@ -266,14 +270,14 @@ impl Db {
     /// The newest inbound Message-ID of a conversation and its References chain, to answer it.
     pub async fn last_inbound_ids(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         conversation_id: i64,
     ) -> anyhow::Result<Vec<String>> {
         sqlx::query_scalar(
             "SELECT message_id_header FROM messages WHERE account_id = $1 AND conversation_id = $2 \
              AND message_id_header IS NOT NULL ORDER BY created_at, id",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(conversation_id)
         .fetch_all(self.pool())
         .await
@@ -333,7 +337,7 @@ impl Db {
         };
         Ok(Some(PendingSend {
             message_id: col(&r, "id")?,
-            account_id: col(&r, "account_id")?,
+            account_id: AccountId(col(&r, "account_id")?),
             sender_id,
             to_addr: col(&r, "to_addr")?,
             return_path,
@@ -520,14 +524,14 @@ impl Db {
     /// Delivery events of the last days by category and by recipient domain (most first).
     pub async fn event_breakdown(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         since: DateTime<Utc>,
     ) -> anyhow::Result<(Vec<(String, i64)>, Vec<(String, String, i64)>)> {
         let by_category = sqlx::query(
             "SELECT category, COUNT(*) AS n FROM delivery_events WHERE account_id = $1 \
              AND received_at >= $2 GROUP BY category ORDER BY COUNT(*) DESC, category",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(to_ms(since))
         .fetch_all(self.pool())
         .await
@@ -541,7 +545,7 @@ impl Db {
              AND category <> 'delivered' GROUP BY recipient_domain, category \
              ORDER BY COUNT(*) DESC, recipient_domain LIMIT 50",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(to_ms(since))
         .fetch_all(self.pool())
         .await

@@ -5,6 +5,7 @@ use super::inbound::BlockRow;
 use super::{col, from_ms, to_ms, Db};
 use crate::domain::inbound::BlockEntry;
 use crate::domain::spam::threshold_what_if::{Flagged, ScoreCount, ScoreDistribution};
+use crate::domain::suppression::AccountId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -37,12 +38,12 @@ fn rows(rows: &[sqlx::any::AnyRow]) -> anyhow::Result<Vec<BlockRow>> {
 
 impl Db {
     /// The account's allowlist, newest first.
-    pub async fn allow_list(&self, account_id: i64) -> anyhow::Result<Vec<BlockRow>> {
+    pub async fn allow_list(&self, account_id: AccountId) -> anyhow::Result<Vec<BlockRow>> {
         let found = sqlx::query(
             "SELECT id, kind, value, added_by, reason, added_at FROM allow_list \
              WHERE account_id = $1 ORDER BY added_at DESC, id DESC",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to list the allowlist")?;
@@ -53,7 +54,7 @@ impl Db {
     /// [`BlockEntry::candidates`]) are given; most specific first.
     pub async fn allow_match(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         candidates: &[String],
     ) -> anyhow::Result<Option<BlockRow>> {
         if candidates.is_empty() {
@@ -67,7 +68,7 @@ impl Db {
              WHERE account_id = $1 AND value IN ({})",
             placeholders.join(", ")
         );
-        let mut q = sqlx::query(&sql).bind(account_id);
+        let mut q = sqlx::query(&sql).bind(account_id.0);
         for c in candidates {
             q = q.bind(c);
         }
@@ -85,12 +86,16 @@ impl Db {
         Ok(found.into_iter().next())
     }
 
-    pub async fn allow_entry(&self, account_id: i64, id: i64) -> anyhow::Result<Option<BlockRow>> {
+    pub async fn allow_entry(
+        &self,
+        account_id: AccountId,
+        id: i64,
+    ) -> anyhow::Result<Option<BlockRow>> {
         let row = sqlx::query(
             "SELECT id, kind, value, added_by, reason, added_at FROM allow_list \
              WHERE account_id = $1 AND id = $2",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(id)
         .fetch_optional(self.pool())
         .await
@@ -107,7 +112,7 @@ impl Db {
     /// by score (a few thousand rows for any number of messages).
     pub async fn score_distribution(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         since: DateTime<Utc>,
     ) -> anyhow::Result<ScoreDistribution> {
         let counts = sqlx::query(
@@ -115,7 +120,7 @@ impl Db {
              WHERE account_id = $1 AND direction = 'inbound' AND created_at >= $2 \
              AND spam_score_centi IS NOT NULL GROUP BY spam_score_centi",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(to_ms(since))
         .fetch_all(self.pool())
         .await
@@ -137,7 +142,7 @@ impl Db {
              AND direction = 'inbound' AND spam_score_centi IS NOT NULL \
              GROUP BY conversation_id",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(to_ms(since))
         .fetch_all(self.pool())
         .await
@@ -155,10 +160,10 @@ impl Db {
 }
 
 /// Adds an allowlist entry; `None` when the account already has it.
-#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id.0))]
 pub async fn insert_allow(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     entry: &BlockEntry,
     added_by: &str,
     reason: &str,
@@ -168,7 +173,7 @@ pub async fn insert_allow(
         "INSERT INTO allow_list (account_id, kind, value, added_by, reason, added_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, value) DO NOTHING RETURNING id",
     )
-    .bind(account_id)
+    .bind(account_id.0)
     .bind(entry.kind())
     .bind(entry.value())
     .bind(added_by)
@@ -180,14 +185,14 @@ pub async fn insert_allow(
 }
 
 /// Removes the account's allowlist entry `id`; whether there was one.
-#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = account_id.0))]
 pub async fn delete_allow(
     conn: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     id: i64,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query("DELETE FROM allow_list WHERE account_id = $1 AND id = $2")
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(id)
         .execute(conn)
         .await

@@ -220,7 +220,7 @@ pub async fn account_with_sender(
     let account = db.create_account("Acme", now).await.unwrap();
     db.add_sender(
         &server::storage::outbound::NewSender {
-            account_id: account,
+            account_id: AccountId(account),
             address: "support@acme.test",
             name: Some("Acme Support"),
             kind: "transactional",
@@ -238,12 +238,12 @@ pub async fn account_with_sender(
 pub async fn conversation(db: &Db, account: i64, contact: &str) -> i64 {
     let now = chrono::Utc::now();
     let contact_id = db
-        .upsert_contact(account, contact, None, now)
+        .upsert_contact(AccountId(account), contact, None, now)
         .await
         .unwrap();
     let c = db
         .create_conversation(
-            account,
+            AccountId(account),
             contact_id,
             "Order late",
             app::models::ConversationStatus::Open,
@@ -253,7 +253,7 @@ pub async fn conversation(db: &Db, account: i64, contact: &str) -> i64 {
         .unwrap();
     let mid = format!("<first-{c}@customer.test>");
     db.add_message(&server::storage::NewMessage {
-        account_id: account,
+        account_id: AccountId(account),
         conversation_id: c,
         direction: app::models::Direction::Inbound,
         from_addr: contact,

@@ -188,12 +188,16 @@ async fn an_admin_cannot_add_a_sender_pointing_inside_the_network() {
         .add_sender(&admin, api("https://api.example.com"))
         .await
         .is_ok());
-    assert!(db.senders(admin.account_id).await.unwrap().len() == 1);
+    assert!(db.senders(AccountId(admin.account_id)).await.unwrap().len() == 1);
 }
 
 /// The delivery state and error diagnostic of the last message of a conversation.
 async fn last_delivery(db: &server::storage::Db, account: i64, c: i64) -> (String, String) {
-    let d = db.get_conversation(account, c).await.unwrap().unwrap();
+    let d = db
+        .get_conversation(AccountId(account), c)
+        .await
+        .unwrap()
+        .unwrap();
     let d = d.messages.last().unwrap().delivery.clone().unwrap();
     let why = d.error.and_then(|e| e.diagnostic).unwrap_or_default();
     (d.state, why)

@@ -2,6 +2,7 @@
 //! server's key when stored, old clear ones at start, and are unreadable without the key.
 
 use crate::on_both_backends;
+use server::domain::suppression::AccountId;
 use server::services::transport::{Security, TransportConfig};
 
 async fn secrets_are_sealed_at_rest(db: server::storage::Db) {
@@ -27,7 +28,7 @@ async fn secrets_are_sealed_at_rest(db: server::storage::Db) {
         async move {
             db.add_sender(
                 &server::storage::outbound::NewSender {
-                    account_id: account,
+                    account_id: AccountId(account),
                     address,
                     name: None,
                     kind: "transactional",
@@ -66,7 +67,7 @@ async fn secrets_are_sealed_at_rest(db: server::storage::Db) {
     );
 
     // The old row is readable, then sealed at start.
-    let senders = sealed.senders(account).await.unwrap();
+    let senders = sealed.senders(AccountId(account)).await.unwrap();
     assert!(senders.iter().any(|s| s.transport == smtp));
     assert_eq!(sealed.seal_secrets().await.unwrap(), 1);
     assert_eq!(sealed.seal_secrets().await.unwrap(), 0, "idempotent");
@@ -80,7 +81,7 @@ async fn secrets_are_sealed_at_rest(db: server::storage::Db) {
         }
     }
     let mut read: Vec<TransportConfig> = sealed
-        .senders(account)
+        .senders(AccountId(account))
         .await
         .unwrap()
         .into_iter()
@@ -89,7 +90,7 @@ async fn secrets_are_sealed_at_rest(db: server::storage::Db) {
     read.sort_by_key(|t| t.provider());
     assert_eq!(read, vec![api.clone(), smtp.clone()]);
     // Without the key, a sealed secret is an error, not garbage sent to a relay.
-    assert!(db.senders(account).await.is_err());
+    assert!(db.senders(AccountId(account)).await.is_err());
 
     // Rotation: the new key with the old one beside it seals everything again.
     let rotated = db
@@ -98,7 +99,7 @@ async fn secrets_are_sealed_at_rest(db: server::storage::Db) {
     assert_eq!(rotated.seal_secrets().await.unwrap(), 2);
     let only_b = db.clone().with_secrets(SecretBox::new(&key_b));
     let mut read: Vec<TransportConfig> = only_b
-        .senders(account)
+        .senders(AccountId(account))
         .await
         .unwrap()
         .into_iter()
@@ -118,7 +119,7 @@ async fn mailgun_signing_keys_are_sealed_at_rest(db: server::storage::Db) {
     let account = db.create_account("Acme", now).await.unwrap();
     // Stored before sealing existed (or by a CLI without the key).
     db.create_webhook_credential(
-        account,
+        AccountId(account),
         "old-hooks",
         "x",
         Some("key-old-mailgun"),
@@ -130,7 +131,7 @@ async fn mailgun_signing_keys_are_sealed_at_rest(db: server::storage::Db) {
     let sealed = db.clone().with_secrets(SecretBox::new(&key));
     sealed
         .create_webhook_credential(
-            account,
+            AccountId(account),
             "new-hooks",
             "x",
             Some("key-new-mailgun"),
@@ -140,7 +141,7 @@ async fn mailgun_signing_keys_are_sealed_at_rest(db: server::storage::Db) {
         .await
         .unwrap();
     sealed
-        .create_webhook_credential(account, "no-key-hooks", "x", None, None, now)
+        .create_webhook_credential(AccountId(account), "no-key-hooks", "x", None, None, now)
         .await
         .unwrap();
     let raw = || async {

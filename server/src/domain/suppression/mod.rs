@@ -62,6 +62,15 @@ pub use stream::Stream;
 #[serde(transparent)]
 pub struct AccountId(pub i64);
 
+/// An account id as typed on the command line (`--account-id 7`).
+impl std::str::FromStr for AccountId {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(AccountId)
+    }
+}
+
 /// Where a suppression holds. Serialized as `"global"` or `{"account": 7}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

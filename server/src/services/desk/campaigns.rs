@@ -12,7 +12,7 @@ pub(super) async fn campaigns(
     desk: &DeskService,
     admin: &Admin,
 ) -> Result<CampaignsView, ApiError> {
-    desk.campaigns_impl(admin.account_id)
+    desk.campaigns_impl(AccountId(admin.account_id))
         .await
         .map_err(internal)
 }
@@ -72,11 +72,11 @@ pub(super) async fn start_campaign(
 }
 
 impl DeskService {
-    async fn campaigns_impl(&self, account_id: i64) -> anyhow::Result<CampaignsView> {
+    async fn campaigns_impl(&self, account: AccountId) -> anyhow::Result<CampaignsView> {
         Ok(CampaignsView {
             lists: self
                 .db
-                .lists(account_id)
+                .lists(account)
                 .await?
                 .into_iter()
                 .map(|l| ListView {
@@ -87,7 +87,7 @@ impl DeskService {
                 .collect(),
             campaigns: self
                 .db
-                .campaigns(account_id)
+                .campaigns(account)
                 .await?
                 .into_iter()
                 .map(|c| CampaignView {
@@ -106,7 +106,7 @@ impl DeskService {
                 .collect(),
             senders: self
                 .db
-                .senders(account_id)
+                .senders(account)
                 .await?
                 .into_iter()
                 .filter(|s| s.kind == "bulk")

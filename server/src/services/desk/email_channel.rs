@@ -64,7 +64,7 @@ pub(super) async fn email_channel(
 ) -> Result<EmailChannelView, ApiError> {
     let senders = desk
         .db
-        .senders(admin.account_id)
+        .senders(AccountId(admin.account_id))
         .await
         .map_err(internal)?
         .into_iter()
@@ -81,26 +81,29 @@ pub(super) async fn email_channel(
     Ok(EmailChannelView {
         senders,
         providers,
-        rate: desk.rate_view(admin.account_id).await.map_err(internal)?,
+        rate: desk
+            .rate_view(AccountId(admin.account_id))
+            .await
+            .map_err(internal)?,
         spam_threshold: desk
             .db
-            .spam_threshold(admin.account_id)
+            .spam_threshold(AccountId(admin.account_id))
             .await
             .map_err(internal)?
             .value(),
         inbound_addresses: desk
             .db
-            .inbound_addresses(admin.account_id)
+            .inbound_addresses(AccountId(admin.account_id))
             .await
             .map_err(internal)?,
         trusted_authserv_ids: desk
             .db
-            .trusted_authserv_ids(admin.account_id)
+            .trusted_authserv_ids(AccountId(admin.account_id))
             .await
             .map_err(internal)?,
         webhook_credentials: desk
             .db
-            .webhook_credentials_of(admin.account_id)
+            .webhook_credentials_of(AccountId(admin.account_id))
             .await
             .map_err(internal)?
             .into_iter()
@@ -236,7 +239,7 @@ pub(super) async fn add_sender(
         .db
         .add_sender(
             &NewSender {
-                account_id: admin.account_id,
+                account_id: AccountId(admin.account_id),
                 address: address.as_str(),
                 name: text(&form.name).as_deref(),
                 kind,
@@ -254,14 +257,11 @@ pub(super) async fn add_sender(
 
 impl DeskService {
     /// The running 30-day complaint rate, its daily chart and the event breakdown.
-    async fn rate_view(&self, account_id: i64) -> anyhow::Result<RateView> {
+    async fn rate_view(&self, account: AccountId) -> anyhow::Result<RateView> {
         let now = Utc::now();
         let today = now.timestamp().div_euclid(86_400);
         // 60 days so that each of the 30 chart points has its own 30-day window.
-        let counts = self
-            .db
-            .daily_counts(AccountId(account_id), today - 59, today)
-            .await?;
+        let counts = self.db.daily_counts(account, today - 59, today).await?;
         let days: Vec<DailyCounts> = counts
             .iter()
             .filter_map(|c| {
@@ -278,12 +278,12 @@ impl DeskService {
         let series = complaint_rate::daily_series(&days, now);
         let (by_category, by_domain) = self
             .db
-            .event_breakdown(account_id, now - Duration::days(30))
+            .event_breakdown(account, now - Duration::days(30))
             .await?;
         let complaints = rates.complaints_auto + rates.complaints_manual;
         let domain_rows: Vec<DomainDailyCounts> = self
             .db
-            .daily_domain_counts(AccountId(account_id), today - 29, today)
+            .daily_domain_counts(account, today - 29, today)
             .await?
             .into_iter()
             .filter_map(|c| {

@@ -60,7 +60,7 @@ pub(super) async fn list_conversations(
         None
     };
     desk.db
-        .list_conversations(user.account_id, status, &search)
+        .list_conversations(AccountId(user.account_id), status, &search)
         .await
         .map_err(internal)
 }
@@ -72,7 +72,7 @@ pub(super) async fn get_conversation(
 ) -> Result<ConversationDetail, ApiError> {
     let mut detail = desk
         .db
-        .get_conversation(user.account_id, id)
+        .get_conversation(AccountId(user.account_id), id)
         .await
         .map_err(internal)?
         .ok_or(ApiError::NotFound)?;
@@ -84,7 +84,7 @@ pub(super) async fn get_conversation(
     if let Ok(sender) = EmailAddress::parse(&detail.summary.contact_email) {
         detail.sender_blocked_by = desk
             .db
-            .block_match(user.account_id, &BlockEntry::candidates(&sender))
+            .block_match(AccountId(user.account_id), &BlockEntry::candidates(&sender))
             .await
             .map_err(internal)?
             .map(|b| b.entry.value().to_string());
@@ -131,7 +131,7 @@ pub(super) async fn list_contacts(
     }
     let mut contacts = desk
         .db
-        .search_contacts(user.account_id, search)
+        .search_contacts(AccountId(user.account_id), search)
         .await
         .map_err(internal)?;
     // Entries for every account hold here too, though no event of this account marked
@@ -197,7 +197,7 @@ pub(super) async fn reporting_summary(
     user: &CurrentUser,
 ) -> Result<ReportingSummary, ApiError> {
     desk.db
-        .reporting_summary(user.account_id)
+        .reporting_summary(AccountId(user.account_id))
         .await
         .map_err(internal)
 }

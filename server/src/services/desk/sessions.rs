@@ -1,6 +1,7 @@
 //! Signing in and out, and a user's own password.
 
 use super::{internal, DeskService, MIN_PASSWORD_CHARS, SESSION_DAYS};
+use crate::domain::suppression::AccountId;
 use crate::services::auth;
 use app::backend::LoginOutcome;
 use app::error::ApiError;
@@ -125,7 +126,7 @@ pub(super) async fn change_password(
     let hash = auth::hash_password(new).map_err(internal)?;
     if !desk
         .db
-        .set_password_hash(user.account_id, user.id, &hash)
+        .set_password_hash(AccountId(user.account_id), user.id, &hash)
         .await
         .map_err(internal)?
     {

@@ -62,7 +62,7 @@ pub(super) async fn block_list(
 ) -> Result<Vec<BlockEntryView>, ApiError> {
     Ok(desk
         .db
-        .block_list(admin.account_id)
+        .block_list(AccountId(admin.account_id))
         .await
         .map_err(internal)?
         .into_iter()
@@ -107,7 +107,7 @@ pub(super) async fn allow_list(
 ) -> Result<Vec<BlockEntryView>, ApiError> {
     Ok(desk
         .db
-        .allow_list(admin.account_id)
+        .allow_list(AccountId(admin.account_id))
         .await
         .map_err(internal)?
         .into_iter()

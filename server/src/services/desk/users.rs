@@ -1,6 +1,7 @@
 //! The users of an account, as its admin manages them.
 
 use super::{internal, DeskService};
+use crate::domain::suppression::AccountId;
 use crate::services::auth;
 use app::backend::Admin;
 use app::error::ApiError;
@@ -13,7 +14,7 @@ pub(super) async fn list_users(
 ) -> Result<Vec<UserView>, ApiError> {
     Ok(desk
         .db
-        .list_users(admin.account_id)
+        .list_users(AccountId(admin.account_id))
         .await
         .map_err(internal)?
         .into_iter()
@@ -37,7 +38,7 @@ pub(super) async fn reset_password(
     // Scoped to the admin's account: another account's user is "not found".
     if !desk
         .db
-        .set_password_hash(admin.account_id, user_id, &hash)
+        .set_password_hash(AccountId(admin.account_id), user_id, &hash)
         .await
         .map_err(internal)?
     {
@@ -62,7 +63,7 @@ pub(super) async fn set_user_disabled(
     }
     if !desk
         .db
-        .set_user_disabled(admin.account_id, user_id, disabled, Utc::now())
+        .set_user_disabled(AccountId(admin.account_id), user_id, disabled, Utc::now())
         .await
         .map_err(internal)?
     {
@@ -89,7 +90,7 @@ pub(super) async fn account_overview(
 ) -> Result<AccountOverview, ApiError> {
     let users = desk
         .db
-        .count_users(admin.account_id)
+        .count_users(AccountId(admin.account_id))
         .await
         .map_err(internal)?;
     Ok(AccountOverview {

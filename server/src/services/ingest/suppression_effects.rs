@@ -46,7 +46,7 @@ impl IngestService {
             .map(|it| {
                 let (job, e, v) = (&jobs[it.job], it.e, &it.e.verdict);
                 NewDeliveryEvent {
-                    account_id: job.account_id.0,
+                    account_id: job.account_id,
                     provider: e.provider,
                     provider_event_id: &e.provider_event_id,
                     category: v.category.as_str(),

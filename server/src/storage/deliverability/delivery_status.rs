@@ -3,7 +3,7 @@
 use super::batch::{execute_rows, json_rows, Ty};
 use super::suppressions::scope_account;
 use crate::domain::address::EmailAddress;
-use crate::domain::suppression::{ContactEffect, Scope};
+use crate::domain::suppression::{AccountId, ContactEffect, Scope};
 use crate::storage::{col, from_ms, to_ms, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -210,14 +210,14 @@ pub async fn mark_messages(
 impl Db {
     pub async fn contact_status(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         email: &str,
     ) -> anyhow::Result<Option<ContactStatus>> {
         let row = sqlx::query(
             "SELECT status, status_until, status_reason, status_event_id FROM contacts \
              WHERE account_id = $1 AND email = $2",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(email.trim().to_lowercase())
         .fetch_optional(self.pool())
         .await
@@ -236,14 +236,14 @@ impl Db {
 
     pub async fn message_delivery(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         message_id: i64,
     ) -> anyhow::Result<Option<MessageDelivery>> {
         let row = sqlx::query(
             "SELECT delivery_status, delivered_at, delivery_error FROM messages \
              WHERE account_id = $1 AND id = $2",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(message_id)
         .fetch_optional(self.pool())
         .await
@@ -266,7 +266,7 @@ impl Db {
     /// Records how an outbound message was handed over: its provider id and `pending`.
     pub async fn set_message_sent(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         message_id: i64,
         provider_message_id: Option<&str>,
     ) -> anyhow::Result<()> {
@@ -275,7 +275,7 @@ impl Db {
              WHERE account_id = $2 AND id = $3",
         )
         .bind(provider_message_id)
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(message_id)
         .execute(self.pool())
         .await

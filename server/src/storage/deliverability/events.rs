@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 /// One delivery event to store (a provider event or one recipient of a raw notice).
 #[derive(Debug, Clone)]
 pub struct NewDeliveryEvent<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     /// `postmark`, `ses`, `sendgrid`, `mailgun`, or `raw` for a notice posted as a message.
     pub provider: &'a str,
     /// Unique per account and provider: a second insert of the same id is a no-op.
@@ -47,7 +47,7 @@ pub struct NewDeliveryEvent<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliveryEvent {
     pub id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub provider: String,
     pub provider_event_id: String,
     pub category: String,
@@ -135,7 +135,7 @@ pub async fn insert_events(
                 .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
                 .filter(|m| !m.is_empty());
             EventRow {
-                account_id: e.account_id,
+                account_id: e.account_id.0,
                 provider: e.provider,
                 provider_event_id: e.provider_event_id,
                 category: e.category,
@@ -241,7 +241,7 @@ pub async fn insert_events(
         std::collections::HashMap::with_capacity(events.len());
     for (i, e) in events.iter().enumerate() {
         first
-            .entry((e.account_id, e.provider, e.provider_event_id))
+            .entry((e.account_id.0, e.provider, e.provider_event_id))
             .or_insert(i);
     }
     let mut stored = vec![None; events.len()];
@@ -400,7 +400,7 @@ impl Db {
         .map(|r| {
             Ok(DeliveryEvent {
                 id: col(r, "id")?,
-                account_id: col(r, "account_id")?,
+                account_id: AccountId(col(r, "account_id")?),
                 provider: col(r, "provider")?,
                 provider_event_id: col(r, "provider_event_id")?,
                 category: col(r, "category")?,

@@ -9,7 +9,7 @@ use sqlx::AnyConnection;
 /// An account's webhook credential. Deliberately not `Serialize`: it holds secrets.
 #[derive(Clone)]
 pub struct WebhookCredential {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub username: String,
     /// argon2 hash of the HTTP Basic password.
     pub secret_hash: String,
@@ -69,7 +69,7 @@ pub(crate) const MAILGUN_KEY_PURPOSE: &str = "mailgun_signing_key";
 impl Db {
     pub async fn create_webhook_credential(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         username: &str,
         secret_hash: &str,
         mailgun_signing_key: Option<&str>,
@@ -81,7 +81,7 @@ impl Db {
              mailgun_signing_key, sendgrid_public_key, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(username)
         .bind(secret_hash)
         // The Mailgun key signs what Mailgun posts: whoever reads it can forge webhooks.
@@ -107,7 +107,7 @@ impl Db {
         .context("Failed to look up a webhook credential")?;
         row.map(|r| {
             Ok(WebhookCredential {
-                account_id: col(&r, "account_id")?,
+                account_id: AccountId(col(&r, "account_id")?),
                 username: col(&r, "username")?,
                 secret_hash: col(&r, "secret_hash")?,
                 mailgun_signing_key: self
@@ -139,7 +139,7 @@ impl Db {
     /// The account's webhook credentials, by username (their secrets are not read).
     pub async fn webhook_credentials_of(
         &self,
-        account_id: i64,
+        account_id: AccountId,
     ) -> anyhow::Result<Vec<WebhookCredentialSummary>> {
         let rows = sqlx::query(
             "SELECT username, \
@@ -148,7 +148,7 @@ impl Db {
              sns_topic_arn \
              FROM webhook_credentials WHERE account_id = $1 ORDER BY username",
         )
-        .bind(account_id)
+        .bind(account_id.0)
         .fetch_all(self.pool())
         .await
         .context("Failed to list webhook credentials")?;
@@ -169,7 +169,7 @@ impl Db {
     /// still accepted) are forgotten first.
     pub async fn claim_webhook_token(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         provider: &str,
         token: &str,
         now: DateTime<Utc>,
@@ -186,7 +186,7 @@ impl Db {
         )
         .bind(provider)
         .bind(token)
-        .bind(account_id)
+        .bind(account_id.0)
         .bind(to_ms(now))
         .execute(self.pool())
         .await
