@@ -4,6 +4,8 @@
 //! the setting, not found later by the code that happens to read it.
 
 use crate::services::egress::Egress;
+use crate::services::transport::TrustRoots;
+use anyhow::Context;
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -188,6 +190,17 @@ impl Config {
             policy
         }
     }
+
+    /// The CAs relays' TLS may chain to beside the public roots: `SMTP_CA_FILE`, read and
+    /// checked here (a file that cannot be read, or malformed PEM, is refused); none without it.
+    pub fn trust_roots(&self) -> anyhow::Result<TrustRoots> {
+        let Some(path) = &self.smtp_ca_file else {
+            return Ok(TrustRoots::default());
+        };
+        let pem = std::fs::read(path)
+            .with_context(|| format!("Failed to read SMTP_CA_FILE {}", path.display()))?;
+        TrustRoots::from_pem(&pem).map_err(|e| anyhow::anyhow!("SMTP_CA_FILE: {e}"))
+    }
 }
 
 #[cfg(test)]
@@ -269,6 +282,27 @@ mod tests {
         assert!(!Config::default()
             .egress()
             .permits("10.0.0.5:25".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_trusted_cas_come_from_smtp_ca_file_and_a_bad_one_is_refused_by_name() {
+        assert!(Config::default().trust_roots().unwrap().is_empty());
+        let dir = std::env::temp_dir().join(format!("deliverdesk-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let malformed = dir.join("malformed.pem");
+        std::fs::write(
+            &malformed,
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        for path in [dir.join("missing.pem"), malformed] {
+            let e = parse(&["--smtp-ca-file", path.to_str().unwrap()])
+                .unwrap()
+                .trust_roots()
+                .unwrap_err();
+            assert!(format!("{e:#}").contains("SMTP_CA_FILE"), "{path:?}: {e:#}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

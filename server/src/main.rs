@@ -443,7 +443,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(transport = %s.accepted_by(), "shared transport configured");
     }
     let mut state =
-        server::http::AppState::with_config(db.clone(), config.site.leptos_options(addr), config)
+        server::http::AppState::with_config(db.clone(), config.site.leptos_options(addr), config)?
             .with_shared_transport(shared);
     if let Some(relay_addr) = relay.filter(|_| config.demo) {
         // The demo is made by the app's own services, before anything else can use them.
@@ -533,12 +533,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                  except nobody@… (550 5.1.1), full@… (452 4.2.2) and spamtrap@… (550 5.7.1)"
             );
         }
-    }
-    if let Some(path) = &config.smtp_ca_file {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("Failed to read SMTP_CA_FILE {}", path.display()))?;
-        server::services::transport::trust_root_certificates(&pem)
-            .map_err(|e| anyhow::anyhow!("SMTP_CA_FILE: {e}"))?;
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     if let Some(smtp_addr) = args.smtp {

@@ -82,6 +82,7 @@ async fn seeded(port: u16, end: DateTime<Utc>) -> (Db, server::demo::SeedReport)
         server::http::leptos_options("127.0.0.1:0".parse().unwrap()),
         &config,
     )
+    .unwrap()
     .with_shared_transport(Some(TransportConfig::Smtp {
         host: "127.0.0.1".into(),
         port,

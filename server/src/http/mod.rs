@@ -43,26 +43,36 @@ impl AppState {
     /// The app with every setting at its default ([`Config::default`]): tests and tools.
     pub fn new(db: Db, leptos_options: LeptosOptions) -> Self {
         Self::with_config(db, leptos_options, &Config::default())
+            .expect("the default settings name no file to read")
     }
 
     /// The app as `serve` builds it, from the operator's settings (read once at start).
-    pub fn with_config(db: Db, leptos_options: LeptosOptions, config: &Config) -> Self {
+    /// Fails when a file the settings name cannot be used (`SMTP_CA_FILE`).
+    pub fn with_config(
+        db: Db,
+        leptos_options: LeptosOptions,
+        config: &Config,
+    ) -> anyhow::Result<Self> {
+        // The CAs its senders' relays may chain to: this app's, like its policy.
+        let roots = config.trust_roots()?;
         let public = config.public_url_for(leptos_options.site_addr);
         let http = security::HttpConfig::from_config(config, &public);
         // The one ingest service of the process (one group-commit writer, one credential
         // cache): every other service gets a clone of it.
         let ingest = IngestService::new(db.clone());
-        AppState {
+        Ok(AppState {
             leptos_options,
             in_flight: Arc::new(tokio::sync::Semaphore::new(http.max_in_flight)),
             http,
             basic_throttle: crate::services::throttle::Throttle::basic(db.clone()),
             // Where senders may connect: the operator's policy, for this app only.
-            desk: DeskService::new(ingest.clone(), public).with_egress(config.egress()),
+            desk: DeskService::new(ingest.clone(), public)
+                .with_egress(config.egress())
+                .with_trust_roots(roots),
             webhooks: webhooks::WebhookState::new(ingest, config.sns_signing_cert_file.as_deref()),
             inbound: InboundService::new(db.clone()),
             db,
-        }
+        })
     }
 
     /// Senders that use the deployment's shared transport send through `shared` (the

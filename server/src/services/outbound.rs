@@ -134,7 +134,13 @@ impl OutboundService {
         self
     }
 
-    /// How this service sends (policy and shared transport).
+    /// Relays' TLS may chain to `roots` as well as to the public roots (none until then).
+    pub fn with_trust_roots(mut self, roots: transport::TrustRoots) -> Self {
+        self.transports = self.transports.with_trust_roots(roots);
+        self
+    }
+
+    /// How this service sends (policy, trusted CAs and shared transport).
     pub fn transports(&self) -> &transport::Transports {
         &self.transports
     }

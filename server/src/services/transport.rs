@@ -6,18 +6,20 @@ use super::egress::Egress;
 use crate::domain::address::mailbox;
 use crate::domain::bounce::EnhancedStatus;
 pub use crate::domain::transport_config::{Security, TransportConfig};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long one attempt may take before it counts as a transient failure.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How this process hands mail over: the operator's outbound policy ([`Egress`], from
-/// `serve`'s flags) and the deployment's shared transport. Each service that sends holds one,
-/// so two apps in one process may send under different policies.
+/// `serve`'s flags), the extra CAs relays may chain to ([`TrustRoots`]) and the deployment's
+/// shared transport. Each service that sends holds one, so two apps in one process may send
+/// under different policies and trust different CAs.
 #[derive(Clone, Default)]
 pub struct Transports {
     egress: Arc<Egress>,
+    roots: TrustRoots,
     shared: Option<Arc<TransportConfig>>,
 }
 
@@ -26,6 +28,7 @@ impl Transports {
     pub fn new(egress: Egress) -> Self {
         Transports {
             egress: Arc::new(egress),
+            roots: TrustRoots::default(),
             shared: None,
         }
     }
@@ -38,6 +41,12 @@ impl Transports {
     /// The same, under another policy.
     pub fn with_egress(mut self, egress: Egress) -> Self {
         self.egress = Arc::new(egress);
+        self
+    }
+
+    /// The same, trusting `roots` for relays' TLS on top of the public roots.
+    pub fn with_trust_roots(mut self, roots: TrustRoots) -> Self {
+        self.roots = roots;
         self
     }
 
@@ -61,33 +70,47 @@ impl Transports {
             // The operator set the shared transport (serve options), not an account: the
             // private address check guards against accounts, so it does not apply here.
             (TransportConfig::Shared, Some(s)) => {
-                send_under(&Egress::allow_private(), s, mail_from, to, raw).await
+                send_under(&Egress::allow_private(), &self.roots, s, mail_from, to, raw).await
             }
-            (c, _) => send_under(&self.egress, c, mail_from, to, raw).await,
+            (c, _) => send_under(&self.egress, &self.roots, c, mail_from, to, raw).await,
         }
     }
 }
 
 /// Certificates trusted for relays on top of the public roots (PEM): a relay whose certificate
-/// comes from a private CA. `serve` loads `SMTP_CA_FILE` here at start.
-static EXTRA_ROOTS: RwLock<Vec<Vec<u8>>> = RwLock::new(Vec::new());
+/// comes from a private CA. `serve` loads `SMTP_CA_FILE` into the app's [`Transports`] at start
+/// ([`crate::config::Config::trust_roots`]); none by default.
+#[derive(Clone, Default)]
+pub struct TrustRoots(Arc<Vec<Vec<u8>>>);
 
-/// Trusts the CA certificate(s) in `pem` for relays from now on, in this process.
-pub fn trust_root_certificates(pem: &[u8]) -> Result<(), String> {
-    lettre::transport::smtp::client::Certificate::from_pem(pem)
-        .map_err(|e| format!("not a PEM certificate: {e}"))?;
-    EXTRA_ROOTS
-        .write()
-        .map_err(|_| "trust store poisoned".to_string())?
-        .push(pem.to_vec());
-    Ok(())
+impl TrustRoots {
+    /// Trusts the CA certificate(s) in `pem`.
+    pub fn from_pem(pem: &[u8]) -> Result<Self, String> {
+        lettre::transport::smtp::client::Certificate::from_pem(pem)
+            .map_err(|e| format!("not a PEM certificate: {e}"))?;
+        Ok(TrustRoots(Arc::new(vec![pem.to_vec()])))
+    }
+
+    /// No certificate beyond the public roots.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
-fn tls_parameters(host: &str) -> Result<lettre::transport::smtp::client::TlsParameters, String> {
+impl std::fmt::Debug for TrustRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("TrustRoots").field(&self.0.len()).finish()
+    }
+}
+
+fn tls_parameters(
+    host: &str,
+    roots: &TrustRoots,
+) -> Result<lettre::transport::smtp::client::TlsParameters, String> {
     use lettre::transport::smtp::client::{Certificate, TlsParameters};
     let mut builder = TlsParameters::builder(host.to_string());
-    for pem in EXTRA_ROOTS.read().map(|r| r.clone()).unwrap_or_default() {
-        let cert = Certificate::from_pem(&pem).map_err(|e| e.to_string())?;
+    for pem in roots.0.iter() {
+        let cert = Certificate::from_pem(pem).map_err(|e| e.to_string())?;
         builder = builder.add_root_certificate(cert);
     }
     builder.build_rustls().map_err(|e| e.to_string())
@@ -147,9 +170,11 @@ impl Attempt {
 }
 
 /// Sends `raw` (a complete RFC 5322 message) from `mail_from` (the envelope sender) to `to`,
-/// connecting only where `policy` allows.
+/// connecting only where `policy` allows; a relay's TLS may chain to `roots` as well as to the
+/// public roots.
 pub async fn send_under(
     policy: &Egress,
+    roots: &TrustRoots,
     config: &TransportConfig,
     mail_from: &str,
     to: &str,
@@ -173,6 +198,7 @@ pub async fn send_under(
                 addr,
                 security: *security,
                 login: login.as_ref(),
+                roots,
             };
             smtp(relay, mail_from, to, raw).await
         }
@@ -192,6 +218,7 @@ struct Relay<'a> {
     addr: std::net::SocketAddr,
     security: Security,
     login: Option<&'a (String, String)>,
+    roots: &'a TrustRoots,
 }
 
 async fn smtp(relay: Relay<'_>, mail_from: &str, to: &str, raw: &[u8]) -> Attempt {
@@ -210,6 +237,7 @@ async fn smtp(relay: Relay<'_>, mail_from: &str, to: &str, raw: &[u8]) -> Attemp
         addr,
         security,
         login,
+        roots,
     } = relay;
     let port = addr.port();
     let envelope = match lettre::address::Envelope::new(Some(from), vec![rcpt]) {
@@ -218,7 +246,7 @@ async fn smtp(relay: Relay<'_>, mail_from: &str, to: &str, raw: &[u8]) -> Attemp
     };
     let tls = match security {
         Security::None => Tls::None,
-        Security::StartTls | Security::Tls => match tls_parameters(host) {
+        Security::StartTls | Security::Tls => match tls_parameters(host, roots) {
             Ok(p) if security == Security::Tls => Tls::Wrapper(p),
             Ok(p) => Tls::Required(p),
             Err(e) => return Attempt::Unreachable(format!("TLS setup for {host}: {e}")),

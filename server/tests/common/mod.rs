@@ -170,6 +170,7 @@ pub fn local_state(db: Db) -> server::http::AppState {
         server::http::leptos_options("127.0.0.1:0".parse().unwrap()),
         &local_config(),
     )
+    .unwrap()
 }
 
 /// An outbound service on `ingest` that may send to loopback relays and stub APIs.

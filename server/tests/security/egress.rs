@@ -7,7 +7,9 @@ use crate::common;
 use server::config::Config;
 use server::domain::suppression::AccountId;
 use server::services::egress::Egress;
-use server::services::transport::{self, Attempt, Security, TransportConfig, Transports};
+use server::services::transport::{
+    self, Attempt, Security, TransportConfig, Transports, TrustRoots,
+};
 
 fn options() -> leptos::config::LeptosOptions {
     server::http::leptos_options("127.0.0.1:0".parse().unwrap())
@@ -86,6 +88,7 @@ async fn relays_and_apis_on_private_addresses_are_refused_at_connect_time() {
     };
     let _ = transport::send_under(
         &Egress::allow_private(),
+        &TrustRoots::default(),
         &config,
         "b@acme.test",
         "maria@example.com",
@@ -100,8 +103,15 @@ async fn relays_and_apis_on_private_addresses_are_refused_at_connect_time() {
         security: Security::None,
         login: None,
     };
-    let _ =
-        transport::send_under(&demo, &config, "b@acme.test", "maria@example.com", MESSAGE).await;
+    let _ = transport::send_under(
+        &demo,
+        &TrustRoots::default(),
+        &config,
+        "b@acme.test",
+        "maria@example.com",
+        MESSAGE,
+    )
+    .await;
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
@@ -127,6 +137,7 @@ async fn an_api_redirect_is_not_followed() {
     };
     let attempt = transport::send_under(
         &Egress::allow_private(),
+        &TrustRoots::default(),
         &config,
         "b@acme.test",
         "maria@example.com",

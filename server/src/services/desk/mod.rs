@@ -81,6 +81,14 @@ impl DeskService {
         self
     }
 
+    /// Relays' TLS may chain to `roots` as well as to the public roots, for replies and
+    /// campaigns alike (none until then).
+    pub fn with_trust_roots(mut self, roots: super::transport::TrustRoots) -> Self {
+        self.outbound = self.outbound.with_trust_roots(roots.clone());
+        self.campaigns = self.campaigns.with_trust_roots(roots);
+        self
+    }
+
     /// The outbound policy the desk's senders are held to.
     pub fn egress(&self) -> &super::egress::Egress {
         self.outbound.transports().egress()
