@@ -23,9 +23,16 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 
-/// Everything a request handler may need.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a request handler may need. Axum clones the state for every request (each
+/// middleware and the handler take their own), so it is one `Arc`: a clone is a reference
+/// count, not a copy of every service and of Leptos' options. Built once at start; the
+/// builder methods below (and `DerefMut`) change it before it serves.
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+/// What [`AppState`] holds.
+#[derive(Clone)]
+pub struct AppParts {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub desk: DeskService,
@@ -60,7 +67,7 @@ impl AppState {
         // The one ingest service of the process (one group-commit writer, one credential
         // cache): every other service gets a clone of it.
         let ingest = IngestService::new(db.clone());
-        Ok(AppState {
+        Ok(AppState(Arc::new(AppParts {
             leptos_options,
             in_flight: Arc::new(tokio::sync::Semaphore::new(http.max_in_flight)),
             http,
@@ -72,7 +79,7 @@ impl AppState {
             webhooks: webhooks::WebhookState::new(ingest, config.sns_signing_cert_file.as_deref()),
             inbound: InboundService::new(db.clone()),
             db,
-        })
+        })))
     }
 
     /// Senders that use the deployment's shared transport send through `shared` (the
@@ -81,7 +88,10 @@ impl AppState {
         mut self,
         shared: Option<crate::services::transport::TransportConfig>,
     ) -> Self {
-        self.desk = self.desk.with_shared_transport(shared.map(Arc::new));
+        self.desk = self
+            .desk
+            .clone()
+            .with_shared_transport(shared.map(Arc::new));
         self
     }
 
@@ -102,6 +112,26 @@ impl AppState {
     pub fn with_sns_certs(mut self, certs: Arc<dyn webhooks::SnsCertSource>) -> Self {
         self.webhooks.sns_certs = certs;
         self
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// Changes at start-up, before the state is shared: copies the parts if it already is.
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut AppParts {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
     }
 }
 
@@ -150,7 +180,8 @@ fn fallback() -> impl Fn(
 }
 
 /// 200 after a database round trip; 503 when the database does not answer.
-async fn healthz(State(db): State<Db>) -> impl IntoResponse {
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let db = &state.db;
     match db.ping().await {
         Ok(()) => (
             StatusCode::OK,

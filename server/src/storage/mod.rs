@@ -108,6 +108,10 @@ impl Db {
             Backend::Postgres => 16,
         });
         if backend == Backend::Sqlite {
+            // A SQLite connection is a handle to a file in this process: it cannot drop out
+            // the way a network connection can, so the pool does not send it a test query
+            // (one more hop to its worker thread) every time it is handed out.
+            options = options.test_before_acquire(false);
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     // WAL lets readers run beside the one writer; FULL keeps a commit durable
