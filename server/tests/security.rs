@@ -292,6 +292,53 @@ async fn failure_limits_are_counted_in_the_database(db: server::storage::Db) {
 }
 on_both_backends!(failure_limits_are_counted_in_the_database);
 
+/// A check that found no failure is remembered for a moment (webhook feeds post thousands of
+/// requests a second): within one process a failure is seen at once, because counting it
+/// forgets what was remembered; another replica's failures are seen once the memory ends.
+async fn a_clean_check_is_remembered_for_a_moment_and_a_failure_forgets_it(
+    db: server::storage::Db,
+) {
+    use server::services::throttle::{Limits, Throttle};
+    let limits = Limits {
+        per_ip: 50,
+        per_name: 3,
+        window: Duration::from_secs(60),
+    };
+    let now = chrono::Utc::now();
+    let ip = Some("192.0.2.44".parse::<std::net::IpAddr>().unwrap());
+    let a = Throttle::new(db.clone(), "basic", limits).with_clean_memory(Duration::from_secs(60));
+    let b = Throttle::new(db.clone(), "basic", limits);
+    assert!(a.check(ip, "feed", now).await.is_ok());
+    for _ in 0..3 {
+        b.failed(ip, "feed", now).await;
+    }
+    // The other replica's failures: `a` still remembers the clean read...
+    assert!(a.check(ip, "feed", now).await.is_ok());
+    assert!(b.check(ip, "feed", now).await.is_err());
+    // ...until it counts a failure itself, which makes it read the counts again.
+    a.failed(ip, "feed", now).await;
+    assert!(a.check(ip, "feed", now).await.is_err());
+
+    // The memory ends: the other replica's failures are then seen.
+    let c =
+        Throttle::new(db.clone(), "basic", limits).with_clean_memory(Duration::from_millis(100));
+    assert!(c.check(ip, "other-feed", now).await.is_ok());
+    for _ in 0..3 {
+        b.failed(ip, "other-feed", now).await;
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(c.check(ip, "other-feed", now).await.is_err());
+
+    // Without memory, every check reads the counts.
+    let d = Throttle::new(db.clone(), "basic", limits).with_clean_memory(Duration::ZERO);
+    assert!(d.check(ip, "third-feed", now).await.is_ok());
+    for _ in 0..3 {
+        b.failed(ip, "third-feed", now).await;
+    }
+    assert!(d.check(ip, "third-feed", now).await.is_err());
+}
+on_both_backends!(a_clean_check_is_remembered_for_a_moment_and_a_failure_forgets_it);
+
 #[tokio::test]
 async fn a_sign_in_posted_from_another_site_is_refused() {
     let base = common::spawn_app(demo_db().await).await;

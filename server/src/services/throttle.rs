@@ -9,11 +9,28 @@
 //! argon2 runs at once (`auth::check_password`): that one protects the process's own CPU and
 //! memory. A database error while counting is logged and lets the request through (the
 //! password check that follows needs the database anyway, and argon2 stays bounded).
+//!
+//! A webhook feed posts thousands of requests a second with the right password, and reading
+//! the counts for each was a third of the database work of ingesting an event. So a process
+//! remembers, for [`CLEAN_MEMORY`], that an (IP, name) pair had no failure at all in the
+//! database, and forgets everything it remembers the moment it counts a failure itself. The
+//! limits stay exact within one process; across replicas, a replica that has not yet seen a
+//! failure may let one more attempt through per pair before it reads the counts again (its
+//! own failure makes it forget), so N replicas allow at most N - 1 attempts over a limit.
 
 use crate::storage::Db;
 use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a check that found no failure at all is remembered (see the module's doc).
+pub const CLEAN_MEMORY: Duration = Duration::from_secs(1);
+
+/// Pairs remembered at most; past it the memory starts again (a flood of new pairs only
+/// costs database reads, as without the memory).
+const CLEAN_PAIRS: usize = 10_000;
 
 /// How many failures a key may have within `window`.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +80,9 @@ pub struct Throttle {
     db: Db,
     scope: &'static str,
     limits: Limits,
+    /// Bucket keys of a check that found no failure → when it was read.
+    clean: Arc<Mutex<HashMap<Vec<String>, Instant>>>,
+    memory: Duration,
 }
 
 /// IPv6 clients are counted by their /64: one host usually has the whole prefix.
@@ -113,7 +133,45 @@ impl Throttle {
     }
 
     pub fn new(db: Db, scope: &'static str, limits: Limits) -> Self {
-        Throttle { db, scope, limits }
+        Throttle {
+            db,
+            scope,
+            limits,
+            clean: Arc::default(),
+            memory: CLEAN_MEMORY,
+        }
+    }
+
+    /// Remembers a clean check for `memory` instead of [`CLEAN_MEMORY`] (zero: never).
+    pub fn with_clean_memory(mut self, memory: Duration) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    fn remembered_clean(&self, keys: &[String]) -> bool {
+        self.clean
+            .lock()
+            .ok()
+            .and_then(|m| m.get(keys).map(|at| at.elapsed() < self.memory))
+            .unwrap_or(false)
+    }
+
+    fn remember_clean(&self, keys: Vec<String>) {
+        if self.memory.is_zero() {
+            return;
+        }
+        if let Ok(mut m) = self.clean.lock() {
+            if m.len() >= CLEAN_PAIRS {
+                m.clear();
+            }
+            m.insert(keys, Instant::now());
+        }
+    }
+
+    fn forget_clean(&self) {
+        if let Ok(mut m) = self.clean.lock() {
+            m.clear();
+        }
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
@@ -145,6 +203,9 @@ impl Throttle {
     ) -> Result<Admitted, Blocked> {
         let buckets = self.buckets(ip, name);
         let keys: Vec<String> = buckets.iter().map(|(b, _)| b.clone()).collect();
+        if self.remembered_clean(&keys) {
+            return Ok(Admitted::default());
+        }
         let stored = match self.db.auth_failures(self.scope, &keys).await {
             Ok(stored) => stored,
             Err(e) => {
@@ -164,17 +225,23 @@ impl Throttle {
         }
         let name = name_bucket(name);
         let window = self.window();
+        let in_window =
+            |w: &&crate::storage::FailureWindow| now.signed_duration_since(w.window_start) < window;
+        if !stored.iter().any(|w| in_window(&w)) {
+            self.remember_clean(keys);
+        }
         Ok(Admitted {
-            name_had_failures: stored.iter().any(|w| {
-                Some(&w.bucket) == name.as_ref()
-                    && now.signed_duration_since(w.window_start) < window
-            }),
+            name_had_failures: stored
+                .iter()
+                .filter(in_window)
+                .any(|w| Some(&w.bucket) == name.as_ref()),
         })
     }
 
     /// Counts a wrong password (or unknown name) for this IP and this name (an empty name
     /// counts for the IP only).
     pub async fn failed(&self, ip: Option<IpAddr>, name: &str, now: DateTime<Utc>) {
+        self.forget_clean();
         let buckets: Vec<String> = self.buckets(ip, name).into_iter().map(|(b, _)| b).collect();
         let restart_before = now.checked_sub_signed(self.window()).unwrap_or(now);
         if let Err(e) = self
