@@ -602,6 +602,7 @@ mod tests {
             "bounces-mailman",
             "bounces-other",
             "bounces-heldout",
+            "bounces-heldout-2",
         ] {
             let labels = root.join("tests/fixtures").join(corpus).join("labels.tsv");
             let text = std::fs::read_to_string(&labels).unwrap();
