@@ -1,9 +1,10 @@
 //! The integration tests, as one test binary: each file beside this one is a module here, so
 //! the whole stack is linked once instead of once per file (each binary was about 400 MB in a
-//! debug build). `security.rs` stays a binary of its own: it checks the process's default
-//! outbound policy (private targets refused), which the relay tests here widen for their
-//! process. A new file in `tests/` must be added below; `every_test_file_is_compiled` fails
-//! otherwise.
+//! debug build). `security.rs` stays a binary of its own: its timing tests (a wrong password
+//! and an unknown name must take as long) compare medians, and the ~220 tests here sign in
+//! and verify passwords in parallel, on the same process-wide argon2 slots. (The outbound
+//! policy, once a reason too, is per app since issue 14.) A new file in `tests/` must be
+//! added below; `every_test_file_is_compiled` fails otherwise.
 
 #[macro_use]
 mod common;

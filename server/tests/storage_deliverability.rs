@@ -850,18 +850,28 @@ on_both_backends!(events_find_the_message_they_are_about);
 
 async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
     let acme = db.create_account("Acme", t0()).await.unwrap();
-    // Far more rows than any one statement held before (and a payload that is not UTF-8,
-    // with quotes and a backslash: it travels as hex).
-    let raw: Vec<u8> = vec![0xff, 0x00, b'"', b'\\', b'\n', 0xc3, 0x28];
+    // Far more rows than any one statement held before, and three kinds of payload: not
+    // UTF-8, with quotes and a backslash (it travels as hex); UTF-8 text with quotes, a
+    // backslash, line ends and multi-byte characters (it travels as text); UTF-8 with a NUL
+    // (hex again: PostgreSQL's text cannot hold one).
+    let raws: [Vec<u8>; 3] = [
+        vec![0xff, 0x00, b'"', b'\\', b'\n', 0xc3, 0x28],
+        "{\"Details\":\"smtp;550 \\\"no\\\" \\\\ ünïcode ✉\",\r\n\"x\":1}"
+            .as_bytes()
+            .to_vec(),
+        b"text with a \0 NUL".to_vec(),
+    ];
+    let raw_of = |i: usize| &raws[i % 3][..];
     let ids: Vec<String> = (0..700).map(|i| format!("e{i}")).collect();
     let recipients: Vec<String> = (0..700).map(|i| format!("r{i}@example.com")).collect();
     let batch: Vec<NewDeliveryEvent> = ids
         .iter()
         .zip(&recipients)
-        .map(|(id, r)| NewDeliveryEvent {
+        .enumerate()
+        .map(|(i, (id, r))| NewDeliveryEvent {
             recipient: Some(r),
             diagnostic: Some("550 \"quoted\" \\ ünïcode ✉"),
-            raw: Some(&raw),
+            raw: Some(raw_of(i)),
             ..event(acme, id, "hard_bounce")
         })
         .collect();
@@ -904,7 +914,10 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
 
     let events = db.delivery_events(AccountId(acme)).await.unwrap();
     assert_eq!(events.len(), 700);
-    assert!(events.iter().all(|e| e.raw.as_deref() == Some(&raw[..])));
+    for e in &events {
+        let i: usize = e.provider_event_id.trim_start_matches('e').parse().unwrap();
+        assert_eq!(e.raw.as_deref(), Some(raw_of(i)), "{}", e.provider_event_id);
+    }
     assert_eq!(
         events[0].diagnostic.as_deref(),
         Some("550 \"quoted\" \\ ünïcode ✉")

@@ -124,13 +124,16 @@ impl CampaignService {
             return Err(CampaignError::Invalid("Give the list a name.".into()));
         }
         let mut parsed = Vec::new();
+        // Each address once, in the order given (a hash set: a list of 100,000 compared
+        // every address with every earlier one).
+        let mut seen = std::collections::HashSet::new();
         let mut bad = Vec::new();
         for a in addresses
             .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
             .filter(|a| !a.trim().is_empty())
         {
             match EmailAddress::parse(a) {
-                Ok(e) if !parsed.contains(&e) => parsed.push(e),
+                Ok(e) if seen.insert(e.clone()) => parsed.push(e),
                 Ok(_) => {}
                 Err(_) => bad.push(a.to_string()),
             }

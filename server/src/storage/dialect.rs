@@ -72,11 +72,13 @@ impl Backend {
         }
     }
 
-    /// A text column of hex digits back into bytes.
-    pub(crate) fn unhex(self, column: &str) -> String {
+    /// Bytes from a text column (its UTF-8) or else a column of hex digits.
+    pub(crate) fn bytes_of(self, text: &str, hex: &str) -> String {
         match self {
-            Backend::Postgres => format!("decode({column}, 'hex')"),
-            Backend::Sqlite => format!("unhex({column})"),
+            Backend::Postgres => {
+                format!("COALESCE(convert_to({text}, 'UTF8'), decode({hex}, 'hex'))")
+            }
+            Backend::Sqlite => format!("COALESCE(CAST({text} AS BLOB), unhex({hex}))"),
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod accounts;
 pub mod address_history;
+pub(crate) mod batch;
 pub mod campaigns;
 mod conversations;
 pub mod deliverability;

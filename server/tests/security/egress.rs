@@ -156,7 +156,9 @@ async fn an_admin_cannot_add_a_sender_pointing_inside_the_network() {
     use app::backend::Backend;
     let db = common::sqlite_db().await;
     // The app as `serve` builds it with the default settings.
-    let desk = server::http::AppState::new(db.clone(), options()).desk;
+    let desk = server::http::AppState::new(db.clone(), options())
+        .desk
+        .clone();
     let admin = app::backend::Admin::check(app::models::CurrentUser {
         id: 1,
         account_id: db.create_account("Acme", chrono::Utc::now()).await.unwrap(),

@@ -1,9 +1,9 @@
 //! The delivery status of contacts (their badge) and of the messages we sent.
 
-use super::batch::{execute_rows, json_rows, Ty};
 use super::suppressions::scope_account;
 use crate::domain::address::EmailAddress;
 use crate::domain::suppression::{AccountId, ContactEffect, Scope};
+use crate::storage::batch::{execute_rows, json_rows, Ty};
 use crate::storage::{col, from_ms, to_ms, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};

@@ -1,9 +1,9 @@
 //! Delivery events: storing what providers and bounce notices report, matched to the
 //! message we sent, and reading them back.
 
-use super::batch::{execute_rows, fetch_rows, json_rows, unhex, Ty};
 use crate::domain::suppression::scope_by_trust::{Provenance, TransportKind};
 use crate::domain::suppression::AccountId;
+use crate::storage::batch::{bytes_of, execute_rows, fetch_rows, json_rows, Ty};
 use crate::storage::{col, from_ms, to_ms, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -75,6 +75,12 @@ pub async fn insert_event(
         .flatten())
 }
 
+/// A payload that can travel as JSON text and be stored as its bytes again: UTF-8, no NUL
+/// (PostgreSQL's text cannot hold one).
+fn raw_as_text(raw: &[u8]) -> Option<&str> {
+    std::str::from_utf8(raw).ok().filter(|t| !t.contains('\0'))
+}
+
 /// One event of [`insert_events`]' batch.
 #[derive(Serialize)]
 struct EventRow<'a> {
@@ -96,7 +102,10 @@ struct EventRow<'a> {
     message_id_header: Option<&'a str>,
     occurred_at: i64,
     received_at: i64,
-    /// Hex digits: a raw notice need not be UTF-8.
+    /// The payload or notice as text when it is UTF-8 without NUL (JSON payloads always
+    /// are): half the size of hex, and no hex to write and read back.
+    raw_text: Option<&'a str>,
+    /// Hex digits otherwise: a raw notice need not be UTF-8.
     raw: Option<String>,
     provenance: &'static str,
     /// What the event is matched to the message we sent by (see [`insert_events`]).
@@ -153,7 +162,8 @@ pub async fn insert_events(
                 message_id_header: e.message_id_header,
                 occurred_at: to_ms(e.occurred_at),
                 received_at: to_ms(e.received_at),
-                raw: e.raw.map(hex::encode),
+                raw_text: e.raw.and_then(raw_as_text),
+                raw: e.raw.filter(|r| raw_as_text(r).is_none()).map(hex::encode),
                 provenance: e.provenance.as_str(),
                 return_path: e.return_path.filter(|s| !s.is_empty()),
                 match_provider_id: e.provider_message_id.filter(|s| !s.is_empty()),
@@ -190,6 +200,7 @@ pub async fn insert_events(
             ("message_id_header", Text),
             ("occurred_at", Int),
             ("received_at", Int),
+            ("raw_text", Text),
             ("raw", Text),
             ("provenance", Text),
             ("return_path", Text),
@@ -231,7 +242,7 @@ pub async fn insert_events(
            WHEN m.provider_message_id = delivery_events.provider_message_id THEN 'p' ELSE 'm' END \
            || CASE WHEN m.shared_transport = 1 THEN 's' ELSE 'a' END \
           FROM messages m WHERE m.id = delivery_events.message_id) AS matched",
-        raw = unhex(conn, "v.raw"),
+        raw = bytes_of(conn, "v.raw_text", "v.raw"),
     );
     let returned = fetch_rows(&mut *conn, &sql, &rows, "Failed to store delivery events").await?;
     drop(rows);

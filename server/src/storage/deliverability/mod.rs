@@ -4,7 +4,6 @@
 //! The pieces the ingest writes in one transaction take a connection (`&mut *tx`); the rest
 //! are methods on [`Db`](super::Db). Every query is written once for both backends.
 
-mod batch;
 mod delivery_status;
 mod events;
 mod gate;

@@ -1,7 +1,7 @@
 //! Org Logging: writing entries and reading them back, filtered and paginated.
 
-use super::batch::{execute_rows, json_rows, Ty};
 use crate::domain::suppression::{AccountId, LogKind};
+use crate::storage::batch::{execute_rows, json_rows, Ty};
 use crate::storage::{col, from_ms, to_ms, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};

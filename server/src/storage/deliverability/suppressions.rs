@@ -1,12 +1,12 @@
 //! Suppressions and their overrides (reactivations): inserting, reading, ending and
 //! releasing entries, and the global entries shown on the Contacts page.
 
-use super::batch::{execute_rows, fetch_rows, json_rows, Ty};
 use crate::domain::address::EmailAddress;
 use crate::domain::suppression::scope_by_trust::{GlobalBasis, Provenance};
 use crate::domain::suppression::{
     AccountId, Override, Scope, Stream, Suppression, SuppressionKind,
 };
+use crate::storage::batch::{execute_rows, fetch_rows, json_rows, Ty};
 use crate::storage::{col, from_ms, to_ms, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};

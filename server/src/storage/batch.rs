@@ -1,6 +1,6 @@
 //! Batched statements: a whole batch of rows bound as one JSON parameter ([`json_rows`]).
 
-pub(super) use crate::storage::dialect::Ty;
+pub(crate) use crate::storage::dialect::Ty;
 use crate::storage::Backend;
 use anyhow::Context;
 use serde::Serialize;
@@ -13,17 +13,18 @@ use sqlx::AnyConnection;
 /// SQLite finds a name by walking the statement's list of them: the cost grows with the
 /// square of their number), and one statement per batch, however large, with the same text
 /// every time (prepared once per connection).
-pub(super) fn json_rows(conn: &AnyConnection, columns: &[(&str, Ty)]) -> String {
+pub(crate) fn json_rows(conn: &AnyConnection, columns: &[(&str, Ty)]) -> String {
     Backend::of(conn).json_rows(columns)
 }
 
-/// The SQL that turns a [`json_rows`] text column of hex digits back into bytes.
-pub(super) fn unhex(conn: &AnyConnection, column: &str) -> String {
-    Backend::of(conn).unhex(column)
+/// The SQL for bytes carried by two [`json_rows`] columns: as text when they are text, else
+/// as hex digits.
+pub(crate) fn bytes_of(conn: &AnyConnection, text: &str, hex: &str) -> String {
+    Backend::of(conn).bytes_of(text, hex)
 }
 
 /// Runs a [`json_rows`] statement with `rows` as its parameter.
-pub(super) async fn execute_rows<T: Serialize>(
+pub(crate) async fn execute_rows<T: Serialize>(
     conn: &mut AnyConnection,
     sql: &str,
     rows: &[T],
@@ -38,7 +39,7 @@ pub(super) async fn execute_rows<T: Serialize>(
 }
 
 /// Runs a [`json_rows`] statement with `rows` as its parameter; returns what it returns.
-pub(super) async fn fetch_rows<T: Serialize>(
+pub(crate) async fn fetch_rows<T: Serialize>(
     conn: &mut AnyConnection,
     sql: &str,
     rows: &[T],
