@@ -19,8 +19,6 @@ pub(crate) struct KeyListSql {
     /// Written around the comma-separated keys to make `$1`'s text.
     pub open: char,
     pub close: char,
-    /// `FROM {input} table t ON …`: the list as `g`, then the join keyword.
-    pub input: &'static str,
     /// `SELECT {agg} columns {close_agg}`: one JSON array of arrays.
     pub agg: &'static str,
     pub close_agg: &'static str,
@@ -103,12 +101,36 @@ impl Backend {
         }
     }
 
-    /// `$1`, a JSON array of strings, as the table `g(value)` followed by the join keyword
-    /// (CROSS JOIN on SQLite keeps the list the outer loop).
-    pub(crate) fn text_list_join(self) -> &'static str {
+    /// A `FROM` clause in which the list bound as `$1` (a [`key_list`](Backend::key_list)
+    /// of keys, or with `text`, a JSON array of strings) is the table `g(value)` driving
+    /// probes of `table`'s index on `column`: each value looks up its rows, as `alias`.
+    ///
+    /// The list must stay the outer loop. SQLite keeps a CROSS JOIN's order. PostgreSQL
+    /// gets a LATERAL sub-select behind `OFFSET 0`, which it cannot turn around: with a
+    /// plain join (and with a LATERAL one it may flatten), a table
+    /// whose statistics were not yet gathered (just after a bulk import) was estimated at a
+    /// few rows, and PostgreSQL scanned it once and compared all of it with every value of
+    /// the list: 17 s for 50,000 keys against 5,000 suppressions, instead of 50 ms.
+    pub(crate) fn probe_join(self, text: bool, table: &str, alias: &str, column: &str) -> String {
         match self {
-            Backend::Sqlite => "json_each($1) AS g CROSS JOIN",
-            Backend::Postgres => "json_array_elements_text($1::json) AS g(value) JOIN",
+            Backend::Sqlite => {
+                format!(
+                    "json_each($1) AS g CROSS JOIN {table} {alias} ON {alias}.{column} = g.value"
+                )
+            }
+            Backend::Postgres => {
+                let list = if text {
+                    "json_array_elements_text(CAST($1 AS json))"
+                } else {
+                    "unnest(CAST($1 AS BIGINT[]))"
+                };
+                // OFFSET 0 keeps the sub-select a sub-select: a plain one is pulled up into
+                // the join, and the join turned around again.
+                format!(
+                    "{list} AS g(value) CROSS JOIN LATERAL \
+                     (SELECT * FROM {table} WHERE {column} = g.value OFFSET 0) {alias}"
+                )
+            }
         }
     }
 
@@ -128,14 +150,12 @@ impl Backend {
             Backend::Sqlite => KeyListSql {
                 open: '[',
                 close: ']',
-                input: "json_each($1) AS g CROSS JOIN",
                 agg: "json_group_array(json_array(",
                 close_agg: "))",
             },
             Backend::Postgres => KeyListSql {
                 open: '{',
                 close: '}',
-                input: "unnest(CAST($1 AS BIGINT[])) AS g(value) JOIN",
                 agg: "CAST(json_agg(json_build_array(",
                 close_agg: ")) AS TEXT)",
             },

@@ -74,10 +74,12 @@ impl Db {
         let crate::storage::dialect::KeyListSql {
             open,
             close,
-            input,
             agg,
             close_agg,
         } = self.backend().key_list();
+        let from = self
+            .backend()
+            .probe_join(false, "suppressions", "s", "address_hash");
 
         let mut list = String::with_capacity(keys.len() * 21 + 2);
         list.push(open);
@@ -90,9 +92,8 @@ impl Db {
         list.push(close);
         let sql = format!(
             "SELECT {agg}s.address, s.account_id, s.kind, s.reason, s.since, s.until, \
-             s.event_id, s.basis, s.confirmations, s.stream{close_agg} AS found FROM {input} \
-             suppressions s \
-             ON s.address_hash = g.value WHERE (s.account_id IS NULL OR s.account_id = $2) \
+             s.event_id, s.basis, s.confirmations, s.stream{close_agg} AS found FROM {from} \
+             WHERE (s.account_id IS NULL OR s.account_id = $2) \
              AND (s.until IS NULL OR s.until > $3)"
         );
         let mut tx = self.pool().begin().await.context("Failed to begin")?;
@@ -171,12 +172,13 @@ impl Db {
         sorted.sort_unstable();
         sorted.dedup();
         let list = serde_json::to_string(&sorted).context("Failed to encode the recipients")?;
-        let input = self.backend().text_list_join();
+        let from = self
+            .backend()
+            .probe_join(true, "suppression_overrides", "o", "address");
 
         sqlx::query(&format!(
             "SELECT o.account_id AS account_id, o.address AS address, o.reason AS reason, \
-             o.since AS since FROM {input} suppression_overrides o ON o.address = g.value \
-             WHERE o.account_id = $2"
+             o.since AS since FROM {from} WHERE o.account_id = $2"
         ))
         .bind(list)
         .bind(account_id.0)
