@@ -143,6 +143,12 @@ pub async fn insert_events(
                 .message_id_header
                 .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
                 .filter(|m| !m.is_empty());
+            // Checked as UTF-8 once: text when it is, hex when it is not.
+            let (raw_text, raw_hex) = match e.raw.map(|r| (r, raw_as_text(r))) {
+                Some((_, Some(text))) => (Some(text), None),
+                Some((r, None)) => (None, Some(hex::encode(r))),
+                None => (None, None),
+            };
             EventRow {
                 account_id: e.account_id.0,
                 provider: e.provider,
@@ -162,8 +168,8 @@ pub async fn insert_events(
                 message_id_header: e.message_id_header,
                 occurred_at: to_ms(e.occurred_at),
                 received_at: to_ms(e.received_at),
-                raw_text: e.raw.and_then(raw_as_text),
-                raw: e.raw.filter(|r| raw_as_text(r).is_none()).map(hex::encode),
+                raw_text,
+                raw: raw_hex,
                 provenance: e.provenance.as_str(),
                 return_path: e.return_path.filter(|s| !s.is_empty()),
                 match_provider_id: e.provider_message_id.filter(|s| !s.is_empty()),
