@@ -256,6 +256,14 @@ pub async fn get_campaigns() -> Result<CampaignsView, ApiError> {
     respond(backend()?.campaigns(&admin).await)
 }
 
+/// [`CampaignsView::progress_signature`] alone: what the campaigns page polls while a
+/// campaign sends.
+#[server(endpoint = "admin/campaigns-progress")]
+pub async fn campaigns_progress() -> Result<String, ApiError> {
+    let admin = require_admin().await?;
+    respond(backend()?.campaigns(&admin).await).map(|v| v.progress_signature())
+}
+
 #[server(endpoint = "admin/list")]
 pub async fn create_list(name: String, addresses: String) -> Result<ListView, ApiError> {
     let admin = require_admin().await?;

@@ -10,6 +10,26 @@ pub mod kinds;
 pub mod models;
 mod pages;
 
+/// Called by the browser bundle once the islands are registered: marks `<body>` with
+/// `data-hydrated="true"` after Leptos has hydrated every island on the page (the browser tests
+/// wait for it).
+///
+/// Leptos' island loader walks the page and hydrates each `<leptos-island>` in a chain of
+/// promises that settles before the next task; a zero-delay timeout runs after it.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated_after_islands() {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let mark = Closure::once_into_js(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    let _ = window.set_timeout_with_callback(mark.unchecked_ref());
+}
+
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -26,7 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -40,14 +60,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     use pages::*;
-    // Effects run only in the browser: this marks the moment the page is interactive
-    // (the browser tests wait for it).
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href="/pkg/deliverdesk.css" />
         <Title text="Deliverdesk" />

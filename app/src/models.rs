@@ -472,6 +472,23 @@ pub struct CampaignsView {
     pub senders: Vec<SenderView>,
 }
 
+impl CampaignsView {
+    /// Every campaign's status and counts in one line: what the campaigns page shows changing
+    /// while campaigns send (the page loads again when it differs).
+    pub fn progress_signature(&self) -> String {
+        self.campaigns
+            .iter()
+            .map(|c| format!("{}:{}:{}:{}", c.id, c.status, c.sent, c.failed))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Whether a campaign is sending now.
+    pub fn sending(&self) -> bool {
+        self.campaigns.iter().any(|c| c.status == "sending")
+    }
+}
+
 /// What starting a campaign did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PreparedView {

@@ -1,4 +1,4 @@
-import { test, expect, login } from './fixtures';
+import { test, expect, login, hydrated } from './fixtures';
 
 const WEBHOOK_AUTH = 'Basic ' + Buffer.from('acme-webhooks:acme-demo-webhook-secret').toString('base64');
 
@@ -45,6 +45,7 @@ test('a hard bounce posted to the webhook marks the contact, is logged, and an a
   await expect(log).toContainText('suppression added');
 
   await page.goto(`/contacts?q=${encodeURIComponent(email)}`);
+  await hydrated(page);
   await row.getByRole('button', { name: 'Reactivate' }).click();
   await row.getByLabel('Reason for reactivation').fill('Customer confirmed the mailbox works again');
   await row.getByRole('button', { name: 'Confirm' }).click();

@@ -2,38 +2,55 @@
 //! address. Suppressed addresses are removed before sending and counted; progress updates
 //! while a campaign runs.
 
-use super::{fmt_time, ErrorNote};
-use crate::api::{get_campaigns, CreateList, StartCampaign};
+use super::{fmt_time, ErrorNote, FormThenReload};
+use crate::api::CreateList;
+use crate::api::{campaigns_progress, get_campaigns, StartCampaign};
 use crate::models::{count_of, CampaignView, CampaignsView};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
-    let create_list = ServerAction::<CreateList>::new();
-    let start = ServerAction::<StartCampaign>::new();
-    // Bumped every second while a campaign is sending, so progress shows as it happens.
-    let tick = RwSignal::new(0u32);
-    let data = Resource::new(
-        move || {
-            (
-                create_list.version().get(),
-                start.version().get(),
-                tick.get(),
-            )
-        },
-        |_| get_campaigns(),
-    );
+    let query = use_query_map();
+    // Set after a campaign starts: the page then says what its preparation did.
+    let prepared = move || {
+        query
+            .read()
+            .get("prepared")
+            .and_then(|p| p.parse::<i64>().ok())
+    };
+    let data = Resource::new(|| (), |_| get_campaigns());
+    view! {
+        <leptos_meta::Title text="Campaigns · Deliverdesk" />
+        <h1>"Apps › Campaigns"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+                    Ok(v) => view! { <CampaignsBody v prepared=prepared() /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// While a campaign sends, asks the server every second whether any campaign's status or
+/// counts moved, and loads the page again when they did (not while the admin is typing in a
+/// form: the next change after that does).
+#[island]
+fn RefreshWhileSending(signature: String) -> impl IntoView {
     Effect::new(move |_| {
+        let signature = signature.clone();
         let handle = set_interval_with_handle(
             move || {
-                let sending = data
-                    .get_untracked()
-                    .and_then(|r| r.ok())
-                    .map(|v: CampaignsView| v.campaigns.iter().any(|c| c.status == "sending"))
-                    .unwrap_or(false);
-                if sending {
-                    tick.update(|t| *t += 1);
-                }
+                let signature = signature.clone();
+                leptos::task::spawn_local(async move {
+                    match campaigns_progress().await {
+                        Ok(now) if now != signature && !typing() => super::reload(),
+                        _ => {}
+                    }
+                });
             },
             std::time::Duration::from_millis(1000),
         );
@@ -43,29 +60,68 @@ pub fn CampaignsPage() -> impl IntoView {
             }
         });
     });
+}
+
+/// Whether the focus is in a form field (a reload now would lose what is being typed).
+fn typing() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        document()
+            .active_element()
+            .map(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
+/// Starting a campaign: once prepared, the page loads with what preparation did.
+#[island]
+fn StartCampaignForm(children: Children) -> impl IntoView {
+    let start = ServerAction::<StartCampaign>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(p)) = start.value().get() {
+            super::go_to(&format!("/apps/campaigns?prepared={}", p.campaign_id));
+        }
+    });
     view! {
-        <leptos_meta::Title text="Campaigns · Deliverdesk" />
-        <h1>"Apps › Campaigns"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-                    Ok(v) => view! { <CampaignsBody v create_list start /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <ActionForm action=start attr:class="form">
+            {children()}
+        </ActionForm>
+        {move || {
+            start
+                .value()
+                .get()
+                .and_then(|r| r.err())
+                .map(|e| view! { <ErrorNote message=e.to_string() /> })
+        }}
     }
 }
 
 #[component]
-fn CampaignsBody(
-    v: CampaignsView,
-    create_list: ServerAction<CreateList>,
-    start: ServerAction<StartCampaign>,
-) -> impl IntoView {
+fn CampaignsBody(v: CampaignsView, prepared: Option<i64>) -> impl IntoView {
     let lists = v.lists.clone();
     let senders = v.senders.clone();
+    let refresh = v
+        .sending()
+        .then(|| view! { <RefreshWhileSending signature=v.progress_signature() /> });
+    let prepared = prepared
+        .and_then(|id| v.campaigns.iter().find(|c| c.id == id))
+        .map(|c| {
+            view! {
+                <p class="saved" role="status" data-testid="campaign-prepared">
+                    {format!(
+                        "Campaign #{}: {} contacts, {} suppressed addresses removed, {} queued.",
+                        c.id,
+                        c.total,
+                        c.skipped_suppressed,
+                        (c.total - c.skipped_suppressed).max(0),
+                    )}
+                </p>
+            }
+        });
     view! {
+        {refresh}
         <section class="panel" data-testid="new-campaign">
             <h2>"New campaign"</h2>
             {if senders.is_empty() {
@@ -77,7 +133,7 @@ fn CampaignsBody(
                     .into_any()
             } else {
                 view! {
-                    <ActionForm action=start attr:class="form">
+                    <StartCampaignForm>
                         <label>
                             "List"
                             <select name="list_id">
@@ -105,28 +161,11 @@ fn CampaignsBody(
                         <label>"Subject" <input type="text" name="subject" required /></label>
                         <label>"Text" <textarea name="body" rows="5" required></textarea></label>
                         <button type="submit">"Send campaign"</button>
-                    </ActionForm>
+                    </StartCampaignForm>
                 }
                     .into_any()
             }}
-            {move || match start.value().get() {
-                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-                Some(Ok(p)) => {
-                    view! {
-                        <p class="saved" role="status" data-testid="campaign-prepared">
-                            {format!(
-                                "Campaign #{}: {} contacts, {} suppressed addresses removed, {} queued.",
-                                p.campaign_id,
-                                p.total,
-                                p.skipped_suppressed,
-                                p.queued,
-                            )}
-                        </p>
-                    }
-                        .into_any()
-                }
-                None => ().into_any(),
-            }}
+            {prepared}
         </section>
         <section class="panel">
             <h2>"Campaigns"</h2>
@@ -174,21 +213,14 @@ fn CampaignsBody(
                         .collect_view()}
                 </tbody>
             </table>
-            <ActionForm action=create_list attr:class="form" attr:data-testid="list-form">
+            <FormThenReload url=CreateList::url() class="form" testid="list-form">
                 <label>"List name" <input type="text" name="name" required /></label>
                 <label>
                     "Addresses (one per line)"
                     <textarea name="addresses" rows="4" required></textarea>
                 </label>
                 <button type="submit">"Create list"</button>
-            </ActionForm>
-            {move || {
-                create_list
-                    .value()
-                    .get()
-                    .and_then(|r| r.err())
-                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
-            }}
+            </FormThenReload>
         </section>
     }
     .into_any()

@@ -1,7 +1,8 @@
-use super::{fmt_time, ErrorNote, UserCtx};
+use super::{fmt_time, reload_after, ErrorNote, FormThenReload, UserCtx};
 use crate::api::{get_address_history, list_contacts, ReactivateContact};
 use crate::models::{ContactView, NoticeView, SuppressionView};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -18,12 +19,7 @@ pub fn ContactsPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let search = move || q.read().get("q").unwrap_or_default().trim().to_string();
-    let reactivate = ServerAction::<ReactivateContact>::new();
-    // Reload the list after each reactivation and for each search.
-    let contacts = Resource::new(
-        move || (reactivate.version().get(), search()),
-        |(_, s)| list_contacts(s),
-    );
+    let contacts = Resource::new(search, list_contacts);
     let is_admin = move || {
         use_context::<UserCtx>()
             .and_then(|u| u.0.get().flatten())
@@ -44,13 +40,6 @@ pub fn ContactsPage() -> impl IntoView {
             />
             <button type="submit">"Search"</button>
         </form>
-        {move || {
-            reactivate
-                .value()
-                .get()
-                .and_then(|r| r.err())
-                .map(|e| view! { <ErrorNote message=e.to_string() /> })
-        }}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match contacts.await {
@@ -97,7 +86,7 @@ pub fn ContactsPage() -> impl IntoView {
                                 <tbody>
                                     {list
                                         .into_iter()
-                                        .map(|c| view! { <ContactRow c reactivate is_admin=is_admin() /> })
+                                        .map(|c| view! { <ContactRow c is_admin=is_admin() /> })
                                         .collect_view()}
                                 </tbody>
                             </table>
@@ -126,16 +115,11 @@ fn status_label(c: &ContactView) -> String {
 }
 
 #[component]
-fn ContactRow(
-    c: ContactView,
-    reactivate: ServerAction<ReactivateContact>,
-    is_admin: bool,
-) -> impl IntoView {
-    let asking = RwSignal::new(false);
+fn ContactRow(c: ContactView, is_admin: bool) -> impl IntoView {
     let label = status_label(&c);
     // Marked by this account's own events, or held by an entry for every account.
     let suppressed = c.status != "active" || c.global.is_some();
-    let email = StoredValue::new(c.email.clone());
+    let email = c.email.clone();
     view! {
         <tr data-testid="contact-row" data-email=c.email.clone()>
             <td>
@@ -179,32 +163,64 @@ fn ContactRow(
             </td>
             <td>{fmt_time(&c.created_at)}</td>
             <td>
-                <Show when=move || is_admin && suppressed>
-                    <Show
-                        when=move || asking.get()
-                        fallback=move || {
-                            view! {
-                                <button type="button" on:click=move |_| asking.set(true)>
-                                    "Reactivate"
-                                </button>
-                            }
-                        }
-                    >
-                        <ActionForm action=reactivate attr:class="inline-form">
-                            <input type="hidden" name="email" value=email.get_value() />
-                            <input
-                                type="text"
-                                name="reason"
-                                placeholder="Reason (required)"
-                                aria-label="Reason for reactivation"
-                                required
-                            />
-                            <button type="submit">"Confirm"</button>
-                        </ActionForm>
-                    </Show>
-                </Show>
+                {(is_admin && suppressed).then(|| view! { <ReactivateInRow email /> })}
             </td>
         </tr>
+    }
+}
+
+/// "Reactivate", then the reason and "Confirm"; the page loads again to show the new status.
+#[island]
+fn ReactivateInRow(email: String) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let email = StoredValue::new(email);
+    let reactivate = ServerAction::<ReactivateContact>::new();
+    reload_after(reactivate);
+    view! {
+        <Show
+            when=move || asking.get()
+            fallback=move || {
+                view! {
+                    <button type="button" on:click=move |_| asking.set(true)>
+                        "Reactivate"
+                    </button>
+                }
+            }
+        >
+            <ActionForm action=reactivate attr:class="inline-form">
+                <input type="hidden" name="email" value=email.get_value() />
+                <input
+                    type="text"
+                    name="reason"
+                    placeholder="Reason (required)"
+                    aria-label="Reason for reactivation"
+                    required
+                />
+                <button type="submit">"Confirm"</button>
+            </ActionForm>
+        </Show>
+        {move || {
+            reactivate
+                .value()
+                .get()
+                .and_then(|r| r.err())
+                .map(|e| view! { <ErrorNote message=e.to_string() /> })
+        }}
+    }
+}
+
+/// The address history's reactivation form; the page loads again to show the new state.
+#[component]
+fn ReactivateAddress(email: String) -> impl IntoView {
+    view! {
+        <FormThenReload url=ReactivateContact::url() class="inline-form" testid="">
+            <input type="hidden" name="email" value=email />
+            <label>
+                "Reason"
+                <input type="text" name="reason" placeholder="e.g. customer fixed their mailbox" required />
+            </label>
+            <button type="submit">"Reactivate"</button>
+        </FormThenReload>
     }
 }
 
@@ -215,11 +231,7 @@ fn ContactRow(
 pub fn AddressHistoryPage() -> impl IntoView {
     let q = use_query_map();
     let email = move || q.read().get("email").unwrap_or_default();
-    let reactivate = ServerAction::<ReactivateContact>::new();
-    let history = Resource::new(
-        move || (email(), reactivate.version().get()),
-        |(email, _)| get_address_history(email),
-    );
+    let history = Resource::new(email, get_address_history);
     let is_admin = move || {
         use_context::<UserCtx>()
             .and_then(|u| u.0.get().flatten())
@@ -252,14 +264,7 @@ pub fn AddressHistoryPage() -> impl IntoView {
                                     <p class="muted small">
                                         "Lets this account mail the address again. The reason is kept in Org Logging."
                                     </p>
-                                    <ActionForm action=reactivate attr:class="inline-form">
-                                        <input type="hidden" name="email" value=address.get_value() />
-                                        <label>
-                                            "Reason"
-                                            <input type="text" name="reason" placeholder="e.g. customer fixed their mailbox" required />
-                                        </label>
-                                        <button type="submit">"Reactivate"</button>
-                                    </ActionForm>
+                                    <ReactivateAddress email=address.get_value() />
                                 </section>
                             </Show>
                             {if h.entries.is_empty() {
@@ -304,15 +309,6 @@ pub fn AddressHistoryPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || {
-            reactivate
-                .value()
-                .get()
-                .map(|r| match r {
-                    Ok(()) => view! { <p class="saved" role="status">"Reactivated."</p> }.into_any(),
-                    Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-                })
-        }}
     }
 }
 

@@ -11,27 +11,55 @@ use leptos_router::hooks::use_params_map;
 pub fn ConversationPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok());
-    // Bumped after each action from the ⋯ menu so the page shows the new state.
-    let version = RwSignal::new(0u32);
-    let detail = Resource::new(
-        move || (id(), version.get()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => get_conversation(id).await,
-                None => Err(ApiError::NotFound),
-            }
-        },
-    );
+    // Blocking: the page's <title> names the conversation, and only the server sets it.
+    let detail = Resource::new_blocking(id, |id| async move {
+        match id {
+            Some(id) => get_conversation(id).await,
+            None => Err(ApiError::NotFound),
+        }
+    });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <ConversationView detail=d version /> }.into_any(),
+                    Ok(d) => view! { <ConversationView detail=d /> }.into_any(),
                     Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
                 }
             })}
         </Transition>
     }
+}
+
+/// The conversation, rendered on the server. Its interactive parts are islands: the header
+/// with the ⋯ menu, the reply form and held-back images. After an action the page loads again,
+/// so the timeline, status and attributes shown are the server's.
+#[component]
+fn ConversationView(detail: ConversationDetail) -> impl IntoView {
+    let s = detail.summary;
+    let id = s.id;
+    view! {
+        <leptos_meta::Title text=format!("{} · Conversation #{} · Deliverdesk", s.subject, id) />
+        <ConversationHeader
+            id
+            subject=s.subject
+            contact=format!("{} <{}>", s.contact_name.unwrap_or_default(), s.contact_email)
+            status=s.status.as_str().to_string()
+            spam=s.spam
+            blocked_by=detail.sender_blocked_by
+        />
+        <ul class="attributes" data-testid="attributes">
+            {detail
+                .attributes
+                .into_iter()
+                .map(|a| view! { <li class="attribute">{a.name} ": " {a.value}</li> })
+                .collect_view()}
+        </ul>
+        <ol class="timeline" data-testid="timeline">
+            {detail.messages.into_iter().map(|m| view! { <MessageItem m /> }).collect_view()}
+        </ol>
+        <ReplyBox id stream=detail.reply_stream />
+    }
+    .into_any()
 }
 
 /// What the ⋯ menu can do to the conversation.
@@ -41,14 +69,18 @@ enum MenuAction {
     NotSpam { unblock: bool },
 }
 
-#[component]
-fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl IntoView {
-    let s = detail.summary;
-    let id = s.id;
-    let spam = s.spam;
-    let blocked_by = detail.sender_blocked_by.clone();
+/// The subject line, the status and the ⋯ menu ("Mark as spam" / "Not spam"; for a blocked
+/// sender, "Not spam" asks whether to unblock them too).
+#[island]
+fn ConversationHeader(
+    id: i64,
+    subject: String,
+    contact: String,
+    status: String,
+    spam: bool,
+    blocked_by: Option<String>,
+) -> impl IntoView {
     let menu_open = RwSignal::new(false);
-    // "Not spam" for a blocked sender asks whether to unblock them too.
     let asking_unblock = RwSignal::new(false);
     let act = Action::new(move |a: &MenuAction| {
         let a = *a;
@@ -61,22 +93,18 @@ fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl 
     });
     Effect::new(move |_| {
         if let Some(Ok(())) = act.value().get() {
-            menu_open.set(false);
-            asking_unblock.set(false);
-            version.update(|v| *v += 1);
+            super::reload();
         }
     });
     let blocked_label = blocked_by.clone().unwrap_or_default();
     let is_blocked = blocked_by.is_some();
     view! {
-        <leptos_meta::Title text=format!("{} · Conversation #{} · Deliverdesk", s.subject, id) />
         <header class="conversation-header">
             <div>
-                <h1 data-testid="conversation-subject">{s.subject.clone()}</h1>
+                <h1 data-testid="conversation-subject">{subject}</h1>
                 <p class="muted">
-                    {s.contact_name.clone().unwrap_or_default()} " <" {s.contact_email.clone()} ">"
+                    {contact}
                     {blocked_by
-                        .clone()
                         .map(|b| {
                             view! {
                                 <span class="badge spam" data-testid="sender-blocked">
@@ -87,8 +115,8 @@ fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl 
                 </p>
             </div>
             <div class="header-actions">
-                <span class=format!("badge status-{}", s.status.as_str()) data-testid="status">
-                    {s.status.as_str()}
+                <span class=format!("badge status-{status}") data-testid="status">
+                    {status.clone()}
                 </span>
                 <div class="menu">
                     <button
@@ -104,43 +132,24 @@ fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl 
                     <Show when=move || menu_open.get()>
                         <ul class="menu-items" role="menu" data-testid="conversation-menu">
                             <li role="none" class="muted small">"Conversation #" {id}</li>
-                            {if spam {
-                                view! {
-                                    <li role="none">
-                                        <button
-                                            type="button"
-                                            role="menuitem"
-                                            disabled=move || act.pending().get()
-                                            on:click=move |_| {
-                                                if is_blocked {
-                                                    asking_unblock.set(true);
-                                                } else {
-                                                    act.dispatch(MenuAction::NotSpam { unblock: false });
-                                                }
-                                            }
-                                        >
-                                            "Not spam"
-                                        </button>
-                                    </li>
-                                }
-                                    .into_any()
-                            } else {
-                                view! {
-                                    <li role="none">
-                                        <button
-                                            type="button"
-                                            role="menuitem"
-                                            disabled=move || act.pending().get()
-                                            on:click=move |_| {
-                                                act.dispatch(MenuAction::MarkSpam);
-                                            }
-                                        >
-                                            "Mark as spam"
-                                        </button>
-                                    </li>
-                                }
-                                    .into_any()
-                            }}
+                            <li role="none">
+                                <button
+                                    type="button"
+                                    role="menuitem"
+                                    disabled=move || act.pending().get()
+                                    on:click=move |_| {
+                                        if !spam {
+                                            act.dispatch(MenuAction::MarkSpam);
+                                        } else if is_blocked {
+                                            asking_unblock.set(true);
+                                        } else {
+                                            act.dispatch(MenuAction::NotSpam { unblock: false });
+                                        }
+                                    }
+                                >
+                                    {if spam { "Not spam" } else { "Mark as spam" }}
+                                </button>
+                            </li>
                         </ul>
                     </Show>
                 </div>
@@ -178,34 +187,16 @@ fn ConversationView(detail: ConversationDetail, version: RwSignal<u32>) -> impl 
                 .and_then(|r| r.err())
                 .map(|e| view! { <ErrorNote message=e.to_string() /> })
         }}
-        <ul class="attributes" data-testid="attributes">
-            {detail
-                .attributes
-                .into_iter()
-                .map(|a| view! { <li class="attribute">{a.name} ": " {a.value}</li> })
-                .collect_view()}
-        </ul>
-        <ol class="timeline" data-testid="timeline">
-            {detail.messages.into_iter().map(|m| view! { <MessageItem m /> }).collect_view()}
-        </ol>
-        <ReplyBox id version stream=detail.reply_stream />
     }
-    .into_any()
 }
 
 /// The agent's reply: sent through the account's sender address once the gate allows it; a
-/// refusal (suppressed address, no sender) is shown right here.
-#[component]
-fn ReplyBox(id: i64, version: RwSignal<u32>, stream: Option<ReplyStreamView>) -> impl IntoView {
+/// refusal (suppressed address, no sender) is shown right here and the text is kept. Once
+/// sent, the page loads again with the reply in the timeline.
+#[island]
+fn ReplyBox(id: i64, stream: Option<ReplyStreamView>) -> impl IntoView {
     let send = ServerAction::<SendReply>::new();
-    // The text is a controlled value: cleared once the reply is sent, kept when refused.
-    let text = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = send.value().get() {
-            text.set(String::new());
-            version.update(|v| *v += 1);
-        }
-    });
+    super::reload_after(send);
     view! {
         <ActionForm action=send attr:class="reply" attr:data-testid="reply-form">
             <input type="hidden" name="id" value=id.to_string() />
@@ -217,8 +208,6 @@ fn ReplyBox(id: i64, version: RwSignal<u32>, stream: Option<ReplyStreamView>) ->
                 placeholder="Write a reply…"
                 required
                 data-testid="reply-text"
-                prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
             ></textarea>
             {stream.map(|st| {
                 view! {
@@ -245,7 +234,6 @@ fn ReplyBox(id: i64, version: RwSignal<u32>, stream: Option<ReplyStreamView>) ->
             }}
         </ActionForm>
     }
-    .into_any()
 }
 
 /// The line under a sent message: accepted at T, retrying, or a red badge whose details show
@@ -329,7 +317,7 @@ fn DeliveryLine(d: DeliveryView, to: String) -> impl IntoView {
 }
 
 /// Mail HTML whose remote images are held back until the agent clicks "Load images".
-#[component]
+#[island]
 fn HtmlWithHeldImages(html: String, with_images: String) -> impl IntoView {
     let (shown, show) = signal(false);
     view! {

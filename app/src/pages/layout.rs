@@ -1,6 +1,7 @@
 use crate::api::{me, Logout};
 use crate::models::CurrentUser;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::{Outlet, Redirect, A};
 
 /// The signed-in user, shared by every page under the layout.
@@ -11,15 +12,6 @@ pub struct UserCtx(pub Resource<Option<CurrentUser>>);
 pub fn Layout() -> impl IntoView {
     let user = Resource::new(|| (), |_| async move { me().await.ok().flatten() });
     provide_context(UserCtx(user));
-    let logout = ServerAction::<Logout>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = logout.value().get() {
-            #[cfg(feature = "hydrate")]
-            if let Some(w) = web_sys::window() {
-                let _ = w.location().set_href("/login");
-            }
-        }
-    });
     view! {
         <div class="app">
             <nav class="sidebar" aria-label="Main">
@@ -85,14 +77,22 @@ pub fn Layout() -> impl IntoView {
                     })}
                 </Transition>
                 <a class="your-account" href="/account">"Your account"</a>
-                <ActionForm action=logout attr:class="logout">
-                    <button type="submit">"Log out"</button>
-                </ActionForm>
+                <LogoutButton />
             </nav>
             <main class="content">
                 <Outlet />
             </main>
         </div>
+    }
+}
+
+/// A plain form: the server signs the session out and redirects to the sign-in page.
+#[component]
+fn LogoutButton() -> impl IntoView {
+    view! {
+        <form method="post" action=Logout::url() class="logout">
+            <button type="submit">"Log out"</button>
+        </form>
     }
 }
 

@@ -3,16 +3,21 @@ use leptos::prelude::*;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    view! {
+        <main class="login">
+            <leptos_meta::Title text="Sign in · Deliverdesk" />
+            <h1>"Deliverdesk"</h1>
+            <p class="muted">"Sign in to your support desk"</p>
+            <LoginForm />
+        </main>
+    }
+}
+
+/// The form, hydrated in the browser: errors show in place. On success the server's redirect
+/// loads the app fresh (`ActionForm` follows it; without JavaScript the browser does).
+#[island]
+fn LoginForm() -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    // After a successful login, load the app fresh (cookies are set, resources start clean).
-    Effect::new(move |_| {
-        if let Some(Ok(())) = login.value().get() {
-            #[cfg(feature = "hydrate")]
-            if let Some(w) = web_sys::window() {
-                let _ = w.location().set_href("/conversations");
-            }
-        }
-    });
     let error = move || {
         login.value().get().and_then(|r| r.err()).map(|e| {
             let msg = match e {
@@ -23,23 +28,18 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     view! {
-        <main class="login">
-            <leptos_meta::Title text="Sign in · Deliverdesk" />
-        <h1>"Deliverdesk"</h1>
-            <p class="muted">"Sign in to your support desk"</p>
-            <ActionForm action=login attr:class="card form">
-                <label>
-                    "Email" <input type="email" name="email" autocomplete="username" required />
-                </label>
-                <label>
-                    "Password"
-                    <input type="password" name="password" autocomplete="current-password" required />
-                </label>
-                {error}
-                <button type="submit" disabled=move || login.pending().get()>
-                    "Sign in"
-                </button>
-            </ActionForm>
-        </main>
+        <ActionForm action=login attr:class="card form">
+            <label>
+                "Email" <input type="email" name="email" autocomplete="username" required />
+            </label>
+            <label>
+                "Password"
+                <input type="password" name="password" autocomplete="current-password" required />
+            </label>
+            {error}
+            <button type="submit" disabled=move || login.pending().get()>
+                "Sign in"
+            </button>
+        </ActionForm>
     }
 }

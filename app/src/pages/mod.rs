@@ -3,6 +3,7 @@ mod campaigns;
 mod contacts;
 mod conversation;
 mod conversations;
+mod forms;
 mod layout;
 mod login;
 mod reporting;
@@ -13,6 +14,7 @@ pub use campaigns::*;
 pub use contacts::*;
 pub use conversation::*;
 pub use conversations::*;
+pub(crate) use forms::FormThenReload;
 pub use layout::*;
 pub use login::*;
 pub use reporting::*;
@@ -20,6 +22,39 @@ pub use users::*;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+
+/// Loads `href` in the browser, fresh from the server (nothing on the server).
+pub(crate) fn go_to(href: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_href(href);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = href;
+}
+
+/// Loads the page again: the server renders what an island's action changed (an island holds
+/// only its own state, not the page's data).
+pub(crate) fn reload() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
+    }
+}
+
+/// Loads the page again once `action` succeeds.
+pub(crate) fn reload_after<S>(action: ServerAction<S>)
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+            reload();
+        }
+    });
+}
 
 /// Dates as agents read them: "2026-11-23 14:05 UTC".
 pub(crate) fn fmt_time(t: &DateTime<Utc>) -> String {

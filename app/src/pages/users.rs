@@ -1,25 +1,25 @@
 //! "Your account" (every user: change password, sign out everywhere) and the admin's Users page
 //! (reset a password, disable or enable a user of the account).
 
-use super::ErrorNote;
+use super::{ErrorNote, FormThenReload};
 use crate::api::{list_users, ChangePassword, LogoutEverywhere, ResetPassword, SetUserDisabled};
 use crate::models::UserView;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn YourAccountPage() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
-    let everywhere = ServerAction::<LogoutEverywhere>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = everywhere.value().get() {
-            #[cfg(feature = "hydrate")]
-            if let Some(w) = web_sys::window() {
-                let _ = w.location().set_href("/login");
-            }
-        }
-    });
     view! {
         <leptos_meta::Title text="Your account · Deliverdesk" />
+        <YourAccountBody />
+    }
+}
+
+/// The page, hydrated in the browser for the password form (the result shows in place).
+#[island]
+fn YourAccountBody() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    view! {
         <h1>"Your account"</h1>
         <section class="panel">
             <h2>"Change password"</h2>
@@ -63,42 +63,31 @@ pub fn YourAccountPage() -> impl IntoView {
             <p class="muted small">
                 "Signs you out on every browser and device, this one included."
             </p>
-            <ActionForm action=everywhere attr:class="settings-form">
+            // A plain form: the server ends every session and redirects to the sign-in page.
+            <form method="post" action=LogoutEverywhere::url() class="settings-form">
                 <button type="submit" data-testid="logout-everywhere">
                     "Sign out everywhere"
                 </button>
-            </ActionForm>
+            </form>
         </section>
     }
 }
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let reset = ServerAction::<ResetPassword>::new();
-    let disable = ServerAction::<SetUserDisabled>::new();
-    let users = Resource::new(move || disable.version().get(), |_| list_users());
     view! {
         <leptos_meta::Title text="Users · Deliverdesk" />
+        <UsersBody />
+    }
+}
+
+/// The users of the account; resetting a password shows the new one in place, disabling or
+/// enabling a user loads the page again.
+#[component]
+fn UsersBody() -> impl IntoView {
+    let users = Resource::new(|| (), |_| list_users());
+    view! {
         <h1>"Settings › Administration › Users"</h1>
-        {move || match reset.value().get() {
-            Some(Ok(password)) => {
-                view! {
-                    <p class="panel" role="status" data-testid="new-password">
-                        "New password (shown once, pass it on privately): " <code>{password}</code>
-                    </p>
-                }
-                    .into_any()
-            }
-            Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-            None => ().into_any(),
-        }}
-        {move || {
-            disable
-                .value()
-                .get()
-                .and_then(|r| r.err())
-                .map(|e| view! { <ErrorNote message=e.to_string() /> })
-        }}
         <section class="panel">
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -118,7 +107,7 @@ pub fn UsersPage() -> impl IntoView {
                                     <tbody>
                                         {list
                                             .into_iter()
-                                            .map(|u| view! { <UserRow u reset disable /> })
+                                            .map(|u| view! { <UserRow u /> })
                                             .collect_view()}
                                     </tbody>
                                 </table>
@@ -133,12 +122,9 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UserRow(
-    u: UserView,
-    reset: ServerAction<ResetPassword>,
-    disable: ServerAction<SetUserDisabled>,
-) -> impl IntoView {
-    let (reset_id, disable_id) = (u.id.to_string(), u.id.to_string());
+fn UserRow(u: UserView) -> impl IntoView {
+    let user_id = u.id;
+    let disable_id = u.id.to_string();
     let toggle_to = (!u.disabled).to_string();
     view! {
         <tr>
@@ -150,16 +136,37 @@ fn UserRow(
             <td>{u.role.as_str()}</td>
             <td>{if u.disabled { "disabled" } else { "active" }}</td>
             <td>
-                <ActionForm action=reset attr:class="inline">
-                    <input type="hidden" name="user_id" value=reset_id />
-                    <button type="submit">"Reset password"</button>
-                </ActionForm>
-                <ActionForm action=disable attr:class="inline">
+                <ResetPasswordForm user_id />
+                <FormThenReload url=SetUserDisabled::url() class="inline" testid="">
                     <input type="hidden" name="user_id" value=disable_id />
                     <input type="hidden" name="disabled" value=toggle_to />
                     <button type="submit">{if u.disabled { "Enable" } else { "Disable" }}</button>
-                </ActionForm>
+                </FormThenReload>
             </td>
         </tr>
+    }
+}
+
+/// "Reset password": the new password shows once, right here.
+#[island]
+fn ResetPasswordForm(user_id: i64) -> impl IntoView {
+    let reset = ServerAction::<ResetPassword>::new();
+    view! {
+        <ActionForm action=reset attr:class="inline">
+            <input type="hidden" name="user_id" value=user_id.to_string() />
+            <button type="submit">"Reset password"</button>
+        </ActionForm>
+        {move || match reset.value().get() {
+            Some(Ok(password)) => {
+                view! {
+                    <p class="panel" role="status" data-testid="new-password">
+                        "New password (shown once, pass it on privately): " <code>{password}</code>
+                    </p>
+                }
+                    .into_any()
+            }
+            Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+            None => ().into_any(),
+        }}
     }
 }

@@ -4,35 +4,29 @@
 
 use super::rates::{ProvidersPanel, RatePanel};
 use super::AccountBox;
+use crate::api::AddSender;
 use crate::api::{
-    get_email_channel, threshold_what_if, AddSender, ResumeProvider, SetSnsTopicArn,
-    SetSpamThreshold, SetTrustedAuthservIds,
+    get_email_channel, threshold_what_if, SetSnsTopicArn, SetSpamThreshold, SetTrustedAuthservIds,
 };
-use crate::models::{count_of, SenderView, WebhookCredentialView};
-use crate::pages::ErrorNote;
+use crate::error::ApiError;
+use crate::models::{count_of, SenderView, WebhookCredentialView, WhatIfView};
+use crate::pages::{ErrorNote, FormThenReload};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn EmailChannelPage() -> impl IntoView {
-    let save = ServerAction::<SetSpamThreshold>::new();
-    let add_sender = ServerAction::<AddSender>::new();
-    let save_trusted = ServerAction::<SetTrustedAuthservIds>::new();
-    let save_topic = ServerAction::<SetSnsTopicArn>::new();
-    let resume = ServerAction::<ResumeProvider>::new();
-    let channel = Resource::new(
-        move || {
-            (
-                save.version().get(),
-                add_sender.version().get(),
-                save_trusted.version().get(),
-                save_topic.version().get(),
-                resume.version().get(),
-            )
-        },
-        |_| get_email_channel(),
-    );
     view! {
         <leptos_meta::Title text="Email channel · Deliverdesk" />
+        <EmailChannelBody />
+    }
+}
+
+/// The page, rendered on the server; its forms and the what-if slider are islands.
+#[component]
+fn EmailChannelBody() -> impl IntoView {
+    let channel = Resource::new(|| (), |_| get_email_channel());
+    view! {
         <h1>"Apps › Channels › Email"</h1>
         <AccountBox />
         <Transition fallback=|| ()>
@@ -43,8 +37,8 @@ pub fn EmailChannelPage() -> impl IntoView {
                         view! {
                             <RatePanel rate=c.rate />
                             <WhatIfPanel current=c.spam_threshold />
-                            <ProvidersPanel providers=c.providers resume />
-                            <SendersPanel senders=c.senders add=add_sender />
+                            <ProvidersPanel providers=c.providers />
+                            <SendersPanel senders=c.senders />
                         }
                             .into_any()
                     }
@@ -61,29 +55,9 @@ pub fn EmailChannelPage() -> impl IntoView {
                     match channel.await {
                         Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
                         Ok(c) => {
-                            let current = format_threshold(c.spam_threshold);
                             let addresses = c.inbound_addresses;
                             view! {
-                                <ActionForm action=save attr:class="settings-form">
-                                    <label>
-                                        "Spam threshold"
-                                        <input
-                                            type="text"
-                                            inputmode="decimal"
-                                            name="value"
-                                            value=current.clone()
-                                            data-testid="threshold-input"
-                                        />
-                                    </label>
-                                    <button type="submit">"Save"</button>
-                                    <span class="muted small" data-testid="threshold-current">
-                                        {if c.spam_threshold == 0.0 {
-                                            "Filtering is off".to_string()
-                                        } else {
-                                            format!("Current threshold: {current}")
-                                        }}
-                                    </span>
-                                </ActionForm>
+                                <ThresholdForm current=c.spam_threshold />
                                 <h2>"Inbound addresses"</h2>
                                 <ul data-testid="inbound-addresses">
                                     {addresses
@@ -97,14 +71,6 @@ pub fn EmailChannelPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            {move || match save.value().get() {
-                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-                Some(Ok(v)) => {
-                    view! { <p class="saved" role="status">"Saved: threshold " {format_threshold(v)}</p> }
-                        .into_any()
-                }
-                None => ().into_any(),
-            }}
         </section>
         <section class="panel" data-testid="trusted-authserv">
             <h2>"Trusted forwarders"</h2>
@@ -115,40 +81,10 @@ pub fn EmailChannelPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match channel.await {
                         Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-                        Ok(c) => {
-                            let current = c.trusted_authserv_ids.join("\n");
-                            view! {
-                                <ActionForm action=save_trusted attr:class="settings-form">
-                                    <label>
-                                        "Trusted authserv-ids"
-                                        <textarea
-                                            name="value"
-                                            rows="3"
-                                            data-testid="trusted-authserv-input"
-                                        >
-                                            {current}
-                                        </textarea>
-                                    </label>
-                                    <button type="submit">"Save"</button>
-                                </ActionForm>
-                            }
-                                .into_any()
-                        }
+                        Ok(c) => view! { <TrustedForm current=c.trusted_authserv_ids.join("\n") /> }.into_any(),
                     }
                 })}
             </Transition>
-            {move || match save_trusted.value().get() {
-                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-                Some(Ok(ids)) => {
-                    let text = if ids.is_empty() {
-                        "Saved: no forwarder is trusted".to_string()
-                    } else {
-                        format!("Saved: trusting {}", ids.join(", "))
-                    };
-                    view! { <p class="saved" role="status">{text}</p> }.into_any()
-                }
-                None => ().into_any(),
-            }}
         </section>
         <section class="panel" data-testid="webhook-credentials">
             <h2>"Webhook credentials"</h2>
@@ -170,34 +106,93 @@ pub fn EmailChannelPage() -> impl IntoView {
                         Ok(c) => {
                             c.webhook_credentials
                                 .into_iter()
-                                .map(|w| view! { <WebhookCredentialRow w=w save=save_topic /> })
+                                .map(|w| view! { <WebhookCredentialRow w=w /> })
                                 .collect_view()
                                 .into_any()
                         }
                     }
                 })}
             </Transition>
-            {move || match save_topic.value().get() {
-                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-                Some(Ok(topic)) => {
-                    let text = match topic {
-                        Some(t) => format!("Saved: SNS topic {t}"),
-                        None => "Saved: no SNS topic (SES notifications are refused)".to_string(),
-                    };
-                    view! { <p class="saved" role="status">{text}</p> }.into_any()
-                }
-                None => ().into_any(),
-            }}
         </section>
     }
 }
 
+/// The spam threshold: saving shows the new value in place.
+#[island]
+fn ThresholdForm(current: f64) -> impl IntoView {
+    let save = ServerAction::<SetSpamThreshold>::new();
+    let shown = move || match save.value().get() {
+        Some(Ok(v)) => v,
+        _ => current,
+    };
+    view! {
+        <ActionForm action=save attr:class="settings-form">
+            <label>
+                "Spam threshold"
+                <input
+                    type="text"
+                    inputmode="decimal"
+                    name="value"
+                    value=format_threshold(current)
+                    data-testid="threshold-input"
+                />
+            </label>
+            <button type="submit">"Save"</button>
+            <span class="muted small" data-testid="threshold-current">
+                {move || {
+                    let t = shown();
+                    if t == 0.0 {
+                        "Filtering is off".to_string()
+                    } else {
+                        format!("Current threshold: {}", format_threshold(t))
+                    }
+                }}
+            </span>
+        </ActionForm>
+        {move || match save.value().get() {
+            Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+            Some(Ok(v)) => {
+                view! { <p class="saved" role="status">"Saved: threshold " {format_threshold(v)}</p> }
+                    .into_any()
+            }
+            None => ().into_any(),
+        }}
+    }
+}
+
+/// The trusted authserv-ids, one per line; saving says what is trusted now.
+#[island]
+fn TrustedForm(current: String) -> impl IntoView {
+    let save = ServerAction::<SetTrustedAuthservIds>::new();
+    view! {
+        <ActionForm action=save attr:class="settings-form">
+            <label>
+                "Trusted authserv-ids"
+                <textarea name="value" rows="3" data-testid="trusted-authserv-input">
+                    {current}
+                </textarea>
+            </label>
+            <button type="submit">"Save"</button>
+        </ActionForm>
+        {move || match save.value().get() {
+            Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+            Some(Ok(ids)) => {
+                let text = if ids.is_empty() {
+                    "Saved: no forwarder is trusted".to_string()
+                } else {
+                    format!("Saved: trusting {}", ids.join(", "))
+                };
+                view! { <p class="saved" role="status">{text}</p> }.into_any()
+            }
+            None => ().into_any(),
+        }}
+    }
+}
+
 /// One webhook credential: its signature checks and its SNS topic, which the admin may set.
-#[component]
-fn WebhookCredentialRow(
-    w: WebhookCredentialView,
-    save: ServerAction<SetSnsTopicArn>,
-) -> impl IntoView {
+#[island]
+fn WebhookCredentialRow(w: WebhookCredentialView) -> impl IntoView {
+    let save = ServerAction::<SetSnsTopicArn>::new();
     let checks = [
         (w.has_mailgun_key, "Mailgun signature"),
         (w.has_sendgrid_key, "SendGrid signature"),
@@ -234,15 +229,40 @@ fn WebhookCredentialRow(
             </label>
             <button type="submit">"Save"</button>
         </ActionForm>
+        {move || match save.value().get() {
+            Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
+            Some(Ok(topic)) => {
+                let text = match topic {
+                    Some(t) => format!("Saved: SNS topic {t}"),
+                    None => "Saved: no SNS topic (SES notifications are refused)".to_string(),
+                };
+                view! { <p class="saved" role="status">{text}</p> }.into_any()
+            }
+            None => ().into_any(),
+        }}
     }
 }
 
 /// The threshold what-if: as the admin moves the slider, how the last 30 days' inbound mail
 /// would have gone (from the scores stored when it arrived).
-#[component]
+#[island]
 fn WhatIfPanel(current: f64) -> impl IntoView {
     let trial = RwSignal::new(format_threshold(current));
-    let result = Resource::new(move || trial.get(), threshold_what_if);
+    // The latest answer; asked for in the browser, once hydrated and on each move. An answer
+    // to an earlier position is dropped.
+    let result = RwSignal::new(None::<Result<WhatIfView, ApiError>>);
+    let asked = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let value = trial.get();
+        let n = asked.get_value() + 1;
+        asked.set_value(n);
+        leptos::task::spawn_local(async move {
+            let answer = threshold_what_if(value).await;
+            if asked.get_value() == n {
+                result.set(Some(answer));
+            }
+        });
+    });
     view! {
         <section class="panel" data-testid="what-if">
             <h2>"What if the threshold were…"</h2>
@@ -267,9 +287,10 @@ fn WhatIfPanel(current: f64) -> impl IntoView {
                     on:input=move |ev| trial.set(event_target_value(&ev))
                 />
             </label>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match result.await {
+            {move || {
+                    match result.get() {
+                        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                        Some(r) => match r {
                         Err(e) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
                         Ok(w) => {
                             let change = w.spam_then as i64 - w.spam_now as i64;
@@ -304,9 +325,9 @@ fn WhatIfPanel(current: f64) -> impl IntoView {
                             }
                                 .into_any()
                         }
-                    }
-                })}
-            </Transition>
+                    },
+                }
+            }}
         </section>
     }
 }
@@ -335,7 +356,7 @@ fn SuppressionPolicy() -> impl IntoView {
 }
 
 #[component]
-fn SendersPanel(senders: Vec<SenderView>, add: ServerAction<AddSender>) -> impl IntoView {
+fn SendersPanel(senders: Vec<SenderView>) -> impl IntoView {
     view! {
         <section class="panel" data-testid="senders">
             <h2>"Sender addresses"</h2>
@@ -367,7 +388,7 @@ fn SendersPanel(senders: Vec<SenderView>, add: ServerAction<AddSender>) -> impl 
             </table>
             <details>
                 <summary>"Add a sender address"</summary>
-                <ActionForm action=add attr:class="form" attr:data-testid="sender-form">
+                <FormThenReload url=AddSender::url() class="form" testid="sender-form">
                     <label>"Address" <input type="email" name="form[address]" required /></label>
                     <label>"Display name" <input type="text" name="form[name]" /></label>
                     <label>
@@ -400,15 +421,9 @@ fn SendersPanel(senders: Vec<SenderView>, add: ServerAction<AddSender>) -> impl 
                     <label>"API URL" <input type="url" name="form[api_url]" placeholder="https://api.postmarkapp.com" /></label>
                     <label>"API server token" <input type="password" name="form[api_token]" /></label>
                     <button type="submit">"Add sender"</button>
-                </ActionForm>
+                </FormThenReload>
             </details>
             <SuppressionPolicy />
-            {move || {
-                add.value()
-                    .get()
-                    .and_then(|r| r.err())
-                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
-            }}
         </section>
     }
     .into_any()

@@ -4,17 +4,15 @@
 use crate::api::ResumeProvider;
 use crate::kinds::{per_10k_as_percent, PAUSE_PER_10K, WARNING_PER_10K};
 use crate::models::{ProviderRateView, RateView};
-use crate::pages::ErrorNote;
+use crate::pages::FormThenReload;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// The guardrail per mailbox provider: each family's running 30-day complaint and bounce
 /// rates; bulk mail to a family whose complaint rate reached 0.3 % is paused (the others go
 /// on, replies always do) until an admin resumes it with a reason.
 #[component]
-pub(super) fn ProvidersPanel(
-    providers: Vec<ProviderRateView>,
-    resume: ServerAction<ResumeProvider>,
-) -> impl IntoView {
+pub(super) fn ProvidersPanel(providers: Vec<ProviderRateView>) -> impl IntoView {
     let pause = per_10k_as_percent(PAUSE_PER_10K);
     view! {
         <section class="panel" data-testid="provider-guardrail">
@@ -70,7 +68,7 @@ pub(super) fn ProvidersPanel(
                                                 <strong class="rate-status-paused" data-testid="provider-paused">
                                                     "Paused" {since}
                                                 </strong>
-                                                <ActionForm action=resume attr:class="inline-form">
+                                                <FormThenReload url=ResumeProvider::url() class="inline-form" testid="">
                                                     <input type="hidden" name="provider" value=provider />
                                                     <input
                                                         type="text"
@@ -81,7 +79,7 @@ pub(super) fn ProvidersPanel(
                                                         data-testid="provider-resume-reason"
                                                     />
                                                     <button type="submit" data-testid="provider-resume">"Resume"</button>
-                                                </ActionForm>
+                                                </FormThenReload>
                                             }
                                                 .into_any()
                                         } else {
@@ -98,12 +96,6 @@ pub(super) fn ProvidersPanel(
                         .collect_view()}
                 </tbody>
             </table>
-            {move || {
-                resume.value()
-                    .get()
-                    .and_then(|r| r.err())
-                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
-            }}
         </section>
     }
 }

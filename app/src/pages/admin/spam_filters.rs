@@ -1,21 +1,26 @@
 //! The spam filters page: the block list and the allow list.
 
 use super::AccountBox;
-use crate::api::{get_allow_list, get_block_list, AddAllow, AddBlock, RemoveAllow, RemoveBlock};
+use crate::api::{get_allow_list, get_block_list};
+use crate::api::{AddAllow, AddBlock, RemoveAllow, RemoveBlock};
 use crate::models::BlockEntryView;
-use crate::pages::ErrorNote;
+use crate::pages::{ErrorNote, FormThenReload};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn SpamFiltersPage() -> impl IntoView {
-    let add = ServerAction::<AddBlock>::new();
-    let remove = ServerAction::<RemoveBlock>::new();
-    let list = Resource::new(
-        move || (add.version().get(), remove.version().get()),
-        |_| get_block_list(),
-    );
     view! {
         <leptos_meta::Title text="Spam Filters · Deliverdesk" />
+        <SpamFiltersBody />
+    }
+}
+
+/// The block list; its forms are islands that load the page again after a change.
+#[component]
+fn SpamFiltersBody() -> impl IntoView {
+    let list = Resource::new(|| (), |_| get_block_list());
+    view! {
         <h1>"Settings › Administration › Spam Filters"</h1>
         <AccountBox />
         <section class="panel">
@@ -23,7 +28,7 @@ pub fn SpamFiltersPage() -> impl IntoView {
             <p class="muted small">
                 "Mail from a blocked address, or from a blocked domain and its subdomains, never                  reaches the open queue: it is stored as spam and stays searchable."
             </p>
-            <ActionForm action=add attr:class="settings-form" attr:data-testid="block-form">
+            <FormThenReload url=AddBlock::url() class="settings-form" testid="block-form">
                 <label>
                     "Address or domain"
                     <input type="text" name="value" placeholder="bob@spam.test or spam.test" required />
@@ -33,14 +38,7 @@ pub fn SpamFiltersPage() -> impl IntoView {
                     <input type="text" name="reason" placeholder="optional" />
                 </label>
                 <button type="submit">"Block"</button>
-            </ActionForm>
-            {move || {
-                [add.value().get().and_then(|r| r.err()), remove.value().get().and_then(|r| r.err())]
-                    .into_iter()
-                    .flatten()
-                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
-                    .collect_view()
-            }}
+            </FormThenReload>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
@@ -69,7 +67,7 @@ pub fn SpamFiltersPage() -> impl IntoView {
                                     <tbody>
                                         {entries
                                             .into_iter()
-                                            .map(|e| view! { <BlockRow e remove /> })
+                                            .map(|e| view! { <BlockRow e /> })
                                             .collect_view()}
                                     </tbody>
                                 </table>
@@ -87,19 +85,14 @@ pub fn SpamFiltersPage() -> impl IntoView {
 /// Senders whose mail is never marked spam by its score (the block list still wins).
 #[component]
 fn AllowListPanel() -> impl IntoView {
-    let add = ServerAction::<AddAllow>::new();
-    let remove = ServerAction::<RemoveAllow>::new();
-    let list = Resource::new(
-        move || (add.version().get(), remove.version().get()),
-        |_| get_allow_list(),
-    );
+    let list = Resource::new(|| (), |_| get_allow_list());
     view! {
         <section class="panel" data-testid="allow-list-panel">
             <h2>"Allowlist"</h2>
             <p class="muted small">
                 "Mail from an allowed address, or from an allowed domain and its subdomains, is                  never marked spam by its score: it reaches the open queue whatever it scores. The                  block list still wins. Each time the allowlist overrides a score, Org Logging says so."
             </p>
-            <ActionForm action=add attr:class="settings-form" attr:data-testid="allow-form">
+            <FormThenReload url=AddAllow::url() class="settings-form" testid="allow-form">
                 <label>
                     "Address or domain to allow"
                     <input type="text" name="value" placeholder="alice@partner.test or partner.test" required />
@@ -109,14 +102,7 @@ fn AllowListPanel() -> impl IntoView {
                     <input type="text" name="reason" placeholder="optional" />
                 </label>
                 <button type="submit">"Allow"</button>
-            </ActionForm>
-            {move || {
-                [add.value().get().and_then(|r| r.err()), remove.value().get().and_then(|r| r.err())]
-                    .into_iter()
-                    .flatten()
-                    .map(|e| view! { <ErrorNote message=e.to_string() /> })
-                    .collect_view()
-            }}
+            </FormThenReload>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
@@ -156,10 +142,10 @@ fn AllowListPanel() -> impl IntoView {
                                                         <td>{e.added_by}</td>
                                                         <td>{crate::pages::fmt_time(&e.added_at)}</td>
                                                         <td>
-                                                            <ActionForm action=remove attr:class="inline-form">
+                                                            <FormThenReload url=RemoveAllow::url() class="inline-form" testid="">
                                                                 <input type="hidden" name="id" value=e.id.to_string() />
                                                                 <button type="submit" aria-label=label>"Remove"</button>
-                                                            </ActionForm>
+                                                            </FormThenReload>
                                                         </td>
                                                     </tr>
                                                 }
@@ -178,7 +164,7 @@ fn AllowListPanel() -> impl IntoView {
 }
 
 #[component]
-fn BlockRow(e: BlockEntryView, remove: ServerAction<RemoveBlock>) -> impl IntoView {
+fn BlockRow(e: BlockEntryView) -> impl IntoView {
     let kind = if e.kind == "domain" {
         "domain and subdomains"
     } else {
@@ -196,10 +182,10 @@ fn BlockRow(e: BlockEntryView, remove: ServerAction<RemoveBlock>) -> impl IntoVi
             <td>{e.added_by}</td>
             <td>{when}</td>
             <td>
-                <ActionForm action=remove attr:class="inline-form">
+                <FormThenReload url=RemoveBlock::url() class="inline-form" testid="">
                     <input type="hidden" name="id" value=id />
                     <button type="submit" aria-label=label>"Unblock"</button>
-                </ActionForm>
+                </FormThenReload>
             </td>
         </tr>
     }
