@@ -2,7 +2,7 @@
 //! address. Suppressed addresses are removed before sending and counted; progress updates
 //! while a campaign runs.
 
-use super::{fmt_time, ErrorNote, FormThenReload};
+use super::{fmt_time, ErrorNote, FormThenReload, Then};
 use crate::api::CreateList;
 use crate::api::{campaigns_progress, get_campaigns, StartCampaign};
 use crate::models::{count_of, CampaignView, CampaignsView};
@@ -36,19 +36,26 @@ pub fn CampaignsPage() -> impl IntoView {
 }
 
 /// While a campaign sends, asks the server every second whether any campaign's status or
-/// counts moved, and loads the page again when they did (not while the admin is typing in a
-/// form: the next change after that does).
+/// counts moved, and loads the page again when they did: at once for a new status (sent,
+/// paused), after at least five seconds on the page for counts alone, so a page under way
+/// is still readable (and idle between polls), and never while the admin is typing in a form.
 #[island]
 fn RefreshWhileSending(signature: String) -> impl IntoView {
     Effect::new(move |_| {
         let signature = signature.clone();
+        let polls = StoredValue::new(0u32);
         let handle = set_interval_with_handle(
             move || {
                 let signature = signature.clone();
+                polls.update_value(|n| *n += 1);
+                let waited = polls.get_value() >= 5;
                 leptos::task::spawn_local(async move {
-                    match campaigns_progress().await {
-                        Ok(now) if now != signature && !typing() => super::reload(),
-                        _ => {}
+                    if let Ok(now) = campaigns_progress().await {
+                        let moved = now != signature;
+                        let new_status = statuses(&now) != statuses(&signature);
+                        if moved && (new_status || waited) && !typing() {
+                            super::reload();
+                        }
                     }
                 });
             },
@@ -60,6 +67,30 @@ fn RefreshWhileSending(signature: String) -> impl IntoView {
             }
         });
     });
+}
+
+/// The `id:status` parts of a progress signature.
+fn statuses(signature: &str) -> Vec<String> {
+    signature
+        .split(',')
+        .map(|c| c.splitn(3, ':').take(2).collect::<Vec<_>>().join(":"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statuses;
+
+    #[test]
+    fn a_status_change_is_told_from_a_count_change() {
+        let before = "7:sending:10:0,3:sent:5:1";
+        assert_eq!(statuses(before), statuses("7:sending:12:1,3:sent:5:1"));
+        assert_ne!(statuses(before), statuses("7:sent:20:0,3:sent:5:1"));
+        assert_ne!(
+            statuses(before),
+            statuses("8:sending:0:0,7:sending:10:0,3:sent:5:1")
+        );
+    }
 }
 
 /// Whether the focus is in a form field (a reload now would lose what is being typed).
@@ -76,25 +107,18 @@ fn typing() -> bool {
 }
 
 /// Starting a campaign: once prepared, the page loads with what preparation did.
-#[island]
+#[component]
 fn StartCampaignForm(children: Children) -> impl IntoView {
-    let start = ServerAction::<StartCampaign>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(p)) = start.value().get() {
-            super::go_to(&format!("/apps/campaigns?prepared={}", p.campaign_id));
-        }
-    });
     view! {
-        <ActionForm action=start attr:class="form">
+        <FormThenReload
+            url=StartCampaign::url()
+            class="form"
+            testid=""
+            error_testid=""
+            then=Then::ShowPreparedCampaign
+        >
             {children()}
-        </ActionForm>
-        {move || {
-            start
-                .value()
-                .get()
-                .and_then(|r| r.err())
-                .map(|e| view! { <ErrorNote message=e.to_string() /> })
-        }}
+        </FormThenReload>
     }
 }
 
@@ -213,7 +237,7 @@ fn CampaignsBody(v: CampaignsView, prepared: Option<i64>) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
-            <FormThenReload url=CreateList::url() class="form" testid="list-form">
+            <FormThenReload url=CreateList::url() class="form" testid="list-form" error_testid="" then=Then::Reload>
                 <label>"List name" <input type="text" name="name" required /></label>
                 <label>
                     "Addresses (one per line)"

@@ -1,4 +1,4 @@
-use super::{fmt_time, reload_after, ErrorNote, FormThenReload, UserCtx};
+use super::{fmt_time, ErrorNote, FormThenReload, Then, UserCtx};
 use crate::api::{get_address_history, list_contacts, ReactivateContact};
 use crate::models::{ContactView, NoticeView, SuppressionView};
 use leptos::prelude::*;
@@ -173,9 +173,26 @@ fn ContactRow(c: ContactView, is_admin: bool) -> impl IntoView {
 #[island]
 fn ReactivateInRow(email: String) -> impl IntoView {
     let asking = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
+            {
+                leptos::task::spawn_local(async move {
+                    match super::forms::browser::post_form(ReactivateContact::url(), &form).await {
+                        Ok(_) => super::reload(),
+                        Err(message) => error.set(Some(message)),
+                    }
+                });
+            }
+        }
+    };
     let email = StoredValue::new(email);
-    let reactivate = ServerAction::<ReactivateContact>::new();
-    reload_after(reactivate);
     view! {
         <Show
             when=move || asking.get()
@@ -187,7 +204,7 @@ fn ReactivateInRow(email: String) -> impl IntoView {
                 }
             }
         >
-            <ActionForm action=reactivate attr:class="inline-form">
+            <form method="post" action=ReactivateContact::url() class="inline-form" on:submit=on_submit>
                 <input type="hidden" name="email" value=email.get_value() />
                 <input
                     type="text"
@@ -197,15 +214,9 @@ fn ReactivateInRow(email: String) -> impl IntoView {
                     required
                 />
                 <button type="submit">"Confirm"</button>
-            </ActionForm>
+            </form>
         </Show>
-        {move || {
-            reactivate
-                .value()
-                .get()
-                .and_then(|r| r.err())
-                .map(|e| view! { <ErrorNote message=e.to_string() /> })
-        }}
+        {move || error.get().map(|message| view! { <ErrorNote message /> })}
     }
 }
 
@@ -213,7 +224,7 @@ fn ReactivateInRow(email: String) -> impl IntoView {
 #[component]
 fn ReactivateAddress(email: String) -> impl IntoView {
     view! {
-        <FormThenReload url=ReactivateContact::url() class="inline-form" testid="">
+        <FormThenReload url=ReactivateContact::url() class="inline-form" testid="" error_testid="" then=Then::Reload>
             <input type="hidden" name="email" value=email />
             <label>
                 "Reason"

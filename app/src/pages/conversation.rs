@@ -1,10 +1,11 @@
-use super::{fmt_time, ErrorNote};
+use super::{fmt_time, ErrorNote, FormThenReload, Then};
 use crate::api::{get_conversation, mark_not_spam, mark_spam, SendReply};
 use crate::error::ApiError;
 use crate::models::{
     ConversationDetail, DeliveryView, Direction, MessageView, ReplyStreamView, RuleHitView,
 };
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -193,12 +194,16 @@ fn ConversationHeader(
 /// The agent's reply: sent through the account's sender address once the gate allows it; a
 /// refusal (suppressed address, no sender) is shown right here and the text is kept. Once
 /// sent, the page loads again with the reply in the timeline.
-#[island]
+#[component]
 fn ReplyBox(id: i64, stream: Option<ReplyStreamView>) -> impl IntoView {
-    let send = ServerAction::<SendReply>::new();
-    super::reload_after(send);
     view! {
-        <ActionForm action=send attr:class="reply" attr:data-testid="reply-form">
+        <FormThenReload
+            url=SendReply::url()
+            class="reply"
+            testid="reply-form"
+            error_testid="reply-error"
+            then=Then::Reload
+        >
             <input type="hidden" name="id" value=id.to_string() />
             <label for="reply-text" class="muted small">"Reply"</label>
             <textarea
@@ -222,17 +227,9 @@ fn ReplyBox(id: i64, stream: Option<ReplyStreamView>) -> impl IntoView {
                 }
             })}
             <div class="inline-form">
-                <button type="submit" disabled=move || send.pending().get()>
-                    {move || if send.pending().get() { "Sending…" } else { "Send reply" }}
-                </button>
+                <button type="submit">"Send reply"</button>
             </div>
-            {move || {
-                send.value()
-                    .get()
-                    .and_then(|r| r.err())
-                    .map(|e| view! { <p class="error-note" role="alert" data-testid="reply-error">{e.to_string()}</p> })
-            }}
-        </ActionForm>
+        </FormThenReload>
     }
 }
 

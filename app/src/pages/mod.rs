@@ -3,7 +3,7 @@ mod campaigns;
 mod contacts;
 mod conversation;
 mod conversations;
-mod forms;
+pub(crate) mod forms;
 mod layout;
 mod login;
 mod reporting;
@@ -14,7 +14,7 @@ pub use campaigns::*;
 pub use contacts::*;
 pub use conversation::*;
 pub use conversations::*;
-pub(crate) use forms::FormThenReload;
+pub(crate) use forms::{Answer, FormThenReload, Then};
 pub use layout::*;
 pub use login::*;
 pub use reporting::*;
@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 /// Loads `href` in the browser, fresh from the server (nothing on the server).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub(crate) fn go_to(href: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(w) = web_sys::window() {
@@ -40,20 +41,6 @@ pub(crate) fn reload() {
     if let Some(w) = web_sys::window() {
         let _ = w.location().reload();
     }
-}
-
-/// Loads the page again once `action` succeeds.
-pub(crate) fn reload_after<S>(action: ServerAction<S>)
-where
-    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
-    S::Output: Send + Sync + 'static,
-    S::Error: Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
-            reload();
-        }
-    });
 }
 
 /// Dates as agents read them: "2026-11-23 14:05 UTC".

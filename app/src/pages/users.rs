@@ -1,7 +1,7 @@
 //! "Your account" (every user: change password, sign out everywhere) and the admin's Users page
 //! (reset a password, disable or enable a user of the account).
 
-use super::{ErrorNote, FormThenReload};
+use super::{Answer, ErrorNote, FormThenReload, Then};
 use crate::api::{list_users, ChangePassword, LogoutEverywhere, ResetPassword, SetUserDisabled};
 use crate::models::UserView;
 use leptos::prelude::*;
@@ -15,10 +15,9 @@ pub fn YourAccountPage() -> impl IntoView {
     }
 }
 
-/// The page, hydrated in the browser for the password form (the result shows in place).
-#[island]
+/// The page; the password form says "Password changed." in place.
+#[component]
 fn YourAccountBody() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
     view! {
         <h1>"Your account"</h1>
         <section class="panel">
@@ -26,7 +25,13 @@ fn YourAccountBody() -> impl IntoView {
             <p class="muted small">
                 "At least 10 characters. Your other sessions (other browsers, other devices) are signed out."
             </p>
-            <ActionForm action=change attr:class="settings-form" attr:data-testid="password-form">
+            <FormThenReload
+                url=ChangePassword::url()
+                class="settings-form"
+                testid="password-form"
+                error_testid=""
+                then=Then::Say(Answer::PasswordChanged)
+            >
                 <label>
                     "Current password"
                     <input type="password" name="current" autocomplete="current-password" required />
@@ -41,22 +46,8 @@ fn YourAccountBody() -> impl IntoView {
                         required
                     />
                 </label>
-                <button type="submit" disabled=move || change.pending().get()>
-                    "Change password"
-                </button>
-            </ActionForm>
-            {move || match change.value().get() {
-                Some(Ok(())) => {
-                    view! {
-                        <p class="muted" role="status" data-testid="password-changed">
-                            "Password changed."
-                        </p>
-                    }
-                        .into_any()
-                }
-                Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-                None => ().into_any(),
-            }}
+                <button type="submit">"Change password"</button>
+            </FormThenReload>
         </section>
         <section class="panel">
             <h2>"Sessions"</h2>
@@ -137,7 +128,7 @@ fn UserRow(u: UserView) -> impl IntoView {
             <td>{if u.disabled { "disabled" } else { "active" }}</td>
             <td>
                 <ResetPasswordForm user_id />
-                <FormThenReload url=SetUserDisabled::url() class="inline" testid="">
+                <FormThenReload url=SetUserDisabled::url() class="inline" testid="" error_testid="" then=Then::Reload>
                     <input type="hidden" name="user_id" value=disable_id />
                     <input type="hidden" name="disabled" value=toggle_to />
                     <button type="submit">{if u.disabled { "Enable" } else { "Disable" }}</button>
@@ -148,25 +139,18 @@ fn UserRow(u: UserView) -> impl IntoView {
 }
 
 /// "Reset password": the new password shows once, right here.
-#[island]
+#[component]
 fn ResetPasswordForm(user_id: i64) -> impl IntoView {
-    let reset = ServerAction::<ResetPassword>::new();
     view! {
-        <ActionForm action=reset attr:class="inline">
+        <FormThenReload
+            url=ResetPassword::url()
+            class="inline"
+            testid=""
+            error_testid=""
+            then=Then::Say(Answer::NewPassword)
+        >
             <input type="hidden" name="user_id" value=user_id.to_string() />
             <button type="submit">"Reset password"</button>
-        </ActionForm>
-        {move || match reset.value().get() {
-            Some(Ok(password)) => {
-                view! {
-                    <p class="panel" role="status" data-testid="new-password">
-                        "New password (shown once, pass it on privately): " <code>{password}</code>
-                    </p>
-                }
-                    .into_any()
-            }
-            Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-            None => ().into_any(),
-        }}
+        </FormThenReload>
     }
 }

@@ -10,7 +10,7 @@ use crate::api::{
 };
 use crate::error::ApiError;
 use crate::models::{count_of, SenderView, WebhookCredentialView, WhatIfView};
-use crate::pages::{ErrorNote, FormThenReload};
+use crate::pages::{Answer, ErrorNote, FormThenReload, Then};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -117,55 +117,38 @@ fn EmailChannelBody() -> impl IntoView {
     }
 }
 
-/// The spam threshold: saving shows the new value in place.
-#[island]
+/// The spam threshold; once saved, the page loads again with the new value.
+#[component]
 fn ThresholdForm(current: f64) -> impl IntoView {
-    let save = ServerAction::<SetSpamThreshold>::new();
-    let shown = move || match save.value().get() {
-        Some(Ok(v)) => v,
-        _ => current,
+    let shown = format_threshold(current);
+    let state = if current == 0.0 {
+        "Filtering is off".to_string()
+    } else {
+        format!("Current threshold: {shown}")
     };
     view! {
-        <ActionForm action=save attr:class="settings-form">
+        <FormThenReload url=SetSpamThreshold::url() class="settings-form" testid="" error_testid="" then=Then::Reload>
             <label>
                 "Spam threshold"
-                <input
-                    type="text"
-                    inputmode="decimal"
-                    name="value"
-                    value=format_threshold(current)
-                    data-testid="threshold-input"
-                />
+                <input type="text" inputmode="decimal" name="value" value=shown data-testid="threshold-input" />
             </label>
             <button type="submit">"Save"</button>
-            <span class="muted small" data-testid="threshold-current">
-                {move || {
-                    let t = shown();
-                    if t == 0.0 {
-                        "Filtering is off".to_string()
-                    } else {
-                        format!("Current threshold: {}", format_threshold(t))
-                    }
-                }}
-            </span>
-        </ActionForm>
-        {move || match save.value().get() {
-            Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-            Some(Ok(v)) => {
-                view! { <p class="saved" role="status">"Saved: threshold " {format_threshold(v)}</p> }
-                    .into_any()
-            }
-            None => ().into_any(),
-        }}
+            <span class="muted small" data-testid="threshold-current">{state}</span>
+        </FormThenReload>
     }
 }
 
 /// The trusted authserv-ids, one per line; saving says what is trusted now.
-#[island]
+#[component]
 fn TrustedForm(current: String) -> impl IntoView {
-    let save = ServerAction::<SetTrustedAuthservIds>::new();
     view! {
-        <ActionForm action=save attr:class="settings-form">
+        <FormThenReload
+            url=SetTrustedAuthservIds::url()
+            class="settings-form"
+            testid=""
+            error_testid=""
+            then=Then::Say(Answer::TrustedForwarders)
+        >
             <label>
                 "Trusted authserv-ids"
                 <textarea name="value" rows="3" data-testid="trusted-authserv-input">
@@ -173,26 +156,13 @@ fn TrustedForm(current: String) -> impl IntoView {
                 </textarea>
             </label>
             <button type="submit">"Save"</button>
-        </ActionForm>
-        {move || match save.value().get() {
-            Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-            Some(Ok(ids)) => {
-                let text = if ids.is_empty() {
-                    "Saved: no forwarder is trusted".to_string()
-                } else {
-                    format!("Saved: trusting {}", ids.join(", "))
-                };
-                view! { <p class="saved" role="status">{text}</p> }.into_any()
-            }
-            None => ().into_any(),
-        }}
+        </FormThenReload>
     }
 }
 
 /// One webhook credential: its signature checks and its SNS topic, which the admin may set.
-#[island]
+#[component]
 fn WebhookCredentialRow(w: WebhookCredentialView) -> impl IntoView {
-    let save = ServerAction::<SetSnsTopicArn>::new();
     let checks = [
         (w.has_mailgun_key, "Mailgun signature"),
         (w.has_sendgrid_key, "SendGrid signature"),
@@ -209,7 +179,13 @@ fn WebhookCredentialRow(w: WebhookCredentialView) -> impl IntoView {
     };
     let testid = format!("webhook-credential-{}", w.username);
     view! {
-        <ActionForm action=save attr:class="settings-form" attr:data-testid=testid>
+        <FormThenReload
+            url=SetSnsTopicArn::url()
+            class="settings-form"
+            testid=testid
+            error_testid=""
+            then=Then::Say(Answer::SnsTopic)
+        >
             <p>
                 <code>{w.username.clone()}</code>
                 " "
@@ -228,18 +204,7 @@ fn WebhookCredentialRow(w: WebhookCredentialView) -> impl IntoView {
                 />
             </label>
             <button type="submit">"Save"</button>
-        </ActionForm>
-        {move || match save.value().get() {
-            Some(Err(e)) => view! { <ErrorNote message=e.to_string() /> }.into_any(),
-            Some(Ok(topic)) => {
-                let text = match topic {
-                    Some(t) => format!("Saved: SNS topic {t}"),
-                    None => "Saved: no SNS topic (SES notifications are refused)".to_string(),
-                };
-                view! { <p class="saved" role="status">{text}</p> }.into_any()
-            }
-            None => ().into_any(),
-        }}
+        </FormThenReload>
     }
 }
 
@@ -388,7 +353,7 @@ fn SendersPanel(senders: Vec<SenderView>) -> impl IntoView {
             </table>
             <details>
                 <summary>"Add a sender address"</summary>
-                <FormThenReload url=AddSender::url() class="form" testid="sender-form">
+                <FormThenReload url=AddSender::url() class="form" testid="sender-form" error_testid="" then=Then::Reload>
                     <label>"Address" <input type="email" name="form[address]" required /></label>
                     <label>"Display name" <input type="text" name="form[name]" /></label>
                     <label>
