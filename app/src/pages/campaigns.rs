@@ -2,7 +2,7 @@
 //! address. Suppressed addresses are removed before sending and counted; progress updates
 //! while a campaign runs.
 
-use super::{fmt_time, ErrorNote, FormThenReload, Then};
+use super::{fmt_time, ErrorNote, PostForm, Then};
 use crate::api::CreateList;
 use crate::api::{campaigns_progress, get_campaigns, StartCampaign};
 use crate::models::{count_of, CampaignView, CampaignsView};
@@ -110,7 +110,7 @@ fn typing() -> bool {
 #[component]
 fn StartCampaignForm(children: Children) -> impl IntoView {
     view! {
-        <FormThenReload
+        <PostForm
             url=StartCampaign::url()
             class="form"
             testid=""
@@ -118,7 +118,7 @@ fn StartCampaignForm(children: Children) -> impl IntoView {
             then=Then::ShowPreparedCampaign
         >
             {children()}
-        </FormThenReload>
+        </PostForm>
     }
 }
 
@@ -237,14 +237,14 @@ fn CampaignsBody(v: CampaignsView, prepared: Option<i64>) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
-            <FormThenReload url=CreateList::url() class="form" testid="list-form" error_testid="" then=Then::Reload>
+            <PostForm url=CreateList::url() class="form" testid="list-form" error_testid="" then=Then::Reload>
                 <label>"List name" <input type="text" name="name" required /></label>
                 <label>
                     "Addresses (one per line)"
                     <textarea name="addresses" rows="4" required></textarea>
                 </label>
                 <button type="submit">"Create list"</button>
-            </FormThenReload>
+            </PostForm>
         </section>
     }
     .into_any()

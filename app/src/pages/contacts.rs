@@ -1,4 +1,4 @@
-use super::{fmt_time, ErrorNote, FormThenReload, Then, UserCtx};
+use super::{fmt_time, ErrorNote, PostForm, Then, UserCtx};
 use crate::api::{get_address_history, list_contacts, ReactivateContact};
 use crate::models::{ContactView, NoticeView, SuppressionView};
 use leptos::prelude::*;
@@ -224,14 +224,14 @@ fn ReactivateInRow(email: String) -> impl IntoView {
 #[component]
 fn ReactivateAddress(email: String) -> impl IntoView {
     view! {
-        <FormThenReload url=ReactivateContact::url() class="inline-form" testid="" error_testid="" then=Then::Reload>
+        <PostForm url=ReactivateContact::url() class="inline-form" testid="" error_testid="" then=Then::Reload>
             <input type="hidden" name="email" value=email />
             <label>
                 "Reason"
                 <input type="text" name="reason" placeholder="e.g. customer fixed their mailbox" required />
             </label>
             <button type="submit">"Reactivate"</button>
-        </FormThenReload>
+        </PostForm>
     }
 }
 

@@ -1,4 +1,4 @@
-use super::{fmt_time, ErrorNote, FormThenReload, Then};
+use super::{fmt_time, ErrorNote, PostForm, Then};
 use crate::api::{get_conversation, mark_not_spam, mark_spam, SendReply};
 use crate::error::ApiError;
 use crate::models::{
@@ -197,7 +197,7 @@ fn ConversationHeader(
 #[component]
 fn ReplyBox(id: i64, stream: Option<ReplyStreamView>) -> impl IntoView {
     view! {
-        <FormThenReload
+        <PostForm
             url=SendReply::url()
             class="reply"
             testid="reply-form"
@@ -229,7 +229,7 @@ fn ReplyBox(id: i64, stream: Option<ReplyStreamView>) -> impl IntoView {
             <div class="inline-form">
                 <button type="submit">"Send reply"</button>
             </div>
-        </FormThenReload>
+        </PostForm>
     }
 }
 

@@ -39,7 +39,7 @@ pub enum Answer {
 /// (`<F as ServerFn>::url()`). `class` and `testid` go on the `<form>` (an empty `testid`
 /// adds none); `error_testid` on a refusal's message.
 #[island]
-pub fn FormThenReload(
+pub fn PostForm(
     #[prop(into)] url: String,
     #[prop(into)] class: String,
     #[prop(into)] testid: String,
@@ -124,7 +124,7 @@ pub fn FormThenReload(
 
 /// An answer read for display (plain data, so it can live in a signal).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Said {
+struct Said {
     answer: Answer,
     text: String,
 }

@@ -1,4 +1,4 @@
-use super::{FormThenReload, Then};
+use super::{PostForm, Then};
 use crate::api::Login;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -11,7 +11,7 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Deliverdesk"</h1>
             <p class="muted">"Sign in to your support desk"</p>
             // A refusal shows in place; once signed in, the app loads fresh.
-            <FormThenReload
+            <PostForm
                 url=Login::url()
                 class="card form"
                 testid=""
@@ -26,7 +26,7 @@ pub fn LoginPage() -> impl IntoView {
                     <input type="password" name="password" autocomplete="current-password" required />
                 </label>
                 <button type="submit">"Sign in"</button>
-            </FormThenReload>
+            </PostForm>
         </main>
     }
 }

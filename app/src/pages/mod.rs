@@ -14,7 +14,7 @@ pub use campaigns::*;
 pub use contacts::*;
 pub use conversation::*;
 pub use conversations::*;
-pub(crate) use forms::{Answer, FormThenReload, Then};
+pub(crate) use forms::{Answer, PostForm, Then};
 pub use layout::*;
 pub use login::*;
 pub use reporting::*;

@@ -1,7 +1,7 @@
 //! "Your account" (every user: change password, sign out everywhere) and the admin's Users page
 //! (reset a password, disable or enable a user of the account).
 
-use super::{Answer, ErrorNote, FormThenReload, Then};
+use super::{Answer, ErrorNote, PostForm, Then};
 use crate::api::{list_users, ChangePassword, LogoutEverywhere, ResetPassword, SetUserDisabled};
 use crate::models::UserView;
 use leptos::prelude::*;
@@ -25,7 +25,7 @@ fn YourAccountBody() -> impl IntoView {
             <p class="muted small">
                 "At least 10 characters. Your other sessions (other browsers, other devices) are signed out."
             </p>
-            <FormThenReload
+            <PostForm
                 url=ChangePassword::url()
                 class="settings-form"
                 testid="password-form"
@@ -47,7 +47,7 @@ fn YourAccountBody() -> impl IntoView {
                     />
                 </label>
                 <button type="submit">"Change password"</button>
-            </FormThenReload>
+            </PostForm>
         </section>
         <section class="panel">
             <h2>"Sessions"</h2>
@@ -128,11 +128,11 @@ fn UserRow(u: UserView) -> impl IntoView {
             <td>{if u.disabled { "disabled" } else { "active" }}</td>
             <td>
                 <ResetPasswordForm user_id />
-                <FormThenReload url=SetUserDisabled::url() class="inline" testid="" error_testid="" then=Then::Reload>
+                <PostForm url=SetUserDisabled::url() class="inline" testid="" error_testid="" then=Then::Reload>
                     <input type="hidden" name="user_id" value=disable_id />
                     <input type="hidden" name="disabled" value=toggle_to />
                     <button type="submit">{if u.disabled { "Enable" } else { "Disable" }}</button>
-                </FormThenReload>
+                </PostForm>
             </td>
         </tr>
     }
@@ -142,7 +142,7 @@ fn UserRow(u: UserView) -> impl IntoView {
 #[component]
 fn ResetPasswordForm(user_id: i64) -> impl IntoView {
     view! {
-        <FormThenReload
+        <PostForm
             url=ResetPassword::url()
             class="inline"
             testid=""
@@ -151,6 +151,6 @@ fn ResetPasswordForm(user_id: i64) -> impl IntoView {
         >
             <input type="hidden" name="user_id" value=user_id.to_string() />
             <button type="submit">"Reset password"</button>
-        </FormThenReload>
+        </PostForm>
     }
 }

@@ -10,7 +10,7 @@ use crate::api::{
 };
 use crate::error::ApiError;
 use crate::models::{count_of, SenderView, WebhookCredentialView, WhatIfView};
-use crate::pages::{Answer, ErrorNote, FormThenReload, Then};
+use crate::pages::{Answer, ErrorNote, PostForm, Then};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -127,14 +127,14 @@ fn ThresholdForm(current: f64) -> impl IntoView {
         format!("Current threshold: {shown}")
     };
     view! {
-        <FormThenReload url=SetSpamThreshold::url() class="settings-form" testid="" error_testid="" then=Then::Reload>
+        <PostForm url=SetSpamThreshold::url() class="settings-form" testid="" error_testid="" then=Then::Reload>
             <label>
                 "Spam threshold"
                 <input type="text" inputmode="decimal" name="value" value=shown data-testid="threshold-input" />
             </label>
             <button type="submit">"Save"</button>
             <span class="muted small" data-testid="threshold-current">{state}</span>
-        </FormThenReload>
+        </PostForm>
     }
 }
 
@@ -142,7 +142,7 @@ fn ThresholdForm(current: f64) -> impl IntoView {
 #[component]
 fn TrustedForm(current: String) -> impl IntoView {
     view! {
-        <FormThenReload
+        <PostForm
             url=SetTrustedAuthservIds::url()
             class="settings-form"
             testid=""
@@ -156,7 +156,7 @@ fn TrustedForm(current: String) -> impl IntoView {
                 </textarea>
             </label>
             <button type="submit">"Save"</button>
-        </FormThenReload>
+        </PostForm>
     }
 }
 
@@ -179,7 +179,7 @@ fn WebhookCredentialRow(w: WebhookCredentialView) -> impl IntoView {
     };
     let testid = format!("webhook-credential-{}", w.username);
     view! {
-        <FormThenReload
+        <PostForm
             url=SetSnsTopicArn::url()
             class="settings-form"
             testid=testid
@@ -204,7 +204,7 @@ fn WebhookCredentialRow(w: WebhookCredentialView) -> impl IntoView {
                 />
             </label>
             <button type="submit">"Save"</button>
-        </FormThenReload>
+        </PostForm>
     }
 }
 
@@ -353,7 +353,7 @@ fn SendersPanel(senders: Vec<SenderView>) -> impl IntoView {
             </table>
             <details>
                 <summary>"Add a sender address"</summary>
-                <FormThenReload url=AddSender::url() class="form" testid="sender-form" error_testid="" then=Then::Reload>
+                <PostForm url=AddSender::url() class="form" testid="sender-form" error_testid="" then=Then::Reload>
                     <label>"Address" <input type="email" name="form[address]" required /></label>
                     <label>"Display name" <input type="text" name="form[name]" /></label>
                     <label>
@@ -386,7 +386,7 @@ fn SendersPanel(senders: Vec<SenderView>) -> impl IntoView {
                     <label>"API URL" <input type="url" name="form[api_url]" placeholder="https://api.postmarkapp.com" /></label>
                     <label>"API server token" <input type="password" name="form[api_token]" /></label>
                     <button type="submit">"Add sender"</button>
-                </FormThenReload>
+                </PostForm>
             </details>
             <SuppressionPolicy />
         </section>

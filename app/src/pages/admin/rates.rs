@@ -4,7 +4,7 @@
 use crate::api::ResumeProvider;
 use crate::kinds::{per_10k_as_percent, PAUSE_PER_10K, WARNING_PER_10K};
 use crate::models::{ProviderRateView, RateView};
-use crate::pages::{FormThenReload, Then};
+use crate::pages::{PostForm, Then};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -68,7 +68,7 @@ pub(super) fn ProvidersPanel(providers: Vec<ProviderRateView>) -> impl IntoView 
                                                 <strong class="rate-status-paused" data-testid="provider-paused">
                                                     "Paused" {since}
                                                 </strong>
-                                                <FormThenReload url=ResumeProvider::url() class="inline-form" testid="" error_testid="" then=Then::Reload>
+                                                <PostForm url=ResumeProvider::url() class="inline-form" testid="" error_testid="" then=Then::Reload>
                                                     <input type="hidden" name="provider" value=provider />
                                                     <input
                                                         type="text"
@@ -79,7 +79,7 @@ pub(super) fn ProvidersPanel(providers: Vec<ProviderRateView>) -> impl IntoView 
                                                         data-testid="provider-resume-reason"
                                                     />
                                                     <button type="submit" data-testid="provider-resume">"Resume"</button>
-                                                </FormThenReload>
+                                                </PostForm>
                                             }
                                                 .into_any()
                                         } else {

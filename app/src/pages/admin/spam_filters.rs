@@ -4,7 +4,7 @@ use super::AccountBox;
 use crate::api::{get_allow_list, get_block_list};
 use crate::api::{AddAllow, AddBlock, RemoveAllow, RemoveBlock};
 use crate::models::BlockEntryView;
-use crate::pages::{ErrorNote, FormThenReload, Then};
+use crate::pages::{ErrorNote, PostForm, Then};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -28,7 +28,7 @@ fn SpamFiltersBody() -> impl IntoView {
             <p class="muted small">
                 "Mail from a blocked address, or from a blocked domain and its subdomains, never                  reaches the open queue: it is stored as spam and stays searchable."
             </p>
-            <FormThenReload url=AddBlock::url() class="settings-form" testid="block-form" error_testid="" then=Then::Reload>
+            <PostForm url=AddBlock::url() class="settings-form" testid="block-form" error_testid="" then=Then::Reload>
                 <label>
                     "Address or domain"
                     <input type="text" name="value" placeholder="bob@spam.test or spam.test" required />
@@ -38,7 +38,7 @@ fn SpamFiltersBody() -> impl IntoView {
                     <input type="text" name="reason" placeholder="optional" />
                 </label>
                 <button type="submit">"Block"</button>
-            </FormThenReload>
+            </PostForm>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
@@ -92,7 +92,7 @@ fn AllowListPanel() -> impl IntoView {
             <p class="muted small">
                 "Mail from an allowed address, or from an allowed domain and its subdomains, is                  never marked spam by its score: it reaches the open queue whatever it scores. The                  block list still wins. Each time the allowlist overrides a score, Org Logging says so."
             </p>
-            <FormThenReload url=AddAllow::url() class="settings-form" testid="allow-form" error_testid="" then=Then::Reload>
+            <PostForm url=AddAllow::url() class="settings-form" testid="allow-form" error_testid="" then=Then::Reload>
                 <label>
                     "Address or domain to allow"
                     <input type="text" name="value" placeholder="alice@partner.test or partner.test" required />
@@ -102,7 +102,7 @@ fn AllowListPanel() -> impl IntoView {
                     <input type="text" name="reason" placeholder="optional" />
                 </label>
                 <button type="submit">"Allow"</button>
-            </FormThenReload>
+            </PostForm>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
@@ -142,10 +142,10 @@ fn AllowListPanel() -> impl IntoView {
                                                         <td>{e.added_by}</td>
                                                         <td>{crate::pages::fmt_time(&e.added_at)}</td>
                                                         <td>
-                                                            <FormThenReload url=RemoveAllow::url() class="inline-form" testid="" error_testid="" then=Then::Reload>
+                                                            <PostForm url=RemoveAllow::url() class="inline-form" testid="" error_testid="" then=Then::Reload>
                                                                 <input type="hidden" name="id" value=e.id.to_string() />
                                                                 <button type="submit" aria-label=label>"Remove"</button>
-                                                            </FormThenReload>
+                                                            </PostForm>
                                                         </td>
                                                     </tr>
                                                 }
@@ -182,10 +182,10 @@ fn BlockRow(e: BlockEntryView) -> impl IntoView {
             <td>{e.added_by}</td>
             <td>{when}</td>
             <td>
-                <FormThenReload url=RemoveBlock::url() class="inline-form" testid="" error_testid="" then=Then::Reload>
+                <PostForm url=RemoveBlock::url() class="inline-form" testid="" error_testid="" then=Then::Reload>
                     <input type="hidden" name="id" value=id />
                     <button type="submit" aria-label=label>"Unblock"</button>
-                </FormThenReload>
+                </PostForm>
             </td>
         </tr>
     }
