@@ -106,22 +106,6 @@ fn typing() -> bool {
     false
 }
 
-/// Starting a campaign: once prepared, the page loads with what preparation did.
-#[component]
-fn StartCampaignForm(children: Children) -> impl IntoView {
-    view! {
-        <PostForm
-            url=StartCampaign::url()
-            class="form"
-            testid=""
-            error_testid=""
-            then=Then::ShowPreparedCampaign
-        >
-            {children()}
-        </PostForm>
-    }
-}
-
 #[component]
 fn CampaignsBody(v: CampaignsView, prepared: Option<i64>) -> impl IntoView {
     let lists = v.lists.clone();
@@ -157,7 +141,14 @@ fn CampaignsBody(v: CampaignsView, prepared: Option<i64>) -> impl IntoView {
                     .into_any()
             } else {
                 view! {
-                    <StartCampaignForm>
+                    // Once prepared, the page loads with what preparation did.
+                    <PostForm
+                        url=StartCampaign::url()
+                        class="form"
+                        testid=""
+                        error_testid=""
+                        then=Then::ShowPreparedCampaign
+                    >
                         <label>
                             "List"
                             <select name="list_id">
@@ -185,7 +176,7 @@ fn CampaignsBody(v: CampaignsView, prepared: Option<i64>) -> impl IntoView {
                         <label>"Subject" <input type="text" name="subject" required /></label>
                         <label>"Text" <textarea name="body" rows="5" required></textarea></label>
                         <button type="submit">"Send campaign"</button>
-                    </StartCampaignForm>
+                    </PostForm>
                 }
                     .into_any()
             }}

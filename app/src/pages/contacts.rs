@@ -174,24 +174,15 @@ fn ContactRow(c: ContactView, is_admin: bool) -> impl IntoView {
 fn ReactivateInRow(email: String) -> impl IntoView {
     let asking = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            if let Some(form) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
-            {
-                leptos::task::spawn_local(async move {
-                    match super::forms::browser::post_form(ReactivateContact::url(), &form).await {
-                        Ok(_) => super::reload(),
-                        Err(message) => error.set(Some(message)),
-                    }
-                });
-            }
-        }
-    };
+    let on_submit =
+        move |ev: leptos::ev::SubmitEvent| {
+            super::forms::submit(ev, ReactivateContact::url().to_string(), move |outcome| {
+                match outcome {
+                    Ok(_) => super::reload(),
+                    Err(message) => error.set(Some(message)),
+                }
+            });
+        };
     let email = StoredValue::new(email);
     view! {
         <Show

@@ -52,54 +52,38 @@ pub fn PostForm(
     let busy = RwSignal::new(false);
     let target = url.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
         if busy.get_untracked() {
+            ev.prevent_default();
             return;
         }
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let Some(form) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
-            else {
-                return;
-            };
-            let url = target.clone();
-            let then = then.clone();
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                let outcome = browser::post_form(&url, &form).await;
-                busy.set(false);
-                match outcome {
-                    Ok(body) => {
-                        error.set(None);
-                        match then {
-                            Then::Reload => super::reload(),
-                            Then::GoTo(to) => super::go_to(&to),
-                            Then::ShowPreparedCampaign => {
-                                let id = serde_json::from_str::<serde_json::Value>(&body)
-                                    .ok()
-                                    .and_then(|v| v.get("campaign_id").and_then(|i| i.as_i64()));
-                                match id {
-                                    Some(id) => {
-                                        super::go_to(&format!("/apps/campaigns?prepared={id}"))
-                                    }
-                                    None => super::reload(),
-                                }
+        busy.set(true);
+        let then = then.clone();
+        submit(ev, target.clone(), move |outcome| {
+            busy.set(false);
+            match outcome {
+                Ok(body) => {
+                    error.set(None);
+                    match then {
+                        Then::Reload => super::reload(),
+                        Then::GoTo(to) => super::go_to(&to),
+                        Then::ShowPreparedCampaign => {
+                            let id = serde_json::from_str::<serde_json::Value>(&body)
+                                .ok()
+                                .and_then(|v| v.get("campaign_id").and_then(|i| i.as_i64()));
+                            match id {
+                                Some(id) => super::go_to(&format!("/apps/campaigns?prepared={id}")),
+                                None => super::reload(),
                             }
-                            Then::Say(answer) => said.set(Some(Said::read(answer, &body))),
                         }
-                    }
-                    Err(message) => {
-                        said.set(None);
-                        error.set(Some(message));
+                        Then::Say(answer) => said.set(Some(Said::read(answer, &body))),
                     }
                 }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (&target, &then);
+                Err(message) => {
+                    said.set(None);
+                    error.set(Some(message));
+                }
+            }
+        });
     };
     let testid = (!testid.is_empty()).then_some(testid);
     let error_testid = (!error_testid.is_empty()).then_some(error_testid);
@@ -122,6 +106,28 @@ pub fn PostForm(
     }
 }
 
+/// Takes over a form's submit event: posts the form to `url` in the browser and hands the
+/// answer's body, or what the user reads on a refusal, to `done` (nothing on the server).
+pub(crate) fn submit(
+    ev: leptos::ev::SubmitEvent,
+    url: String,
+    done: impl FnOnce(Result<String, String>) + 'static,
+) {
+    ev.prevent_default();
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
+        {
+            leptos::task::spawn_local(async move { done(browser::post_form(&url, &form).await) });
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (url, done);
+}
+
 /// An answer read for display (plain data, so it can live in a signal).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Said {
@@ -130,7 +136,6 @@ struct Said {
 }
 
 impl Said {
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn read(answer: Answer, body: &str) -> Self {
         let text = match answer {
             Answer::TrustedForwarders => match serde_json::from_str::<Vec<String>>(body) {
@@ -169,7 +174,7 @@ impl Said {
 }
 
 #[cfg(feature = "hydrate")]
-pub(crate) mod browser {
+mod browser {
     use crate::error::ApiError;
     use leptos::web_sys::{FormData, HtmlFormElement, RequestInit, Response, UrlSearchParams};
     use wasm_bindgen::{JsCast, JsValue};

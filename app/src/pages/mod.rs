@@ -24,7 +24,6 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 /// Loads `href` in the browser, fresh from the server (nothing on the server).
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub(crate) fn go_to(href: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(w) = web_sys::window() {
