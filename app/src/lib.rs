@@ -34,7 +34,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document the server renders around the app.
@@ -69,7 +69,13 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=Home />
                     <Route path=path!("conversations") view=ConversationsPage />
-                    <Route path=path!("conversations/:id") view=ConversationPage />
+                    // Rendered whole before it is sent: its <title> names the conversation, and
+                    // only the server sets it (a streamed page could send <head> first).
+                    <Route
+                        path=path!("conversations/:id")
+                        view=ConversationPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("contacts") view=ContactsPage />
                     <Route path=path!("contacts/history") view=AddressHistoryPage />
                     <Route path=path!("reporting") view=ReportingPage />
