@@ -6,6 +6,11 @@
 #   scripts/load/webhooks.sh            (after `cargo leptos build --release`)
 #   LOAD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<empty db> scripts/load/webhooks.sh
 #                                       the same against PostgreSQL (the database must be empty)
+#   LOAD_SQLITE_FROM=<file.db> scripts/load/webhooks.sh
+#                                       start from a copy of this SQLite database (and its -wal)
+#                                       instead of a fresh demo: two builds compared on the same
+#                                       data (the demo of a newer build seeds far more history,
+#                                       and a larger database costs more per insert)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
@@ -13,6 +18,10 @@ command -v wrk >/dev/null || { echo "wrk is needed: scripts/setup.sh --load"; ex
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; if [ -n "${KEEP_LOG:-}" ]; then cp "$dir/server.log" "$KEEP_LOG"; fi; rm -rf "$dir"' EXIT
 url="${LOAD_DATABASE_URL:-sqlite://$dir/load.db}"
+if [ -n "${LOAD_SQLITE_FROM:-}" ]; then
+  cp "$LOAD_SQLITE_FROM" "$dir/load.db"
+  for x in wal shm; do [ -f "$LOAD_SQLITE_FROM-$x" ] && cp "$LOAD_SQLITE_FROM-$x" "$dir/load.db-$x"; done
+fi
 DATABASE_URL="$url" LEPTOS_SITE_ADDR=127.0.0.1:3290 DEMO_RELAY_ADDR=127.0.0.1:3291 \
   RUST_LOG=${RUST_LOG:-warn} "$CARGO_TARGET_DIR/release/deliverdesk" serve --demo > "$dir/server.log" 2>&1 &
 pid=$!
