@@ -58,12 +58,14 @@ impl Backend {
             }
             Backend::Sqlite => {
                 // `->>` gives a JSON number as an INTEGER, a string as TEXT, null as NULL.
-                // Each row is read out of the array once (MATERIALIZED): `json_each` turns an
-                // object back into text every time its `value` is read, once per column
-                // otherwise.
+                // Each row is read out of the array once (MATERIALIZED) and kept as
+                // SQLite's binary JSON (`jsonb`), which `->>` reads as it is. `json_each`
+                // turns an object back into text every time its `value` is read; kept as
+                // text, every `->>` looked the row up in SQLite's small cache of parsed JSON
+                // (a comparison of the whole row's text) or parsed it again.
                 let cols = list(&|c, _| format!("r ->> '{c}' AS {c}"));
                 format!(
-                    "(WITH j AS MATERIALIZED (SELECT value AS r FROM json_each($1)) \
+                    "(WITH j AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each($1)) \
                      SELECT {cols} FROM j) AS v"
                 )
             }

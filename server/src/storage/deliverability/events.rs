@@ -4,7 +4,7 @@
 use crate::domain::suppression::scope_by_trust::{Provenance, TransportKind};
 use crate::domain::suppression::AccountId;
 use crate::storage::batch::{bytes_of, execute_rows, fetch_rows, json_rows, Ty};
-use crate::storage::{col, from_ms, to_ms, Db};
+use crate::storage::{col, from_ms, to_ms, Backend, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -128,7 +128,7 @@ struct EventRow<'a> {
 /// `message_id` is the outbound message the event is about: by the VERP return path it was
 /// sent with, then the provider's id, then the Message-ID with or without angle brackets
 /// (the first of these that matches; the oldest message if several do). Each alternative
-/// is a sub-select of its own on its own index.
+/// is a sub-select of its own on its own index, run only when the event has that key.
 pub async fn insert_events(
     conn: &mut AnyConnection,
     events: &[NewDeliveryEvent<'_>],
@@ -228,26 +228,33 @@ pub async fn insert_events(
          v.feedback_type, v.evidence_rule, v.evidence_source, v.provider_message_id, \
          v.message_id_header, \
          COALESCE(\
+          CASE WHEN v.return_path IS NOT NULL THEN \
           (SELECT min(m.id) FROM messages m WHERE m.account_id = v.account_id \
-           AND m.return_path = v.return_path AND m.direction = 'outbound'), \
+           AND m.return_path = v.return_path AND m.direction = 'outbound') END, \
+          CASE WHEN v.match_provider_id IS NOT NULL THEN \
           (SELECT min(m.id) FROM messages m WHERE m.account_id = v.account_id \
-           AND m.provider_message_id = v.match_provider_id AND m.direction = 'outbound'), \
+           AND m.provider_message_id = v.match_provider_id AND m.direction = 'outbound') END, \
+          CASE WHEN v.match_mid IS NOT NULL THEN \
           (SELECT min(m.id) FROM messages m WHERE m.account_id = v.account_id \
            AND m.message_id_header IN (v.match_mid, v.match_mid_bracketed) \
-           AND m.direction = 'outbound')), \
+           AND m.direction = 'outbound') END), \
          v.occurred_at, v.received_at, {raw}, v.provenance, v.return_path, \
          COALESCE(\
+          CASE WHEN v.match_verp_key IS NOT NULL THEN \
           (SELECT min(r.id) FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
-           WHERE r.message_key = v.match_verp_key AND c.account_id = v.account_id), \
+           WHERE r.message_key = v.match_verp_key AND c.account_id = v.account_id) END, \
+          CASE WHEN v.match_mid_bracketed IS NOT NULL THEN \
           (SELECT min(r.id) FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
-           WHERE r.message_id_header = v.match_mid_bracketed AND c.account_id = v.account_id)) \
+           WHERE r.message_id_header = v.match_mid_bracketed AND c.account_id = v.account_id) \
+          END) \
          FROM {table} WHERE true \
          ON CONFLICT (account_id, provider, provider_event_id) DO NOTHING \
          RETURNING id, message_id, campaign_recipient_id, account_id, provider, provider_event_id, \
+         CASE WHEN delivery_events.message_id IS NOT NULL THEN \
          (SELECT CASE WHEN m.return_path = delivery_events.return_path THEN 'v' \
            WHEN m.provider_message_id = delivery_events.provider_message_id THEN 'p' ELSE 'm' END \
            || CASE WHEN m.shared_transport = 1 THEN 's' ELSE 'a' END \
-          FROM messages m WHERE m.id = delivery_events.message_id) AS matched",
+          FROM messages m WHERE m.id = delivery_events.message_id) END AS matched",
         raw = bytes_of(conn, "v.raw_text", "v.raw"),
     );
     let returned = fetch_rows(&mut *conn, &sql, &rows, "Failed to store delivery events").await?;
@@ -348,21 +355,17 @@ pub async fn hard_bounce_reports(
     if addresses.is_empty() {
         return Ok(out);
     }
-    #[derive(Serialize)]
-    struct Row<'a> {
-        address: &'a str,
-    }
-    let rows: Vec<Row> = addresses.iter().map(|a| Row { address: a }).collect();
-    // Per account its latest report: enough for a count of accounts in a window.
+    // Per account its latest report: enough for a count of accounts in a window. The
+    // addresses are a plain JSON array driving probes of the hard-bounce index.
     let sql = format!(
         "SELECT e.recipient AS recipient, e.account_id AS account_id, \
-         max(e.received_at) AS at FROM {} JOIN delivery_events e ON e.recipient = v.address \
+         max(e.received_at) AS at FROM {} \
          WHERE e.category = 'hard_bounce' AND e.received_at > $2 \
          GROUP BY e.recipient, e.account_id",
-        json_rows(conn, &[("address", Ty::Text)])
+        Backend::of(conn).probe_join(true, "delivery_events", "e", "recipient")
     );
     let found = sqlx::query(&sql)
-        .bind(serde_json::to_string(&rows).context("Failed to encode a batch of rows")?)
+        .bind(serde_json::to_string(addresses).context("Failed to encode the addresses")?)
         .bind(to_ms(after))
         .fetch_all(conn)
         .await
