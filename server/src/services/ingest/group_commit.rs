@@ -38,7 +38,7 @@ impl IngestService {
                 // once every handle to the service is gone.
                 let mut me = self.clone();
                 me.writer = Arc::default();
-                tokio::spawn(me.write_loop(rx));
+                me.spawn_writer(rx);
                 tx
             })
             .await;
@@ -67,6 +67,41 @@ impl IngestService {
             self.check_complaint_rate(account_id, now).await?;
         }
         Ok(report)
+    }
+
+    /// Runs the write loop on a thread of its own (with a one-thread runtime): it spends
+    /// its time waiting for SQLite, and each time a statement is done it goes on at once
+    /// instead of waiting for a turn on the request workers, who are busy with the next
+    /// group's requests. The group's commit cycle is what bounds the ingest rate.
+    ///
+    /// SQLite only: its connections talk to a thread of their own through channels, whatever
+    /// runtime asks. A PostgreSQL connection's socket belongs to the runtime that opened it,
+    /// and one opened by this loop would die with it; on PostgreSQL the loop is a task.
+    fn spawn_writer(self, rx: tokio::sync::mpsc::Receiver<Job>) {
+        if self.db.backend() != crate::storage::Backend::Sqlite {
+            tokio::spawn(self.write_loop(rx));
+            return;
+        }
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => {
+                let spawned = std::thread::Builder::new()
+                    .name("ingest-writer".into())
+                    .spawn(move || runtime.block_on(self.write_loop(rx)));
+                if let Err(e) = spawned {
+                    // The receiver went with the closure: every payload now fails with "the
+                    // ingest writer stopped" (a 500 the provider retries), nothing is lost.
+                    tracing::error!(error = %e, "ingest writer thread not started");
+                }
+            }
+            // Without a runtime of its own it works on the request workers.
+            Err(e) => {
+                tracing::warn!(error = %e, "ingest writer runtime not built; on the workers");
+                tokio::spawn(self.write_loop(rx));
+            }
+        }
     }
 
     /// Takes whatever payloads are waiting (up to [`MAX_GROUP`]) and commits them together,
@@ -119,6 +154,10 @@ impl IngestService {
                 let _ = job.reply.send(result);
             }
         }
+        // Handing the connection back to the pool is a task on this loop's runtime: let it
+        // run before the runtime ends.
+        drop(conn);
+        tokio::task::yield_now().await;
     }
 
     /// One transaction for the whole group. Payloads almost never fail, so the group is first
