@@ -959,6 +959,45 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
 }
 on_both_backends!(a_large_batch_is_stored_whole_with_its_raw_bytes);
 
+/// Batched or one at a time, an entry's details are stored as the same JSON text: an object
+/// or array travels nested in the batch and is read back as its text, anything else as a
+/// string holding its text.
+async fn org_log_details_are_stored_as_their_json_text(db: Db) {
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let details = [
+        json!({"note": "\"quoted\" \\ ünïcode ✉\n", "n": 12, "x": 0.5, "list": [1, "a", null]}),
+        json!([{"a": 1}, "b"]),
+        json!({}),
+        json!("just a string, \"quoted\""),
+        json!(null),
+        json!(42),
+    ];
+    let entry = |d: &serde_json::Value| NewLogEntry {
+        account_id: Some(AccountId(acme)),
+        at: t0(),
+        kind: LogKind::Bounce,
+        actor: "test".into(),
+        subject: "a@example.com".into(),
+        details: d.clone(),
+        event_id: None,
+    };
+    let mut conn = db.pool().acquire().await.unwrap();
+    let batch: Vec<NewLogEntry> = details.iter().map(entry).collect();
+    store::insert_logs(&mut conn, &batch).await.unwrap();
+    for d in &details {
+        store::insert_log(&mut conn, &entry(d)).await.unwrap();
+    }
+    drop(conn);
+    let stored: Vec<String> = sqlx::query_scalar("SELECT details FROM org_log ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let expected: Vec<String> = details.iter().map(|d| d.to_string()).collect();
+    assert_eq!(stored[..details.len()], expected[..], "batched");
+    assert_eq!(stored[details.len()..], expected[..], "one at a time");
+}
+on_both_backends!(org_log_details_are_stored_as_their_json_text);
+
 // --- Tenant trust (issue 16): one account's word stays in that account. ---
 
 /// A Postmark bounce webhook payload (`HardBounce` TypeCode 1, `SoftBounce` TypeCode 4096).

@@ -93,6 +93,26 @@ pub async fn insert_log(conn: &mut AnyConnection, e: &NewLogEntry) -> anyhow::Re
     .context("Failed to write an Org Logging entry")
 }
 
+/// An entry's details in a batch of rows. An object or array goes in as JSON, and the
+/// statement reads it back as its JSON text (SQLite's `->>`, PostgreSQL's text column): the
+/// text stored, without writing it out and escaping it again as a string inside the batch.
+/// Anything else goes in as its JSON text, a string.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Details<'a> {
+    Nested(&'a serde_json::Value),
+    Text(String),
+}
+
+impl<'a> Details<'a> {
+    fn of(details: &'a serde_json::Value) -> Self {
+        match details {
+            serde_json::Value::Object(_) | serde_json::Value::Array(_) => Details::Nested(details),
+            other => Details::Text(other.to_string()),
+        }
+    }
+}
+
 /// Several Org Logging entries, in this order, in one statement.
 #[tracing::instrument(level = "debug", skip_all, fields(entries = entries.len()))]
 pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> anyhow::Result<()> {
@@ -106,8 +126,7 @@ pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> a
         kind: &'a str,
         actor: &'a str,
         subject: &'a str,
-        /// The details' JSON text, as stored.
-        details: String,
+        details: Details<'a>,
         event_id: Option<i64>,
         n: usize,
     }
@@ -120,7 +139,7 @@ pub async fn insert_logs(conn: &mut AnyConnection, entries: &[NewLogEntry]) -> a
             kind: e.kind.as_str(),
             actor: &e.actor,
             subject: &e.subject,
-            details: e.details.to_string(),
+            details: Details::of(&e.details),
             event_id: e.event_id,
             n,
         })
