@@ -261,7 +261,7 @@ pub async fn get_campaigns() -> Result<CampaignsView, ApiError> {
 #[server(endpoint = "admin/campaigns-progress")]
 pub async fn campaigns_progress() -> Result<String, ApiError> {
     let admin = require_admin().await?;
-    respond(backend()?.campaigns(&admin).await).map(|v| v.progress_signature())
+    respond(backend()?.campaign_list(&admin).await).map(|c| CampaignView::progress_signature(&c))
 }
 
 #[server(endpoint = "admin/list")]

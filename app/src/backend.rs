@@ -163,6 +163,9 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<i64, ApiError>;
     async fn add_sender(&self, admin: &Admin, form: NewSenderForm) -> Result<(), ApiError>;
     async fn campaigns(&self, admin: &Admin) -> Result<CampaignsView, ApiError>;
+    /// The account's campaigns alone (no lists, no senders): what the campaigns page polls
+    /// while one sends.
+    async fn campaign_list(&self, admin: &Admin) -> Result<Vec<CampaignView>, ApiError>;
     async fn create_list(
         &self,
         admin: &Admin,

@@ -457,6 +457,16 @@ pub struct CampaignView {
 }
 
 impl CampaignView {
+    /// The campaigns' status and counts in one line (see
+    /// [`CampaignsView::progress_signature`]).
+    pub fn progress_signature(campaigns: &[CampaignView]) -> String {
+        campaigns
+            .iter()
+            .map(|c| format!("{}:{}:{}:{}", c.id, c.status, c.sent, c.failed))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// Recipients still waiting to be sent.
     pub fn queued(&self) -> i64 {
         (self.total - self.skipped_suppressed - self.sent - self.failed).max(0)
@@ -476,11 +486,7 @@ impl CampaignsView {
     /// Every campaign's status and counts in one line: what the campaigns page shows changing
     /// while campaigns send (the page loads again when it differs).
     pub fn progress_signature(&self) -> String {
-        self.campaigns
-            .iter()
-            .map(|c| format!("{}:{}:{}:{}", c.id, c.status, c.sent, c.failed))
-            .collect::<Vec<_>>()
-            .join(",")
+        CampaignView::progress_signature(&self.campaigns)
     }
 
     /// Whether a campaign is sending now.

@@ -211,6 +211,75 @@ async fn campaign_story(db: Db) {
 }
 on_both_backends!(campaign_story);
 
+/// What the campaigns page polls while a campaign sends (the campaigns alone, no lists or
+/// senders) is the account's own campaigns as the page lists them, and their progress line
+/// changes when the campaign does.
+async fn the_progress_poll_reads_the_accounts_own_campaigns(db: Db) {
+    use app::backend::Backend;
+    use app::models::CampaignView;
+    let (_relay, port) = relay().await;
+    let now = Utc::now();
+    let acme = db.create_account("Acme", now).await.unwrap();
+    let globex = db.create_account("Globex", now).await.unwrap();
+    let svc = common::campaigns(IngestService::new(db.clone()), "http://desk.example");
+    let mut ids = Vec::new();
+    for (account, from) in [(acme, "news@acme.test"), (globex, "news@globex.test")] {
+        let bulk = sender(&db, account, from, "bulk", port).await;
+        let (list, _) = svc
+            .create_list(
+                AccountId(account),
+                "Customers",
+                "alice@example.com bob@example.com",
+                now,
+            )
+            .await
+            .unwrap();
+        let p = svc
+            .prepare(
+                AccountId(account),
+                "admin@example.test",
+                list,
+                bulk,
+                "News",
+                "Hello",
+                now,
+            )
+            .await
+            .unwrap();
+        ids.push(p.campaign_id);
+    }
+    let desk = server::services::desk::DeskService::new(
+        IngestService::new(db.clone()),
+        "http://desk.example".into(),
+    );
+    let admin = app::backend::Admin::check(app::models::CurrentUser {
+        id: 1,
+        account_id: acme,
+        account_name: "Acme".into(),
+        email: "admin@acme.test".into(),
+        name: "Admin".into(),
+        role: app::models::Role::Admin,
+    })
+    .unwrap();
+    let polled = desk.campaign_list(&admin).await.unwrap();
+    assert_eq!(
+        polled,
+        Backend::campaigns(&desk, &admin).await.unwrap().campaigns
+    );
+    let polled_ids: Vec<i64> = polled.iter().map(|c| c.id).collect();
+    assert_eq!(
+        polled_ids,
+        [ids[0]],
+        "Globex's campaign is not Acme's to see"
+    );
+    let before = CampaignView::progress_signature(&polled);
+    svc.run(ids[0], now).await.unwrap();
+    let after = CampaignView::progress_signature(&desk.campaign_list(&admin).await.unwrap());
+    assert_eq!(after, format!("{}:sent:2:0", ids[0]));
+    assert_ne!(before, after);
+}
+on_both_backends!(the_progress_poll_reads_the_accounts_own_campaigns);
+
 async fn guardrail_refuses_bulk_at_the_pause_rate(db: Db) {
     let (_relay, port) = relay().await;
     let now = Utc::now();

@@ -17,6 +17,15 @@ pub(super) async fn campaigns(
         .map_err(internal)
 }
 
+pub(super) async fn campaign_list(
+    desk: &DeskService,
+    admin: &Admin,
+) -> Result<Vec<CampaignView>, ApiError> {
+    desk.campaign_views(AccountId(admin.account_id))
+        .await
+        .map_err(internal)
+}
+
 pub(super) async fn create_list(
     desk: &DeskService,
     admin: &Admin,
@@ -72,6 +81,28 @@ pub(super) async fn start_campaign(
 }
 
 impl DeskService {
+    async fn campaign_views(&self, account: AccountId) -> anyhow::Result<Vec<CampaignView>> {
+        Ok(self
+            .db
+            .campaigns(account)
+            .await?
+            .into_iter()
+            .map(|c| CampaignView {
+                id: c.id,
+                list_name: c.list_name,
+                subject: c.subject,
+                status: c.status,
+                total: c.total,
+                skipped_suppressed: c.skipped_suppressed,
+                sent: c.sent,
+                failed: c.failed,
+                created_by: c.created_by,
+                created_at: c.created_at,
+                finished_at: c.finished_at,
+            })
+            .collect())
+    }
+
     async fn campaigns_impl(&self, account: AccountId) -> anyhow::Result<CampaignsView> {
         Ok(CampaignsView {
             lists: self
@@ -85,25 +116,7 @@ impl DeskService {
                     members: l.members,
                 })
                 .collect(),
-            campaigns: self
-                .db
-                .campaigns(account)
-                .await?
-                .into_iter()
-                .map(|c| CampaignView {
-                    id: c.id,
-                    list_name: c.list_name,
-                    subject: c.subject,
-                    status: c.status,
-                    total: c.total,
-                    skipped_suppressed: c.skipped_suppressed,
-                    sent: c.sent,
-                    failed: c.failed,
-                    created_by: c.created_by,
-                    created_at: c.created_at,
-                    finished_at: c.finished_at,
-                })
-                .collect(),
+            campaigns: self.campaign_views(account).await?,
             senders: self
                 .db
                 .senders(account)

@@ -358,6 +358,10 @@ impl Backend for DeskService {
         campaigns::campaigns(self, admin).await
     }
 
+    async fn campaign_list(&self, admin: &Admin) -> Result<Vec<CampaignView>, ApiError> {
+        campaigns::campaign_list(self, admin).await
+    }
+
     async fn create_list(
         &self,
         admin: &Admin,
