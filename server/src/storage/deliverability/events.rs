@@ -356,7 +356,7 @@ pub async fn hard_bounce_reports(
         return Ok(out);
     }
     // Per account its latest report: enough for a count of accounts in a window. The
-    // addresses are a plain JSON array driving probes of the hard-bounce index.
+    // addresses are a plain JSON array driving probes of the recipient index.
     let sql = format!(
         "SELECT e.recipient AS recipient, e.account_id AS account_id, \
          max(e.received_at) AS at FROM {} \
