@@ -850,10 +850,10 @@ on_both_backends!(events_find_the_message_they_are_about);
 
 async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
     let acme = db.create_account("Acme", t0()).await.unwrap();
-    // Far more rows than any one statement held before, and three kinds of payload: not
-    // UTF-8, with quotes and a backslash (it travels as hex); UTF-8 text with quotes, a
-    // backslash, line ends and multi-byte characters (it travels as text); UTF-8 with a NUL
-    // (hex again: PostgreSQL's text cannot hold one).
+    // Far more rows than any one statement held before, and three kinds of payload, all
+    // carried in the batch's side bytes and sliced out again: not UTF-8, with quotes and a
+    // backslash; UTF-8 text with quotes, a backslash, line ends and multi-byte characters;
+    // UTF-8 with a NUL (which PostgreSQL's text could not hold).
     let raws: [Vec<u8>; 3] = [
         vec![0xff, 0x00, b'"', b'\\', b'\n', 0xc3, 0x28],
         "{\"Details\":\"smtp;550 \\\"no\\\" \\\\ ünïcode ✉\",\r\n\"x\":1}"
@@ -958,6 +958,52 @@ async fn a_large_batch_is_stored_whole_with_its_raw_bytes(db: Db) {
     assert_eq!(order, newest_first);
 }
 on_both_backends!(a_large_batch_is_stored_whole_with_its_raw_bytes);
+
+async fn missing_and_empty_raw_bytes_stay_apart(db: Db) {
+    // The payloads travel in one blob beside the batch, each row holding where its own
+    // starts and its length: no payload, an empty one (alone, then with others around it)
+    // and bytes that are not UTF-8 must each come back as they went in.
+    let acme = db.create_account("Acme", t0()).await.unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    let alone = NewDeliveryEvent {
+        raw: Some(b""),
+        ..event(acme, "alone", "hard_bounce")
+    };
+    store::insert_events(&mut conn, &[alone]).await.unwrap();
+    let batch = [
+        NewDeliveryEvent {
+            raw: None,
+            ..event(acme, "none", "hard_bounce")
+        },
+        NewDeliveryEvent {
+            raw: Some(b"\xff\x00ab"),
+            ..event(acme, "bytes", "hard_bounce")
+        },
+        NewDeliveryEvent {
+            raw: Some(b""),
+            ..event(acme, "empty", "hard_bounce")
+        },
+        NewDeliveryEvent {
+            raw: Some(b"{\"x\":1}"),
+            ..event(acme, "json", "hard_bounce")
+        },
+    ];
+    store::insert_events(&mut conn, &batch).await.unwrap();
+    drop(conn);
+    let raw: std::collections::HashMap<String, Option<Vec<u8>>> = db
+        .delivery_events(AccountId(acme))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.provider_event_id, e.raw))
+        .collect();
+    assert_eq!(raw["alone"].as_deref(), Some(&b""[..]));
+    assert_eq!(raw["none"], None);
+    assert_eq!(raw["bytes"].as_deref(), Some(&b"\xff\x00ab"[..]));
+    assert_eq!(raw["empty"].as_deref(), Some(&b""[..]));
+    assert_eq!(raw["json"].as_deref(), Some(&b"{\"x\":1}"[..]));
+}
+on_both_backends!(missing_and_empty_raw_bytes_stay_apart);
 
 /// Batched or one at a time, an entry's details are stored as the same JSON text: an object
 /// or array travels nested in the batch and is read back as its text, anything else as a

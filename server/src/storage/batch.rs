@@ -17,10 +17,46 @@ pub(crate) fn json_rows(conn: &AnyConnection, columns: &[(&str, Ty)]) -> String 
     Backend::of(conn).json_rows(columns)
 }
 
-/// The SQL for bytes carried by two [`json_rows`] columns: as text when they are text, else
-/// as hex digits.
-pub(crate) fn bytes_of(conn: &AnyConnection, text: &str, hex: &str) -> String {
-    Backend::of(conn).bytes_of(text, hex)
+/// Byte strings that travel beside a [`json_rows`] batch as its second parameter, `$2`: one
+/// blob holding them all, each row carrying where its own starts and how long it is
+/// ([`SideBytes::push`]). A payload written into the JSON batch would be escaped as a JSON
+/// string (every quote of a JSON payload), parsed again by the database and unescaped; in
+/// the blob it is copied once, and any bytes fit, UTF-8 or not.
+#[derive(Default)]
+pub(crate) struct SideBytes(Vec<u8>);
+
+/// Where one row's bytes are in its batch's [`SideBytes`]: both `None` for no bytes.
+#[derive(Serialize, Default, Clone, Copy)]
+pub(crate) struct Span {
+    /// 1-based, as SQL's `substr` and `substring` count.
+    pub(crate) at: Option<i64>,
+    pub(crate) len: Option<i64>,
+}
+
+impl SideBytes {
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        SideBytes(Vec::with_capacity(n))
+    }
+
+    /// Appends one row's bytes; the row carries the span returned.
+    pub(crate) fn push(&mut self, bytes: Option<&[u8]>) -> Span {
+        match bytes {
+            None => Span::default(),
+            Some(b) => {
+                let at = self.0.len() as i64 + 1;
+                self.0.extend_from_slice(b);
+                Span {
+                    at: Some(at),
+                    len: Some(b.len() as i64),
+                }
+            }
+        }
+    }
+
+    /// The SQL for one row's bytes, from its span's two [`json_rows`] columns.
+    pub(crate) fn sql(conn: &AnyConnection, at: &str, len: &str) -> String {
+        Backend::of(conn).side_bytes(at, len)
+    }
 }
 
 /// Runs a [`json_rows`] statement with `rows` as its parameter.
@@ -47,6 +83,22 @@ pub(crate) async fn fetch_rows<T: Serialize>(
 ) -> anyhow::Result<Vec<AnyRow>> {
     sqlx::query(sql)
         .bind(serde_json::to_string(rows).context("Failed to encode a batch of rows")?)
+        .fetch_all(conn)
+        .await
+        .context(failed)
+}
+
+/// [`fetch_rows`] with the rows' [`SideBytes`] as `$2`.
+pub(crate) async fn fetch_rows_with_bytes<T: Serialize>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    rows: &[T],
+    bytes: SideBytes,
+    failed: &'static str,
+) -> anyhow::Result<Vec<AnyRow>> {
+    sqlx::query(sql)
+        .bind(serde_json::to_string(rows).context("Failed to encode a batch of rows")?)
+        .bind(bytes.0)
         .fetch_all(conn)
         .await
         .context(failed)

@@ -58,27 +58,36 @@ impl Backend {
             }
             Backend::Sqlite => {
                 // `->>` gives a JSON number as an INTEGER, a string as TEXT, null as NULL.
-                // Each row is read out of the array once (MATERIALIZED) and kept as
-                // SQLite's binary JSON (`jsonb`), which `->>` reads as it is. `json_each`
-                // turns an object back into text every time its `value` is read; kept as
-                // text, every `->>` looked the row up in SQLite's small cache of parsed JSON
-                // (a comparison of the whole row's text) or parsed it again.
+                // The batch is parsed into SQLite's binary JSON (`jsonb`) once (a constant
+                // expression, computed once per run), and each row is cut out of it as
+                // binary JSON (MATERIALIZED: once per row), which `->>` reads as it is.
+                // `json_each`'s `value` would turn each row back into text, and `jsonb()` of
+                // that would parse it again; kept as text, every `->>` looked the row up in
+                // SQLite's small cache of parsed JSON (a comparison of the whole row's text).
                 let cols = list(&|c, _| format!("r ->> '{c}' AS {c}"));
                 format!(
-                    "(WITH j AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each($1)) \
+                    "(WITH j AS MATERIALIZED (SELECT jsonb_extract(jsonb($1), '$[' || key || ']') \
+                     AS r FROM json_each(jsonb($1))) \
                      SELECT {cols} FROM j) AS v"
                 )
             }
         }
     }
 
-    /// Bytes from a text column (its UTF-8) or else a column of hex digits.
-    pub(crate) fn bytes_of(self, text: &str, hex: &str) -> String {
+    /// A slice of the blob bound as `$2` (see `batch::SideBytes`): from the 1-based
+    /// position `at`, `len` bytes; NULL when they are NULL.
+    pub(crate) fn side_bytes(self, at: &str, len: &str) -> String {
         match self {
             Backend::Postgres => {
-                format!("COALESCE(convert_to({text}, 'UTF8'), decode({hex}, 'hex'))")
+                format!(
+                    "substring(CAST($2 AS BYTEA) FROM CAST({at} AS INT) FOR CAST({len} AS INT))"
+                )
             }
-            Backend::Sqlite => format!("COALESCE(CAST({text} AS BLOB), unhex({hex}))"),
+            // `substr` of a blob counts bytes and gives a blob, but NULL for no bytes at all
+            // (when every row's bytes are empty, the blob itself is empty).
+            Backend::Sqlite => {
+                format!("CASE WHEN {len} = 0 THEN x'' ELSE substr($2, {at}, {len}) END")
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::domain::suppression::scope_by_trust::{Provenance, TransportKind};
 use crate::domain::suppression::AccountId;
-use crate::storage::batch::{bytes_of, execute_rows, fetch_rows, json_rows, Ty};
+use crate::storage::batch::{execute_rows, fetch_rows_with_bytes, json_rows, SideBytes, Span, Ty};
 use crate::storage::{col, from_ms, to_ms, Backend, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -75,12 +75,6 @@ pub async fn insert_event(
         .flatten())
 }
 
-/// A payload that can travel as JSON text and be stored as its bytes again: UTF-8, no NUL
-/// (PostgreSQL's text cannot hold one).
-fn raw_as_text(raw: &[u8]) -> Option<&str> {
-    std::str::from_utf8(raw).ok().filter(|t| !t.contains('\0'))
-}
-
 /// One event of [`insert_events`]' batch.
 #[derive(Serialize)]
 struct EventRow<'a> {
@@ -102,11 +96,9 @@ struct EventRow<'a> {
     message_id_header: Option<&'a str>,
     occurred_at: i64,
     received_at: i64,
-    /// The payload or notice as text when it is UTF-8 without NUL (JSON payloads always
-    /// are): half the size of hex, and no hex to write and read back.
-    raw_text: Option<&'a str>,
-    /// Hex digits otherwise: a raw notice need not be UTF-8.
-    raw: Option<String>,
+    /// The payload or notice as received, in the batch's side bytes.
+    raw_at: Option<i64>,
+    raw_len: Option<i64>,
     provenance: &'static str,
     /// What the event is matched to the message we sent by (see [`insert_events`]).
     return_path: Option<&'a str>,
@@ -136,6 +128,8 @@ pub async fn insert_events(
     if events.is_empty() {
         return Ok(Vec::new());
     }
+    let mut raw =
+        SideBytes::with_capacity(events.iter().filter_map(|e| e.raw).map(<[u8]>::len).sum());
     let rows: Vec<EventRow> = events
         .iter()
         .map(|e| {
@@ -143,12 +137,10 @@ pub async fn insert_events(
                 .message_id_header
                 .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
                 .filter(|m| !m.is_empty());
-            // Checked as UTF-8 once: text when it is, hex when it is not.
-            let (raw_text, raw_hex) = match e.raw.map(|r| (r, raw_as_text(r))) {
-                Some((_, Some(text))) => (Some(text), None),
-                Some((r, None)) => (None, Some(hex::encode(r))),
-                None => (None, None),
-            };
+            let Span {
+                at: raw_at,
+                len: raw_len,
+            } = raw.push(e.raw);
             EventRow {
                 account_id: e.account_id.0,
                 provider: e.provider,
@@ -168,8 +160,8 @@ pub async fn insert_events(
                 message_id_header: e.message_id_header,
                 occurred_at: to_ms(e.occurred_at),
                 received_at: to_ms(e.received_at),
-                raw_text,
-                raw: raw_hex,
+                raw_at,
+                raw_len,
                 provenance: e.provenance.as_str(),
                 return_path: e.return_path.filter(|s| !s.is_empty()),
                 match_provider_id: e.provider_message_id.filter(|s| !s.is_empty()),
@@ -206,8 +198,8 @@ pub async fn insert_events(
             ("message_id_header", Text),
             ("occurred_at", Int),
             ("received_at", Int),
-            ("raw_text", Text),
-            ("raw", Text),
+            ("raw_at", Int),
+            ("raw_len", Int),
             ("provenance", Text),
             ("return_path", Text),
             ("match_provider_id", Text),
@@ -255,9 +247,16 @@ pub async fn insert_events(
            WHEN m.provider_message_id = delivery_events.provider_message_id THEN 'p' ELSE 'm' END \
            || CASE WHEN m.shared_transport = 1 THEN 's' ELSE 'a' END \
           FROM messages m WHERE m.id = delivery_events.message_id) END AS matched",
-        raw = bytes_of(conn, "v.raw_text", "v.raw"),
+        raw = SideBytes::sql(conn, "v.raw_at", "v.raw_len"),
     );
-    let returned = fetch_rows(&mut *conn, &sql, &rows, "Failed to store delivery events").await?;
+    let returned = fetch_rows_with_bytes(
+        &mut *conn,
+        &sql,
+        &rows,
+        raw,
+        "Failed to store delivery events",
+    )
+    .await?;
     drop(rows);
     // RETURNING promises no order: rows are matched to inputs by their unique key. The first
     // input with a key is the one stored; a later one is its duplicate.
