@@ -6,6 +6,11 @@
 use super::Backend;
 use sqlx::AnyConnection;
 
+/// Up to this many rows, SQLite's [`json_rows`](Backend::json_rows) cuts each row out of the
+/// parsed batch by its index (each cut walks the rows before it); above it, it reads them in
+/// one pass as text and parses each again.
+const INDEXED_ROWS: usize = 256;
+
 /// The type of a column of a [`json_rows`](Backend::json_rows) batch.
 #[derive(Clone, Copy)]
 pub(crate) enum Ty {
@@ -59,16 +64,24 @@ impl Backend {
             Backend::Sqlite => {
                 // `->>` gives a JSON number as an INTEGER, a string as TEXT, null as NULL.
                 // The batch is parsed into SQLite's binary JSON (`jsonb`) once (a constant
-                // expression, computed once per run), and each row is cut out of it as
-                // binary JSON (MATERIALIZED: once per row), which `->>` reads as it is.
-                // `json_each`'s `value` would turn each row back into text, and `jsonb()` of
-                // that would parse it again; kept as text, every `->>` looked the row up in
-                // SQLite's small cache of parsed JSON (a comparison of the whole row's text).
+                // expression, computed once per run), and each row is kept as binary JSON
+                // (MATERIALIZED: once per row), which `->>` reads as it is. Kept as text,
+                // every `->>` looked the row up in SQLite's small cache of parsed JSON (a
+                // comparison of the whole row's text) or parsed it again.
+                //
+                // How a row is taken out depends on the batch's size (a constant test, made
+                // once; one SELECT, so that the batch is parsed once): up to INDEXED_ROWS rows, each is cut out of the
+                // parsed batch by its index, still binary. That walks the rows before it, so
+                // a large batch (a campaign's 5,000 recipients) takes `json_each`'s `value`
+                // instead, which writes each row out as text for `jsonb()` to parse again:
+                // linear, but dearer per row.
                 let cols = list(&|c, _| format!("r ->> '{c}' AS {c}"));
                 format!(
-                    "(WITH j AS MATERIALIZED (SELECT jsonb_extract(jsonb($1), '$[' || key || ']') \
+                    "(WITH j AS MATERIALIZED (SELECT \
+                     CASE WHEN json_array_length(jsonb($1)) <= {INDEXED_ROWS} \
+                     THEN jsonb_extract(jsonb($1), '$[' || key || ']') ELSE jsonb(value) END \
                      AS r FROM json_each(jsonb($1))) \
-                     SELECT {cols} FROM j) AS v"
+                    SELECT {cols} FROM j) AS v"
                 )
             }
         }
