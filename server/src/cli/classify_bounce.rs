@@ -70,7 +70,46 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 
 /// Classifies one raw message into verdicts; an oversized file becomes one `unclassified`
 /// verdict whose diagnostic says why (kept, never dropped).
+/// The messages of an mbox file (RFC 4155: each starts with a `From ` line, after a blank
+/// line but the first). A file that does not start with `From ` is one message.
+fn mbox_messages(raw: &[u8]) -> Vec<&[u8]> {
+    let start = raw
+        .iter()
+        .position(|b| !matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+        .unwrap_or(raw.len());
+    if !raw[start..].starts_with(b"From ") {
+        return vec![raw];
+    }
+    let mut cuts = vec![start];
+    for i in memchr::memmem::find_iter(&raw[start..], b"\nFrom ").map(|i| start + i + 1) {
+        let before = &raw[..i - 1];
+        if before.ends_with(b"\n") || before.ends_with(b"\n\r") {
+            cuts.push(i);
+        }
+    }
+    cuts.push(raw.len());
+    cuts.windows(2).map(|w| &raw[w[0]..w[1]]).collect()
+}
+
+/// Every verdict of a file: its first message's, then those of any further message of an
+/// mbox file that is itself a notice (an original pasted after an unescaped `From ` line
+/// is not one, and adds nothing).
 fn verdicts_for(raw: &[u8]) -> Vec<Verdict> {
+    let messages = mbox_messages(raw);
+    let mut out = verdicts_of_message(messages[0]);
+    for m in &messages[1..] {
+        let more = verdicts_of_message(m);
+        if more
+            .iter()
+            .any(|v| v.recipient.is_some() && v.reason != crate::domain::bounce::Reason::None)
+        {
+            out.extend(more);
+        }
+    }
+    out
+}
+
+fn verdicts_of_message(raw: &[u8]) -> Vec<Verdict> {
     match classify_message(raw) {
         Ok(c) => c.verdicts,
         Err(e @ ClassifyError::TooLarge { .. }) => {
@@ -532,27 +571,55 @@ mod tests {
         );
     }
 
-    /// Sisimai mail no rule was designed on (see its README): floors just under the level
-    /// first measured without looking at its misses (93.10 % category, 85.06 % reason on 87
-    /// rows, no false hard bounce). The issue's goal (97 % / 90 %) is not reached here.
+    /// Sisimai mail held out until 2026-12-06 (first measured unseen: 93.10 % category,
+    /// 85.06 % reason on 87 rows), then read to design four rules once a third held-out set
+    /// existed (see its README): floors just under the design level reached then (97.70 % /
+    /// 91.95 %, no false hard bounce).
     #[test]
     fn the_held_out_corpus_meets_its_floors() {
         let (s, text) = fixture_summary("bounces-heldout");
         assert!(s.rows >= 87, "only {} label rows", s.rows);
         assert!(
-            s.category_agreement >= 93.0,
-            "category agreement {:.2} % < 93 %\n{text}",
+            s.category_agreement >= 97.5,
+            "category agreement {:.2} % < 97.5 %\n{text}",
             s.category_agreement
         );
         assert!(
-            s.reason_agreement >= 85.0,
-            "reason agreement {:.2} % < 85 %\n{text}",
+            s.reason_agreement >= 91.5,
+            "reason agreement {:.2} % < 91.5 %\n{text}",
             s.reason_agreement
         );
         assert!(
             s.false_hard_rate <= 0.5,
             "false hard bounces {:.2} % > 0.5 %\n{text}",
             s.false_hard_rate
+        );
+    }
+
+    /// A third project's bounces (Mail::DeliveryStatus::BounceParser's test corpus, labelled
+    /// with Debian's Sisimai 4.25: see its README), measured once before any change and
+    /// without reading a miss: 98.36 % category, 94.26 % reason, one false hard bounce in
+    /// 122 rows. After the rules designed on `bounces-heldout`: 97.54 % category (one row, a
+    /// Mimecast "MCSpamSignature" refusal, now reads as Sisimai 5 labels it and 4.25 cannot).
+    /// Floors just under that level; no second false hard bounce.
+    #[test]
+    fn the_third_held_out_corpus_meets_its_floors() {
+        let (s, text) = fixture_summary("bounces-heldout-3");
+        assert!(s.rows >= 122, "only {} label rows", s.rows);
+        assert!(
+            s.category_agreement >= 97.5,
+            "category agreement {:.2} % < 97.5 %\n{text}",
+            s.category_agreement
+        );
+        assert!(
+            s.reason_agreement >= 94.0,
+            "reason agreement {:.2} % < 94 %\n{text}",
+            s.reason_agreement
+        );
+        assert!(
+            s.false_hard <= 1,
+            "{} false hard bounces\n{text}",
+            s.false_hard
         );
     }
 
@@ -603,6 +670,7 @@ mod tests {
             "bounces-other",
             "bounces-heldout",
             "bounces-heldout-2",
+            "bounces-heldout-3",
         ] {
             let labels = root.join("tests/fixtures").join(corpus).join("labels.tsv");
             let text = std::fs::read_to_string(&labels).unwrap();
@@ -634,6 +702,20 @@ mod tests {
             "corpus names in the classifier:\n{}",
             found.join("\n")
         );
+    }
+
+    #[test]
+    fn an_mbox_file_is_read_message_by_message() {
+        let one = b"From a@b Sat Oct  4 08:00:09 2025\nSubject: x\n\nbody\n";
+        assert_eq!(mbox_messages(one).len(), 1);
+        let two =
+            b"From a@b Sat\nSubject: x\n\nbody\nFrom here on\n\nFrom c@d Sun\nSubject: y\n\nz\n";
+        let m = mbox_messages(two);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m[1].starts_with(b"From c@d Sun"));
+        assert!(m[0].ends_with(b"From here on\n\n"));
+        let plain = b"Subject: x\n\nFrom c@d Sun\n";
+        assert_eq!(mbox_messages(plain), vec![&plain[..]]);
     }
 
     #[test]

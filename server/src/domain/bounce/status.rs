@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn codes_are_found_in_text_but_ip_addresses_are_not() {
         assert_eq!(
-            EnhancedStatus::find("550 5.1.1 <a@b.c>: unknown")
+            EnhancedStatus::find("550 5.1.1 <rcpt@example.org>: unknown")
                 .unwrap()
                 .to_string(),
             "5.1.1"

@@ -60,7 +60,7 @@ fn an_rfc3834_vacation_reply_is_an_auto_reply_from_its_author() {
 
 #[test]
 fn an_ordinary_message_is_not_a_bounce() {
-    let v = one("From: a@example.com\r\nTo: b@example.org\r\nSubject: Lunch?\r\n\r\nAre you free on Friday?\r\n");
+    let v = one("From: friend@example.com\r\nTo: b@example.org\r\nSubject: Lunch?\r\n\r\nAre you free on Friday?\r\n");
     assert_eq!((v.category, v.reason), (Category::NotBounce, Reason::None));
 }
 

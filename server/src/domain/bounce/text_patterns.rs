@@ -322,6 +322,16 @@ const COMMAND_PHRASES: &[(&str, Command)] = &[
     // Exim's older wording, and qmail's ("<host> does not like recipient.").
     ("after rcpt command", Command::RcptTo),
     ("does not like recipient", Command::RcptTo),
+    // DragonFly's dma: "<host> [<ip>] did not like our RCPT TO:" (and the other commands).
+    ("did not like our rcpt to", Command::RcptTo),
+    ("did not like our mail from", Command::MailFrom),
+    ("did not like our final data", Command::Data),
+    ("did not like our data", Command::Data),
+    ("did not like our ehlo", Command::Helo),
+    ("did not like our helo", Command::Helo),
+    // Yahoo's own notices put the command after the reply: "… User Unknown [RCPT_TO]".
+    ("[rcpt_to]", Command::RcptTo),
+    ("[mail_from]", Command::MailFrom),
     ("in reply to end of data", Command::Data),
     ("after end of data", Command::Data),
     ("in reply to data", Command::Data),
@@ -537,6 +547,18 @@ mod tests {
         assert_eq!(
             smtp_command(">>> mail from:<a@b>\n<<< 250 ok\n>>> data\n<<< 554 no"),
             Some(Command::Data)
+        );
+        assert_eq!(
+            smtp_command("mx.example.net [192.0.2.1] did not like our rcpt to:\n550 no"),
+            Some(Command::RcptTo)
+        );
+        assert_eq!(
+            smtp_command("550 5.2.2 <a@b>... mailbox full\n[rcpt_to]"),
+            Some(Command::RcptTo)
+        );
+        assert_eq!(
+            smtp_command("501 5.1.8 sender address rejected [mail_from]"),
+            Some(Command::MailFrom)
         );
         assert_eq!(smtp_command("nothing"), None);
     }

@@ -7,6 +7,9 @@ pub(super) const PROVIDER: Provider = Provider {
     name: "mimecast",
     hosts: &["mimecast.com", "mimecast-offshore.com"],
     phrases: &[
+        // "554 email rejected due to security policies - MCSpamSignature…": the signature
+        // that matched is Mimecast's spam signature, not a virus one.
+        ("mcspamsignature", Reason::SpamDetected),
         (
             "spf sender invalid - envelope rejected",
             Reason::AuthFailure,

@@ -98,7 +98,7 @@ fn host_matches(host: &str, suffix: &str) -> bool {
 }
 
 /// The provider's verdict on `diag_lower` (the lower-cased diagnostic), when the remote MTA
-/// (`remote_mta`) or, without one, the recipient's domain belongs to a provider we know.
+/// (`remote_mta`) or, failing that, the recipient's domain belongs to a provider we know.
 pub fn find(
     remote_mta: Option<&str>,
     recipient: Option<&str>,
@@ -153,7 +153,7 @@ fn first_phrase(i: usize, diag_lower: &str) -> Option<Reason> {
 }
 
 /// The provider's verdict on one recipient: the provider is known by the remote MTA or,
-/// without one, the recipient's domain; failing both, by the reporting MTA (a provider's
+/// when that names none we know, the recipient's domain; failing both, by the reporting MTA (a provider's
 /// gateway that relays another host's refusal in its own words).
 pub fn find_for(q: &Query<'_>) -> Option<ProviderSays> {
     let diag_lower = q.diag_lower;
@@ -162,11 +162,13 @@ pub fn find_for(q: &Query<'_>) -> Option<ProviderSays> {
     }
     let host = q.remote_mta.and_then(clean_host);
     let domain = q.recipient.and_then(|r| r.rsplit_once('@')).map(|(_, d)| d);
-    let (index, provider) = match host {
-        Some(h) => provider_of(h),
-        None => domain.and_then(provider_of),
-    }
-    .or_else(|| q.reporting_mta.and_then(clean_host).and_then(provider_of))?;
+    // A remote MTA we do not know (a provider's filtering front end under another name)
+    // still answered for the recipient's domain: fall back to the domain, then to the
+    // reporting MTA (Sisimai 5 tries the same three names).
+    let (index, provider) = host
+        .and_then(provider_of)
+        .or_else(|| domain.and_then(provider_of))
+        .or_else(|| q.reporting_mta.and_then(clean_host).and_then(provider_of))?;
     if let Some(read) = provider.context {
         if let Some(r) = read(q) {
             return Some(ProviderSays::Reason(r, provider.name));
@@ -207,6 +209,31 @@ mod tests {
         assert_eq!(
             find(Some("notezweb.ne.jp"), None, "550 : user unknown"),
             None
+        );
+        // A front end we do not know answered for a provider's domain: the domain decides.
+        assert_eq!(
+            find(
+                Some("mx.filter.example.net"),
+                Some("a@cox.net"),
+                "550 5.1.0 <b@example.org> sender rejected. aup#cdrbl"
+            ),
+            Some(ProviderSays::Reason(Reason::Blocked, "cox"))
+        );
+        assert_eq!(
+            find(
+                Some("mx.filter.example.net"),
+                Some("a@example.org"),
+                "550 5.1.0 sender rejected. aup#cdrbl"
+            ),
+            None
+        );
+        assert_eq!(
+            find(
+                Some("service1.mimecast.com"),
+                None,
+                "554 email rejected due to security policies - mcspamsignature.sa.1.1"
+            ),
+            Some(ProviderSays::Reason(Reason::SpamDetected, "mimecast"))
         );
     }
 
