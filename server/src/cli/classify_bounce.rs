@@ -512,6 +512,42 @@ mod tests {
         (s, String::from_utf8_lossy(&out).into_owned())
     }
 
+    /// The most false hard bounces a corpus may have: a share of its rows, or a count of
+    /// rows whose labels are believed wrong.
+    enum FalseHard {
+        Rate(f64),
+        Rows(usize),
+    }
+
+    /// Asserts a fixture corpus's floors: label rows, category and reason agreement, false
+    /// hard bounces; a failure prints the whole report.
+    fn assert_floors(name: &str, min_rows: usize, category: f64, reason: f64, hard: FalseHard) {
+        let (s, text) = fixture_summary(name);
+        assert!(s.rows >= min_rows, "{name}: only {} label rows", s.rows);
+        assert!(
+            s.category_agreement >= category,
+            "{name}: category agreement {:.2} % < {category} %\n{text}",
+            s.category_agreement
+        );
+        assert!(
+            s.reason_agreement >= reason,
+            "{name}: reason agreement {:.2} % < {reason} %\n{text}",
+            s.reason_agreement
+        );
+        match hard {
+            FalseHard::Rate(max) => assert!(
+                s.false_hard_rate <= max,
+                "{name}: false hard bounces {:.2} % > {max} %\n{text}",
+                s.false_hard_rate
+            ),
+            FalseHard::Rows(max) => assert!(
+                s.false_hard <= max,
+                "{name}: {} false hard bounces > {max}\n{text}",
+                s.false_hard
+            ),
+        }
+    }
+
     /// Floors on both labelled corpora, with the real classifier over the real files, just
     /// under the levels reached (Sisimai's set 97.85 % category / 96.56 % reason, Mailman's
     /// 91.67 % / 86.36 %), and at most 0.5 % of rows read as a hard bounce when the label
@@ -520,28 +556,8 @@ mod tests {
     /// X.400 relay refusal labelled `onhold`; see the branch report).
     #[test]
     fn both_fixture_corpora_meet_their_category_and_false_hard_floors() {
-        for (name, min_rows, floor, reason_floor) in [
-            ("bounces", 400, 97.8, 96.5),
-            ("bounces-mailman", 120, 91.5, 86.0),
-        ] {
-            let (s, text) = fixture_summary(name);
-            assert!(s.rows >= min_rows, "{name}: only {} label rows", s.rows);
-            assert!(
-                s.category_agreement >= floor,
-                "{name}: category agreement {:.2} % < {floor} %\n{text}",
-                s.category_agreement
-            );
-            assert!(
-                s.reason_agreement >= reason_floor,
-                "{name}: reason agreement {:.2} % < {reason_floor} %\n{text}",
-                s.reason_agreement
-            );
-            assert!(
-                s.false_hard_rate <= 0.5,
-                "{name}: false hard bounces {:.2} % > 0.5 %\n{text}",
-                s.false_hard_rate
-            );
-        }
+        assert_floors("bounces", 400, 97.8, 96.5, FalseHard::Rate(0.5));
+        assert_floors("bounces-mailman", 120, 91.5, 86.0, FalseHard::Rate(0.5));
     }
 
     /// A third corpus, from neither Sisimai's nor Mailman's set (bounce_email's and
@@ -552,23 +568,7 @@ mod tests {
     /// address is unknown): at most those three, no new one.
     #[test]
     fn the_third_fixture_corpus_meets_its_floors() {
-        let (s, text) = fixture_summary("bounces-other");
-        assert!(s.rows >= 45, "only {} label rows", s.rows);
-        assert!(
-            s.category_agreement >= 84.0,
-            "category agreement {:.2} % < 84 %\n{text}",
-            s.category_agreement
-        );
-        assert!(
-            s.reason_agreement >= 73.0,
-            "reason agreement {:.2} % < 73 %\n{text}",
-            s.reason_agreement
-        );
-        assert!(
-            s.false_hard <= 3,
-            "{} false hard bounces\n{text}",
-            s.false_hard
-        );
+        assert_floors("bounces-other", 45, 84.0, 73.0, FalseHard::Rows(3));
     }
 
     /// Sisimai mail held out until 2026-12-06 (first measured unseen: 93.10 % category,
@@ -577,23 +577,7 @@ mod tests {
     /// 91.95 %, no false hard bounce).
     #[test]
     fn the_held_out_corpus_meets_its_floors() {
-        let (s, text) = fixture_summary("bounces-heldout");
-        assert!(s.rows >= 87, "only {} label rows", s.rows);
-        assert!(
-            s.category_agreement >= 97.5,
-            "category agreement {:.2} % < 97.5 %\n{text}",
-            s.category_agreement
-        );
-        assert!(
-            s.reason_agreement >= 91.5,
-            "reason agreement {:.2} % < 91.5 %\n{text}",
-            s.reason_agreement
-        );
-        assert!(
-            s.false_hard_rate <= 0.5,
-            "false hard bounces {:.2} % > 0.5 %\n{text}",
-            s.false_hard_rate
-        );
+        assert_floors("bounces-heldout", 87, 97.5, 91.5, FalseHard::Rate(0.5));
     }
 
     /// A third project's bounces (Mail::DeliveryStatus::BounceParser's test corpus, labelled
@@ -604,23 +588,7 @@ mod tests {
     /// Floors just under that level; no second false hard bounce.
     #[test]
     fn the_third_held_out_corpus_meets_its_floors() {
-        let (s, text) = fixture_summary("bounces-heldout-3");
-        assert!(s.rows >= 122, "only {} label rows", s.rows);
-        assert!(
-            s.category_agreement >= 97.5,
-            "category agreement {:.2} % < 97.5 %\n{text}",
-            s.category_agreement
-        );
-        assert!(
-            s.reason_agreement >= 94.0,
-            "reason agreement {:.2} % < 94 %\n{text}",
-            s.reason_agreement
-        );
-        assert!(
-            s.false_hard <= 1,
-            "{} false hard bounces\n{text}",
-            s.false_hard
-        );
+        assert_floors("bounces-heldout-3", 122, 97.5, 94.0, FalseHard::Rows(1));
     }
 
     /// Every file under `dir`, recursively.

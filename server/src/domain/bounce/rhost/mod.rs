@@ -153,8 +153,8 @@ fn first_phrase(i: usize, diag_lower: &str) -> Option<Reason> {
 }
 
 /// The provider's verdict on one recipient: the provider is known by the remote MTA or,
-/// when that names none we know, the recipient's domain; failing both, by the reporting MTA (a provider's
-/// gateway that relays another host's refusal in its own words).
+/// when that names none we know, the recipient's domain; failing both, by the reporting MTA
+/// (a provider's gateway that relays another host's refusal in its own words).
 pub fn find_for(q: &Query<'_>) -> Option<ProviderSays> {
     let diag_lower = q.diag_lower;
     if diag_lower.is_empty() {
