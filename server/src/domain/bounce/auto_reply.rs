@@ -52,10 +52,23 @@ pub fn detect<'a>(
         let v = value.trim().to_ascii_lowercase();
         let n = name.to_ascii_lowercase();
         match n.as_str() {
-            // RFC 3834 §5: auto-replied is a response; auto-generated is not a reply.
+            // RFC 3834 §5: auto-replied is a response.
             "auto-submitted" if v.starts_with("auto-replied") => {
                 return Some((
                     "rfc3834.auto-submitted",
+                    format!("{name}: {}", value.trim()),
+                ));
+            }
+            // RFC 3834 §5 calls auto-generated mail no reply, but this reader only sees mail
+            // that came back to our return path, and the caller has already ruled out a
+            // mail system's own notice (a bounce, a system sender): what a machine sent there
+            // answers our message (older vacation programs and ticket systems' receipts use
+            // it). auto-notified (RFC 5436) is a Sieve notification of the same kind.
+            "auto-submitted"
+                if v.starts_with("auto-generated") || v.starts_with("auto-notified") =>
+            {
+                return Some((
+                    "rfc3834.auto-generated",
                     format!("{name}: {}", value.trim()),
                 ));
             }
@@ -87,7 +100,14 @@ mod tests {
             "rfc3834.auto-submitted"
         );
         let h2 = [("Auto-Submitted", "auto-generated")];
-        assert_eq!(detect(h2.iter().copied(), Some("Hello")), None);
+        assert_eq!(
+            detect(h2.iter().copied(), Some("re: Your order"))
+                .unwrap()
+                .0,
+            "rfc3834.auto-generated"
+        );
+        let no = [("Auto-Submitted", "no")];
+        assert_eq!(detect(no.iter().copied(), Some("Hello")), None);
         assert!(detect(std::iter::empty(), Some("Automatic reply: Lunch on Friday")).is_some());
         assert!(detect(std::iter::empty(), Some("Quarterly numbers")).is_none());
     }

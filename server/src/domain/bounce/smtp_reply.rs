@@ -80,7 +80,7 @@ mod tests {
             (
                 550,
                 Some("5.1.1"),
-                "<bob@example.com>: Recipient address rejected: User unknown",
+                "<bob@example.net>: Recipient address rejected: User unknown",
                 Category::HardBounce,
             ),
             (
@@ -106,10 +106,10 @@ mod tests {
             (550, None, "", Category::Unclassified),
         ];
         for (code, enhanced, text, want) in cases {
-            let v = classify_smtp_reply(code, enhanced, text, "Bob@Example.com");
+            let v = classify_smtp_reply(code, enhanced, text, "Bob@Example.net");
             assert_eq!(v.category, want, "{code} {enhanced:?} {text}: {v:?}");
             assert_eq!(v.reply_code, Some(code));
-            assert_eq!(v.recipient.as_deref(), Some("bob@example.com"));
+            assert_eq!(v.recipient.as_deref(), Some("bob@example.net"));
         }
     }
 

@@ -15,7 +15,7 @@ fn one(raw: &str) -> Verdict {
 
 #[test]
 fn an_rfc3464_dsn_yields_one_verdict_per_failed_recipient() {
-    let raw = "From: MAILER-DAEMON@mx.example.net\r\nTo: sender@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your message could not be delivered.\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; Alice@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mx.example.com\r\nDiagnostic-Code: smtp; 550 5.1.1 <alice@example.com>: Recipient address rejected: User unknown in local recipient table\r\n\r\nFinal-Recipient: rfc822; bob@example.com\r\nAction: failed\r\nStatus: 4.2.2\r\nDiagnostic-Code: smtp; 452 4.2.2 Mailbox full\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <abc123@example.org>\r\nTo: alice@example.com, bob@example.com\r\n\r\n--b--\r\n";
+    let raw = "From: MAILER-DAEMON@mx.example.net\r\nTo: sender@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your message could not be delivered.\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; Alice@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mx.example.com\r\nDiagnostic-Code: smtp; 550 5.1.1 <alice@example.com>: Recipient address rejected: User unknown in local recipient table\r\n\r\nFinal-Recipient: rfc822; bob@example.net\r\nAction: failed\r\nStatus: 4.2.2\r\nDiagnostic-Code: smtp; 452 4.2.2 Mailbox full\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <abc123@example.org>\r\nTo: alice@example.com, bob@example.net\r\n\r\n--b--\r\n";
     let c = classify_message(raw.as_bytes()).unwrap();
     assert_eq!(c.original_message_id.as_deref(), Some("abc123@example.org"));
     assert_eq!(c.verdicts.len(), 2);
@@ -427,4 +427,59 @@ fn a_failed_event_whose_message_starts_with_a_success_status_is_read() {
         "message":"2.2.2 Try again in 10 minutes"}}}"#;
     let events = classify_esp(Provider::Mailgun, payload).expect("a readable event");
     assert_eq!(events.len(), 1);
+}
+
+#[test]
+fn a_delivery_programs_transient_failure_is_a_soft_bounce_and_an_smtp_one_is_not_hard() {
+    // Postfix's local delivery agent, unknown user with a 4.x.x code: its own failure.
+    let v = one(&postfix_dsn(
+        "4.1.1",
+        "X-Postfix",
+        "unknown user: \"carol\"",
+        "RCPT TO",
+    ));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::SoftBounce, Reason::MailerError)
+    );
+    assert!(
+        v.evidence.rule.contains("transient-code.program"),
+        "{}",
+        v.evidence.rule
+    );
+    // The same words in a remote SMTP reply stay on hold, never hard.
+    let v = one(&postfix_dsn(
+        "4.1.1",
+        "smtp",
+        "450 4.1.1 <carol@example.com>: Recipient address rejected: unknown user",
+        "RCPT TO",
+    ));
+    assert_eq!(v.reason, Reason::OnHold);
+    // A delay notice is no failure of the program yet.
+    let delayed = postfix_dsn("4.1.1", "X-Postfix", "unknown user: \"carol\"", "RCPT TO")
+        .replace("Action: failed", "Action: delayed");
+    assert_ne!(one(&delayed).reason, Reason::MailerError);
+}
+
+#[test]
+fn a_delivery_status_part_holding_only_prose_is_read_as_the_notices_text() {
+    let raw = "From: postmaster@mx.example.net\r\nTo: sender@example.org\r\nSubject: Delivery failure\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nThis Message was undeliverable due to the following reason:\r\n\r\n<dave@example.com> has restricted SMS e-mail\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; dave@example.com\r\nAction: failed\r\nStatus: 5.3.0\r\n\r\n--b--\r\n";
+    let v = one(raw);
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::IspBlock, Reason::Filtered)
+    );
+}
+
+#[test]
+fn an_auto_generated_answer_to_our_message_is_an_auto_reply_but_a_mail_systems_is_not() {
+    let raw = "From: Erin <erin@example.com>\r\nTo: reply+1@example.org\r\nSubject: re: Your ticket\r\nAuto-Submitted: auto-generated\r\n\r\nThanks, I'm away.\r\n";
+    let v = one(raw);
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::AutoReply, Reason::Vacation)
+    );
+    // From a mail system the same header marks its notice, not an answer.
+    let system = raw.replace("Erin <erin@example.com>", "MAILER-DAEMON@mx.example.net");
+    assert_ne!(one(&system).category, Category::AutoReply);
 }

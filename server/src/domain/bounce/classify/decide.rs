@@ -114,6 +114,20 @@ pub(super) fn decide(x: Finding, body_lower: &str, f: &Facts) -> Verdict {
             words_say_gone,
         },
     ) {
+        // A delivery program (a Diagnostic-Code typed X-Postfix, X-Unix …, not an SMTP
+        // reply) that gave up with a transient code: the program's failure, a soft bounce.
+        Some(why)
+            if why == permanence::TRANSIENT
+                && x.action.as_deref() != Some("delayed")
+                && x.diagnostic_type
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("x-")) =>
+        {
+            (
+                Reason::MailerError,
+                format!("{origin}.{why}.program.{reason}"),
+            )
+        }
         Some(why) => (Reason::OnHold, format!("{origin}.{why}.{reason}")),
         None => (reason, rule),
     };

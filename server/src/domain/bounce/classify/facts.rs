@@ -222,7 +222,15 @@ impl Facts {
                     };
                     match kind {
                         ("message", "delivery-status") | ("message", "global-delivery-status") => {
-                            f.delivery_status.push(part_text(body).into_owned())
+                            let t = part_text(body);
+                            // A part labelled delivery-status that holds no RFC 3464 field
+                            // is the notice's prose under the wrong label: read it as text.
+                            if has_dsn_field(&t) {
+                                f.delivery_status.push(t.into_owned());
+                            } else if f.body.len() < 400_000 {
+                                f.body.push_str(&t);
+                                f.body.push('\n');
+                            }
                         }
                         ("message", "feedback-report") => {
                             f.feedback_report = Some(part_text(body).into_owned())
@@ -284,6 +292,27 @@ impl Facts {
 }
 
 /// Headers read as raw text (besides MIME, address, Message-ID and Subject headers).
+/// Whether `text` holds a line of an RFC 3464 delivery-status field.
+fn has_dsn_field(text: &str) -> bool {
+    const FIELDS: &[&str] = &[
+        "reporting-mta:",
+        "final-recipient:",
+        "original-recipient:",
+        "action:",
+        "status:",
+        "diagnostic-code:",
+        "remote-mta:",
+        "arrival-date:",
+        "received-from-mta:",
+    ];
+    text.lines().any(|l| {
+        let l = l.trim_start().as_bytes();
+        FIELDS
+            .iter()
+            .any(|f| l.len() >= f.len() && l[..f.len()].eq_ignore_ascii_case(f.as_bytes()))
+    })
+}
+
 const RAW_HEADERS: &[&str] = &[
     "Return-Path",
     "Errors-To",

@@ -3,7 +3,8 @@
 //!
 //! In order:
 //! 1. A transient signal (an RFC 3463 `4.x.x` status, a `4xx` reply with no status, or
-//!    `Action: delayed`) means the receiver will take the address later: never hard.
+//!    `Action: delayed`) means the receiver will take the address later: never hard
+//!    (`onhold`; a delivery program's own failure, typed `X-…`, is `mailererror`, soft).
 //! 2. Otherwise a permanent signal (a `5.x.x` status or a `5xx` reply) or the receiver's own
 //!    words that the mailbox or domain does not exist ([`super::super::phrases`]' user- and
 //!    host-unknown tables, a provider's table) make it hard.
@@ -30,6 +31,9 @@ pub(super) fn transient(s: &Signals<'_>) -> bool {
     }) || matches!(s.action, Some("delayed"))
 }
 
+/// The rule [`demote`] names for a transient signal.
+pub(super) const TRANSIENT: &str = "permanence.transient-code";
+
 /// `Some(rule)` when a `hard` verdict is not proven by `s` and must be kept as
 /// `onhold` instead; `None` when it stands.
 pub(super) fn demote(hard: bool, s: &Signals<'_>) -> Option<&'static str> {
@@ -37,7 +41,7 @@ pub(super) fn demote(hard: bool, s: &Signals<'_>) -> Option<&'static str> {
         return None;
     }
     if transient(s) {
-        return Some("permanence.transient-code");
+        return Some(TRANSIENT);
     }
     let permanent =
         s.status.is_some_and(|st| st.is_permanent()) || s.reply_code.is_some_and(|c| c / 100 == 5);
