@@ -20,4 +20,6 @@ pub(super) const PHRASES: &[&str] = &[
     // Exchange 2000/2003's MSEXCH codes
     "(00050311)",
     "(000502cc)",
+    // From Sisimai 5's list for this reason.
+    "illegal attachment on your message",
 ];

@@ -45,4 +45,6 @@ pub(super) const PHRASES: &[&str] = &[
     // OpenSMTPD's and Exchange's wording
     "envelope expired",
     "queue.expired",
+    // From Sisimai 5's list for this reason.
+    "message could not be delivered for more than",
 ];

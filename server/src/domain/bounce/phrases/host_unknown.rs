@@ -34,4 +34,6 @@ pub(super) const PHRASES: &[&str] = &[
     "as the remote domain doesn't exist",
     // Gmail's "DNS Error: Domain name not found" (the domain has no DNS at all)
     "domain name not found",
+    // From Sisimai 5's list for this reason.
+    "domain mentioned in email address is unknown",
 ];

@@ -54,4 +54,9 @@ pub(super) const PHRASES: &[&str] = &[
     "message has exceeded maximum hop count",
     // Exchange 2000/2003's MSEXCH codes
     "(00120270)",
+    // From Sisimai 5's list for this reason.
+    "could not contact dns servers",
+    "exceeded maximum hop count",
+    "listed as a best-preference mx",
+    "no relevant answers",
 ];

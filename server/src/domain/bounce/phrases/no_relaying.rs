@@ -27,4 +27,6 @@ pub(super) const PHRASES: &[&str] = &[
     "email address is not verified",
     // au (EZweb)'s wording
     "due to the following smtp relay error",
+    // From Sisimai 5's list for this reason.
+    "that domain isn't in my list of allowed rcpthost",
 ];

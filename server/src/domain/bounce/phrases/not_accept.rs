@@ -20,4 +20,8 @@ pub(super) const PHRASES: &[&str] = &[
     "no host found for existing smtp connection",
     // OpenSMTPD's wording
     "destination seem to reject all mails",
+    // From Sisimai 5's list for this reason.
+    "mail receiving disabled",
+    "mx or srv record indicated no smtp",
+    "no host found for existing smtp",
 ];

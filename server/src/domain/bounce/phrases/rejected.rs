@@ -58,4 +58,7 @@ pub(super) const PHRASES: &[&str] = &[
     "too many spam complaints",
     "you are not allowed to post to this mailing list",
     "your email address has been blacklisted",
+    // From Sisimai 5's list for this reason.
+    "all recipient addresses rejected : access denied",
+    "your access to submit messages to this e-mail system has been rejected",
 ];

@@ -40,4 +40,6 @@ pub(super) const PHRASES: &[&str] = &[
     "mailaddress is administratively disabled",
     "mailaddress is administrativly disabled",
     "mailaddress is administrativley disabled",
+    // From Sisimai 5's list for this reason.
+    "this account has been temporarily suspended",
 ];

@@ -134,4 +134,6 @@ pub(super) const PHRASES: &[&str] = &[
     "(000c05a6)",
     // Google Workspace's wording
     "because the address couldn't be found",
+    // From Sisimai 5's list for this reason.
+    "weil die adresse nicht gefunden wurde oder keine e-mails empfangen kann",
 ];
