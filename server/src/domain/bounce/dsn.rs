@@ -109,6 +109,25 @@ fn quoted_reply(diagnostic: &str) -> Option<String> {
 /// Parses a delivery-status body. Tolerant: blocks without blank lines between them, fields
 /// in any order, missing `Final-Recipient` (then `Original-Recipient`, then
 /// `X-Actual-Recipient`).
+/// Whether `text` holds any of the RFC 3464 fields [`parse`] reads: a part labelled
+/// delivery-status without one is prose under the wrong label.
+pub fn has_fields(text: &str) -> bool {
+    fields(text).iter().any(|(name, _)| {
+        matches!(
+            name.as_str(),
+            "reporting-mta"
+                | "final-recipient"
+                | "original-recipient"
+                | "action"
+                | "status"
+                | "diagnostic-code"
+                | "remote-mta"
+                | "arrival-date"
+                | "received-from-mta"
+        )
+    })
+}
+
 pub fn parse(text: &str) -> DeliveryStatus {
     let mut ds = DeliveryStatus::default();
     let mut cur = RecipientFields::default();

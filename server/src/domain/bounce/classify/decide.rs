@@ -119,9 +119,7 @@ pub(super) fn decide(x: Finding, body_lower: &str, f: &Facts) -> Verdict {
         Some(why)
             if why == permanence::TRANSIENT
                 && x.action.as_deref() != Some("delayed")
-                && x.diagnostic_type
-                    .as_deref()
-                    .is_some_and(|t| t.starts_with("x-")) =>
+                && x.by_program() =>
         {
             (
                 Reason::MailerError,
@@ -231,11 +229,7 @@ fn decide_reason(
     // delivery program's failure ("Command output:", "command died with status") is that
     // program's: whatever else its output says ("connection refused") is the program's own
     // trouble, not the receiver's verdict on us.
-    if x.diagnostic_type
-        .as_deref()
-        .is_some_and(|t| t != "smtp" && t.starts_with("x-"))
-        && m.contains(Reason::MailerError)
-    {
+    if x.by_program() && m.contains(Reason::MailerError) {
         return (
             Reason::MailerError,
             format!("{origin}.diagnostic-type-program"),

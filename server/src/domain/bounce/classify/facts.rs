@@ -1,7 +1,7 @@
 //! What every reader needs from one parsed message, gathered in one pass over its parts,
 //! and the text helpers the readers share (white space, HTML, header lines).
 
-use crate::domain::bounce::text_patterns;
+use crate::domain::bounce::{dsn, text_patterns};
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 /// Headers whose addresses belong to the notice itself (its author, the bounced sender …):
@@ -225,7 +225,7 @@ impl Facts {
                             let t = part_text(body);
                             // A part labelled delivery-status that holds no RFC 3464 field
                             // is the notice's prose under the wrong label: read it as text.
-                            if has_dsn_field(&t) {
+                            if dsn::has_fields(&t) {
                                 f.delivery_status.push(t.into_owned());
                             } else if f.body.len() < 400_000 {
                                 f.body.push_str(&t);
@@ -292,27 +292,6 @@ impl Facts {
 }
 
 /// Headers read as raw text (besides MIME, address, Message-ID and Subject headers).
-/// Whether `text` holds a line of an RFC 3464 delivery-status field.
-fn has_dsn_field(text: &str) -> bool {
-    const FIELDS: &[&str] = &[
-        "reporting-mta:",
-        "final-recipient:",
-        "original-recipient:",
-        "action:",
-        "status:",
-        "diagnostic-code:",
-        "remote-mta:",
-        "arrival-date:",
-        "received-from-mta:",
-    ];
-    text.lines().any(|l| {
-        let l = l.trim_start().as_bytes();
-        FIELDS
-            .iter()
-            .any(|f| l.len() >= f.len() && l[..f.len()].eq_ignore_ascii_case(f.as_bytes()))
-    })
-}
-
 const RAW_HEADERS: &[&str] = &[
     "Return-Path",
     "Errors-To",

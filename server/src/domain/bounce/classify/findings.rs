@@ -38,6 +38,16 @@ pub(super) struct Finding {
     pub(super) source: String,
 }
 
+impl Finding {
+    /// The Diagnostic-Code is typed `X-…` (X-Postfix, X-Unix): a delivery program's words,
+    /// not a remote server's SMTP reply.
+    pub(super) fn by_program(&self) -> bool {
+        self.diagnostic_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("x-"))
+    }
+}
+
 pub(super) fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Vec<Finding> {
     let text_recipients = text_patterns::recipients(lines, &f.own_addresses);
     let single = ds.recipients.len() == 1;

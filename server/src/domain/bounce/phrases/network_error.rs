@@ -56,7 +56,6 @@ pub(super) const PHRASES: &[&str] = &[
     "(00120270)",
     // From Sisimai 5's list for this reason.
     "could not contact dns servers",
-    "exceeded maximum hop count",
     "listed as a best-preference mx",
     "no relevant answers",
 ];

@@ -23,5 +23,4 @@ pub(super) const PHRASES: &[&str] = &[
     // From Sisimai 5's list for this reason.
     "mail receiving disabled",
     "mx or srv record indicated no smtp",
-    "no host found for existing smtp",
 ];
