@@ -616,6 +616,17 @@ mod tests {
         assert_floors("bounces-apps", 23, 95.5, 95.5, FalseHard::Rate(0.5));
     }
 
+    /// Six more projects' test bounces (Dada Mail, deliveryboy, MailBounceDetector, MimeKit,
+    /// mail_manager, tmail_bouncer; a design set: see its README): first measured at
+    /// 80.77 % category, 76.92 % reason on 26 rows, then 88.46 % / 84.62 % with the two
+    /// rules designed on it. The two rows read as hard carry labels believed wrong (Gmail's
+    /// "email account … does not exist" and Yahoo's "dd This user doesn't have … account",
+    /// both `filtered` to Sisimai 4.25): at most those two.
+    #[test]
+    fn the_misc_corpus_meets_its_floors() {
+        assert_floors("bounces-misc", 26, 88.0, 84.5, FalseHard::Rows(2));
+    }
+
     /// Every file under `dir`, recursively.
     fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap() {
@@ -667,6 +678,7 @@ mod tests {
             "bounces-heldout-4",
             "bounces-cws",
             "bounces-apps",
+            "bounces-misc",
         ] {
             let labels = root.join("tests/fixtures").join(corpus).join("labels.tsv");
             let text = std::fs::read_to_string(&labels).unwrap();

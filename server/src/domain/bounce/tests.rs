@@ -483,3 +483,53 @@ fn an_auto_generated_answer_to_our_message_is_an_auto_reply_but_a_mail_systems_i
     let system = raw.replace("Erin <erin@example.com>", "MAILER-DAEMON@mx.example.net");
     assert_ne!(one(&system).category, Category::AutoReply);
 }
+
+#[test]
+fn a_tcp_connection_refused_by_a_down_host_is_no_block() {
+    // Postfix's own words when the next hop's port is closed: the host is down, so the
+    // queue gave up (4.4.1, "no answer from host"), nobody refused us.
+    let raw = "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\nTo: sender@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<carol@example.com>: delivery temporarily suspended: connect to\r\n    mx.example.com[192.0.2.1]: Connection refused\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; carol@example.com\r\nAction: failed\r\nStatus: 4.4.1\r\nDiagnostic-Code: X-Postfix; delivery temporarily suspended: connect to\r\n    mx.example.com[192.0.2.1]: Connection refused\r\n\r\n--b--\r\n";
+    let v = one(raw);
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::SoftBounce, Reason::Expired)
+    );
+    // A receiver that says it refused us is a block.
+    let v = one(&postfix_dsn(
+        "5.0.0",
+        "smtp",
+        "554 Connection refused by mx.example.com",
+        "CONNECT",
+    ));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::IspBlock, Reason::Blocked)
+    );
+}
+
+#[test]
+fn the_remote_code_in_the_diagnostic_refines_a_status_that_names_only_the_class() {
+    // Status 5.0.0; the remote's 5.1.2 (bad destination system) says the domain is gone.
+    let v = one(&postfix_dsn(
+        "5.0.0",
+        "smtp",
+        "5.1.2 - Bad destination host 'DNS Hard Error looking up example.com (MX): NXDomain'",
+        "RCPT TO",
+    ));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::HostUnknown)
+    );
+    assert_eq!(v.status.map(|s| s.to_string()).as_deref(), Some("5.1.2"));
+    // A vendor's private number (qmail's `#5.7.17`) is no RFC 3463 code: the words decide.
+    let v = one(&postfix_dsn(
+        "5.0.0",
+        "smtp",
+        "550 sorry, no mailbox here by that name. (#5.7.17)",
+        "RCPT TO",
+    ));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::UserUnknown)
+    );
+}

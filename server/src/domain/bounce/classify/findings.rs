@@ -94,6 +94,20 @@ pub(super) fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Ve
         if r.diagnostic.is_none() {
             r.diagnostic = r.status_comment.take();
         }
+        // A Status that names only the class (`5.0.0`), or none: the reporting MTA summed
+        // up; the remote's own code in the Diagnostic-Code says which failure it was. Only
+        // RFC 3463's own codes (`X.1.1` to `X.9.9`): longer details are vendors' private
+        // numbering (qmail's `#5.7.17`, Exchange's `5.4.316`), which the words explain better.
+        if r.status.is_none_or(|s| s.is_generic()) {
+            if let Some(st) = r
+                .diagnostic
+                .as_deref()
+                .and_then(EnhancedStatus::find)
+                .filter(|s| (1..=9).contains(&s.subject()) && (1..=9).contains(&s.detail()))
+            {
+                r.status = Some(st);
+            }
+        }
         let source = match &r.diagnostic {
             Some(d) => format!("Diagnostic-Code: {}", text_patterns::truncate_chars(d, 300)),
             None => match r.status {

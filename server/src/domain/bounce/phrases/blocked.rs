@@ -15,7 +15,9 @@ pub(super) const PHRASES: &[&str] = &[
     "listed at",
     "listed in",
     "client host rejected",
-    "connection refused",
+    // "refused by" names who refused; a bare "connect to host[ip]: Connection refused" is
+    // the sending MTA's own TCP error (the host is down), not a refusal of us.
+    "connection refused by",
     "connection dropped",
     "connection reset by peer",
     "not currently accepting mail from your ip",
