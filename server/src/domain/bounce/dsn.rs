@@ -42,6 +42,18 @@ fn status_comment(value: &str) -> Option<String> {
         .then(|| inner.to_string())
 }
 
+/// `Name: value` when `line` starts a field (a name of letters, digits, `-` and `_`).
+fn field_line(line: &str) -> Option<(&str, &str)> {
+    let (name, value) = line.split_once(':')?;
+    let name = name.trim();
+    (!name.is_empty()
+        && name.len() < 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some((name, value))
+}
+
 /// Unfolds RFC 5322 header-style lines: `(name lower-cased, value)`; continuation lines
 /// (leading white space) join the previous value with one space.
 pub fn fields(text: &str) -> Vec<(String, String)> {
@@ -62,17 +74,9 @@ pub fn fields(text: &str) -> Vec<(String, String)> {
             }
             continue;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            let name = name.trim();
-            if !name.is_empty()
-                && name.len() < 40
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                out.push((name.to_ascii_lowercase(), value.trim().to_string()));
-                continue;
-            }
+        if let Some((name, value)) = field_line(line) {
+            out.push((name.to_ascii_lowercase(), value.trim().to_string()));
+            continue;
         }
         // Not a field: a stray line of text. It ends any field being continued; its words
         // are not needed.
@@ -111,21 +115,24 @@ fn quoted_reply(diagnostic: &str) -> Option<String> {
 /// `X-Actual-Recipient`).
 /// Whether `text` holds any of the RFC 3464 fields [`parse`] reads: a part labelled
 /// delivery-status without one is prose under the wrong label.
+/// Called on every delivery-status part before [`parse`], so it stops at the first field
+/// and copies nothing.
 pub fn has_fields(text: &str) -> bool {
-    fields(text).iter().any(|(name, _)| {
-        matches!(
-            name.as_str(),
-            "reporting-mta"
-                | "final-recipient"
-                | "original-recipient"
-                | "action"
-                | "status"
-                | "diagnostic-code"
-                | "remote-mta"
-                | "arrival-date"
-                | "received-from-mta"
-        )
-    })
+    const NAMES: &[&str] = &[
+        "reporting-mta",
+        "final-recipient",
+        "original-recipient",
+        "action",
+        "status",
+        "diagnostic-code",
+        "remote-mta",
+        "arrival-date",
+        "received-from-mta",
+    ];
+    text.lines()
+        .filter(|l| !l.starts_with([' ', '\t']))
+        .filter_map(field_line)
+        .any(|(name, _)| NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)))
 }
 
 pub fn parse(text: &str) -> DeliveryStatus {
