@@ -533,3 +533,27 @@ fn the_remote_code_in_the_diagnostic_refines_a_status_that_names_only_the_class(
         (Category::HardBounce, Reason::UserUnknown)
     );
 }
+
+#[test]
+fn a_programs_daemon_or_a_bounce_domain_is_no_mail_system_but_a_mail_servers_daemon_is() {
+    // A bug tracker's mail about a spam filter, and a newsletter sent from its bounce
+    // domain: no notice, whatever their words.
+    for from in [
+        "bugzilla-daemon@bugs.example.org",
+        "\"News\" <do_not_reply@bounce.news.example.org>",
+    ] {
+        let raw = format!("From: {from}\r\nTo: dev@example.org\r\nSubject: [Bug 840] score option change\r\n\r\nThe message was rejected as spam by the content filter; see comment 3.\r\n");
+        let c = classify_message(raw.as_bytes()).unwrap();
+        assert!(
+            c.verdicts.iter().all(|v| v.category == Category::NotBounce),
+            "{from}: {:?}",
+            c.verdicts
+        );
+    }
+    // MDaemon's own mailbox sends notices: read as one.
+    let v = one("From: MDaemon@mx.example.com\r\nTo: sender@example.org\r\nSubject: Re: hello\r\n\r\nThe message to carol@example.com was refused: 550 5.1.1 User unknown\r\n");
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::UserUnknown)
+    );
+}

@@ -469,10 +469,25 @@ pub fn system_sender(from: &str) -> bool {
         || l.contains("mail administrator")
         || l.contains("mail system")
         || l.contains("mailer")
-        || l.contains("daemon@")
-        || l.contains("bounce")
         || l.contains("post_master")
         || l.contains("ndr ")
+        || addresses(&l).iter().any(|a| system_local_part(a))
+}
+
+/// A mail system's own mailbox, told by the address's local part alone: `bounce@` and
+/// `bounces@` answer for a return path (a newsletter's `bounce.example.com` is only a
+/// sending domain), and a daemon is a mail system's (`MDaemon@`, `smtp-daemon@`), not any
+/// program's (`bugzilla-daemon@` sends bug reports).
+fn system_local_part(addr: &str) -> bool {
+    let local = addr.split('@').next().unwrap_or("");
+    if local.starts_with("bounce") {
+        return true;
+    }
+    let squashed: String = local.chars().filter(char::is_ascii_alphanumeric).collect();
+    matches!(
+        squashed.as_str(),
+        "daemon" | "mdaemon" | "maildaemon" | "smtpdaemon"
+    )
 }
 
 /// The most telling line of a recipient's context: one naming an error (a reply code, a
