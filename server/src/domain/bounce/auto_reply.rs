@@ -26,13 +26,40 @@ const SUBJECTS: &[&str] = &[
     "away from my mail",
     "away until",
     "on vacation",
-    "vacation",
     "abwesenheit",
-    "absence",
     "自動応答",
     "自動返信",
-    "不在",
 ];
+
+/// Single words that name an absence in an offer or a newsletter ("for your summer
+/// vacation") as often as in an automatic answer: they count only when they open the
+/// subject as its label ("Vacation: …", "Absence notice", "不在").
+const OPENING_WORDS: &[&str] = &["vacation", "absence", "不在"];
+
+/// What may follow an opening word for it to be the subject's label.
+const LABEL_TAILS: &[&str] = &[
+    ":",
+    " -",
+    " reply",
+    " notice",
+    " message",
+    " response",
+    " notification",
+    " auto",
+];
+
+fn opens_with_absence_word(subject: &str) -> bool {
+    let s = subject.trim_start();
+    OPENING_WORDS.iter().any(|w| {
+        s.get(..w.len())
+            .filter(|head| head.eq_ignore_ascii_case(w))
+            .map(|_| {
+                let rest = s[w.len()..].to_ascii_lowercase();
+                rest.trim().is_empty() || LABEL_TAILS.iter().any(|t| rest.starts_with(t))
+            })
+            .unwrap_or(false)
+    })
+}
 
 static SUBJECT: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
@@ -83,9 +110,8 @@ pub fn detect<'a>(
         }
     }
     let s = subject?;
-    SUBJECT
-        .find(s)
-        .map(|_| ("autoreply.subject", format!("Subject: {}", s.trim())))
+    (SUBJECT.find(s).is_some() || opens_with_absence_word(s))
+        .then(|| ("autoreply.subject", format!("Subject: {}", s.trim())))
 }
 
 #[cfg(test)]
@@ -110,5 +136,28 @@ mod tests {
         assert_eq!(detect(no.iter().copied(), Some("Hello")), None);
         assert!(detect(std::iter::empty(), Some("Automatic reply: Lunch on Friday")).is_some());
         assert!(detect(std::iter::empty(), Some("Quarterly numbers")).is_none());
+    }
+
+    #[test]
+    fn a_bare_absence_word_counts_only_as_the_subjects_label() {
+        for yes in [
+            "Vacation: Re: Lunch",
+            "Absence notice",
+            "vacation reply",
+            "不在",
+            "Vacation",
+        ] {
+            assert!(detect(std::iter::empty(), Some(yes)).is_some(), "{yes}");
+        }
+        for no in [
+            "Looking for the perfect camera for your summer vacation?",
+            "Vacation Time, behind in bills? Refinance now",
+            "Free vacation offer",
+            "In the absence of a quorum",
+        ] {
+            assert!(detect(std::iter::empty(), Some(no)).is_none(), "{no}");
+        }
+        // The phrases of an automatic answer still count anywhere.
+        assert!(detect(std::iter::empty(), Some("Re: Lunch [I am on vacation]")).is_some());
     }
 }
