@@ -521,7 +521,8 @@ fn the_remote_code_in_the_diagnostic_refines_a_status_that_names_only_the_class(
         (Category::HardBounce, Reason::HostUnknown)
     );
     assert_eq!(v.status.map(|s| s.to_string()).as_deref(), Some("5.1.2"));
-    // A vendor's private number (qmail's `#5.7.17`) is no RFC 3463 code: the words decide.
+    // A later, two-digit registry code reused loosely (qmail-ldap's `#5.7.17`, "mailbox owner
+    // has changed", beside "no mailbox here"): the words decide.
     let v = one(&postfix_dsn(
         "5.0.0",
         "smtp",

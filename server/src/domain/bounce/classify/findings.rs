@@ -96,8 +96,10 @@ pub(super) fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Ve
         }
         // A Status that names only the class (`5.0.0`), or none: the reporting MTA summed
         // up; the remote's own code in the Diagnostic-Code says which failure it was. Only
-        // RFC 3463's own codes (`X.1.1` to `X.9.9`): longer details are vendors' private
-        // numbering (qmail's `#5.7.17`, Exchange's `5.4.316`), which the words explain better.
+        // single-digit codes (`X.1.1` to `X.9.9`, RFC 3463's base set, as Sisimai does): the
+        // longer ones are later registry entries that servers reuse loosely (qmail-ldap's
+        // `#5.7.17` beside "no mailbox here by that name") or vendors' own numbers
+        // (Exchange's `5.4.316`), where the words say more.
         if r.status.is_none_or(|s| s.is_generic()) {
             if let Some(st) = r
                 .diagnostic
