@@ -1,6 +1,7 @@
 //! RFC 3834 automatic responses (vacation / out-of-office), and the de-facto headers that
 //! responders used before it.
 
+use crate::domain::bounce::text_patterns::strip_prefix_ci;
 use aho_corasick::AhoCorasick;
 use std::sync::LazyLock;
 
@@ -51,13 +52,12 @@ const LABEL_TAILS: &[&str] = &[
 fn opens_with_absence_word(subject: &str) -> bool {
     let s = subject.trim_start();
     OPENING_WORDS.iter().any(|w| {
-        s.get(..w.len())
-            .filter(|head| head.eq_ignore_ascii_case(w))
-            .map(|_| {
-                let rest = s[w.len()..].to_ascii_lowercase();
-                rest.trim().is_empty() || LABEL_TAILS.iter().any(|t| rest.starts_with(t))
-            })
-            .unwrap_or(false)
+        strip_prefix_ci(s, w).is_some_and(|rest| {
+            rest.trim().is_empty()
+                || LABEL_TAILS
+                    .iter()
+                    .any(|t| strip_prefix_ci(rest, t).is_some())
+        })
     })
 }
 

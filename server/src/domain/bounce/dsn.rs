@@ -110,9 +110,6 @@ fn quoted_reply(diagnostic: &str) -> Option<String> {
     Some(format!("{} {}", c.get(1)?.as_str(), c.get(2)?.as_str()))
 }
 
-/// Parses a delivery-status body. Tolerant: blocks without blank lines between them, fields
-/// in any order, missing `Final-Recipient` (then `Original-Recipient`, then
-/// `X-Actual-Recipient`).
 /// Whether `text` holds any of the RFC 3464 fields [`parse`] reads: a part labelled
 /// delivery-status without one is prose under the wrong label.
 /// Called on every delivery-status part before [`parse`], so it stops at the first field
@@ -135,6 +132,9 @@ pub fn has_fields(text: &str) -> bool {
         .any(|(name, _)| NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)))
 }
 
+/// Parses a delivery-status body. Tolerant: blocks without blank lines between them, fields
+/// in any order, missing `Final-Recipient` (then `Original-Recipient`, then
+/// `X-Actual-Recipient`).
 pub fn parse(text: &str) -> DeliveryStatus {
     let mut ds = DeliveryStatus::default();
     let mut cur = RecipientFields::default();

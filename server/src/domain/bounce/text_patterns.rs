@@ -458,6 +458,13 @@ pub fn bounce_subject(subject: &str) -> bool {
     SUBJECTS.find(subject).is_some()
 }
 
+/// `text` without a leading `prefix` (ASCII, any case), if it starts with one.
+pub fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
 /// True when the sender is a mail system rather than a person.
 pub fn system_sender(from: &str) -> bool {
     let l = from.to_ascii_lowercase();

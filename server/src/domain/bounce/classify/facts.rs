@@ -1,6 +1,7 @@
 //! What every reader needs from one parsed message, gathered in one pass over its parts,
 //! and the text helpers the readers share (white space, HTML, header lines).
 
+use crate::domain::bounce::text_patterns::strip_prefix_ci;
 use crate::domain::bounce::{dsn, text_patterns};
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
@@ -105,13 +106,6 @@ fn html_to_text(html: &str) -> String {
         .replace("&amp;", "&")
         .replace("&nbsp;", " ")
         .replace("&quot;", "\"")
-}
-
-/// `line` without a leading header name (`prefix`, ASCII, any case), if it has one.
-fn strip_prefix_ci<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = line.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &line[prefix.len()..])
 }
 
 fn header_message_id(text: &str) -> Option<String> {
