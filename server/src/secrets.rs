@@ -76,7 +76,7 @@ impl SecretBox {
             .current
             .cipher
             .encrypt(
-                XNonce::from_slice(&nonce),
+                &XNonce::from(nonce),
                 Payload {
                     msg: plaintext.as_bytes(),
                     aad: purpose.as_bytes(),
@@ -113,14 +113,13 @@ impl SecretBox {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(body)
             .context("a sealed secret that is not base64")?;
-        if bytes.len() < 24 {
+        let Some((nonce, sealed)) = bytes.split_first_chunk::<24>() else {
             bail!("a sealed secret too short to open");
-        }
-        let (nonce, sealed) = bytes.split_at(24);
+        };
         let plain = key
             .cipher
             .decrypt(
-                XNonce::from_slice(nonce),
+                &XNonce::from(*nonce),
                 Payload {
                     msg: sealed,
                     aad: purpose.as_bytes(),
@@ -262,6 +261,17 @@ mod tests {
         let mut tampered = sealed.clone();
         tampered.insert(sealed.len() - 3, 'A');
         assert!(b.open("smtp_password", &tampered).is_err());
+        // Shorter than a nonce (or exactly one, with no tag): an error, never a panic.
+        for len in [0, 10, 23, 24] {
+            let short = format!(
+                "{PREFIX}{}:{}",
+                b.key_id(),
+                base64::engine::general_purpose::STANDARD.encode(vec![1u8; len])
+            );
+            let err = b.open("smtp_password", &short).unwrap_err().to_string();
+            let want = if len < 24 { "too short" } else { "integrity" };
+            assert!(err.contains(want), "{len}: {err}");
+        }
         // Stored before encryption: read as is, and due for sealing.
         assert_eq!(b.open("smtp_password", "plain").unwrap(), "plain");
         assert!(b.needs_sealing("plain"));
