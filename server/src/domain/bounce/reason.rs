@@ -241,6 +241,10 @@ impl Reason {
             (_, 3, 4) => MesgTooBig,
             (_, 4, 0) if !transient => NetworkError,
             (_, 4, 1) => Expired,
+            // "Unable to route": no next hop found for the domain. RFC 3463's typical case is
+            // a domain that does not exist (no MX, no address); for good (5.4.4) that is a
+            // host unknown, for now (4.4.4) a network error.
+            (_, 4, 4) if !transient => HostUnknown,
             (_, 4, 2) | (_, 4, 4) | (_, 4, 6) | (_, 4, 8) => NetworkError,
             // "Directory server failure": the receiver's own look-up failed, for now or
             // for good (RFC 3463 allows both classes).
@@ -288,6 +292,18 @@ mod tests {
 
     fn st(s: &str) -> Option<EnhancedStatus> {
         EnhancedStatus::parse(s)
+    }
+
+    #[test]
+    fn unable_to_route_is_a_host_unknown_for_good_and_a_network_error_for_now() {
+        assert_eq!(
+            st("5.4.4").and_then(Reason::from_status),
+            Some(Reason::HostUnknown)
+        );
+        assert_eq!(
+            st("4.4.4").and_then(Reason::from_status),
+            Some(Reason::NetworkError)
+        );
     }
 
     #[test]

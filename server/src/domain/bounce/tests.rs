@@ -536,6 +536,35 @@ fn the_remote_code_in_the_diagnostic_refines_a_status_that_names_only_the_class(
 }
 
 #[test]
+fn a_permanent_unable_to_route_is_a_host_unknown_unless_the_words_say_more() {
+    // Status 5.4.4 with only "Host not found": the domain has no route for good.
+    let raw = dsn(
+        "Final-Recipient: rfc822; d@nowhere.example\r\nAction: failed\r\nStatus: 5.4.4\r\nDiagnostic-Code: DNS; Host not found",
+        "Delivery to the following recipients failed.",
+    );
+    let v = one(&raw);
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::HardBounce, Reason::HostUnknown)
+    );
+    // The same code with a name server's failure in the words: a network error.
+    let v = one(&raw.replace(
+        "DNS; Host not found",
+        "X-Postfix; Name service error for name=nowhere.example type=MX: Malformed or unexpected name server reply",
+    ));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::SoftBounce, Reason::NetworkError)
+    );
+    // For now (4.4.4): a network error, never hard.
+    let v = one(&raw.replace("Status: 5.4.4", "Status: 4.4.4"));
+    assert_eq!(
+        (v.category, v.reason),
+        (Category::SoftBounce, Reason::NetworkError)
+    );
+}
+
+#[test]
 fn a_programs_daemon_or_a_bounce_domain_is_no_mail_system_but_a_mail_servers_daemon_is() {
     // A bug tracker's mail about a spam filter, and a newsletter sent from its bounce
     // domain: no notice, whatever their words.

@@ -217,9 +217,16 @@ fn decide_reason(
         }
     }
     // Codes that say little (X.3.0, X.7.0, X.4.4 …): the words, when we know them, decide.
-    if status_reason
-        .map(|r| WEAK_STATUS.contains(&r))
-        .unwrap_or(false)
+    // "Unable to route" (X.4.4) is one of them in either class: its words tell a domain that
+    // does not exist from a name server that failed or a domain that takes no mail.
+    let unable_to_route = x
+        .status
+        .map(|s| s.subject() == 4 && s.detail() == 4)
+        .unwrap_or(false);
+    if (unable_to_route
+        || status_reason
+            .map(|r| WEAK_STATUS.contains(&r))
+            .unwrap_or(false))
         && !m.is_empty()
     {
         status_reason = None;
