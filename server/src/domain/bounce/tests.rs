@@ -536,6 +536,53 @@ fn the_remote_code_in_the_diagnostic_refines_a_status_that_names_only_the_class(
 }
 
 #[test]
+fn another_recipients_reply_is_not_this_ones_reason() {
+    // One notice for three recipients: delivered, delayed (no words of its own), refused.
+    let raw = dsn(
+        "Final-Recipient: rfc822; ann@example.org\r\nAction: failed\r\nStatus: 5.1.2\r\nDiagnostic-Code: smtp; 550 User does not exist\r\n\r\nFinal-Recipient: rfc822; bea@example.org\r\nAction: delivered\r\nStatus: 2.1.5\r\n\r\nFinal-Recipient: rfc822; cid@example.org\r\nAction: delayed\r\nStatus: 4.0.0",
+        "Your message has been partially delivered:\r\n\r\n<bea@example.org> (delivered with code 250)\r\n\r\n<cid@example.org> (connection to 'mx.example.org' failed: Connection timeout)\r\n\r\n<ann@example.org> (host 'mx.example.org' rejected command 'RCPT TO:<ann@example.org>' with code 550 (5.1.2) 'User does not exist')",
+    );
+    let c = classify_message(raw.as_bytes()).unwrap();
+    let got: Vec<_> = c
+        .verdicts
+        .iter()
+        .map(|v| {
+            (
+                v.recipient.clone().unwrap_or_default(),
+                v.category,
+                v.reason,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "ann@example.org".to_string(),
+                Category::HardBounce,
+                Reason::UserUnknown
+            ),
+            (
+                "bea@example.org".to_string(),
+                Category::Delivered,
+                Reason::Delivered
+            ),
+            (
+                "cid@example.org".to_string(),
+                Category::SoftBounce,
+                Reason::Expired
+            ),
+        ]
+    );
+    // Alone in its notice, a recipient with no words of its own takes the notice's.
+    let alone = dsn(
+        "Final-Recipient: rfc822; cid@example.org\r\nAction: failed\r\nStatus: 5.0.0",
+        "The recipient's mailbox is full.",
+    );
+    assert_eq!(one(&alone).reason, Reason::MailboxFull);
+}
+
+#[test]
 fn a_permanent_unable_to_route_is_a_host_unknown_unless_the_words_say_more() {
     // Status 5.4.4 with only "Host not found": the domain has no route for good.
     let raw = dsn(

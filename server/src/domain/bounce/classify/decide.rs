@@ -62,7 +62,7 @@ pub(super) fn decide(x: Finding, body_lower: &str, f: &Facts) -> Verdict {
             .iter()
             .find_map(|t| text_patterns::smtp_command(t))
             .or_else(|| {
-                (x.body_command && (m.is_empty() || m.contains(Reason::UserUnknown)))
+                (x.whole_text_is_its && (m.is_empty() || m.contains(Reason::UserUnknown)))
                     .then(|| text_patterns::smtp_command(body_lower))
                     .flatten()
             }),
@@ -337,10 +337,15 @@ fn decide_reason(
             String::new(),
         );
     }
-    // Nothing about this recipient: the notice's whole text.
-    let (wide, _) = phrases::scan(body_lower);
-    if let Some(best) = wide.best() {
-        return (best, format!("{origin}.body-phrase.{best}"), String::new());
+    // Nothing about this recipient: the notice's whole text. Not when a delivery-status
+    // part reports several recipients: each has its own fields, and the text has each one's
+    // line (one delivered, one delayed, one refused), so another's reply is not this one's
+    // reason; its own Action and Status decide below.
+    if origin != "dsn" || x.whole_text_is_its {
+        let (wide, _) = phrases::scan(body_lower);
+        if let Some(best) = wide.best() {
+            return (best, format!("{origin}.body-phrase.{best}"), String::new());
+        }
     }
     if let Some(st) = x.status {
         match st.subject() {

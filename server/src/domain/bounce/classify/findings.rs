@@ -30,9 +30,10 @@ pub(super) struct Finding {
     /// `>>> COMMAND`) to read the command from when `command` is `None` and a rule needs it:
     /// searched lazily, as most reasons never ask.
     pub(super) command_text: Vec<String>,
-    /// No command in the recipient's own words, but the notice's text (a transcript) may
-    /// tell it: only one recipient, so it is about this one. Read lazily (it costs a pass).
-    pub(super) body_command: bool,
+    /// The notice's whole text is about this recipient alone (the only one it reports): it
+    /// may tell the command when the recipient's own words do not (a transcript; read
+    /// lazily, it costs a pass), and its words may give the reason when nothing else does.
+    pub(super) whole_text_is_its: bool,
     /// Where the reader looked: `dsn` or `text`.
     pub(super) origin: &'static str,
     pub(super) source: String,
@@ -120,7 +121,7 @@ pub(super) fn from_dsn(ds: dsn::DeliveryStatus, f: &Facts, lines: &[&str]) -> Ve
         out.push(Finding {
             command,
             command_text,
-            body_command: single,
+            whole_text_is_its: single,
             diag_lower: collapse_ws(&strip_continuations(
                 &r.diagnostic.as_deref().unwrap_or("").to_ascii_lowercase(),
             )),
@@ -231,7 +232,7 @@ pub(super) fn from_text(f: &Facts, lines: &[&str], whole: &str) -> Vec<Finding> 
             )),
             diagnostic,
             command_text,
-            body_command: body,
+            whole_text_is_its: body,
             context: lower,
             origin: "text",
             ..Default::default()
