@@ -30,9 +30,12 @@ pub(super) struct Finding {
     /// `>>> COMMAND`) to read the command from when `command` is `None` and a rule needs it:
     /// searched lazily, as most reasons never ask.
     pub(super) command_text: Vec<String>,
-    /// The notice's whole text is about this recipient alone (the only one it reports): it
-    /// may tell the command when the recipient's own words do not (a transcript; read
-    /// lazily, it costs a pass), and its words may give the reason when nothing else does.
+    /// The notice's whole text is about this recipient alone: the only recipient of its
+    /// delivery-status part, or a text notice's recipient that has no line of its own. The
+    /// text may then tell the command when the recipient's own words do not (a transcript;
+    /// read lazily, it costs a pass). For a delivery-status recipient it also says whether
+    /// the whole text's words may give the reason when nothing else does; a text notice's
+    /// recipients always fall back to them (see `decide_reason`).
     pub(super) whole_text_is_its: bool,
     /// Where the reader looked: `dsn` or `text`.
     pub(super) origin: &'static str,
