@@ -96,6 +96,16 @@ enum Command {
         #[arg(long)]
         summary: bool,
     },
+    /// Whether verdicts survive rewriting each notice in ways that keep its meaning (line
+    /// ends, field-name case, folding, recipient names, base64 text, MIME boundaries): per
+    /// rewrite, the files it applied to and those whose verdicts changed.
+    BounceVariants {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print each change (the verdicts before and after).
+        #[arg(long)]
+        details: bool,
+    },
     /// Create an account with its first admin (password printed once).
     CreateAccount {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -294,6 +304,9 @@ fn main() -> anyhow::Result<()> {
                 &mut std::io::stdout().lock(),
             )?;
             Ok(())
+        }
+        Some(Command::BounceVariants { paths, details }) => {
+            server::cli::bounce_variants::run(&paths, details, &mut std::io::stdout().lock())
         }
         Some(Command::Score { paths, threshold }) => {
             server::cli::score::run(&paths, threshold, &mut std::io::stdout().lock())

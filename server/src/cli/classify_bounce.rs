@@ -36,7 +36,7 @@ struct Line<'a> {
 
 /// Files to read for `paths`: files as given, directories walked recursively for `.eml`
 /// files, each directory's files sorted by name.
-fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -94,7 +94,7 @@ fn mbox_messages(raw: &[u8]) -> Vec<&[u8]> {
 /// Every verdict of a file: its first message's, then those of any further message of an
 /// mbox file that is itself a notice (an original pasted after an unescaped `From ` line
 /// is not one, and adds nothing).
-fn verdicts_for(raw: &[u8]) -> Vec<Verdict> {
+pub(crate) fn verdicts_for(raw: &[u8]) -> Vec<Verdict> {
     let messages = mbox_messages(raw);
     let mut out = verdicts_of_message(messages[0]);
     for m in &messages[1..] {

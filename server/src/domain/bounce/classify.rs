@@ -28,7 +28,12 @@ fn embedded_notice(body: &str) -> Option<&str> {
     let lower_pos = memchr::memmem::find(body.as_bytes(), b"multipart/report")
         .or_else(|| memchr::memmem::find(body.as_bytes(), b"message/delivery-status"))?;
     let before = &body[..lower_pos];
-    let start = before.rfind("\n\n").map(|i| i + 2).unwrap_or(0);
+    // After the last blank line before it, with LF or CRLF line ends.
+    let start = [("\n\n", 2), ("\n\r\n", 3)]
+        .iter()
+        .filter_map(|(sep, n)| before.rfind(sep).map(|i| i + n))
+        .max()
+        .unwrap_or(0);
     body.get(start..)
 }
 

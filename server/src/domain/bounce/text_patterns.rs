@@ -294,20 +294,20 @@ pub fn smtp_command(lower: &str) -> Option<Command> {
     // Sendmail transcripts: the last command sent before the error reply.
     let mut last = None;
     for i in memchr::memmem::find_iter(lower.as_bytes(), b">>>") {
-        {
-            let cmd = lower[i + 3..].trim_start();
-            last = if cmd.starts_with("rcpt") {
-                Some(Command::RcptTo)
-            } else if cmd.starts_with("mail") {
-                Some(Command::MailFrom)
-            } else if cmd.starts_with("data") || cmd.starts_with('.') {
-                Some(Command::Data)
-            } else if cmd.starts_with("helo") || cmd.starts_with("ehlo") {
-                Some(Command::Helo)
-            } else {
-                last
-            };
-        }
+        // The verb is a whole word: `>>> mail@example.org` (Sendmail's list of failed
+        // addresses) names a recipient, not the MAIL command.
+        let cmd = lower[i + 3..].trim_start();
+        let verb = cmd
+            .split(|c: char| c.is_ascii_whitespace() || c == ':')
+            .next()
+            .unwrap_or("");
+        last = match verb {
+            "rcpt" => Some(Command::RcptTo),
+            "mail" => Some(Command::MailFrom),
+            "data" | "." => Some(Command::Data),
+            "helo" | "ehlo" => Some(Command::Helo),
+            _ => last,
+        };
     }
     last
 }
@@ -583,6 +583,30 @@ mod tests {
             Some(Command::MailFrom)
         );
         assert_eq!(smtp_command("nothing"), None);
+    }
+
+    /// Sendmail lists the addresses that failed after `>>>` too: a mailbox named like a
+    /// command is a recipient, not the command (found by `bounce-variants`' renamed
+    /// recipients: `>>> rcpt0-…@…` read as RCPT TO).
+    #[test]
+    fn a_mailbox_named_like_a_command_is_not_the_command() {
+        for line in [
+            ">>> mail@example.org <mail@example.org>\n550 user unknown",
+            ">>> rcpt7@example.org\n550 user unknown",
+            ">>> database@example.org\n550 user unknown",
+            ">>> helpdesk@example.org\n550 user unknown",
+        ] {
+            assert_eq!(smtp_command(line), None, "{line}");
+        }
+        assert_eq!(
+            smtp_command(
+                ">>> RCPT To:<a@b>\n<<< 550 no"
+                    .to_ascii_lowercase()
+                    .as_str()
+            ),
+            Some(Command::RcptTo)
+        );
+        assert_eq!(smtp_command(">>> .\n<<< 554 no"), Some(Command::Data));
     }
 
     #[test]
