@@ -105,6 +105,9 @@ enum Command {
         /// Print each change (the verdicts before and after).
         #[arg(long)]
         details: bool,
+        /// Write each rewrite that moved a verdict into this folder.
+        #[arg(long)]
+        write: Option<PathBuf>,
     },
     /// Create an account with its first admin (password printed once).
     CreateAccount {
@@ -305,9 +308,16 @@ fn main() -> anyhow::Result<()> {
             )?;
             Ok(())
         }
-        Some(Command::BounceVariants { paths, details }) => {
-            server::cli::bounce_variants::run(&paths, details, &mut std::io::stdout().lock())
-        }
+        Some(Command::BounceVariants {
+            paths,
+            details,
+            write,
+        }) => server::cli::bounce_variants::run(
+            &paths,
+            details,
+            write.as_deref(),
+            &mut std::io::stdout().lock(),
+        ),
         Some(Command::Score { paths, threshold }) => {
             server::cli::score::run(&paths, threshold, &mut std::io::stdout().lock())
         }

@@ -14,8 +14,10 @@
 //!   report part folded at a space (RFC 5322 § 2.2.3), as another MTA's line length would.
 //! - `recipients`: each recipient address the classifier found replaced, everywhere in the
 //!   file, by another address at the same domain (no rule may hang on a mailbox's name).
-//! - `base64-text`: every plain-text part sent as-is re-encoded in base64 (RFC 2045 § 6.8),
-//!   as many MTAs send their human-readable part.
+//! - `base64-text`, `qp-text`: every plain-text part sent as-is re-encoded in base64 or
+//!   quoted-printable (RFC 2045 § 6.8, § 6.7), as many MTAs send their human-readable part.
+//! - `html-text`: every such part sent as HTML instead (escaped, a `<br>` per line), as
+//!   Exchange and webmail systems send theirs.
 //! - `boundary`: every MIME boundary renamed.
 //!
 //! A variant that does not apply to a file (no long line to fold, no plain-text part) is not
@@ -23,10 +25,11 @@
 
 use crate::cli::classify_bounce::{collect, verdicts_for};
 use crate::domain::bounce::Verdict;
+use anyhow::Context;
 use base64::Engine;
 use mail_parser::{Encoding, MessageParser, PartType};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A rewrite that keeps a notice's meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,16 +39,20 @@ pub enum Variant {
     Refold,
     Recipients,
     Base64Text,
+    QuotedPrintableText,
+    HtmlText,
     Boundary,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 6] = [
+    pub const ALL: [Variant; 8] = [
         Variant::LineEnds,
         Variant::HeaderCase,
         Variant::Refold,
         Variant::Recipients,
         Variant::Base64Text,
+        Variant::QuotedPrintableText,
+        Variant::HtmlText,
         Variant::Boundary,
     ];
 
@@ -56,6 +63,8 @@ impl Variant {
             Variant::Refold => "refold",
             Variant::Recipients => "recipients",
             Variant::Base64Text => "base64-text",
+            Variant::QuotedPrintableText => "qp-text",
+            Variant::HtmlText => "html-text",
             Variant::Boundary => "boundary",
         }
     }
@@ -68,7 +77,9 @@ impl Variant {
             Variant::HeaderCase => header_case(raw),
             Variant::Refold => refold(raw),
             Variant::Recipients => return rename_recipients(raw, recipients),
-            Variant::Base64Text => base64_text(raw),
+            Variant::Base64Text => rewrite_plain_text(raw, TextForm::Base64),
+            Variant::QuotedPrintableText => rewrite_plain_text(raw, TextForm::QuotedPrintable),
+            Variant::HtmlText => rewrite_plain_text(raw, TextForm::Html),
             Variant::Boundary => rename_boundaries(raw),
         }?;
         (bytes != raw).then_some(Rewritten {
@@ -281,9 +292,18 @@ fn is_local_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"._+-".contains(&b)
 }
 
-/// Re-encodes each top-level plain-text part with no transfer encoding in base64, with a
-/// `Content-Transfer-Encoding: base64` field in place of its old one.
-fn base64_text(raw: &[u8]) -> Option<Vec<u8>> {
+/// How a plain-text part is sent again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TextForm {
+    Base64,
+    QuotedPrintable,
+    Html,
+}
+
+/// Rewrites each top-level plain-text part with no transfer encoding: re-encoded in base64
+/// or quoted-printable (its `Content-Transfer-Encoding` replaced), or sent as HTML (its
+/// `Content-Type` replaced, the charset kept).
+fn rewrite_plain_text(raw: &[u8], form: TextForm) -> Option<Vec<u8>> {
     let end = eol(raw);
     let skip = leading_blank_lines(raw);
     let msg = MessageParser::default().parse(&raw[skip..])?;
@@ -292,13 +312,11 @@ fn base64_text(raw: &[u8]) -> Option<Vec<u8>> {
         let PartType::Text(_) = part.body else {
             continue;
         };
-        let plain = match part.headers.iter().find_map(|h| h.value.as_content_type()) {
-            Some(ct) => {
-                ct.ctype().eq_ignore_ascii_case("text")
-                    && ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain"))
-            }
-            None => true,
-        };
+        let ct = part.headers.iter().find_map(|h| h.value.as_content_type());
+        let plain = ct.is_none_or(|ct| {
+            ct.ctype().eq_ignore_ascii_case("text")
+                && ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain"))
+        });
         let (h, b, e) = (
             skip + part.offset_header as usize,
             skip + part.offset_body as usize,
@@ -311,9 +329,26 @@ fn base64_text(raw: &[u8]) -> Option<Vec<u8>> {
         if text.iter().all(|c| c.is_ascii_whitespace()) {
             continue;
         }
-        // The header block without its Content-Transfer-Encoding field (and its folds).
+        // The header block without the field replaced (and its folds), the new one first.
+        let (replaced, new_field) = match form {
+            TextForm::Base64 => (
+                "content-transfer-encoding",
+                "Content-Transfer-Encoding: base64".to_string(),
+            ),
+            TextForm::QuotedPrintable => (
+                "content-transfer-encoding",
+                "Content-Transfer-Encoding: quoted-printable".to_string(),
+            ),
+            TextForm::Html => (
+                "content-type",
+                match ct.and_then(|ct| ct.attribute("charset")) {
+                    Some(cs) => format!("Content-Type: text/html; charset=\"{cs}\""),
+                    None => "Content-Type: text/html".to_string(),
+                },
+            ),
+        };
         let mut header = Vec::with_capacity(b - h + 40);
-        header.extend_from_slice(b"Content-Transfer-Encoding: base64");
+        header.extend_from_slice(new_field.as_bytes());
         header.extend_from_slice(end);
         let mut skipping = false;
         for line in lines(&raw[h..b]) {
@@ -322,23 +357,29 @@ fn base64_text(raw: &[u8]) -> Option<Vec<u8>> {
                 continue;
             }
             skipping = field_name_len(line)
-                .is_some_and(|n| line[..n].eq_ignore_ascii_case(b"content-transfer-encoding"));
+                .is_some_and(|n| line[..n].eq_ignore_ascii_case(replaced.as_bytes()));
             if !skipping {
                 header.extend_from_slice(line);
             }
         }
-        // The body in 76-column lines; in a multipart, without the line break before the
-        // next boundary (it belongs to the boundary).
+        // In a multipart, the line break before the next boundary belongs to the boundary.
         let trimmed = match text.strip_suffix(b"\n") {
             Some(t) if msg.parts.len() > 1 => t.strip_suffix(b"\r").unwrap_or(t),
             _ => text,
         };
-        let encoded = base64::engine::general_purpose::STANDARD.encode(trimmed);
-        let mut body = Vec::with_capacity(encoded.len() + encoded.len() / 38);
-        for chunk in encoded.as_bytes().chunks(76) {
-            body.extend_from_slice(chunk);
-            body.extend_from_slice(end);
-        }
+        let mut body = match form {
+            TextForm::Base64 => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(trimmed);
+                let mut body = Vec::with_capacity(encoded.len() + encoded.len() / 38);
+                for chunk in encoded.as_bytes().chunks(76) {
+                    body.extend_from_slice(chunk);
+                    body.extend_from_slice(end);
+                }
+                body
+            }
+            TextForm::QuotedPrintable => quoted_printable(trimmed, end),
+            TextForm::Html => html(trimmed, end),
+        };
         body.extend_from_slice(&text[trimmed.len()..]);
         edits.push((h, b, header));
         edits.push((b, e, body));
@@ -351,7 +392,6 @@ fn base64_text(raw: &[u8]) -> Option<Vec<u8>> {
     let mut from = 0;
     for (s, e, with) in edits {
         if s < from {
-            // Overlapping parts (a single-part message's header is its part's): skip.
             continue;
         }
         out.extend_from_slice(&raw[from..s]);
@@ -360,6 +400,73 @@ fn base64_text(raw: &[u8]) -> Option<Vec<u8>> {
     }
     out.extend_from_slice(&raw[from..]);
     Some(out)
+}
+
+/// `line` without its line break, and whether it had one.
+fn split_eol(line: &[u8]) -> (&[u8], bool) {
+    match line.strip_suffix(b"\n") {
+        Some(l) => (l.strip_suffix(b"\r").unwrap_or(l), true),
+        None => (line, false),
+    }
+}
+
+/// RFC 2045 § 6.7 quoted-printable: line breaks kept as hard breaks, encoded lines at most
+/// 76 columns with soft breaks.
+fn quoted_printable(text: &[u8], end: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    for line in lines(text) {
+        let (content, had_eol) = split_eol(line);
+        let mut col = 0;
+        for (i, &b) in content.iter().enumerate() {
+            let last = i + 1 == content.len();
+            let literal =
+                (matches!(b, b' ' | b'\t') && !last) || ((33..=126).contains(&b) && b != b'=');
+            let width = if literal { 1 } else { 3 };
+            if col + width > 75 {
+                out.push(b'=');
+                out.extend_from_slice(end);
+                col = 0;
+            }
+            if literal {
+                out.push(b);
+            } else {
+                out.extend_from_slice(format!("={b:02X}").as_bytes());
+            }
+            col += width;
+        }
+        if had_eol {
+            out.extend_from_slice(end);
+        }
+    }
+    out
+}
+
+/// The text as an HTML document, as an MTA's HTML part would carry it: special characters
+/// escaped (`'` as `&#39;`, as many generators do), each line ended by `<br>`.
+fn html(text: &[u8], end: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 4 + 64);
+    out.extend_from_slice(b"<html><body>");
+    out.extend_from_slice(end);
+    for line in lines(text) {
+        let (content, had_eol) = split_eol(line);
+        for &b in content {
+            match b {
+                b'&' => out.extend_from_slice(b"&amp;"),
+                b'<' => out.extend_from_slice(b"&lt;"),
+                b'>' => out.extend_from_slice(b"&gt;"),
+                b'"' => out.extend_from_slice(b"&quot;"),
+                b'\'' => out.extend_from_slice(b"&#39;"),
+                _ => out.push(b),
+            }
+        }
+        out.extend_from_slice(b"<br>");
+        if had_eol {
+            out.extend_from_slice(end);
+        }
+    }
+    out.extend_from_slice(b"</body></html>");
+    out.extend_from_slice(end);
+    out
 }
 
 /// Every `boundary=` parameter's value, quoted or not.
@@ -444,7 +551,9 @@ pub struct Stability {
 }
 
 /// Classifies every `.eml` file under `paths` as it is and in every variant.
-pub fn measure(paths: &[PathBuf]) -> anyhow::Result<Stability> {
+/// With `write_to`, each rewrite that moved a verdict is written there as
+/// `<file stem>.<variant>.eml`.
+pub fn measure(paths: &[PathBuf], write_to: Option<&Path>) -> anyhow::Result<Stability> {
     let mut s = Stability {
         applied: Variant::ALL.iter().map(|v| (*v, 0)).collect(),
         ..Stability::default()
@@ -467,6 +576,12 @@ pub fn measure(paths: &[PathBuf]) -> anyhow::Result<Stability> {
             *applied += 1;
             let after = keys(&verdicts_for(&rewritten.bytes), &rewritten.renamed);
             if after != before {
+                if let Some(dir) = write_to {
+                    let name = file.file_stem().unwrap_or_default().to_string_lossy();
+                    let to = dir.join(format!("{name}.{}.eml", variant.name()));
+                    std::fs::write(&to, &rewritten.bytes)
+                        .with_context(|| format!("Failed to write {}", to.display()))?;
+                }
                 s.changes.push(Change {
                     file: file.display().to_string(),
                     variant: *variant,
@@ -481,8 +596,17 @@ pub fn measure(paths: &[PathBuf]) -> anyhow::Result<Stability> {
 
 /// `deliverdesk bounce-variants DIR...`: per variant, the files it applied to and how many
 /// changed verdict; with `details`, each change.
-pub fn run(paths: &[PathBuf], details: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    let s = measure(paths)?;
+pub fn run(
+    paths: &[PathBuf],
+    details: bool,
+    write_to: Option<&Path>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if let Some(dir) = write_to {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("Failed to create {}", dir.display()))?;
+    }
+    let s = measure(paths, write_to)?;
     writeln!(out, "{} files", s.files)?;
     for (variant, applied) in &s.applied {
         let changed = s.changes.iter().filter(|c| c.variant == *variant).count();
@@ -620,6 +744,43 @@ Diagnostic-Code: smtp; 550 5.1.1 <bob@example.net>... User unknown here, sorry\n
     }
 
     #[test]
+    fn quoted_printable_text_decodes_to_the_same_text() {
+        let long = format!("Subject: x\n\n{} = done \n", "word ".repeat(30));
+        for raw in [DSN, long.as_str()] {
+            let v = apply(Variant::QuotedPrintableText, raw);
+            assert!(
+                v.contains("Content-Transfer-Encoding: quoted-printable"),
+                "{v}"
+            );
+            assert_eq!(text_of(raw), text_of(&v));
+        }
+        let v = apply(Variant::QuotedPrintableText, &long);
+        let (_, body) = v.split_once("\n\n").unwrap();
+        assert!(body.lines().count() > 1, "{v}");
+        assert!(body.lines().all(|l| l.len() <= 76), "{v}");
+        assert!(apply(Variant::QuotedPrintableText, &long).contains("=3D done=20\n"));
+    }
+
+    #[test]
+    fn html_text_is_escaped_with_a_break_per_line() {
+        let v = apply(Variant::HtmlText, DSN);
+        assert!(
+            v.contains("Content-Type: text/html; charset=\"us-ascii\""),
+            "{v}"
+        );
+        assert!(v.contains("said: 550 5.1.1 &lt;bob@example.net&gt;<br>\n    User unknown"));
+        let m = MessageParser::default().parse(v.as_bytes()).unwrap();
+        assert!(m.body_html(0).is_some());
+        let single = "Subject: x\n\nit's <gone>\n";
+        let v = apply(Variant::HtmlText, single);
+        assert!(
+            v.starts_with("Content-Type: text/html\nSubject: x\n"),
+            "{v}"
+        );
+        assert!(v.contains("it&#39;s &lt;gone&gt;<br>"), "{v}");
+    }
+
+    #[test]
     fn boundaries_are_renamed_and_the_parts_kept() {
         let v = apply(Variant::Boundary, DSN);
         assert!(!v.contains("B0UND4RY"));
@@ -632,7 +793,9 @@ Diagnostic-Code: smtp; 550 5.1.1 <bob@example.net>... User unknown here, sorry\n
     /// Every bounce fixture set (design and held-out: no label is read, only whether a
     /// rewrite moves a verdict) and the ordinary mail of the spam fixtures. Found and fixed
     /// this way: a notice pasted into a CRLF message (its header block was looked for after
-    /// an LF blank line only), and `>>> mail@…` read as the MAIL command.
+    /// an LF blank line only), `>>> mail@…` read as the MAIL command, numeric HTML entities
+    /// (`couldn&#39;t`) left undecoded, and a notice's own HTML words ignored beside an
+    /// attached plain-text original.
     #[test]
     fn every_fixture_keeps_its_verdicts_in_every_variant() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
@@ -648,7 +811,7 @@ Diagnostic-Code: smtp; 550 5.1.1 <bob@example.net>... User unknown here, sorry\n
         dirs.sort();
         assert!(dirs.len() >= 11, "{dirs:?}");
         dirs.push(root.join("spam"));
-        let s = measure(&dirs).unwrap();
+        let s = measure(&dirs, None).unwrap();
         assert!(s.files > 1_250, "only {} files", s.files);
         for (variant, applied) in &s.applied {
             assert!(
@@ -657,9 +820,23 @@ Diagnostic-Code: smtp; 550 5.1.1 <bob@example.net>... User unknown here, sorry\n
                 variant.name()
             );
         }
+        // Rewrites that do not keep the meaning for these files, and why.
+        const NOT_THE_SAME_NOTICE: &[(&str, Variant)] = &[
+            // A whole notice, header block and MIME, pasted into the text: as HTML with a
+            // `<br>` per line it is no longer a message anyone could parse.
+            ("lhost-postfix-49.eml", Variant::HtmlText),
+            ("lhost-postfix-50.eml", Variant::HtmlText),
+            // An SNS notification's JSON document, not prose: SNS never sends it as HTML.
+            ("lhost-amazonses-10.eml", Variant::HtmlText),
+        ];
         let report: Vec<String> = s
             .changes
             .iter()
+            .filter(|c| {
+                !NOT_THE_SAME_NOTICE
+                    .iter()
+                    .any(|(f, v)| c.file.ends_with(&format!("/{f}")) && c.variant == *v)
+            })
             .map(|c| {
                 format!(
                     "{} [{}]\n  before: {}\n  after:  {}",

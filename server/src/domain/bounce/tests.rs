@@ -634,3 +634,18 @@ fn a_programs_daemon_or_a_bounce_domain_is_no_mail_system_but_a_mail_servers_dae
         (Category::HardBounce, Reason::UserUnknown)
     );
 }
+
+/// A notice whose own words are HTML (no plain twin) beside an original attached as plain
+/// text (or, as CommuniGate writes it, a message/rfc822 part with no blank line after its
+/// header, which parses as the original's own text/plain): the words are the HTML's, not
+/// lost because the original's text is plain (found by `bounce-variants`' `html-text`).
+#[test]
+fn a_notices_own_html_words_are_read_beside_a_plain_original() {
+    let raw = "From: MAILER-DAEMON@mx.example.org\r\nTo: sender@example.com\r\nSubject: Undeliverable mail\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>Failed to deliver to &#39;ann@example.net&#39;<br>\r\n host mx.example.net says:<br>\r\n 550 ann@example.net unknown user account<br>\r\n</body></html>\r\n\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822;<ann@example.net>\r\nAction: failed\r\nStatus: 5.0.0\r\n\r\n--b1\r\nContent-Type: text/plain; name=\"original.txt\"\r\nContent-Disposition: attachment\r\n\r\nFrom: sender@example.com\r\nTo: ann@example.net\r\nSubject: hello\r\n\r\nJust saying hello.\r\n\r\n--b1--\r\n";
+    let c = classify_message(raw.as_bytes()).unwrap();
+    assert_eq!(c.verdicts.len(), 1, "{:?}", c.verdicts);
+    let v = &c.verdicts[0];
+    assert_eq!(v.recipient.as_deref(), Some("ann@example.net"));
+    assert_ne!(v.reason, Reason::OnHold, "{v:?}");
+    assert_eq!(v.reply_code, Some(550), "{v:?}");
+}

@@ -101,11 +101,56 @@ fn html_to_text(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-        .replace("&nbsp;", " ")
-        .replace("&quot;", "\"")
+    if !out.contains('&') {
+        return out;
+    }
+    decode_entities(&out)
+}
+
+/// The named entities notices use and every numeric one (`&#39;`, `&#x27;`: how many HTML
+/// generators write an apostrophe, as in "couldn't"); anything else is kept as written.
+fn decode_entities(s: &str) -> String {
+    const NAMED: &[(&str, char)] = &[
+        ("lt", '<'),
+        ("gt", '>'),
+        ("amp", '&'),
+        ("nbsp", ' '),
+        ("quot", '"'),
+        ("apos", '\''),
+    ];
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let entity = rest[1..]
+            .find(';')
+            .filter(|&n| (1..=8).contains(&n))
+            .and_then(|n| {
+                let name = &rest[1..1 + n];
+                let c = match name.strip_prefix('#') {
+                    Some(num) => match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => num.parse::<u32>().ok(),
+                    }
+                    .and_then(char::from_u32),
+                    None => NAMED.iter().find(|(k, _)| *k == name).map(|(_, c)| *c),
+                };
+                c.map(|c| (c, n + 2))
+            });
+        match entity {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn header_message_id(text: &str) -> Option<String> {
@@ -171,7 +216,33 @@ impl Facts {
             .map(|s| s.to_ascii_lowercase());
 
         let mut html: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+        // HTML parts that a plain-text part stands beside in a multipart/alternative.
+        let mut has_plain_twin = vec![false; msg.parts.len()];
         for part in &msg.parts {
+            let PartType::Multipart(children) = &part.body else {
+                continue;
+            };
+            let alternative = part.content_type().is_some_and(|ct| {
+                ct.subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("alternative"))
+            });
+            let plain = |id: &u32| {
+                msg.parts.get(*id as usize).is_some_and(|p| {
+                    matches!(p.body, PartType::Text(_))
+                        && p.content_type().is_none_or(|ct| {
+                            ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain"))
+                        })
+                })
+            };
+            if alternative && children.iter().any(plain) {
+                for id in children {
+                    if let Some(t) = has_plain_twin.get_mut(*id as usize) {
+                        *t = true;
+                    }
+                }
+            }
+        }
+        for (index, part) in msg.parts.iter().enumerate() {
             let (ctype, subtype) = match part.content_type() {
                 Some(ct) => (
                     ct.ctype().to_ascii_lowercase(),
@@ -248,7 +319,19 @@ impl Facts {
                                 f.original_message_id = header_message_id(&t);
                             }
                         }
-                        // Converted only if there is no plain text at all.
+                        // The notice's own words in HTML (no plain twin, before any
+                        // report or original part): read in place, as text would be.
+                        ("text", "html")
+                            if !has_plain_twin[index]
+                                && !f.has_original_part
+                                && f.delivery_status.is_empty()
+                                && f.feedback_report.is_none()
+                                && f.body.len() < 400_000 =>
+                        {
+                            f.body.push_str(&html_to_text(&part_text(body)));
+                            f.body.push('\n');
+                        }
+                        // Any other HTML: converted only if there is no plain text at all.
                         ("text", "html") => html.push(part_text(body)),
                         // A multipart whose boundary mail-parser could not find arrives as
                         // text: read it as text rather than lose it.
@@ -314,3 +397,33 @@ pub(super) static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLo
         |p, h| p.header_raw(*h),
     )
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_text_decodes_named_and_numeric_entities() {
+        assert_eq!(
+            html_to_text("<p>the address couldn&#39;t be found &lt;a@b&gt;</p>"),
+            " the address couldn't be found <a@b> "
+        );
+        assert_eq!(
+            decode_entities("doesn&#x27;t &amp;lt; &apos;"),
+            "doesn't &lt; '"
+        );
+        // Not entities: kept as written, never a panic.
+        for s in [
+            "AT&T",
+            "a & b",
+            "&#;",
+            "&#xZZ;",
+            "&#99999999;",
+            "&unknown;",
+            "&",
+            "&#",
+        ] {
+            assert_eq!(decode_entities(s), s, "{s}");
+        }
+    }
+}
