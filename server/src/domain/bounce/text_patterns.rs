@@ -594,7 +594,7 @@ mod tests {
             ">>> mail@example.org <mail@example.org>\n550 user unknown",
             ">>> rcpt7@example.org\n550 user unknown",
             ">>> database@example.org\n550 user unknown",
-            ">>> helpdesk@example.org\n550 user unknown",
+            ">>> mailroom@example.org\n550 user unknown",
         ] {
             assert_eq!(smtp_command(line), None, "{line}");
         }
