@@ -24,7 +24,7 @@
 //! counted for it.
 
 use crate::cli::classify_bounce::{collect, verdicts_for};
-use crate::domain::bounce::Verdict;
+use crate::domain::bounce::{skip_leading_blank_lines, Verdict};
 use anyhow::Context;
 use base64::Engine;
 use mail_parser::{Encoding, MessageParser, PartType};
@@ -158,18 +158,7 @@ const FOLD_AT: usize = 40;
 /// The bytes leading whitespace-only lines take (the classifier skips them; a parser given
 /// them would see no header).
 fn leading_blank_lines(raw: &[u8]) -> usize {
-    let mut at = 0;
-    while let Some(i) = memchr::memchr(b'\n', &raw[at..]) {
-        if raw[at..at + i]
-            .iter()
-            .all(|b| matches!(b, b' ' | b'\t' | b'\r'))
-        {
-            at += i + 1;
-        } else {
-            break;
-        }
-    }
-    at
+    raw.len() - skip_leading_blank_lines(raw).len()
 }
 
 /// The byte ranges that hold header fields: every part's header block (the message's own

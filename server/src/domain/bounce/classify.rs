@@ -44,7 +44,7 @@ fn productive(v: &Verdict) -> bool {
 
 /// `raw` without the whitespace-only lines some exports leave before the header: a header
 /// never starts with one (a leading space or tab would make it a continuation of nothing).
-fn skip_leading_blank_lines(mut raw: &[u8]) -> &[u8] {
+pub(crate) fn skip_leading_blank_lines(mut raw: &[u8]) -> &[u8] {
     while let Some(i) = memchr::memchr(b'\n', raw) {
         if raw[..i].iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
             raw = &raw[i + 1..];

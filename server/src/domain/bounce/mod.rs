@@ -42,6 +42,7 @@ pub mod smtp_reply;
 pub mod status;
 pub mod text_patterns;
 
+pub(crate) use classify::skip_leading_blank_lines;
 pub use esp::{classify_esp, EspError, EspEvent, Provider};
 pub use reason::Reason;
 pub use smtp_reply::classify_smtp_reply;
